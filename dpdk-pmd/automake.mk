@@ -1,0 +1,1 @@
+# dpdk-pmd/: nothing built here yet (see DESIGN.md).

@@ -1,0 +1,1 @@
+# flowrules/: nothing built here yet (see DESIGN.md).

@@ -1,0 +1,391 @@
+/*
+ * libflowsteer-inspector: deep packet inspection and per-flow verdicts.
+ *
+ * The embeddable half of flowsteer.  It parses packets (L2-L4), keeps a
+ * bidirectional flow table, classifies the first packets of each flow with
+ * nDPI, judges the flow against a policy and reports verdicts through a
+ * callback.  It knows nothing of Open vSwitch, OpenFlow or DPDK: a vendor
+ * links it with libndpi and libc only and brings their own packet I/O.
+ *
+ * Conventions:
+ *   - Every function that can fail returns 0 (or a count) on success and a
+ *     negative errno value on failure.  Nothing here aborts or exits.
+ *   - Structs are opaque, except options structs, which start with a 'sz'
+ *     member set to sizeof the struct the caller was compiled with (use
+ *     FS_INSPECTOR_OPTS()), so new knobs never break old callers.
+ *   - An inspector is not thread safe: use one per worker thread.
+ *   - Strings handed to callbacks are valid only for the duration of the
+ *     callback.
+ */
+#ifndef FLOWSTEER_INSPECTOR_H
+#define FLOWSTEER_INSPECTOR_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef FS_API
+#define FS_API __attribute__((visibility("default")))
+#endif
+
+#define FS_INSPECTOR_VERSION_MAJOR 0
+#define FS_INSPECTOR_VERSION_MINOR 1
+#define FS_INSPECTOR_VERSION_PATCH 0
+
+/* Returns the library's version as "MAJOR.MINOR.PATCH (nDPI VERSION)".
+ * The string is static. */
+FS_API const char *fs_inspector_version(void);
+
+/* ---------------------------------------------------------------------- */
+/* Packets. */
+
+/* Link-layer type of the bytes handed to fs_inspector_process().  Values
+ * are the pcap DLT numbers, so a capture's datalink can be passed as is. */
+enum fs_link_type {
+    FS_LINK_NULL = 0,           /* BSD loopback: 4-byte host-order AF. */
+    FS_LINK_ETHERNET = 1,
+    FS_LINK_PPP = 9,
+    FS_LINK_RAW = 12,           /* Raw IPv4 or IPv6 (DLT_RAW on Linux). */
+    FS_LINK_PPP_HDLC = 50,
+    FS_LINK_C_HDLC = 104,
+    FS_LINK_LINUX_SLL = 113,
+    FS_LINK_IPV4 = 228,
+    FS_LINK_IPV6 = 229,
+};
+
+struct fs_packet {
+    const uint8_t *data;        /* First byte of the link-layer header. */
+    uint32_t caplen;            /* Bytes available at 'data'. */
+    uint32_t len;               /* Length on the wire (>= caplen), or 0. */
+    uint64_t ts_ns;             /* Arrival time, nanoseconds, monotonic. */
+    uint32_t port;              /* Ingress port the packet came from (the
+                                 * VM's port); 0 if unknown. */
+    int link_type;              /* enum fs_link_type. */
+};
+
+/* What the caller should do with one packet. */
+enum fs_pkt_action {
+    FS_PKT_PASS = 0,            /* Forward it. */
+    FS_PKT_DROP = 1,            /* Drop it: its flow is judged 'drop' or the
+                                 * table is full under FS_FULL_DROP_NEW. */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Flows. */
+
+/* A flow key.  Addresses are IPv6 or IPv4-mapped IPv6 (::ffff:a.b.c.d);
+ * ports in host byte order (ICMP: type and code in 'src_port', 0).  The
+ * source is the endpoint that sent the flow's first packet. */
+struct fs_flow_key {
+    uint8_t src_ip[16];
+    uint8_t dst_ip[16];
+    uint16_t src_port;
+    uint16_t dst_port;
+    uint16_t vlan;              /* Innermost 802.1Q VID, 0 if untagged. */
+    uint8_t l4_proto;           /* IPPROTO_*. */
+    uint8_t ip_version;         /* 4 or 6. */
+};
+
+enum fs_flow_state {
+    FS_FLOW_CLASSIFYING,        /* nDPI still looking at packets. */
+    FS_FLOW_DECIDED,            /* Classified and judged. */
+};
+
+/* A verdict: what the policy says to do with a flow.  'actions' is a set of
+ * FS_ACT_* bits; exactly one of ALLOW and DROP is set once a flow is
+ * decided.  MIRROR, METER and LABEL imply ALLOW. */
+enum {
+    FS_ACT_ALLOW = 1 << 0,
+    FS_ACT_DROP = 1 << 1,
+    FS_ACT_MIRROR = 1 << 2,     /* Copy to 'mirror_port' and continue. */
+    FS_ACT_METER = 1 << 3,      /* Rate-limit to 'meter_kbps'. */
+    FS_ACT_LABEL = 1 << 4,      /* Label and leave the decision to the
+                                 * controller's policy table. */
+    FS_ACT_LOG = 1 << 5,        /* Report the flow to the log. */
+};
+
+#define FS_PORT_NAME_MAX 16
+
+struct fs_verdict {
+    uint32_t actions;           /* FS_ACT_*; 0 while undecided. */
+    uint32_t meter_kbps;        /* With FS_ACT_METER. */
+    char mirror_port[FS_PORT_NAME_MAX]; /* With FS_ACT_MIRROR. */
+};
+
+/* A snapshot of one flow.  All pointers are valid only until the callback
+ * that received it returns. */
+struct fs_flow_info {
+    struct fs_flow_key key;
+    uint32_t port;              /* Ingress port of the flow's first packet. */
+    const char *profile;        /* Profile of 'port', or NULL. */
+    enum fs_flow_state state;
+
+    /* Classification.  'app' is nDPI's name as ndpiReader prints it:
+     * "TLS", "TLS.YouTube", "Unknown". */
+    const char *app;
+    uint16_t app_id;            /* nDPI app protocol id. */
+    uint16_t master_id;         /* nDPI master protocol id, or 0. */
+    const char *category;       /* nDPI category name. */
+    uint64_t risks;             /* Bit N set: nDPI risk N (fs_risk_name()). */
+    const char *host;           /* Host name / SNI, "" if none. */
+    const char *ja3;            /* JA3 client hash (32 hex), "" if none. */
+    int guessed;                /* Classification is nDPI's guess. */
+
+    /* Verdict and the rule that chose it. */
+    struct fs_verdict verdict;
+    const char *rule;           /* Rule text "file:line", or "default". */
+    int rule_priority;
+
+    /* Counters.  Index 0: source to destination, 1: the reverse. */
+    uint64_t packets[2];
+    uint64_t bytes[2];
+    uint32_t packets_inspected; /* Packets handed to nDPI. */
+    uint64_t first_seen_ns;
+    uint64_t last_seen_ns;
+};
+
+/* Returns the name of nDPI risk bit 'bit' as used in policies
+ * ("clear_text_credentials"), or NULL if there is no such risk. */
+FS_API const char *fs_risk_name(unsigned int bit);
+
+/* ---------------------------------------------------------------------- */
+/* Events. */
+
+enum fs_event_type {
+    FS_EVENT_VERDICT,           /* A flow was decided. */
+    FS_EVENT_VERDICT_CHANGED,   /* A policy change altered a verdict. */
+    FS_EVENT_FLOW_END,          /* A flow expired, was evicted or flushed. */
+};
+
+/* 'flow' is valid until the callback returns.  For FS_EVENT_VERDICT_CHANGED
+ * 'old_verdict' holds the previous verdict; otherwise it is NULL. */
+typedef void fs_event_cb(void *aux, enum fs_event_type,
+                         const struct fs_flow_info *flow,
+                         const struct fs_verdict *old_verdict);
+
+enum fs_log_level {
+    FS_LOG_ERR,
+    FS_LOG_WARN,
+    FS_LOG_INFO,
+    FS_LOG_DBG,
+};
+
+typedef void fs_log_cb(void *aux, enum fs_log_level, const char *msg);
+
+/* ---------------------------------------------------------------------- */
+/* Lifecycle. */
+
+/* What to do with a new flow when the table is full. */
+enum fs_table_full_policy {
+    FS_FULL_EVICT_IDLE,         /* Evict the least recently seen flow. */
+    FS_FULL_BYPASS,             /* Pass the packet uninspected. */
+    FS_FULL_DROP_NEW,           /* Drop the packet. */
+};
+
+struct fs_inspector_opts {
+    size_t sz;                  /* sizeof(struct fs_inspector_opts). */
+
+    uint32_t max_flows;         /* Flow table capacity.  Default 65536. */
+    uint64_t max_memory;        /* Cap on flow table plus nDPI per-flow
+                                 * state, in bytes.  0: no cap beyond
+                                 * max_flows.  Flows in classification are
+                                 * limited so the cap holds. */
+    enum fs_table_full_policy table_full;
+
+    /* Idle timeouts in milliseconds of packet time.  0: defaults (TCP
+     * 300 s, UDP 60 s, other 30 s).  UINT32_MAX: never. */
+    uint32_t idle_timeout_tcp_ms;
+    uint32_t idle_timeout_udp_ms;
+    uint32_t idle_timeout_other_ms;
+
+    /* Give-up budgets: packets per flow nDPI may see before the flow is
+     * decided on what is known.  0: defaults (TCP 80, UDP 24, other 8). */
+    uint32_t giveup_tcp;
+    uint32_t giveup_udp;
+    uint32_t giveup_other;
+
+    /* Decode GTP-U, TZSP and CAPWAP tunnels and inspect the inner flow. */
+    int decode_tunnels;
+
+    /* nDPI's optional configuration files, or NULL. */
+    const char *protos_file;
+    const char *categories_file;
+    const char *risky_domains_file;
+    const char *ja3_file;
+    const char *sha1_file;
+
+    fs_event_cb *event_cb;
+    void *event_aux;
+    fs_log_cb *log_cb;          /* NULL: log nothing. */
+    void *log_aux;
+};
+
+#define FS_INSPECTOR_OPTS(NAME, ...)                                   \
+    struct fs_inspector_opts NAME = {                                  \
+        .sz = sizeof(struct fs_inspector_opts), __VA_ARGS__            \
+    }
+
+struct fs_inspector;
+
+/* Creates an inspector in '*out'.  'opts' may be NULL for defaults.
+ * Returns 0 or a negative errno: -EINVAL for bad options, -ENOENT or
+ * -EINVAL for an unreadable or bad nDPI configuration file (logged), -ENOMEM.
+ * The caller retains ownership of 'opts' and the strings in it. */
+FS_API int fs_inspector_create(const struct fs_inspector_opts *opts,
+                               struct fs_inspector **out);
+
+/* Destroys 'insp', without events.  Accepts NULL. */
+FS_API void fs_inspector_destroy(struct fs_inspector *insp);
+
+/* ---------------------------------------------------------------------- */
+/* Policy. */
+
+/* Parses policy text and, on success, replaces the inspector's policy.  The
+ * live flows are judged again; FS_EVENT_VERDICT_CHANGED is reported for
+ * each flow whose verdict changed, and the number of such flows is stored
+ * in '*changed' if it is nonnull.  'name' is used in messages and rule
+ * names (e.g. the file name).
+ *
+ * On a syntax error returns -EINVAL, keeps the old policy, and writes
+ * "NAME:LINE:COLUMN: message" into 'err' (if nonnull, truncated to
+ * 'err_size' bytes). */
+FS_API int fs_inspector_set_policy(struct fs_inspector *insp,
+                                   const char *name, const char *text,
+                                   unsigned int *changed,
+                                   char *err, size_t err_size);
+
+/* Like fs_inspector_set_policy() for the contents of file 'path'.
+ * Returns -errno if the file cannot be read. */
+FS_API int fs_inspector_load_policy(struct fs_inspector *insp,
+                                    const char *path, unsigned int *changed,
+                                    char *err, size_t err_size);
+
+/* Assigns profile 'profile' (NULL to clear) and optionally a port name to
+ * port number 'port', then judges that port's live flows again like
+ * fs_inspector_set_policy().  Returns 0 or -ENOMEM.  The caller retains
+ * ownership of the strings. */
+FS_API int fs_inspector_set_port(struct fs_inspector *insp, uint32_t port,
+                                 const char *name, const char *profile,
+                                 unsigned int *changed);
+
+/* ---------------------------------------------------------------------- */
+/* Data path. */
+
+/* Processes one packet and returns the action for it (enum fs_pkt_action).
+ * Never fails: a packet that cannot be parsed is counted and passed
+ * (FS_PKT_PASS), since judging it is not the inspector's job.  The caller
+ * retains ownership of 'pkt' and its data. */
+FS_API int fs_inspector_process(struct fs_inspector *insp,
+                                const struct fs_packet *pkt);
+
+/* Processes 'n' packets and stores one enum fs_pkt_action per packet in
+ * 'actions'.  Returns the number of packets to pass. */
+FS_API unsigned int fs_inspector_process_burst(struct fs_inspector *insp,
+                                               const struct fs_packet *pkts,
+                                               unsigned int n,
+                                               uint8_t *actions);
+
+/* Expires flows idle since before 'now_ns' minus their timeout, reporting
+ * FS_EVENT_FLOW_END for each.  fs_inspector_process() does this by itself
+ * as packet time moves on; call it when no packets arrive.  Returns the
+ * number of flows expired. */
+FS_API unsigned int fs_inspector_expire(struct fs_inspector *insp,
+                                        uint64_t now_ns);
+
+/* Ends every flow still in classification with what nDPI knows by now (as
+ * at a give-up), judging it and reporting FS_EVENT_VERDICT.  Use at the end
+ * of a capture.  Returns the number of flows decided. */
+FS_API unsigned int fs_inspector_giveup_all(struct fs_inspector *insp);
+
+/* Removes every flow, reporting FS_EVENT_FLOW_END for each.  Returns the
+ * number removed. */
+FS_API unsigned int fs_inspector_flush(struct fs_inspector *insp);
+
+/* Calls 'cb' for each live flow in no particular order.  'cb' must not
+ * call into the inspector.  Stops early if 'cb' returns nonzero and returns
+ * that value; otherwise returns 0. */
+typedef int fs_flow_cb(void *aux, const struct fs_flow_info *flow);
+FS_API int fs_inspector_foreach_flow(struct fs_inspector *insp,
+                                     fs_flow_cb *cb, void *aux);
+
+/* ---------------------------------------------------------------------- */
+/* Counters. */
+
+/* Counters, named as in fs_counter_name().  Parse errors count packets the
+ * inspector could not parse, by reason; such packets are passed. */
+#define FS_COUNTERS(C)                                                        \
+    C(PACKETS, "packets")                                                     \
+    C(BYTES, "bytes")                                                         \
+    C(PACKETS_INSPECTED, "packets_inspected")                                 \
+    C(PACKETS_DROPPED, "packets_dropped")                                     \
+    C(PACKETS_BYPASSED, "packets_bypassed")                                   \
+    C(NON_IP, "non_ip")                                                       \
+    C(FLOWS_CREATED, "flows_created")                                         \
+    C(FLOWS_DECIDED, "flows_decided")                                         \
+    C(FLOWS_GIVEN_UP, "flows_given_up")                                       \
+    C(FLOWS_DECIDED_L4, "flows_decided_l4")                                   \
+    C(FLOWS_EXPIRED, "flows_expired")                                         \
+    C(FLOWS_EVICTED, "flows_evicted")                                         \
+    C(TABLE_FULL, "table_full")                                               \
+    C(CLASSIFY_FULL, "classify_full")                                         \
+    C(VERDICTS_CHANGED, "verdicts_changed")                                   \
+    C(FRAGMENTS, "fragments")                                                 \
+    C(ERR_ZERO_LENGTH, "err_zero_length")                                     \
+    C(SNAPLEN_CUT, "snaplen_cut")                                             \
+    C(ERR_LINK_TYPE, "err_link_type")                                         \
+    C(ERR_TRUNCATED_L2, "err_truncated_l2")                                   \
+    C(ERR_VLAN_DEPTH, "err_vlan_depth")                                       \
+    C(ERR_TRUNCATED_IPV4, "err_truncated_ipv4")                               \
+    C(ERR_IPV4_IHL, "err_ipv4_ihl")                                           \
+    C(ERR_IPV4_TOTAL_LEN, "err_ipv4_total_len")                               \
+    C(ERR_IP_VERSION, "err_ip_version")                                       \
+    C(ERR_TRUNCATED_IPV6, "err_truncated_ipv6")                               \
+    C(ERR_IPV6_PAYLOAD_LEN, "err_ipv6_payload_len")                           \
+    C(ERR_IPV6_EXT_OVERRUN, "err_ipv6_ext_overrun")                           \
+    C(ERR_IPV6_EXT_CHAIN, "err_ipv6_ext_chain")                               \
+    C(ERR_TUNNEL_DEPTH, "err_tunnel_depth")                                   \
+    C(ERR_TRUNCATED_TCP, "err_truncated_tcp")                                 \
+    C(ERR_TCP_DOFF, "err_tcp_doff")                                           \
+    C(ERR_TRUNCATED_UDP, "err_truncated_udp")                                 \
+    C(ERR_TRUNCATED_ICMP, "err_truncated_icmp")                               \
+    C(ERR_FRAG_TINY, "err_frag_tiny")                                         \
+    C(ERR_FRAG_OVERLAP, "err_frag_overlap")                                   \
+    C(ERR_FRAG_ORPHAN, "err_frag_orphan")
+
+enum fs_counter {
+#define FS_COUNTER_ENUM(ENUM, NAME) FS_CTR_##ENUM,
+    FS_COUNTERS(FS_COUNTER_ENUM)
+#undef FS_COUNTER_ENUM
+    FS_N_COUNTERS
+};
+
+/* Returns the name of counter 'c', or NULL if out of range. */
+FS_API const char *fs_counter_name(enum fs_counter c);
+
+/* Returns counter 'c' of 'insp' (0 if out of range). */
+FS_API uint64_t fs_inspector_counter(const struct fs_inspector *insp,
+                                     enum fs_counter c);
+
+struct fs_inspector_stats {
+    uint32_t flows;             /* Live flows. */
+    uint32_t flows_classifying; /* Of which still in classification. */
+    uint32_t max_flows;
+    uint32_t max_classifying;   /* Bound set by max_memory. */
+    uint32_t bytes_per_flow;    /* Our per-flow record. */
+    uint32_t bytes_per_classifying; /* Extra while classifying (nDPI). */
+    uint64_t memory;            /* Bytes held now by flow state. */
+    uint64_t memory_peak;
+};
+
+/* Fills '*stats' with the inspector's current figures. */
+FS_API void fs_inspector_get_stats(const struct fs_inspector *insp,
+                                   struct fs_inspector_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLOWSTEER_INSPECTOR_H */

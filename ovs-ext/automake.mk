@@ -1,0 +1,1 @@
+# ovs-ext/: nothing built here yet (see DESIGN.md).

@@ -1,0 +1,39 @@
+# Tests.  'make check' runs every entry of TESTS with the parallel harness;
+# a test exits 0 (pass), 77 (skip, with the reason on stdout) or other (fail).
+# Shared test data (../shared/data beside the checkout) is found through
+# FLOWSTEER_SHARED, which may be overridden from the environment.
+FLOWSTEER_SHARED ?= $(abs_top_srcdir)/../shared
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	top_builddir='$(abs_top_builddir)'; export top_builddir; \
+	FLOWSTEER_SHARED='$(FLOWSTEER_SHARED)'; export FLOWSTEER_SHARED; \
+	PYTHON3='$(PYTHON3)'; export PYTHON3; \
+	NDPIREADER='$(NDPIREADER)'; export NDPIREADER; \
+	CC='$(CC)'; export CC;
+
+# Unit tests of internal modules (linked with the convenience library).
+check_PROGRAMS += tests/test-policy tests/test-inspector
+tests_test_policy_SOURCES = tests/test-policy.c tests/test-util.h
+tests_test_policy_LDADD = inspector/libinspector.la
+tests_test_inspector_SOURCES = tests/test-inspector.c tests/test-util.h
+tests_test_inspector_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
+tests_test_inspector_LDADD = inspector/libinspector.la
+
+TESTS += \
+	tests/test-policy \
+	tests/test-inspector \
+	tests/cli.sh \
+	tests/reference.sh \
+	tests/bad-input.sh \
+	tests/embed.sh
+
+EXTRA_DIST += \
+	tests/lib.sh \
+	tests/cli.sh \
+	tests/reference.sh \
+	tests/compare-reference.py \
+	tests/bad-input.sh \
+	tests/gen-bad-captures.py \
+	tests/embed.sh
+
+include tests/fuzz/automake.mk

@@ -1,0 +1,1 @@
+# libFuzzer targets: see tests/fuzz/README.
