@@ -35,9 +35,11 @@ extern "C" {
 #define FS_INSPECTOR_VERSION_MINOR 1
 #define FS_INSPECTOR_VERSION_PATCH 0
 
-/* Returns the library's version as "MAJOR.MINOR.PATCH (nDPI VERSION)".
- * The string is static. */
+/* Returns the library's version, "MAJOR.MINOR.PATCH".  Static string. */
 FS_API const char *fs_inspector_version(void);
+
+/* Returns the version of the nDPI library in use.  Static string. */
+FS_API const char *fs_inspector_ndpi_version(void);
 
 /* ---------------------------------------------------------------------- */
 /* Packets. */
@@ -77,8 +79,9 @@ enum fs_pkt_action {
 /* Flows. */
 
 /* A flow key.  Addresses are IPv6 or IPv4-mapped IPv6 (::ffff:a.b.c.d);
- * ports in host byte order (ICMP: type and code in 'src_port', 0).  The
- * source is the endpoint that sent the flow's first packet. */
+ * ports in host byte order, 0 for protocols without ports (ICMP traffic
+ * between two hosts is one flow).  The source is the endpoint that sent
+ * the flow's first packet. */
 struct fs_flow_key {
     uint8_t src_ip[16];
     uint8_t dst_ip[16];
@@ -147,6 +150,10 @@ struct fs_flow_info {
     uint64_t last_seen_ns;
 };
 
+/* Formats address 'ip' (IPv6, or IPv4-mapped shown as a.b.c.d) into 'buf'
+ * of 'size' bytes (46 is enough) and returns 'buf'. */
+FS_API char *fs_ip_format(const uint8_t ip[16], char *buf, size_t size);
+
 /* Returns the name of nDPI risk bit 'bit' as used in policies
  * ("clear_text_credentials"), or NULL if there is no such risk. */
 FS_API const char *fs_risk_name(unsigned int bit);
@@ -209,6 +216,11 @@ struct fs_inspector_opts {
 
     /* Decode GTP-U, TZSP and CAPWAP tunnels and inspect the inner flow. */
     int decode_tunnels;
+
+    /* Keep classifying flows that the policy decided on L3/L4 fields
+     * alone, for visibility (offline analysis).  Their verdict does not
+     * change when classification ends. */
+    int classify_all;
 
     /* nDPI's optional configuration files, or NULL. */
     const char *protos_file;

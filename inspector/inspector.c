@@ -1,0 +1,1031 @@
+/*
+ * The public API of libflowsteer-inspector: ties the parser, the flow
+ * table, the nDPI adapter and the policy together.  See
+ * include/flowsteer/inspector.h.
+ */
+#include <config.h>
+#include "insp-private.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "insp-frag.h"
+#include "insp-ndpi.h"
+#include "insp-parse.h"
+#include "insp-policy.h"
+
+#define NS_PER_MS 1000000ULL
+#define NS_PER_SEC 1000000000ULL
+
+#define DEFAULT_MAX_FLOWS 65536
+#define DEFAULT_TIMEOUT_TCP_MS (300 * 1000)
+#define DEFAULT_TIMEOUT_UDP_MS (60 * 1000)
+#define DEFAULT_TIMEOUT_OTHER_MS (30 * 1000)
+#define DEFAULT_BUDGET_TCP 80   /* As ndpiReader: telnet needs many. */
+#define DEFAULT_BUDGET_UDP 24
+#define DEFAULT_BUDGET_OTHER 8
+#define FRAG_TABLE_SIZE 1024
+
+static const char *const counter_names[FS_N_COUNTERS] = {
+#define FS_COUNTER_NAME(ENUM, NAME) NAME,
+    FS_COUNTERS(FS_COUNTER_NAME)
+#undef FS_COUNTER_NAME
+};
+
+static void decide(struct fs_inspector *, struct insp_flow *,
+                   const struct insp_policy_decision *);
+
+const char *
+fs_inspector_version(void)
+{
+    return PACKAGE_VERSION;
+}
+
+const char *
+fs_inspector_ndpi_version(void)
+{
+    return insp_ndpi_version();
+}
+
+char *
+fs_ip_format(const uint8_t ip[16], char *buf, size_t size)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       0xff, 0xff};
+
+    if (!memcmp(ip, mapped, 12)) {
+        inet_ntop(AF_INET, ip + 12, buf, size);
+    } else {
+        inet_ntop(AF_INET6, ip, buf, size);
+    }
+    return buf;
+}
+
+const char *
+fs_counter_name(enum fs_counter c)
+{
+    return (unsigned int) c < FS_N_COUNTERS ? counter_names[c] : NULL;
+}
+
+static void
+insp_log(const struct fs_inspector *insp, enum fs_log_level level,
+         const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+insp_log(const struct fs_inspector *insp, enum fs_log_level level,
+         const char *format, ...)
+{
+    char msg[512];
+    va_list args;
+
+    if (!insp->opts.log_cb) {
+        return;
+    }
+    va_start(args, format);
+    vsnprintf(msg, sizeof msg, format, args);
+    va_end(args);
+    insp->opts.log_cb(insp->opts.log_aux, level, msg);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Classification pool. */
+
+static int
+cls_pool_init(struct insp_cls_pool *pool, size_t block_size, uint32_t max)
+{
+    memset(pool, 0, sizeof *pool);
+    pool->block_size = (block_size + 63) & ~(size_t) 63;
+    pool->max = max;
+    pool->free = malloc(max * sizeof *pool->free);
+    pool->chunks = calloc(max / INSP_CLS_CHUNK + 1, sizeof *pool->chunks);
+    return pool->free && pool->chunks ? 0 : -ENOMEM;
+}
+
+static void
+cls_pool_uninit(struct insp_cls_pool *pool)
+{
+    uint32_t i;
+
+    if (pool->chunks) {
+        for (i = 0; i * INSP_CLS_CHUNK < pool->n_alloc; i++) {
+            free(pool->chunks[i]);
+        }
+    }
+    free(pool->chunks);
+    free(pool->free);
+    memset(pool, 0, sizeof *pool);
+}
+
+static void *
+cls_block(const struct insp_cls_pool *pool, uint32_t idx)
+{
+    return (pool->chunks[idx / INSP_CLS_CHUNK]
+            + (size_t) (idx % INSP_CLS_CHUNK) * pool->block_size);
+}
+
+/* Returns a free block index, or INSP_NIL if the pool is at its bound or
+ * out of memory.  Allocates a chunk at most once per INSP_CLS_CHUNK new
+ * flows, never per packet. */
+static uint32_t
+cls_alloc(struct insp_cls_pool *pool)
+{
+    if (pool->n_free) {
+        pool->n_used++;
+        return pool->free[--pool->n_free];
+    }
+    if (pool->n_alloc >= pool->max) {
+        return INSP_NIL;
+    }
+    if (pool->n_alloc % INSP_CLS_CHUNK == 0) {
+        uint8_t *chunk = malloc(INSP_CLS_CHUNK * pool->block_size);
+
+        if (!chunk) {
+            return INSP_NIL;
+        }
+        pool->chunks[pool->n_alloc / INSP_CLS_CHUNK] = chunk;
+    }
+    pool->n_used++;
+    return pool->n_alloc++;
+}
+
+static void
+cls_free(struct insp_cls_pool *pool, uint32_t idx)
+{
+    pool->free[pool->n_free++] = idx;
+    pool->n_used--;
+}
+
+static uint64_t
+inspector_memory(const struct fs_inspector *insp)
+{
+    uint64_t chunks = (insp->cls.n_alloc + INSP_CLS_CHUNK - 1)
+                      / INSP_CLS_CHUNK;
+
+    return (sizeof *insp + insp_flow_table_memory(&insp->table)
+            + chunks * INSP_CLS_CHUNK * insp->cls.block_size
+            + insp->strings.memory);
+}
+
+static void
+update_memory_peak(struct fs_inspector *insp)
+{
+    uint64_t m = inspector_memory(insp);
+
+    if (m > insp->memory_peak) {
+        insp->memory_peak = m;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lifecycle. */
+
+static uint64_t
+timeout_ns(uint32_t ms, uint32_t def_ms)
+{
+    return (ms == UINT32_MAX ? UINT64_MAX
+            : (uint64_t) (ms ? ms : def_ms) * NS_PER_MS);
+}
+
+int
+fs_inspector_create(const struct fs_inspector_opts *user_opts,
+                    struct fs_inspector **out)
+{
+    struct fs_inspector_opts opts;
+    struct fs_inspector *insp;
+    char err[256] = "";
+    uint64_t table_mem;
+    uint32_t max_cls;
+    int error;
+
+    *out = NULL;
+    memset(&opts, 0, sizeof opts);
+    if (user_opts) {
+        if (user_opts->sz < offsetof(struct fs_inspector_opts, max_flows)) {
+            return -EINVAL;
+        }
+        memcpy(&opts, user_opts,
+               user_opts->sz < sizeof opts ? user_opts->sz : sizeof opts);
+    }
+    opts.sz = sizeof opts;
+    if (!opts.max_flows) {
+        opts.max_flows = DEFAULT_MAX_FLOWS;
+    }
+    if (opts.max_flows > (1u << 28)
+        || (unsigned int) opts.table_full > FS_FULL_DROP_NEW) {
+        return -EINVAL;
+    }
+
+    insp = calloc(1, sizeof *insp);
+    if (!insp) {
+        return -ENOMEM;
+    }
+    insp->opts = opts;
+    insp->timeout_ns[INSP_LRU_TCP] = timeout_ns(opts.idle_timeout_tcp_ms,
+                                                DEFAULT_TIMEOUT_TCP_MS);
+    insp->timeout_ns[INSP_LRU_UDP] = timeout_ns(opts.idle_timeout_udp_ms,
+                                                DEFAULT_TIMEOUT_UDP_MS);
+    insp->timeout_ns[INSP_LRU_OTHER] = timeout_ns(opts.idle_timeout_other_ms,
+                                                  DEFAULT_TIMEOUT_OTHER_MS);
+    insp->budget[INSP_LRU_TCP] = opts.giveup_tcp ? opts.giveup_tcp
+                                                 : DEFAULT_BUDGET_TCP;
+    insp->budget[INSP_LRU_UDP] = opts.giveup_udp ? opts.giveup_udp
+                                                 : DEFAULT_BUDGET_UDP;
+    insp->budget[INSP_LRU_OTHER] = opts.giveup_other ? opts.giveup_other
+                                                     : DEFAULT_BUDGET_OTHER;
+    insp_strtab_init(&insp->strings);
+
+    error = insp_flow_table_init(&insp->table, opts.max_flows);
+    if (error) {
+        goto fail;
+    }
+
+    /* Flows in classification: as many as the memory cap leaves room for,
+     * and never more than the table holds. */
+    table_mem = insp_flow_table_memory(&insp->table);
+    max_cls = opts.max_flows;
+    if (opts.max_memory) {
+        uint64_t block = (insp_ndpi_flow_size() + 63) & ~63ULL;
+
+        if (opts.max_memory <= table_mem + block) {
+            insp_log(insp, FS_LOG_ERR, "max_memory %llu is too small for "
+                     "%u flows (the table alone takes %llu bytes)",
+                     (unsigned long long) opts.max_memory, opts.max_flows,
+                     (unsigned long long) table_mem);
+            error = -EINVAL;
+            goto fail;
+        }
+        if ((opts.max_memory - table_mem) / block < max_cls) {
+            max_cls = (opts.max_memory - table_mem) / block;
+        }
+    }
+    error = cls_pool_init(&insp->cls, insp_ndpi_flow_size(), max_cls);
+    if (error) {
+        goto fail;
+    }
+    insp->frags = insp_frags_create(FRAG_TABLE_SIZE);
+    if (!insp->frags) {
+        error = -ENOMEM;
+        goto fail;
+    }
+    error = insp_ndpi_create(&opts, &insp->ndpi, err, sizeof err);
+    if (error) {
+        insp_log(insp, FS_LOG_ERR, "%s", err);
+        goto fail;
+    }
+    /* File names belong to the caller: do not keep them. */
+    insp->opts.protos_file = insp->opts.categories_file = NULL;
+    insp->opts.risky_domains_file = insp->opts.ja3_file = NULL;
+    insp->opts.sha1_file = NULL;
+    update_memory_peak(insp);
+    *out = insp;
+    return 0;
+
+fail:
+    fs_inspector_destroy(insp);
+    return error;
+}
+
+void
+fs_inspector_destroy(struct fs_inspector *insp)
+{
+    uint32_t i;
+
+    if (!insp) {
+        return;
+    }
+    for (i = 0; insp->table.flows && i < insp->table.capacity; i++) {
+        struct insp_flow *f = &insp->table.flows[i];
+
+        if (f->in_use && f->cls != INSP_NIL) {
+            insp_ndpi_flow_release(cls_block(&insp->cls, f->cls));
+        }
+    }
+    for (i = 0; i < insp->n_ports; i++) {
+        free(insp->ports[i].name);
+        free(insp->ports[i].profile);
+    }
+    free(insp->ports);
+    insp_ndpi_destroy(insp->ndpi);
+    insp_policy_destroy(insp->policy);
+    insp_frags_destroy(insp->frags);
+    cls_pool_uninit(&insp->cls);
+    insp_flow_table_uninit(&insp->table);
+    insp_strtab_uninit(&insp->strings);
+    free(insp);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ports. */
+
+static struct insp_port *
+port_find(const struct fs_inspector *insp, uint32_t port)
+{
+    size_t lo = 0, hi = insp->n_ports;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+
+        if (insp->ports[mid].port == port) {
+            return &insp->ports[mid];
+        } else if (insp->ports[mid].port < port) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Flow snapshots and judging. */
+
+static const char *
+flow_app_name(struct fs_inspector *insp, const struct insp_flow *f)
+{
+    if (!f->classified) {
+        return "Unknown";
+    }
+    return insp_ndpi_proto_name(insp->ndpi, f->master_id, f->app_id,
+                                insp->app_buf, sizeof insp->app_buf);
+}
+
+static const char *
+flow_ja3(struct fs_inspector *insp, const struct insp_flow *f)
+{
+    static const char hex[] = "0123456789abcdef";
+    int i;
+
+    if (!f->has_ja3) {
+        return "";
+    }
+    for (i = 0; i < 16; i++) {
+        insp->ja3_buf[2 * i] = hex[f->ja3[i] >> 4];
+        insp->ja3_buf[2 * i + 1] = hex[f->ja3[i] & 15];
+    }
+    insp->ja3_buf[32] = '\0';
+    return insp->ja3_buf;
+}
+
+static void
+flow_info(struct fs_inspector *insp, const struct insp_flow *f,
+          struct fs_flow_info *info)
+{
+    const struct insp_port *port = port_find(insp, f->port);
+
+    memset(info, 0, sizeof *info);
+    info->key = f->key;
+    info->port = f->port;
+    info->profile = port ? port->profile : NULL;
+    info->state = f->state;
+    info->app = flow_app_name(insp, f);
+    info->app_id = f->app_id;
+    info->master_id = f->master_id;
+    info->category = insp_ndpi_category_name(insp->ndpi, f->category);
+    info->risks = f->risks;
+    info->host = insp_strtab_get(&insp->strings, f->host_id);
+    info->ja3 = flow_ja3(insp, f);
+    info->guessed = f->guessed;
+    info->verdict = f->verdict;
+    info->rule = (f->state == FS_FLOW_DECIDED
+                  ? insp_policy_rule_name(insp->policy, f->rule_index) : "");
+    info->rule_priority = f->rule_priority;
+    memcpy(info->packets, f->packets, sizeof info->packets);
+    memcpy(info->bytes, f->bytes, sizeof info->bytes);
+    info->packets_inspected = f->packets_inspected;
+    info->first_seen_ns = f->first_seen_ns;
+    info->last_seen_ns = f->last_seen_ns;
+}
+
+static void
+emit(struct fs_inspector *insp, enum fs_event_type type,
+     const struct insp_flow *f, const struct fs_verdict *old)
+{
+    struct fs_flow_info info;
+
+    if (insp->opts.event_cb) {
+        flow_info(insp, f, &info);
+        insp->opts.event_cb(insp->opts.event_aux, type, &info, old);
+    }
+}
+
+/* Judges 'f' against the policy, on DPI fields too if 'classified'.
+ * Returns 0 with '*d' filled, or -EAGAIN if DPI is needed first. */
+static int
+judge(struct fs_inspector *insp, const struct insp_flow *f, int classified,
+      struct insp_policy_decision *d)
+{
+    const struct insp_port *port = port_find(insp, f->port);
+    struct insp_policy_flow pf;
+    const char *app_name;
+
+    memset(&pf, 0, sizeof pf);
+    pf.key = &f->key;
+    pf.port = f->port;
+    pf.port_name = port ? port->name : NULL;
+    pf.profile = port ? port->profile : NULL;
+    pf.src_mac = f->src_mac;
+    pf.dst_mac = f->dst_mac;
+    pf.classified = classified;
+    if (classified) {
+        pf.app = flow_app_name(insp, f);
+        app_name = insp_ndpi_app_name(insp->ndpi, f->app_id);
+        pf.app_name = app_name ? app_name : "Unknown";
+        pf.master_name = "";
+        if (f->master_id && f->master_id != f->app_id) {
+            const char *m = insp_ndpi_app_name(insp->ndpi, f->master_id);
+
+            pf.master_name = m ? m : "";
+        }
+        pf.category = insp_ndpi_category_name(insp->ndpi, f->category);
+        pf.risks = f->risks;
+        pf.host = insp_strtab_get(&insp->strings, f->host_id);
+        pf.ja3 = flow_ja3(insp, f);
+    } else {
+        pf.app = pf.app_name = pf.master_name = pf.category = "";
+        pf.host = pf.ja3 = "";
+    }
+    return insp_policy_judge(insp->policy, &pf, d);
+}
+
+static void
+log_flow(struct fs_inspector *insp, const struct insp_flow *f,
+         const char *what)
+{
+    char src[64], dst[64], actions[64];
+    struct fs_flow_info info;
+
+    flow_info(insp, f, &info);
+    insp_log(insp, FS_LOG_INFO, "%s: %s:%u -> %s:%u proto %u app %s host "
+             "\"%s\" verdict %s rule %s", what,
+             fs_ip_format(f->key.src_ip, src, sizeof src), f->key.src_port,
+             fs_ip_format(f->key.dst_ip, dst, sizeof dst), f->key.dst_port,
+             f->key.l4_proto,
+             info.app, info.host,
+             insp_verdict_format(&f->verdict, actions, sizeof actions),
+             info.rule);
+}
+
+/* Records decision 'd' for 'f' and reports it. */
+static void
+decide(struct fs_inspector *insp, struct insp_flow *f,
+       const struct insp_policy_decision *d)
+{
+    f->verdict = d->verdict;
+    f->rule_index = d->rule_index;
+    f->rule_priority = d->priority;
+    f->state = FS_FLOW_DECIDED;
+    insp->counters[FS_CTR_FLOWS_DECIDED]++;
+    if (!f->classified) {
+        insp->counters[FS_CTR_FLOWS_DECIDED_L4]++;
+    }
+    if (f->verdict.actions & FS_ACT_LOG) {
+        log_flow(insp, f, "verdict");
+    }
+    emit(insp, FS_EVENT_VERDICT, f, NULL);
+}
+
+/* Stores classification result 'res' in 'f'. */
+static void
+classify_done(struct fs_inspector *insp, struct insp_flow *f,
+              const struct insp_ndpi_result *res)
+{
+    f->master_id = res->master_id;
+    f->app_id = res->app_id;
+    f->category = res->category;
+    f->risks = res->risks;
+    f->guessed = res->guessed;
+    insp_strtab_unref(&insp->strings, f->host_id);
+    f->host_id = insp_strtab_ref(&insp->strings, res->host);
+    memcpy(f->ja3, res->ja3, sizeof f->ja3);
+    f->has_ja3 = res->has_ja3;
+    f->classified = 1;
+
+    insp_ndpi_flow_release(cls_block(&insp->cls, f->cls));
+    cls_free(&insp->cls, f->cls);
+    f->cls = INSP_NIL;
+
+    if (f->state != FS_FLOW_DECIDED) {
+        struct insp_policy_decision d;
+
+        judge(insp, f, 1, &d);
+        decide(insp, f, &d);
+    }
+}
+
+/* Starts classifying 'f'.  If no nDPI block is free, decides 'f' at once
+ * as an unknown application.  Returns nonzero if classification started. */
+static int
+classify_start(struct fs_inspector *insp, struct insp_flow *f)
+{
+    f->cls = cls_alloc(&insp->cls);
+    if (f->cls == INSP_NIL) {
+        insp->counters[FS_CTR_CLASSIFY_FULL]++;
+        if (f->state != FS_FLOW_DECIDED) {
+            struct insp_policy_decision d;
+
+            f->classified = 1;
+            judge(insp, f, 1, &d);
+            decide(insp, f, &d);
+        }
+        return 0;
+    }
+    insp_ndpi_flow_init(cls_block(&insp->cls, f->cls));
+    f->state = f->state == FS_FLOW_DECIDED ? f->state : FS_FLOW_CLASSIFYING;
+    update_memory_peak(insp);
+    return 1;
+}
+
+/* Removes flow 'idx', reporting FS_EVENT_FLOW_END and counting it in
+ * counter 'why' (if not FS_N_COUNTERS). */
+static void
+end_flow(struct fs_inspector *insp, uint32_t idx, enum fs_counter why)
+{
+    struct insp_flow *f = insp_flow_get(&insp->table, idx);
+
+    emit(insp, FS_EVENT_FLOW_END, f, NULL);
+    if (f->cls != INSP_NIL) {
+        insp_ndpi_flow_release(cls_block(&insp->cls, f->cls));
+        cls_free(&insp->cls, f->cls);
+    }
+    insp_strtab_unref(&insp->strings, f->host_id);
+    insp_flow_remove(&insp->table, idx);
+    if (why != FS_N_COUNTERS) {
+        insp->counters[why]++;
+    }
+}
+
+/* Judges the live flow 'f' again after a policy or profile change.
+ * Returns nonzero if its verdict changed. */
+static int
+rejudge(struct fs_inspector *insp, struct insp_flow *f)
+{
+    struct insp_policy_decision d;
+    struct fs_verdict old = f->verdict;
+
+    if (f->state == FS_FLOW_CLASSIFYING) {
+        if (!judge(insp, f, 0, &d)) {
+            decide(insp, f, &d);
+            if (!insp->opts.classify_all && f->cls != INSP_NIL) {
+                insp_ndpi_flow_release(cls_block(&insp->cls, f->cls));
+                cls_free(&insp->cls, f->cls);
+                f->cls = INSP_NIL;
+            }
+        }
+        return 0;
+    }
+    if (judge(insp, f, f->classified, &d)) {
+        /* Decided on L3/L4 alone, but the new policy needs to know the
+         * application: classify from here on, keeping the verdict. */
+        if (f->cls == INSP_NIL) {
+            classify_start(insp, f);
+        }
+        return 0;
+    }
+    f->verdict = d.verdict;
+    f->rule_index = d.rule_index;
+    f->rule_priority = d.priority;
+    if (!memcmp(&old, &f->verdict, sizeof old)) {
+        return 0;
+    }
+    insp->counters[FS_CTR_VERDICTS_CHANGED]++;
+    if (f->verdict.actions & FS_ACT_LOG) {
+        log_flow(insp, f, "verdict changed");
+    }
+    emit(insp, FS_EVENT_VERDICT_CHANGED, f, &old);
+    return 1;
+}
+
+/* Judges again every live flow (of port 'port' only, unless 'all').
+ * Returns the number of changed verdicts. */
+static unsigned int
+rejudge_flows(struct fs_inspector *insp, int all, uint32_t port)
+{
+    unsigned int changed = 0;
+    uint32_t i;
+
+    for (i = 0; i < insp->table.capacity; i++) {
+        struct insp_flow *f = &insp->table.flows[i];
+
+        if (f->in_use && (all || f->port == port)) {
+            changed += rejudge(insp, f);
+        }
+    }
+    return changed;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Policy and ports. */
+
+int
+fs_inspector_set_policy(struct fs_inspector *insp, const char *name,
+                        const char *text, unsigned int *changed,
+                        char *err, size_t err_size)
+{
+    struct insp_policy *policy;
+    unsigned int n;
+    int error;
+
+    error = insp_policy_parse(name ? name : "policy", text, &policy, err,
+                              err_size);
+    if (error) {
+        return error;
+    }
+    insp_policy_destroy(insp->policy);
+    insp->policy = policy;
+    n = rejudge_flows(insp, 1, 0);
+    if (changed) {
+        *changed = n;
+    }
+    return 0;
+}
+
+int
+fs_inspector_load_policy(struct fs_inspector *insp, const char *path,
+                         unsigned int *changed, char *err, size_t err_size)
+{
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    FILE *file;
+    int error;
+
+    file = fopen(path, "r");
+    if (!file) {
+        error = errno;
+        if (err) {
+            snprintf(err, err_size, "%s: %s", path, strerror(error));
+        }
+        return -error;
+    }
+    for (;;) {
+        size_t n;
+
+        if (cap - len < 4096) {
+            char *p = cap < (64u << 20) ? realloc(text, cap + 65536) : NULL;
+
+            if (!p) {
+                free(text);
+                fclose(file);
+                if (err) {
+                    snprintf(err, err_size, "%s: file too large or out of "
+                             "memory", path);
+                }
+                return -EFBIG;
+            }
+            text = p;
+            cap += 65536;
+        }
+        n = fread(text + len, 1, cap - len - 1, file);
+        len += n;
+        if (!n) {
+            break;
+        }
+    }
+    error = ferror(file) ? errno : 0;
+    fclose(file);
+    if (error) {
+        free(text);
+        if (err) {
+            snprintf(err, err_size, "%s: %s", path, strerror(error));
+        }
+        return -error;
+    }
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        free(text);
+        if (err) {
+            snprintf(err, err_size, "%s: contains a NUL byte", path);
+        }
+        return -EINVAL;
+    }
+    error = fs_inspector_set_policy(insp, path, text, changed, err,
+                                    err_size);
+    free(text);
+    return error;
+}
+
+int
+fs_inspector_set_port(struct fs_inspector *insp, uint32_t port,
+                      const char *name, const char *profile,
+                      unsigned int *changed)
+{
+    struct insp_port *p = port_find(insp, port);
+    char *new_name = name ? strdup(name) : NULL;
+    char *new_profile = profile ? strdup(profile) : NULL;
+    unsigned int n;
+
+    if ((name && !new_name) || (profile && !new_profile)) {
+        free(new_name);
+        free(new_profile);
+        return -ENOMEM;
+    }
+    if (!p) {
+        struct insp_port *ports = realloc(insp->ports, (insp->n_ports + 1)
+                                                       * sizeof *ports);
+        size_t i;
+
+        if (!ports) {
+            free(new_name);
+            free(new_profile);
+            return -ENOMEM;
+        }
+        insp->ports = ports;
+        for (i = insp->n_ports; i > 0 && ports[i - 1].port > port; i--) {
+            ports[i] = ports[i - 1];
+        }
+        p = &ports[i];
+        memset(p, 0, sizeof *p);
+        p->port = port;
+        insp->n_ports++;
+    }
+    free(p->name);
+    free(p->profile);
+    p->name = new_name;
+    p->profile = new_profile;
+    n = rejudge_flows(insp, 0, port);
+    if (changed) {
+        *changed = n;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Data path. */
+
+/* Creates a flow for parsed packet 'p'.  Returns its index or INSP_NIL
+ * (table full under a policy other than eviction). */
+static uint32_t
+flow_create(struct fs_inspector *insp, const struct fs_packet *pkt,
+            const struct insp_parsed *p, uint32_t hash)
+{
+    struct insp_policy_decision d;
+    struct insp_flow *f;
+    uint32_t idx;
+
+    idx = insp_flow_insert(&insp->table, &p->key, hash);
+    if (idx == INSP_NIL) {
+        insp->counters[FS_CTR_TABLE_FULL]++;
+        if (insp->opts.table_full != FS_FULL_EVICT_IDLE) {
+            return INSP_NIL;
+        }
+        /* Evict the least recently seen flow of any class. */
+        uint32_t victim = INSP_NIL;
+        int c;
+
+        for (c = 0; c < INSP_N_LRU; c++) {
+            uint32_t h = insp->table.lru_head[c];
+
+            if (h != INSP_NIL
+                && (victim == INSP_NIL
+                    || insp->table.flows[h].last_seen_ns
+                       < insp->table.flows[victim].last_seen_ns)) {
+                victim = h;
+            }
+        }
+        end_flow(insp, victim, FS_CTR_FLOWS_EVICTED);
+        idx = insp_flow_insert(&insp->table, &p->key, hash);
+    }
+    f = insp_flow_get(&insp->table, idx);
+    f->port = pkt->port;
+    f->first_seen_ns = insp->now_ns;
+    f->rule_index = -1;
+    f->rule_priority = -1;
+    f->state = FS_FLOW_CLASSIFYING;
+    if (p->eth) {
+        memcpy(f->dst_mac, p->eth, 6);
+        memcpy(f->src_mac, p->eth + 6, 6);
+    }
+    insp->counters[FS_CTR_FLOWS_CREATED]++;
+
+    if (!judge(insp, f, 0, &d)) {
+        decide(insp, f, &d);
+        if (!insp->opts.classify_all) {
+            return idx;
+        }
+    }
+    classify_start(insp, f);
+    return idx;
+}
+
+/* Feeds packet 'p' of flow 'f' to nDPI. */
+static void
+flow_inspect(struct fs_inspector *insp, struct insp_flow *f,
+             const struct insp_parsed *p)
+{
+    struct insp_ndpi_result res;
+    int done;
+
+    f->packets_inspected++;
+    insp->counters[FS_CTR_PACKETS_INSPECTED]++;
+    done = insp_ndpi_process(insp->ndpi, cls_block(&insp->cls, f->cls),
+                             p->l3, p->l3_len, insp->now_ns / NS_PER_MS,
+                             f->packets[0] + f->packets[1],
+                             insp->budget[f->lru], &res);
+    if (done) {
+        if (!res.app_id) {
+            insp->counters[FS_CTR_FLOWS_GIVEN_UP]++;
+        }
+        classify_done(insp, f, &res);
+    }
+}
+
+/* Expires idle flows of each class.  Returns how many. */
+unsigned int
+fs_inspector_expire(struct fs_inspector *insp, uint64_t now_ns)
+{
+    unsigned int n = 0;
+    int c;
+
+    if (now_ns > insp->now_ns) {
+        insp->now_ns = now_ns;
+    }
+    for (c = 0; c < INSP_N_LRU; c++) {
+        uint64_t timeout = insp->timeout_ns[c];
+        uint32_t idx;
+
+        if (timeout == UINT64_MAX || insp->now_ns < timeout) {
+            continue;
+        }
+        while ((idx = insp->table.lru_head[c]) != INSP_NIL
+               && insp->table.flows[idx].last_seen_ns
+                  < insp->now_ns - timeout) {
+            end_flow(insp, idx, FS_CTR_FLOWS_EXPIRED);
+            n++;
+        }
+    }
+    return n;
+}
+
+int
+fs_inspector_process(struct fs_inspector *insp, const struct fs_packet *pkt)
+{
+    struct insp_parsed p;
+    struct insp_flow *f;
+    uint32_t hash, idx;
+    int error, reverse;
+
+    insp->counters[FS_CTR_PACKETS]++;
+    insp->counters[FS_CTR_BYTES] += pkt->len > pkt->caplen ? pkt->len
+                                                           : pkt->caplen;
+    if (pkt->len > pkt->caplen) {
+        insp->counters[FS_CTR_SNAPLEN_CUT]++;
+    }
+    error = insp_parse(pkt, insp->opts.decode_tunnels, &p);
+    if (error) {
+        insp->counters[error]++;
+        return FS_PKT_PASS;
+    }
+    if (pkt->ts_ns > insp->now_ns) {
+        insp->now_ns = pkt->ts_ns;
+        fs_inspector_expire(insp, pkt->ts_ns);
+    }
+    if (p.is_fragment) {
+        insp->counters[FS_CTR_FRAGMENTS]++;
+        error = insp_frags_track(insp->frags, &p, insp->now_ns);
+        if (error) {
+            insp->counters[error]++;
+            return FS_PKT_PASS;
+        }
+    }
+
+    hash = insp_flow_hash(&p.key);
+    idx = insp_flow_lookup(&insp->table, &p.key, hash, &reverse);
+    if (idx == INSP_NIL) {
+        if (p.is_fragment && p.frag_offset) {
+            /* Its first fragment's flow is gone (e.g. evicted). */
+            insp->counters[FS_CTR_ERR_FRAG_ORPHAN]++;
+            return FS_PKT_PASS;
+        }
+        reverse = 0;
+        idx = flow_create(insp, pkt, &p, hash);
+        if (idx == INSP_NIL) {
+            if (insp->opts.table_full == FS_FULL_DROP_NEW) {
+                insp->counters[FS_CTR_PACKETS_DROPPED]++;
+                return FS_PKT_DROP;
+            }
+            insp->counters[FS_CTR_PACKETS_BYPASSED]++;
+            return FS_PKT_PASS;
+        }
+    }
+    f = insp_flow_get(&insp->table, idx);
+    f->packets[reverse]++;
+    f->bytes[reverse] += p.wire_len;
+    f->tcp_flags[reverse] |= p.tcp_flags;
+    f->last_seen_ns = insp->now_ns;
+    insp_flow_touch(&insp->table, idx);
+
+    if (f->cls != INSP_NIL && !(p.is_fragment && p.frag_offset)) {
+        flow_inspect(insp, f, &p);
+    }
+    if (f->verdict.actions & FS_ACT_DROP) {
+        insp->counters[FS_CTR_PACKETS_DROPPED]++;
+        return FS_PKT_DROP;
+    }
+    return FS_PKT_PASS;
+}
+
+unsigned int
+fs_inspector_process_burst(struct fs_inspector *insp,
+                           const struct fs_packet *pkts, unsigned int n,
+                           uint8_t *actions)
+{
+    unsigned int i, n_pass = 0;
+
+    for (i = 0; i < n; i++) {
+        actions[i] = fs_inspector_process(insp, &pkts[i]);
+        n_pass += actions[i] == FS_PKT_PASS;
+    }
+    return n_pass;
+}
+
+unsigned int
+fs_inspector_giveup_all(struct fs_inspector *insp)
+{
+    unsigned int n = 0;
+    uint32_t i;
+
+    for (i = 0; i < insp->table.capacity; i++) {
+        struct insp_flow *f = &insp->table.flows[i];
+
+        if (f->in_use && f->cls != INSP_NIL) {
+            struct insp_ndpi_result res;
+
+            insp_ndpi_giveup(insp->ndpi, cls_block(&insp->cls, f->cls),
+                             &res);
+            if (!res.app_id) {
+                insp->counters[FS_CTR_FLOWS_GIVEN_UP]++;
+            }
+            n += f->state != FS_FLOW_DECIDED;
+            classify_done(insp, f, &res);
+        }
+    }
+    return n;
+}
+
+unsigned int
+fs_inspector_flush(struct fs_inspector *insp)
+{
+    unsigned int n = 0;
+    uint32_t i;
+
+    for (i = 0; i < insp->table.capacity; i++) {
+        if (insp->table.flows[i].in_use) {
+            end_flow(insp, i, FS_N_COUNTERS);
+            n++;
+        }
+    }
+    return n;
+}
+
+int
+fs_inspector_foreach_flow(struct fs_inspector *insp, fs_flow_cb *cb,
+                          void *aux)
+{
+    uint32_t i;
+
+    for (i = 0; i < insp->table.capacity; i++) {
+        const struct insp_flow *f = &insp->table.flows[i];
+
+        if (f->in_use) {
+            struct fs_flow_info info;
+            int ret;
+
+            flow_info(insp, f, &info);
+            ret = cb(aux, &info);
+            if (ret) {
+                return ret;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Counters. */
+
+uint64_t
+fs_inspector_counter(const struct fs_inspector *insp, enum fs_counter c)
+{
+    return (unsigned int) c < FS_N_COUNTERS ? insp->counters[c] : 0;
+}
+
+void
+fs_inspector_get_stats(const struct fs_inspector *insp,
+                       struct fs_inspector_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    stats->flows = insp->table.n_flows;
+    stats->flows_classifying = insp->cls.n_used;
+    stats->max_flows = insp->table.capacity;
+    stats->max_classifying = insp->cls.max;
+    stats->bytes_per_flow = (sizeof(struct insp_flow)
+                             + sizeof *insp->table.buckets);
+    stats->bytes_per_classifying = insp->cls.block_size;
+    stats->memory = inspector_memory(insp);
+    stats->memory_peak = insp->memory_peak > stats->memory
+                         ? insp->memory_peak : stats->memory;
+}
