@@ -388,19 +388,22 @@ format_text(struct buf *b, const struct fs_flow_info *f)
                f->bytes[1], f->packets_inspected);
 }
 
-static int
-collect_flow(void *aux, const struct fs_flow_info *f)
+/* Keeps a line for flow 'f', which is ending. */
+static void
+collect_flow(struct output *out, const struct fs_flow_info *f)
 {
-    struct output *out = aux;
     struct buf b = { NULL, 0, 0, 0 };
 
+    if (out->opts->quiet || out->error) {
+        return;
+    }
     if (out->n_lines == out->cap_lines) {
         size_t cap = out->cap_lines ? out->cap_lines * 2 : 1024;
         struct flow_line *lines = realloc(out->lines, cap * sizeof *lines);
 
         if (!lines) {
             out->error = 1;
-            return 1;
+            return;
         }
         out->lines = lines;
         out->cap_lines = cap;
@@ -413,12 +416,22 @@ collect_flow(void *aux, const struct fs_flow_info *f)
     if (b.error) {
         free(b.s);
         out->error = 1;
-        return 1;
+        return;
     }
     out->lines[out->n_lines].first_seen_ns = f->first_seen_ns;
     out->lines[out->n_lines].text = b.s;
     out->n_lines++;
-    return 0;
+}
+
+/* Inspector events: every flow that ends (expired, evicted, or flushed at
+ * the end of a capture) is printed. */
+static void
+on_event(void *aux, enum fs_event_type type, const struct fs_flow_info *f,
+         const struct fs_verdict *old)
+{
+    if (type == FS_EVENT_FLOW_END) {
+        collect_flow(aux, f);
+    }
 }
 
 static int
@@ -430,34 +443,35 @@ compare_lines(const void *a_, const void *b_)
            - (a->first_seen_ns < b->first_seen_ns);
 }
 
-/* Prints the flows of 'insp' in the order they started, then removes
- * them.  Returns 0 or -ENOMEM. */
+/* Ends the flows still in 'insp' and prints every flow of the capture in
+ * the order they started.  Returns 0 or -ENOMEM. */
 static int
-print_flows(struct fs_inspector *insp, const struct options *opts,
-            const char *capture)
+print_flows(struct fs_inspector *insp, struct output *out)
 {
-    struct output out = { .opts = opts, .capture = capture };
+    int error;
     size_t i;
 
-    if (!opts->quiet) {
-        fs_inspector_foreach_flow(insp, collect_flow, &out);
-        qsort(out.lines, out.n_lines, sizeof *out.lines, compare_lines);
-        for (i = 0; i < out.n_lines; i++) {
-            fputs(out.lines[i].text, stdout);
-            free(out.lines[i].text);
-        }
-        free(out.lines);
-    }
     fs_inspector_flush(insp);
-    return out.error ? -ENOMEM : 0;
+    qsort(out->lines, out->n_lines, sizeof *out->lines, compare_lines);
+    for (i = 0; i < out->n_lines; i++) {
+        fputs(out->lines[i].text, stdout);
+        free(out->lines[i].text);
+    }
+    free(out->lines);
+    error = out->error ? -ENOMEM : 0;
+    out->lines = NULL;
+    out->n_lines = out->cap_lines = 0;
+    out->error = 0;
+    return error;
 }
 
 /* Runs capture 'path' through 'insp'.  Returns 0, or -1 after printing why
  * the capture could not be read. */
 static int
-inspect_capture(struct fs_inspector *insp, const struct options *opts,
+inspect_capture(struct fs_inspector *insp, struct output *out,
                 const char *path)
 {
+    const struct options *opts = out->opts;
     char errbuf[PCAP_ERRBUF_SIZE];
     struct pcap_pkthdr *hdr;
     const u_char *data;
@@ -497,8 +511,8 @@ inspect_capture(struct fs_inspector *insp, const struct options *opts,
                 path, pcap_geterr(pcap));
     }
     pcap_close(pcap);
-    fs_inspector_giveup_all(insp);
-    if (print_flows(insp, opts, path)) {
+    out->capture = path;
+    if (print_flows(insp, out)) {
         fprintf(stderr, "%s: out of memory\n", PROGRAM);
         return -1;
     }
@@ -592,9 +606,10 @@ main(int argc, char *argv[])
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    FS_INSPECTOR_OPTS(iopts, .classify_all = 1,
-                      .log_cb = log_to_stderr);
     struct options opts = { NULL, 0, 0, 0, NULL };
+    struct output out = { .opts = &opts };
+    FS_INSPECTOR_OPTS(iopts, .classify_all = 1, .log_cb = log_to_stderr,
+                      .event_cb = on_event, .event_aux = &out);
     struct fs_inspector *insp;
     struct timespec t0, t1;
     uint64_t n_flows;
@@ -707,7 +722,8 @@ main(int argc, char *argv[])
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (i = optind; i < argc; i++) {
-        if (inspect_capture(insp, &opts, argv[i])) {
+        out.capture = argv[i];
+        if (inspect_capture(insp, &out, argv[i])) {
             status = 1;
         }
     }

@@ -22,6 +22,7 @@
 
 #define PPP_PROTO_IPV4 0x0021
 #define PPP_PROTO_IPV6 0x0057
+#define PPP_PROTO_MPLS 0x0281
 
 #define GTP_U_PORT 2152
 #define TZSP_PORT 37008
@@ -41,6 +42,8 @@ static int parse_ethernet(struct span, int depth, int tunnels,
                           struct insp_parsed *);
 static int parse_ip(struct span, uint16_t type, int depth, int tunnels,
                     struct insp_parsed *);
+static int parse_ethertype(struct span, uint16_t type, int depth,
+                           int tunnels, struct insp_parsed *);
 
 static inline uint16_t
 get_be16(const uint8_t *p)
@@ -221,13 +224,18 @@ parse_l4(struct span s, uint8_t proto, int first_frag, int depth,
     if (proto == 6) {
         uint32_t doff = (uint32_t) (s.p[12] >> 4) * 4;
 
-        if (doff < 20 || doff > s.cap) {
-            return first_frag && doff >= 20 ? FS_CTR_ERR_FRAG_TINY
-                                            : FS_CTR_ERR_TCP_DOFF;
+        if (first_frag && doff > s.cap) {
+            return FS_CTR_ERR_FRAG_TINY;
         }
         key->src_port = get_be16(s.p);
         key->dst_port = get_be16(s.p + 2);
         out->tcp_flags = s.p[13];
+        if (doff < 20 || doff > s.cap) {
+            /* The ports are there, so the packet still belongs to its
+             * flow and is judged with it: skipping it would let a bad
+             * offset slip packets past the policy.  Flag the anomaly. */
+            out->anomaly = FS_CTR_ERR_TCP_DOFF;
+        }
     } else if (proto == 17) {
         key->src_port = get_be16(s.p);
         key->dst_port = get_be16(s.p + 2);
@@ -457,7 +465,17 @@ parse_ethernet(struct span s, int depth, int tunnels,
         }
         type = get_be16(s.p + 6);
         s = span_skip(s, 8);
-    } else if (type == ETH_TYPE_MPLS || type == ETH_TYPE_MPLS_MC) {
+    }
+    out->key.vlan = vlan;
+    return parse_ethertype(s, type, depth, tunnels, out);
+}
+
+/* Parses what ethertype 'type' carries at 's': MPLS, PPPoE or IP. */
+static int
+parse_ethertype(struct span s, uint16_t type, int depth, int tunnels,
+                struct insp_parsed *out)
+{
+    if (type == ETH_TYPE_MPLS || type == ETH_TYPE_MPLS_MC) {
         for (;;) {
             int bottom;
 
@@ -484,23 +502,23 @@ parse_ethernet(struct span s, int depth, int tunnels,
         type = ppp == PPP_PROTO_IPV4 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6;
         s = span_skip(s, 8);
     }
-    out->key.vlan = vlan;
     return parse_ip(s, type, depth, tunnels, out);
 }
 
-/* Maps a PPP or Cisco HDLC protocol field to an ethertype. */
+/* Maps a PPP protocol field to an ethertype.  Cisco HDLC carries
+ * ethertypes already, which pass unchanged. */
 static uint16_t
 ppp_to_ethertype(uint16_t proto)
 {
     switch (proto) {
     case PPP_PROTO_IPV4:
-    case ETH_TYPE_IPV4:
         return ETH_TYPE_IPV4;
     case PPP_PROTO_IPV6:
-    case ETH_TYPE_IPV6:
         return ETH_TYPE_IPV6;
+    case PPP_PROTO_MPLS:
+        return ETH_TYPE_MPLS;
     default:
-        return 0;
+        return proto;
     }
 }
 
@@ -529,9 +547,8 @@ insp_parse(const struct fs_packet *pkt, int decode_tunnels,
         if (s.cap < 16) {
             return FS_CTR_ERR_TRUNCATED_L2;
         }
-        type = get_be16(s.p + 14);
-        hdr = 16;
-        break;
+        return parse_ethertype(span_skip(s, 16), get_be16(s.p + 14), 0,
+                               decode_tunnels, out);
 
     case FS_LINK_NULL: {
         uint32_t af;
@@ -565,7 +582,8 @@ insp_parse(const struct fs_packet *pkt, int decode_tunnels,
             type = ppp_to_ethertype(get_be16(s.p));
             hdr = 2;
         }
-        break;
+        return parse_ethertype(span_skip(s, hdr), type, 0, decode_tunnels,
+                               out);
 
     case FS_LINK_RAW:
     case FS_LINK_IPV4:

@@ -31,6 +31,8 @@ struct insp_parsed {
     uint8_t more_fragments;
     uint8_t tcp_flags;
     uint8_t tunnel;             /* Nonzero if decapsulated. */
+    uint8_t anomaly;            /* A counter for a malformation that still
+                                 * leaves the packet usable, or 0. */
     uint32_t frag_id;
     uint32_t frag_offset;
     uint32_t frag_len;          /* Fragment payload bytes (after IP hdrs). */

@@ -517,6 +517,19 @@ classify_done(struct fs_inspector *insp, struct insp_flow *f,
     }
 }
 
+/* Ends classification of 'f' with what nDPI knows now. */
+static void
+giveup_flow(struct fs_inspector *insp, struct insp_flow *f)
+{
+    struct insp_ndpi_result res;
+
+    insp_ndpi_giveup(insp->ndpi, cls_block(&insp->cls, f->cls), &res);
+    if (!res.app_id) {
+        insp->counters[FS_CTR_FLOWS_GIVEN_UP]++;
+    }
+    classify_done(insp, f, &res);
+}
+
 /* Starts classifying 'f'.  If no nDPI block is free, decides 'f' at once
  * as an unknown application.  Returns nonzero if classification started. */
 static int
@@ -547,11 +560,11 @@ end_flow(struct fs_inspector *insp, uint32_t idx, enum fs_counter why)
 {
     struct insp_flow *f = insp_flow_get(&insp->table, idx);
 
-    emit(insp, FS_EVENT_FLOW_END, f, NULL);
     if (f->cls != INSP_NIL) {
-        insp_ndpi_flow_release(cls_block(&insp->cls, f->cls));
-        cls_free(&insp->cls, f->cls);
+        /* Classify with what is known, so that the end says it. */
+        giveup_flow(insp, f);
     }
+    emit(insp, FS_EVENT_FLOW_END, f, NULL);
     insp_strtab_unref(&insp->strings, f->host_id);
     insp_flow_remove(&insp->table, idx);
     if (why != FS_N_COUNTERS) {
@@ -877,7 +890,13 @@ fs_inspector_process(struct fs_inspector *insp, const struct fs_packet *pkt)
     error = insp_parse(pkt, insp->opts.decode_tunnels, &p);
     if (error) {
         insp->counters[error]++;
+        if (p.is_fragment) {
+            insp->counters[FS_CTR_FRAGMENTS]++;
+        }
         return FS_PKT_PASS;
+    }
+    if (p.anomaly) {
+        insp->counters[p.anomaly]++;
     }
     if (pkt->ts_ns > insp->now_ns) {
         insp->now_ns = pkt->ts_ns;
@@ -952,15 +971,8 @@ fs_inspector_giveup_all(struct fs_inspector *insp)
         struct insp_flow *f = &insp->table.flows[i];
 
         if (f->in_use && f->cls != INSP_NIL) {
-            struct insp_ndpi_result res;
-
-            insp_ndpi_giveup(insp->ndpi, cls_block(&insp->cls, f->cls),
-                             &res);
-            if (!res.app_id) {
-                insp->counters[FS_CTR_FLOWS_GIVEN_UP]++;
-            }
             n += f->state != FS_FLOW_DECIDED;
-            classify_done(insp, f, &res);
+            giveup_flow(insp, f);
         }
     }
     return n;
