@@ -35,6 +35,9 @@ gen=$top_srcdir/tests/gen-bad-captures.py
 #                 the err_frag_* counter of the bad one.
 #   frag_overlap  the two good fragments (the first carries the whole UDP
 #                 header) make the UDP flow: flows_created 2.
+#   tcp_doff_*    the bad data offset is counted, but the ports are there,
+#                 so the packet stays with its flow and is judged (skipping
+#                 it would let it past the policy): flows_created 2.
 #   vlan2_ok      no error; the double-tagged packet is a second flow whose
 #                 vlan is the inner VID, 200 (checked in the flow lines).
 cases='
@@ -53,8 +56,8 @@ ipv6_payload_len   packets=2 err_ipv6_payload_len=1 flows_created=1
 ipv6_ext_overrun   packets=2 err_ipv6_ext_overrun=1 flows_created=1
 ipv6_ext_loop      packets=2 err_ipv6_ext_chain=1 flows_created=1
 truncated_tcp      packets=2 err_truncated_tcp=1  flows_created=1
-tcp_doff_small     packets=2 err_tcp_doff=1       flows_created=1
-tcp_doff_big       packets=2 err_tcp_doff=1       flows_created=1
+tcp_doff_small     packets=2 err_tcp_doff=1       flows_created=2
+tcp_doff_big       packets=2 err_tcp_doff=1       flows_created=2
 truncated_udp      packets=2 err_truncated_udp=1  flows_created=1
 truncated_icmp     packets=2 err_truncated_icmp=1 flows_created=1
 frag_tiny          packets=2 fragments=1 err_frag_tiny=1    flows_created=1
