@@ -1,1 +1,32 @@
-# libFuzzer targets: see tests/fuzz/README.
+# libFuzzer targets, built with ./configure --enable-fuzzing CC=clang.
+# 'make fuzz-smoke' runs each one for FUZZ_SECONDS (default 30) from the
+# seed corpus and fails on any crash, leak or sanitizer report.
+EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-policy.c \
+	tests/fuzz/make-seeds.sh
+
+if ENABLE_FUZZING
+FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined
+FUZZ_TARGETS = tests/fuzz/fuzz-packet tests/fuzz/fuzz-policy
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+
+tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz-packet.c
+tests_fuzz_fuzz_packet_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_packet_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_packet_LDADD = inspector/libinspector.la
+
+tests_fuzz_fuzz_policy_SOURCES = tests/fuzz/fuzz-policy.c
+tests_fuzz_fuzz_policy_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) \
+	-I$(top_srcdir)/inspector
+tests_fuzz_fuzz_policy_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_policy_LDADD = inspector/libinspector.la
+
+FUZZ_SECONDS ?= 30
+fuzz-smoke: $(FUZZ_TARGETS)
+	$(AM_V_at)FUZZ_SECONDS=$(FUZZ_SECONDS) FLOWSTEER_SHARED='$(FLOWSTEER_SHARED)' \
+	  $(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh $(FUZZ_TARGETS)
+else
+fuzz-smoke:
+	@echo "fuzz-smoke: configure with --enable-fuzzing CC=clang first"; exit 1
+endif
+.PHONY: fuzz-smoke
+EXTRA_DIST += tests/fuzz/run-fuzz.sh

@@ -1,0 +1,87 @@
+/*
+ * libFuzzer target for the packet path: parser, fragment tracking, flow
+ * table and nDPI adapter, through the public API.
+ *
+ * The first input byte picks the link type; the rest is split into up to
+ * four frames at 0xff 0xfe markers, so that one input can build a flow
+ * (several packets, both directions after a swap) and reach the classifier
+ * and the fragment table.  Every so often the flows are judged, given up
+ * and flushed, so their end paths run too.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "flowsteer/inspector.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const int link_types[] = {
+    FS_LINK_ETHERNET, FS_LINK_RAW, FS_LINK_LINUX_SLL, FS_LINK_NULL,
+    FS_LINK_PPP, FS_LINK_PPP_HDLC, FS_LINK_C_HDLC, FS_LINK_IPV4,
+    FS_LINK_IPV6, 147 /* unsupported */,
+};
+
+static struct fs_inspector *
+get_inspector(void)
+{
+    static struct fs_inspector *insp;
+
+    if (!insp) {
+        FS_INSPECTOR_OPTS(opts, .max_flows = 64, .decode_tunnels = 1,
+                          .classify_all = 1);
+        char err[128];
+
+        if (fs_inspector_create(&opts, &insp)) {
+            __builtin_trap();
+        }
+        if (fs_inspector_set_policy(insp, "fuzz",
+                                    "priority=10, tcp, tp_dst=80, "
+                                    "actions=drop\n"
+                                    "priority=5, app=DNS, actions=log\n",
+                                    NULL, err, sizeof err)) {
+            __builtin_trap();
+        }
+    }
+    return insp;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static uint64_t ts;
+    static unsigned int n_inputs;
+    struct fs_inspector *insp = get_inspector();
+    struct fs_packet pkts[4];
+    uint8_t actions[4];
+    size_t start, i;
+    unsigned int n = 0;
+    int link;
+
+    if (!size) {
+        return 0;
+    }
+    link = link_types[data[0] % (sizeof link_types / sizeof *link_types)];
+    for (start = i = 1; i <= size && n < 4; i++) {
+        if (i == size || (i + 1 < size && data[i] == 0xff
+                          && data[i + 1] == 0xfe)) {
+            pkts[n].data = data + start;
+            pkts[n].caplen = i - start;
+            pkts[n].len = i - start + (data[0] & 0x80 ? 20 : 0);
+            pkts[n].ts_ns = ts += 1000000;
+            pkts[n].port = n & 1;
+            pkts[n].link_type = link;
+            n++;
+            start = i + 2;
+            i++;
+        }
+    }
+    fs_inspector_process_burst(insp, pkts, n, actions);
+
+    if (++n_inputs % 64 == 0) {
+        fs_inspector_giveup_all(insp);
+        fs_inspector_flush(insp);
+        ts += 1000ULL * 1000 * 1000 * 1000;     /* Let idle flows expire. */
+    }
+    return 0;
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Runs each libFuzzer target given for $FUZZ_SECONDS seconds from a seed
+# corpus (frames cut from the reference captures for the packet target,
+# tests/*.conf-like policies for the policy target).  Prints one
+# "ok TARGET: N execs" or "FAIL TARGET" line each and exits 1 on any crash.
+set -u
+seconds=${FUZZ_SECONDS:-30}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/flowsteer-fuzz.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+failed=0
+for target in "$@"; do
+    name=$(basename "$target")
+    corpus=$dir/$name
+    mkdir -p "$corpus"
+    "$(dirname "$0")/make-seeds.sh" "$name" "$corpus"
+    if "$target" -max_total_time="$seconds" -print_final_stats=1 \
+         -artifact_prefix="$dir/$name-" "$corpus" > "$dir/$name.log" 2>&1; then
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/$name.log")
+        echo "ok $name: $execs execs in ${seconds}s, no crash"
+    else
+        echo "FAIL $name:"
+        tail -40 "$dir/$name.log"
+        for a in "$dir/$name"-*; do
+            [ -f "$a" ] && echo "crashing input (base64): $(base64 -w0 "$a")"
+        done
+        failed=$((failed + 1))
+    fi
+done
+[ "$failed" -eq 0 ]
