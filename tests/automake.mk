@@ -14,6 +14,7 @@ AM_TESTS_ENVIRONMENT = \
 # Unit tests of internal modules (linked with the convenience library).
 check_PROGRAMS += tests/test-policy tests/test-inspector
 tests_test_policy_SOURCES = tests/test-policy.c tests/test-util.h
+tests_test_policy_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/inspector
 tests_test_policy_LDADD = inspector/libinspector.la
 tests_test_inspector_SOURCES = tests/test-inspector.c tests/test-util.h
 tests_test_inspector_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
