@@ -9,7 +9,9 @@ AM_TESTS_ENVIRONMENT = \
 	FLOWSTEER_SHARED='$(FLOWSTEER_SHARED)'; export FLOWSTEER_SHARED; \
 	PYTHON3='$(PYTHON3)'; export PYTHON3; \
 	NDPIREADER='$(NDPIREADER)'; export NDPIREADER; \
-	CC='$(CC)'; export CC;
+	CC='$(CC)'; export CC; \
+	BUILD_CFLAGS='$(CFLAGS)'; export BUILD_CFLAGS; \
+	BUILD_LDFLAGS='$(LDFLAGS)'; export BUILD_LDFLAGS;
 
 # Unit tests of internal modules (linked with the convenience library).
 check_PROGRAMS += tests/test-policy tests/test-inspector

@@ -22,9 +22,10 @@ check "header installed" \
 check "man page installed" \
     test -n "$(find "$dest" -name flowsteer-inspect.1)"
 
-# shellcheck disable=SC2046
+# BUILD_CFLAGS/BUILD_LDFLAGS carry the build's sanitizer flags, if any.
+# shellcheck disable=SC2046,SC2086
 check "example builds with pkg-config only" \
-    ${CC:-cc} -Wall -Werror -o "$tmp/example" \
+    ${CC:-cc} ${BUILD_CFLAGS:-} ${BUILD_LDFLAGS:-} -Wall -Werror -o "$tmp/example" \
         "$top_srcdir/inspector/example-embed.c" \
         $(pkg-config --cflags --libs flowsteer-inspector)
 
@@ -52,9 +53,9 @@ check "symbols carry a version" eval '
 
 if command -v c++ >/dev/null 2>&1; then
     printf '#include <flowsteer/inspector.h>\nint main() { return fs_inspector_version() == 0; }\n' > "$tmp/cxx.cc"
-    # shellcheck disable=SC2046
+    # shellcheck disable=SC2046,SC2086
     check "header compiles as C++" \
-        c++ -Wall -Werror -o "$tmp/cxx" "$tmp/cxx.cc" \
+        c++ ${BUILD_CFLAGS:-} ${BUILD_LDFLAGS:-} -Wall -Werror -o "$tmp/cxx" "$tmp/cxx.cc" \
             $(pkg-config --cflags --libs flowsteer-inspector)
 fi
 finish
