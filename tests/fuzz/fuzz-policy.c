@@ -32,6 +32,25 @@ static const struct fs_flow_key keys[] = {
 static const uint8_t mac_a[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t mac_b[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
+/* Checks that 'verdict', formatted as an actions list, parses back to
+ * itself. */
+static void
+check_round_trip(const struct fs_verdict *verdict)
+{
+    struct insp_policy_decision d;
+    struct insp_policy_flow flow = { .key = &keys[0] };
+    struct insp_policy *pol;
+    char text[80] = "actions=";
+
+    insp_verdict_format(verdict, text + 8, sizeof text - 8);
+    if (insp_policy_parse("rt", text, &pol, NULL, 0)
+        || insp_policy_judge(pol, &flow, &d)
+        || memcmp(&d.verdict, verdict, sizeof *verdict)) {
+        abort();
+    }
+    insp_policy_destroy(pol);
+}
+
 static void
 judge_all(const struct insp_policy *pol)
 {
@@ -71,6 +90,8 @@ judge_all(const struct insp_policy *pol)
             insp_verdict_format(&d.verdict, small, sizeof small);
             if (!insp_policy_rule_name(pol, d.rule_index)) {
                 abort();
+            } else if (!error && d.rule_index >= 0) {
+                check_round_trip(&d.verdict);
             }
         }
     }
