@@ -1383,3 +1383,50 @@ insp_verdict_format(const struct fs_verdict *verdict, char *buf,
     }
     return buf;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Public verdict helpers: the 'actions=' syntax of a policy, alone. */
+
+FS_API int
+fs_verdict_parse(const char *actions, struct fs_verdict *verdict,
+                 char *err, size_t err_size)
+{
+    static const char prefix[] = "actions=";
+    struct insp_policy *policy = NULL;
+    size_t len = strlen(actions);
+    char *text;
+    int error;
+
+    if (strchr(actions, '\n')) {
+        if (err) {
+            snprintf(err, err_size, "actions: newline in actions");
+        }
+        return -EINVAL;
+    }
+    text = malloc(sizeof prefix + len);
+    if (!text) {
+        return -ENOMEM;
+    }
+    memcpy(text, prefix, sizeof prefix - 1);
+    memcpy(text + sizeof prefix - 1, actions, len + 1);
+    error = insp_policy_parse("actions", text, &policy, err, err_size);
+    free(text);
+    if (!error) {
+        if (policy->n_rules == 1) {
+            *verdict = policy->rules[0].verdict;
+        } else {
+            if (err) {
+                snprintf(err, err_size, "actions: no actions");
+            }
+            error = -EINVAL;
+        }
+    }
+    insp_policy_destroy(policy);
+    return error;
+}
+
+FS_API char *
+fs_verdict_format(const struct fs_verdict *verdict, char *buf, size_t size)
+{
+    return insp_verdict_format(verdict, buf, size);
+}

@@ -118,6 +118,18 @@ struct fs_verdict {
     char mirror_port[FS_PORT_NAME_MAX]; /* With FS_ACT_MIRROR. */
 };
 
+/* Parses 'actions', a policy's action list without "actions="
+ * ("drop,log", "mirror:p2", "meter:1000"), into '*verdict'.  Returns 0,
+ * or -EINVAL with a message in 'err' (if nonnull, truncated to
+ * 'err_size'). */
+FS_API int fs_verdict_parse(const char *actions, struct fs_verdict *verdict,
+                            char *err, size_t err_size);
+
+/* Formats 'verdict' as a policy action list into 'buf' of 'size' bytes
+ * and returns 'buf'. */
+FS_API char *fs_verdict_format(const struct fs_verdict *verdict, char *buf,
+                               size_t size);
+
 /* A snapshot of one flow.  All pointers are valid only until the callback
  * that received it returns. */
 struct fs_flow_info {

@@ -1,0 +1,1234 @@
+/*
+ * flowrules: per-flow verdicts as OpenFlow rules.  See flowrules.h.
+ *
+ * The desired table is a hash of flows by id.  Each flow has two rules
+ * (directions), each in one state:
+ *
+ *   DIRTY      must be sent (add, or modify if the switch has it)
+ *   INFLIGHT   sent in a bundle whose commit reply has not come
+ *   INSTALLED  confirmed by a bundle commit or found by a dump
+ *   FAILED     the switch refused it; not retried until set again
+ *   GONE       removed by the switch (timeout); not re-added
+ *
+ * Matches and actions are not stored: they are built from the flow's rule
+ * when sent and when compared with a dump, so a flow costs one small
+ * record.  Rules are removed by cookie (the flow's own, exact), so that no
+ * rule of anyone else can ever match a delete.
+ *
+ * After each (re)connection, a flow stats request under the cookie
+ * namespace lists what the switch has; identical rules are kept, missing
+ * or different ones are (re)sent, rules of unknown flows are deleted (or
+ * adopted, on the first connection with opts.adopt), all in bundles.
+ */
+#include <config.h>
+#include "flowrules.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "byte-order.h"
+#include "flow.h"
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-meter.h"
+#include "openvswitch/ofp-monitor.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-port.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofp-switch.h"
+#include "openvswitch/ofp-util.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/rconn.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "timeval.h"
+
+VLOG_DEFINE_THIS_MODULE(flowrules);
+
+#define FLOW_ID_MASK ((UINT64_C(1) << 48) - 1)
+
+enum fr_state {
+    FR_DIRTY,
+    FR_INFLIGHT,
+    FR_INSTALLED,
+    FR_FAILED,
+    FR_GONE,
+};
+
+/* What a pending change does. */
+enum fr_op {
+    FR_OP_ADD,                  /* Both rules are new: OFPFC_ADD. */
+    FR_OP_MODIFY,               /* Actions changed: MODIFY_STRICT. */
+    FR_OP_REPLACE,              /* Delete by cookie, then add both, in one
+                                 * ordered bundle: the switch had rules
+                                 * under this flow's cookie that differ. */
+    FR_OP_DELETE,               /* Delete by cookie. */
+};
+
+/* The flow_mods of each op: n_msgs[op], and msg_dir[op][i] says what the
+ * i-th one is (-1: delete by cookie, 0 or 1: add/modify that direction). */
+static const int n_msgs[] = { 2, 2, 3, 1 };
+static const int msg_dir[][3] = {
+    { 0, 1 }, { 0, 1 }, { -1, 0, 1 }, { -1 },
+};
+
+struct fr_flow {
+    struct hmap_node node;      /* In 'flows', by hash of 'id'. */
+    struct ovs_list dirty_node; /* In 'dirty' while DIRTY, else empty. */
+    uint64_t id;
+    struct flowrules_rule rule;
+    uint32_t meter_id;          /* 0 if none. */
+    uint8_t state[2];           /* enum fr_state per direction. */
+    uint8_t op;                 /* enum fr_op, while DIRTY or INFLIGHT. */
+    bool deleted;               /* Desired: gone.  Freed once confirmed. */
+    bool adopted;               /* Found on the switch; rule unknown. */
+    bool seen_in_dump;          /* Scratch for reconciliation. */
+    uint64_t packets, bytes;    /* From flow-removed messages. */
+};
+
+/* A bundle sent and not yet answered.  Its messages have consecutive xids:
+ * open, then one per entry, then commit. */
+struct fr_bundle {
+    struct ovs_list node;
+    uint32_t id;
+    uint32_t open_xid;
+    uint32_t n;
+    bool failed;
+    uint64_t *flow_ids;         /* Flow of each entry. */
+};
+
+/* A meter shared by every flow with the same rate. */
+struct fr_meter {
+    uint32_t id;
+    uint32_t kbps;
+    uint32_t refs;
+};
+
+struct flowrules {
+    struct flowrules_options opts;
+    char *target;
+    struct rconn *rconn;
+    unsigned int conn_seqno;
+    enum ofputil_protocol protocol;
+    enum ofp_version version;
+
+    struct hmap flows;          /* Desired table. */
+    struct ovs_list dirty;      /* Flows with changes to send. */
+    long long int dirty_since;  /* When 'dirty' became nonempty. */
+    struct ovs_list inflight;   /* struct fr_bundle. */
+    size_t n_inflight;
+    uint32_t next_xid;
+    uint32_t next_bundle_id;
+
+    /* Reconciliation after a (re)connection. */
+    bool reconciled;
+    bool first_connection;
+    uint32_t dump_xid;
+    uint32_t ports_xid;
+    struct shash ports;         /* Port name -> ofp_port_t (as pointer). */
+
+    struct fr_meter *meters;
+    size_t n_meters;
+    uint32_t log_meter_id;
+    uint32_t next_meter_id;
+
+    long long int full_until;   /* Table full: new adds wait till then. */
+    struct flowrules_stats stats;
+};
+
+static void fr_mark_dirty(struct flowrules *, struct fr_flow *,
+                          enum fr_op);
+
+void
+flowrules_options_init(struct flowrules_options *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->table = 0;
+    opts->priority = 40000;
+    opts->cookie_ns = 0xf5e1;
+    opts->next_table = -1;
+    opts->label_table = 50;
+    opts->label_reg = 5;
+    opts->idle_timeout[0] = 300;
+    opts->idle_timeout[1] = 60;
+    opts->idle_timeout[2] = 30;
+    opts->log_pps = 100;
+    opts->bundle_max = 2000;
+    opts->batch_ms = 1;
+    opts->max_inflight = 4;
+    opts->full_policy = FLOWRULES_FULL_INSPECT;
+}
+
+int
+flowrules_create(const struct flowrules_options *opts,
+                 struct flowrules **out)
+{
+    struct flowrules *fr;
+
+    *out = NULL;
+    if (!opts->target || !opts->cookie_ns || opts->label_reg > 13
+        || !opts->bundle_max || !opts->max_inflight
+        || opts->next_table > 254 || opts->table == 255) {
+        return EINVAL;
+    }
+    fr = xzalloc(sizeof *fr);
+    fr->opts = *opts;
+    fr->target = xstrdup(opts->target);
+    fr->opts.target = fr->target;
+    fr->rconn = rconn_create(5, 8, 0,
+                             (1u << OFP13_VERSION) | (1u << OFP14_VERSION)
+                             | (1u << OFP15_VERSION));
+    rconn_connect(fr->rconn, fr->target, fr->target);
+    hmap_init(&fr->flows);
+    ovs_list_init(&fr->dirty);
+    ovs_list_init(&fr->inflight);
+    shash_init(&fr->ports);
+    fr->next_xid = 0x10000000;
+    fr->next_bundle_id = 1;
+    fr->next_meter_id = 1;
+    fr->first_connection = true;
+    *out = fr;
+    return 0;
+}
+
+static void
+fr_bundle_free(struct fr_bundle *b)
+{
+    free(b->flow_ids);
+    free(b);
+}
+
+void
+flowrules_destroy(struct flowrules *fr)
+{
+    struct fr_flow *f;
+    struct fr_bundle *b;
+
+    if (!fr) {
+        return;
+    }
+    HMAP_FOR_EACH_POP (f, node, &fr->flows) {
+        free(f);
+    }
+    hmap_destroy(&fr->flows);
+    LIST_FOR_EACH_POP (b, node, &fr->inflight) {
+        fr_bundle_free(b);
+    }
+    shash_destroy(&fr->ports);
+    free(fr->meters);
+    rconn_destroy(fr->rconn);
+    free(fr->target);
+    free(fr);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Cookies, matches and actions. */
+
+static ovs_be64
+fr_cookie(const struct flowrules *fr, uint64_t flow_id)
+{
+    return htonll((uint64_t) fr->opts.cookie_ns << 48 | flow_id);
+}
+
+static ovs_be64
+fr_ns_mask(void)
+{
+    return htonll(~FLOW_ID_MASK);
+}
+
+static bool
+proto_has_ports(uint8_t proto)
+{
+    return proto == IPPROTO_TCP || proto == IPPROTO_UDP
+           || proto == IPPROTO_SCTP;
+}
+
+static int
+fr_lru(uint8_t proto)
+{
+    return proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : 2;
+}
+
+/* Builds the match of direction 'dir' (0: as keyed, 1: reverse) of 'r'. */
+static void
+fr_build_match(const struct flowrules_rule *r, int dir, struct match *m)
+{
+    const struct fs_flow_key *k = &r->key;
+    const uint8_t *src = dir ? k->dst_ip : k->src_ip;
+    const uint8_t *dst = dir ? k->src_ip : k->dst_ip;
+    uint16_t sport = dir ? k->dst_port : k->src_port;
+    uint16_t dport = dir ? k->src_port : k->dst_port;
+
+    match_init_catchall(m);
+    match_set_packet_type(m, htonl(PT_ETH));  /* As the switch reports it. */
+    if (r->in_port && !dir) {
+        match_set_in_port(m, u16_to_ofp(r->in_port));
+    }
+    if (k->vlan) {
+        match_set_dl_vlan(m, htons(k->vlan), 0);
+    } else {
+        /* Untagged only; OpenFlow 1.3 can match VID and CFI, no more. */
+        match_set_dl_tci_masked(m, htons(0), htons(VLAN_CFI | VLAN_VID_MASK));
+    }
+    if (k->ip_version == 4) {
+        ovs_be32 a, b;
+
+        memcpy(&a, src + 12, 4);
+        memcpy(&b, dst + 12, 4);
+        match_set_dl_type(m, htons(ETH_TYPE_IP));
+        match_set_nw_src(m, a);
+        match_set_nw_dst(m, b);
+    } else {
+        struct in6_addr a, b;
+
+        memcpy(&a, src, 16);
+        memcpy(&b, dst, 16);
+        match_set_dl_type(m, htons(ETH_TYPE_IPV6));
+        match_set_ipv6_src(m, &a);
+        match_set_ipv6_dst(m, &b);
+    }
+    match_set_nw_proto(m, k->l4_proto);
+    if (proto_has_ports(k->l4_proto)) {
+        match_set_tp_src(m, htons(sport));
+        match_set_tp_dst(m, htons(dport));
+    }
+}
+
+/* Returns true if 'a' and 'b' match the same packets.  (match_equal()
+ * also compares bits outside the masks, which differ after decoding.) */
+static bool
+fr_match_equal(const struct match *a, const struct match *b)
+{
+    struct minimatch ma, mb;
+    bool equal;
+
+    minimatch_init(&ma, a);
+    minimatch_init(&mb, b);
+    equal = minimatch_equal(&ma, &mb);
+    minimatch_destroy(&ma);
+    minimatch_destroy(&mb);
+    return equal;
+}
+
+static void
+fr_put_continue(const struct flowrules *fr, struct ofpbuf *ofpacts)
+{
+    if (fr->opts.next_table >= 0) {
+        struct ofpact_resubmit *rs = ofpact_put_RESUBMIT(ofpacts);
+
+        rs->in_port = OFPP_IN_PORT;
+        rs->table_id = fr->opts.next_table;
+    } else {
+        ofpact_put_OUTPUT(ofpacts)->port = OFPP_NORMAL;
+    }
+}
+
+static void
+fr_put_reg(struct ofpbuf *ofpacts, int reg, uint32_t value)
+{
+    const struct mf_field *field = mf_from_id(MFF_REG0 + reg);
+    union mf_value v, mask;
+
+    memset(&v, 0, sizeof v);
+    memset(&mask, 0xff, sizeof mask);
+    v.be32 = htonl(value);
+    ofpact_put_set_field(ofpacts, field, &v, &mask);
+}
+
+/* Builds the actions of 'f'.  Returns 0 or an errno (ENOENT: the mirror
+ * port is unknown). */
+static int
+fr_build_actions(const struct flowrules *fr, const struct fr_flow *f,
+                 struct ofpbuf *ofpacts)
+{
+    const struct flowrules_rule *r = &f->rule;
+    uint32_t a = r->verdict.actions;
+
+    if (a & FS_ACT_LOG && fr->log_meter_id) {
+        struct ofpact_controller *c = ofpact_put_CONTROLLER(ofpacts);
+
+        c->max_len = 256;
+        c->reason = OFPR_ACTION;
+        c->meter_id = fr->log_meter_id;
+        c->provider_meter_id = UINT32_MAX;
+        ofpact_finish_CONTROLLER(ofpacts, &c);
+    }
+    if (a & FS_ACT_DROP) {
+        return 0;
+    }
+    if (a & FS_ACT_METER && f->meter_id) {
+        struct ofpact_meter *m = ofpact_put_METER(ofpacts);
+
+        m->meter_id = f->meter_id;
+        m->provider_meter_id = UINT32_MAX;
+    }
+    if (a & FS_ACT_MIRROR) {
+        struct shash_node *node = shash_find(&fr->ports,
+                                             r->verdict.mirror_port);
+
+        if (!node) {
+            return ENOENT;
+        }
+        ofpact_put_OUTPUT(ofpacts)->port =
+            u16_to_ofp((uintptr_t) node->data);
+    }
+    if (a & FS_ACT_LABEL) {
+        struct ofpact_resubmit *rs;
+
+        fr_put_reg(ofpacts, fr->opts.label_reg,
+                   (uint32_t) r->master_id << 16 | r->app_id);
+        fr_put_reg(ofpacts, fr->opts.label_reg + 1, r->category);
+        fr_put_reg(ofpacts, fr->opts.label_reg + 2, (uint32_t) r->risks);
+        rs = ofpact_put_RESUBMIT(ofpacts);
+        rs->in_port = OFPP_IN_PORT;
+        rs->table_id = fr->opts.label_table;
+        return 0;
+    }
+    fr_put_continue(fr, ofpacts);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Meters. */
+
+static struct fr_meter *
+fr_meter_find(struct flowrules *fr, uint32_t kbps)
+{
+    size_t i;
+
+    for (i = 0; i < fr->n_meters; i++) {
+        if (fr->meters[i].refs && fr->meters[i].kbps == kbps) {
+            return &fr->meters[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+fr_send(struct flowrules *fr, struct ofpbuf *msg)
+{
+    rconn_send(fr->rconn, msg, NULL);
+}
+
+/* Sends a meter_mod creating meter 'id' with one drop band at 'rate'
+ * ('pktps': packets/s, else kbps). */
+static void
+fr_send_meter(struct flowrules *fr, uint32_t id, uint32_t rate, bool pktps)
+{
+    struct ofputil_meter_band band = {
+        .type = OFPMBT13_DROP, .rate = rate, .burst_size = 0,
+    };
+    struct ofputil_meter_mod mm = {
+        .command = OFPMC13_ADD,
+        .meter = {
+            .meter_id = id,
+            .flags = pktps ? OFPMF13_PKTPS : OFPMF13_KBPS,
+            .n_bands = 1,
+            .bands = &band,
+        },
+    };
+
+    if (!rconn_is_connected(fr->rconn)) {
+        return;
+    }
+    /* Add, then modify: the meter may exist from before a reconnect or a
+     * restart, maybe with another rate. */
+    fr_send(fr, ofputil_encode_meter_mod(fr->version, &mm));
+    mm.command = OFPMC13_MODIFY;
+    fr_send(fr, ofputil_encode_meter_mod(fr->version, &mm));
+}
+
+/* Returns the id of a meter at 'kbps', creating it if needed. */
+static uint32_t
+fr_meter_ref(struct flowrules *fr, uint32_t kbps)
+{
+    struct fr_meter *m = fr_meter_find(fr, kbps);
+
+    if (!m) {
+        size_t i;
+
+        for (i = 0; i < fr->n_meters && fr->meters[i].refs; i++) {
+            continue;
+        }
+        if (i == fr->n_meters) {
+            fr->meters = xrealloc(fr->meters,
+                                  ++fr->n_meters * sizeof *fr->meters);
+            fr->meters[i].id = fr->next_meter_id++;
+        }
+        m = &fr->meters[i];
+        m->kbps = kbps;
+        m->refs = 0;
+        fr->stats.meters++;
+        fr_send_meter(fr, m->id, kbps, false);
+    }
+    m->refs++;
+    return m->id;
+}
+
+static void
+fr_meter_unref(struct flowrules *fr, uint32_t id)
+{
+    size_t i;
+
+    for (i = 0; i < fr->n_meters; i++) {
+        if (fr->meters[i].id == id && fr->meters[i].refs) {
+            if (!--fr->meters[i].refs) {
+                fr->stats.meters--;     /* Kept on the switch for reuse. */
+            }
+            return;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* The desired table. */
+
+static struct fr_flow *
+fr_find(const struct flowrules *fr, uint64_t id)
+{
+    struct fr_flow *f;
+
+    HMAP_FOR_EACH_WITH_HASH (f, node, hash_uint64(id), &fr->flows) {
+        if (f->id == id) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static void
+fr_mark_dirty(struct flowrules *fr, struct fr_flow *f, enum fr_op op)
+{
+    f->op = op;
+    f->state[0] = f->state[1] = FR_DIRTY;
+    if (ovs_list_is_empty(&f->dirty_node)) {
+        if (ovs_list_is_empty(&fr->dirty)) {
+            fr->dirty_since = time_msec();
+        }
+        ovs_list_push_back(&fr->dirty, &f->dirty_node);
+    }
+}
+
+static void
+fr_free_flow(struct flowrules *fr, struct fr_flow *f)
+{
+    if (f->meter_id) {
+        fr_meter_unref(fr, f->meter_id);
+    }
+    if (!ovs_list_is_empty(&f->dirty_node)) {
+        ovs_list_remove(&f->dirty_node);
+    }
+    hmap_remove(&fr->flows, &f->node);
+    free(f);
+}
+
+int
+flowrules_set(struct flowrules *fr, uint64_t flow_id,
+              const struct flowrules_rule *rule)
+{
+    uint32_t a = rule->verdict.actions;
+    struct fr_flow *f;
+    bool existed;
+
+    if (flow_id > FLOW_ID_MASK || !(a & (FS_ACT_ALLOW | FS_ACT_DROP))
+        || (rule->key.ip_version != 4 && rule->key.ip_version != 6)
+        || rule->in_port > 0xff00) {
+        return EINVAL;
+    }
+    if (a & FS_ACT_MIRROR && fr->reconciled
+        && !shash_find(&fr->ports, rule->verdict.mirror_port)) {
+        return ENOENT;
+    }
+    f = fr_find(fr, flow_id);
+    existed = f && !f->deleted;
+    if (!f) {
+        f = xzalloc(sizeof *f);
+        f->id = flow_id;
+        ovs_list_init(&f->dirty_node);
+        hmap_insert(&fr->flows, &f->node, hash_uint64(flow_id));
+        fr->stats.flows++;
+    } else if (existed && !f->adopted
+               && !memcmp(&f->rule, rule, sizeof *rule)
+               && f->state[0] != FR_FAILED) {
+        return 0;               /* No change. */
+    } else if (f->deleted) {
+        f->deleted = false;
+        fr->stats.flows++;
+    }
+    enum fr_op op = FR_OP_ADD;
+    if (existed) {
+        op = (memcmp(&f->rule.key, &rule->key, sizeof rule->key)
+              || f->rule.in_port != rule->in_port
+              ? FR_OP_REPLACE   /* Other matches: replace both rules. */
+              : f->state[0] == FR_GONE || f->state[1] == FR_GONE
+              ? FR_OP_ADD       /* The switch timed one out: add again. */
+              : FR_OP_MODIFY);
+    }
+
+    if (f->meter_id) {
+        fr_meter_unref(fr, f->meter_id);
+        f->meter_id = 0;
+    }
+    f->rule = *rule;
+    f->adopted = false;
+    if (a & FS_ACT_METER) {
+        f->meter_id = fr_meter_ref(fr, rule->verdict.meter_kbps);
+    }
+    fr_mark_dirty(fr, f, op);
+    return 0;
+}
+
+int
+flowrules_remove(struct flowrules *fr, uint64_t flow_id)
+{
+    struct fr_flow *f = fr_find(fr, flow_id);
+
+    if (!f || f->deleted) {
+        return ENOENT;
+    }
+    f->deleted = true;
+    fr->stats.flows--;
+    if (f->state[0] == FR_GONE && f->state[1] == FR_GONE) {
+        fr_free_flow(fr, f);
+        return 0;
+    }
+    fr_mark_dirty(fr, f, FR_OP_DELETE);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sending bundles. */
+
+static void
+fr_set_xid(struct ofpbuf *msg, uint32_t xid)
+{
+    struct ofp_header *oh = msg->data;
+
+    oh->xid = htonl(xid);
+}
+
+static struct ofpbuf *
+fr_bundle_ctrl(struct flowrules *fr, uint32_t bundle_id, uint16_t type,
+               uint32_t xid)
+{
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = bundle_id,
+        .type = type,
+        .flags = OFPBF_ORDERED | OFPBF_ATOMIC,
+    };
+    struct ofpbuf *msg = ofputil_encode_bundle_ctrl_request(fr->version,
+                                                             &bc);
+    fr_set_xid(msg, xid);
+    return msg;
+}
+
+/* Returns the flow_mod of 'f' for direction 'dir', or its delete by cookie
+ * if 'dir' is -1. */
+static struct ofpbuf *
+fr_encode_flow_mod(struct flowrules *fr, struct fr_flow *f, int dir,
+                   const struct ofpbuf *ofpacts)
+{
+    struct ofputil_flow_mod fm;
+    struct match match;
+    struct ofpbuf *msg;
+
+    memset(&fm, 0, sizeof fm);
+    fm.table_id = fr->opts.table;
+    fm.priority = fr->opts.priority;
+    fm.buffer_id = UINT32_MAX;
+    fm.out_port = OFPP_ANY;
+    fm.out_group = OFPG_ANY;
+    fm.new_cookie = OVS_BE64_MAX;
+
+    if (dir < 0) {
+        match_init_catchall(&match);
+        minimatch_init(&fm.match, &match);
+        fm.command = OFPFC_DELETE;
+        fm.cookie = fr_cookie(fr, f->id);
+        fm.cookie_mask = OVS_BE64_MAX;
+    } else {
+        fr_build_match(&f->rule, dir, &match);
+        minimatch_init(&fm.match, &match);
+        fm.command = f->op == FR_OP_MODIFY ? OFPFC_MODIFY_STRICT : OFPFC_ADD;
+        fm.new_cookie = fr_cookie(fr, f->id);
+        if (f->op == FR_OP_MODIFY) {
+            fm.cookie = fm.new_cookie;
+            fm.cookie_mask = OVS_BE64_MAX;
+        }
+        fm.idle_timeout = fr->opts.idle_timeout[fr_lru(f->rule.key.l4_proto)];
+        fm.hard_timeout = fr->opts.hard_timeout;
+        fm.flags = OFPUTIL_FF_SEND_FLOW_REM;
+        fm.ofpacts = ofpacts->data;
+        fm.ofpacts_len = ofpacts->size;
+    }
+    msg = ofputil_encode_flow_mod(&fm, fr->protocol);
+    minimatch_destroy(&fm.match);
+    return msg;
+}
+
+static void
+fr_fail_flow(struct flowrules *fr, struct fr_flow *f, int error,
+             bool table_full)
+{
+    f->state[0] = f->state[1] = FR_FAILED;
+    fr->stats.rules_failed += 2;
+    if (fr->opts.error_cb) {
+        fr->opts.error_cb(fr->opts.aux, f->id, error, table_full,
+                          fr->opts.full_policy);
+    }
+}
+
+/* Sends one bundle with up to bundle_max flow_mods from 'dirty'. */
+static void
+fr_send_bundle(struct flowrules *fr)
+{
+    struct fr_bundle *b = xzalloc(sizeof *b);
+    uint64_t ofpacts_stub[1024 / 8];
+    struct ofpbuf ofpacts;
+    uint32_t max = fr->opts.bundle_max;
+    uint32_t xid;
+
+    ofpbuf_use_stub(&ofpacts, ofpacts_stub, sizeof ofpacts_stub);
+    b->id = fr->next_bundle_id++;
+    b->open_xid = xid = fr->next_xid;
+    b->flow_ids = xmalloc(max * sizeof *b->flow_ids);
+    fr_send(fr, fr_bundle_ctrl(fr, b->id, OFPBCT_OPEN_REQUEST, xid++));
+
+    while (!ovs_list_is_empty(&fr->dirty) && b->n + 3 <= max) {
+        struct fr_flow *f = CONTAINER_OF(ovs_list_pop_front(&fr->dirty),
+                                         struct fr_flow, dirty_node);
+        int i;
+
+        ovs_list_init(&f->dirty_node);
+        if (f->op == FR_OP_ADD && time_msec() < fr->full_until) {
+            /* The table was full a moment ago: no retry storm. */
+            fr->stats.table_full++;
+            fr_fail_flow(fr, f, OFPERR_OFPFMFC_TABLE_FULL, true);
+            continue;
+        }
+        ofpbuf_clear(&ofpacts);
+        if (f->op != FR_OP_DELETE) {
+            int error = fr_build_actions(fr, f, &ofpacts);
+
+            if (error) {
+                static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+                VLOG_WARN_RL(&rl, "flow %"PRIu64": mirror port %s unknown",
+                             f->id, f->rule.verdict.mirror_port);
+                fr_fail_flow(fr, f, error, false);
+                continue;
+            }
+        }
+        for (i = 0; i < n_msgs[f->op]; i++) {
+            struct ofputil_bundle_add_msg bam = {
+                .bundle_id = b->id,
+                .flags = OFPBF_ORDERED | OFPBF_ATOMIC,
+            };
+            struct ofpbuf *fm = fr_encode_flow_mod(fr, f, msg_dir[f->op][i],
+                                                   &ofpacts);
+            struct ofpbuf *msg;
+
+            /* The switch wants the inner xid to be the outer one. */
+            fr_set_xid(fm, xid);
+            bam.msg = fm->data;
+            msg = ofputil_encode_bundle_add(fr->version, &bam);
+            fr_set_xid(msg, xid++);
+            ofpbuf_delete(fm);
+            fr_send(fr, msg);
+            b->flow_ids[b->n++] = f->id;
+            fr->stats.flow_mods_sent++;
+        }
+        f->state[0] = f->state[1] = FR_INFLIGHT;
+    }
+    ofpbuf_uninit(&ofpacts);
+    fr_send(fr, fr_bundle_ctrl(fr, b->id, OFPBCT_COMMIT_REQUEST, xid++));
+    fr->next_xid = xid;
+    ovs_list_push_back(&fr->inflight, &b->node);
+    fr->n_inflight++;
+    fr->stats.bundles_sent++;
+    if (!ovs_list_is_empty(&fr->dirty)) {
+        fr->dirty_since = time_msec();
+    }
+}
+
+static uint32_t
+fr_bundle_commit_xid(const struct fr_bundle *b)
+{
+    return b->open_xid + b->n + 1;
+}
+
+/* Returns the in-flight bundle whose xids include 'xid', or NULL. */
+static struct fr_bundle *
+fr_bundle_by_xid(struct flowrules *fr, uint32_t xid)
+{
+    struct fr_bundle *b;
+
+    LIST_FOR_EACH (b, node, &fr->inflight) {
+        if (xid - b->open_xid <= b->n + 1) {
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* Bundle 'b' was committed (or failed): updates its flows. */
+static void
+fr_bundle_done(struct flowrules *fr, struct fr_bundle *b)
+{
+    uint32_t i;
+
+    for (i = 0; i < b->n; i++) {
+        struct fr_flow *f = fr_find(fr, b->flow_ids[i]);
+
+        if (!f || f->state[0] != FR_INFLIGHT) {
+            continue;           /* Changed again since, or failed. */
+        }
+        if (b->failed) {
+            /* An entry of its own caused the failure: retry the others
+             * once in a later bundle. */
+            fr_mark_dirty(fr, f, f->op);
+        } else if (f->deleted) {
+            fr_free_flow(fr, f);
+        } else {
+            f->state[0] = f->state[1] = FR_INSTALLED;
+            fr->stats.rules_installed += 2;
+        }
+    }
+    if (b->failed) {
+        fr->stats.bundles_failed++;
+    } else {
+        fr->stats.bundles_committed++;
+    }
+    ovs_list_remove(&b->node);
+    fr->n_inflight--;
+    fr_bundle_free(b);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Receiving. */
+
+static bool
+ofperr_is_table_full(enum ofperr error)
+{
+    return error == OFPERR_OFPFMFC_TABLE_FULL;
+}
+
+static void
+fr_handle_error(struct flowrules *fr, const struct ofp_header *oh)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    enum ofperr error = ofperr_decode_msg(oh, NULL);
+    uint32_t xid = ntohl(oh->xid);
+    struct fr_bundle *b = fr_bundle_by_xid(fr, xid);
+
+    if (error == OFPERR_OFPMMFC_METER_EXISTS) {
+        return;                 /* Our meter add after a reconnect. */
+    }
+    fr->stats.errors++;
+    if (!b) {
+        VLOG_WARN_RL(&rl, "%s: OpenFlow error %s (xid %#"PRIx32")",
+                     fr->target, ofperr_to_string(error), xid);
+        return;
+    }
+    b->failed = true;
+    if (xid != b->open_xid && xid != fr_bundle_commit_xid(b)) {
+        /* A flow_mod of the bundle: that flow is refused. */
+        uint64_t flow_id = b->flow_ids[xid - b->open_xid - 1];
+        struct fr_flow *f = fr_find(fr, flow_id);
+        bool full = ofperr_is_table_full(error);
+
+        VLOG_WARN_RL(&rl, "%s: flow %"PRIu64" refused: %s", fr->target,
+                     flow_id, ofperr_to_string(error));
+        if (full) {
+            fr->stats.table_full++;
+            fr->full_until = time_msec() + 1000;
+        }
+        if (f && f->state[0] == FR_INFLIGHT) {
+            fr_fail_flow(fr, f, error, full);
+        }
+    } else if (xid == fr_bundle_commit_xid(b)) {
+        /* The commit failed; any flow_mod to blame was reported first. */
+        fr_bundle_done(fr, b);
+    } else {
+        VLOG_WARN_RL(&rl, "%s: bundle open failed: %s", fr->target,
+                     ofperr_to_string(error));
+    }
+}
+
+static void
+fr_handle_flow_removed(struct flowrules *fr, const struct ofp_header *oh)
+{
+    struct ofputil_flow_removed fremoved;
+    struct fr_flow *f;
+    struct match m;
+    uint64_t cookie;
+    int dir;
+
+    if (ofputil_decode_flow_removed(&fremoved, oh)) {
+        return;
+    }
+    cookie = ntohll(fremoved.cookie);
+    if (cookie >> 48 != fr->opts.cookie_ns
+        || fremoved.reason == OFPRR_DELETE) {
+        return;                 /* Not ours, or our own delete. */
+    }
+    f = fr_find(fr, cookie & FLOW_ID_MASK);
+    if (!f || f->adopted) {
+        return;
+    }
+    fr_build_match(&f->rule, 0, &m);
+    dir = fr_match_equal(&m, &fremoved.match) ? 0 : 1;
+    if (f->state[dir] == FR_GONE) {
+        return;
+    }
+    f->state[dir] = FR_GONE;
+    if (fremoved.packet_count != UINT64_MAX) {
+        f->packets += fremoved.packet_count;
+        f->bytes += fremoved.byte_count;
+    }
+    if (f->state[!dir] == FR_GONE) {
+        fr->stats.flows_removed++;
+        if (fr->opts.removed_cb) {
+            fr->opts.removed_cb(fr->opts.aux, f->id, f->packets, f->bytes,
+                                fremoved.reason);
+        }
+        if (!f->deleted) {
+            fr->stats.flows--;
+        }
+        fr_free_flow(fr, f);
+    }
+}
+
+/* Compares a dumped rule with the desired one. */
+static void
+fr_reconcile_one(struct flowrules *fr, const struct ofputil_flow_stats *fs)
+{
+    uint64_t cookie = ntohll(fs->cookie);
+    uint64_t id = cookie & FLOW_ID_MASK;
+    struct fr_flow *f = fr_find(fr, id);
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts;
+    struct match m;
+    int dir;
+
+    if (!f && fr->first_connection && fr->opts.adopt) {
+        f = xzalloc(sizeof *f);
+        f->id = id;
+        f->adopted = true;
+        f->state[0] = f->state[1] = FR_INSTALLED;
+        ovs_list_init(&f->dirty_node);
+        hmap_insert(&fr->flows, &f->node, hash_uint64(id));
+        fr->stats.flows++;
+        fr->stats.reconcile_adopted++;
+    }
+    if (!f) {
+        /* A rule of a flow nobody wants: delete it by its cookie. */
+        f = xzalloc(sizeof *f);
+        f->id = id;
+        f->deleted = true;
+        ovs_list_init(&f->dirty_node);
+        hmap_insert(&fr->flows, &f->node, hash_uint64(id));
+        fr_mark_dirty(fr, f, FR_OP_DELETE);
+        fr->stats.reconcile_deleted++;
+        return;
+    }
+    f->seen_in_dump = true;
+    if (f->adopted || f->deleted) {
+        return;
+    }
+    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
+    for (dir = 0; dir < 2; dir++) {
+        fr_build_match(&f->rule, dir, &m);
+        if (fr_match_equal(&m, &fs->match)) {
+            break;
+        }
+    }
+    if (dir < 2 && fs->priority == fr->opts.priority
+        && fs->table_id == fr->opts.table
+        && !fr_build_actions(fr, f, &ofpacts)
+        /* As text: decoded set_field and controller actions differ from
+         * built ones in bits that do not matter. */
+        && ofpacts_equal_stringwise(ofpacts.data, ofpacts.size, fs->ofpacts,
+                                    fs->ofpacts_len)) {
+        if (f->state[dir] != FR_INSTALLED) {
+            f->state[dir] = FR_INSTALLED;
+            fr->stats.reconcile_kept++;
+        }
+    } else if (f->op != FR_OP_REPLACE
+               || ovs_list_is_empty(&f->dirty_node)) {
+        /* The switch has something else under this flow's cookie. */
+        fr_mark_dirty(fr, f, FR_OP_REPLACE);
+        fr->stats.reconcile_sent += 2;
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* The dump is complete: anything desired and not confirmed is sent. */
+static void
+fr_reconcile_finish(struct flowrules *fr)
+{
+    struct fr_flow *f, *next;
+
+    HMAP_FOR_EACH_SAFE (f, next, node, &fr->flows) {
+        bool seen = f->seen_in_dump;
+
+        f->seen_in_dump = false;
+        if (f->deleted && !seen && ovs_list_is_empty(&f->dirty_node)) {
+            fr_free_flow(fr, f);
+        } else if (f->adopted) {
+            continue;
+        } else if (!ovs_list_is_empty(&f->dirty_node)) {
+            continue;           /* Already to be sent. */
+        } else if (f->state[0] == FR_FAILED) {
+            continue;           /* Not retried until set again. */
+        } else if ((f->state[0] != FR_INSTALLED && f->state[0] != FR_GONE)
+                   || (f->state[1] != FR_INSTALLED
+                       && f->state[1] != FR_GONE)) {
+            fr_mark_dirty(fr, f, FR_OP_ADD);
+            fr->stats.reconcile_sent += 2;
+        }
+    }
+    fr->reconciled = true;
+    fr->first_connection = false;
+    VLOG_INFO("%s: reconciled: %"PRIu64" rules kept, %"PRIu64" to send, "
+              "%"PRIu64" stray deleted, %"PRIu64" adopted", fr->target,
+              fr->stats.reconcile_kept, fr->stats.reconcile_sent,
+              fr->stats.reconcile_deleted, fr->stats.reconcile_adopted);
+}
+
+static void
+fr_handle_dump_reply(struct flowrules *fr, struct ofpbuf *msg)
+{
+    bool more = ofpmp_more(msg->data);
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts;
+
+    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        int retval = ofputil_decode_flow_stats_reply(&fs, msg, false,
+                                                     &ofpacts);
+        if (retval) {
+            if (retval != EOF) {
+                VLOG_WARN("%s: bad flow stats reply: %s", fr->target,
+                          ofperr_to_string(retval));
+            }
+            break;
+        }
+        if (ntohll(fs.cookie) >> 48 == fr->opts.cookie_ns) {
+            fr_reconcile_one(fr, &fs);
+        }
+    }
+    ofpbuf_uninit(&ofpacts);
+    if (!more) {
+        fr->dump_xid = 0;
+        fr_reconcile_finish(fr);
+    }
+}
+
+static void
+fr_handle_ports_reply(struct flowrules *fr, struct ofpbuf *msg)
+{
+    bool more = ofpmp_more(msg->data);
+    struct ofputil_phy_port pp;
+
+    ofpraw_pull_assert(msg);
+    while (!ofputil_pull_phy_port(fr->version, msg, &pp)) {
+        shash_replace(&fr->ports, pp.name,
+                      (void *) (uintptr_t) ofp_to_u16(pp.port_no));
+    }
+    if (!more) {
+        fr->ports_xid = 0;
+    }
+}
+
+static void
+fr_handle_port_status(struct flowrules *fr, const struct ofp_header *oh)
+{
+    struct ofputil_port_status ps;
+
+    if (!ofputil_decode_port_status(oh, &ps)) {
+        if (ps.reason == OFPPR_DELETE) {
+            shash_find_and_delete(&fr->ports, ps.desc.name);
+        } else {
+            shash_replace(&fr->ports, ps.desc.name,
+                          (void *) (uintptr_t) ofp_to_u16(ps.desc.port_no));
+        }
+    }
+}
+
+static void
+fr_handle_msg(struct flowrules *fr, struct ofpbuf *msg)
+{
+    const struct ofp_header *oh = msg->data;
+    uint32_t xid = ntohl(oh->xid);
+    enum ofptype type;
+
+    if (ofptype_decode(&type, oh)) {
+        return;
+    }
+    switch (type) {
+    case OFPTYPE_ECHO_REQUEST:
+        fr_send(fr, ofputil_encode_echo_reply(oh));
+        break;
+    case OFPTYPE_ERROR:
+        fr_handle_error(fr, oh);
+        break;
+    case OFPTYPE_BUNDLE_CONTROL: {
+        struct ofputil_bundle_ctrl_msg bc;
+        struct fr_bundle *b = fr_bundle_by_xid(fr, xid);
+
+        if (!ofputil_decode_bundle_ctrl(oh, &bc) && b
+            && bc.type == OFPBCT_COMMIT_REPLY) {
+            fr_bundle_done(fr, b);
+        }
+        break;
+    }
+    case OFPTYPE_FLOW_STATS_REPLY:
+        if (xid == fr->dump_xid) {
+            fr_handle_dump_reply(fr, msg);
+        }
+        break;
+    case OFPTYPE_PORT_DESC_STATS_REPLY:
+        if (xid == fr->ports_xid) {
+            fr_handle_ports_reply(fr, msg);
+        }
+        break;
+    case OFPTYPE_PORT_STATUS:
+        fr_handle_port_status(fr, oh);
+        break;
+    case OFPTYPE_FLOW_REMOVED:
+        fr_handle_flow_removed(fr, oh);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connection. */
+
+/* A new connection: forget what was in flight, re-create the meters, ask
+ * for the ports and for our rules. */
+static void
+fr_connected(struct flowrules *fr)
+{
+    struct ofputil_flow_stats_request fsr;
+    struct fr_bundle *b;
+    struct ofpbuf *msg;
+    size_t i;
+
+    fr->version = rconn_get_version(fr->rconn);
+    fr->protocol = ofputil_protocol_from_ofp_version(fr->version);
+    fr->stats.connects++;
+    fr->reconciled = false;
+    LIST_FOR_EACH_POP (b, node, &fr->inflight) {
+        fr_bundle_free(b);
+    }
+    fr->n_inflight = 0;
+    VLOG_INFO("%s: connected (OpenFlow %#x), reconciling", fr->target,
+              fr->version);
+
+    /* Meters: an add of an existing meter fails harmlessly. */
+    if (!fr->log_meter_id) {
+        fr->log_meter_id = 0xf5e1;
+    }
+    fr_send_meter(fr, fr->log_meter_id, fr->opts.log_pps, true);
+    for (i = 0; i < fr->n_meters; i++) {
+        if (fr->meters[i].refs) {
+            fr_send_meter(fr, fr->meters[i].id, fr->meters[i].kbps, false);
+        }
+    }
+
+    msg = ofputil_encode_port_desc_stats_request(fr->version, OFPP_ANY);
+    fr->ports_xid = ntohl(((struct ofp_header *) msg->data)->xid);
+    fr_send(fr, msg);
+
+    memset(&fsr, 0, sizeof fsr);
+    match_init_catchall(&fsr.match);
+    fsr.table_id = fr->opts.table;
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+    fsr.cookie = htonll((uint64_t) fr->opts.cookie_ns << 48);
+    fsr.cookie_mask = fr_ns_mask();
+    msg = ofputil_encode_flow_stats_request(&fsr, fr->protocol);
+    fr->dump_xid = ntohl(((struct ofp_header *) msg->data)->xid);
+    fr_send(fr, msg);
+}
+
+void
+flowrules_run(struct flowrules *fr)
+{
+    int i;
+
+    rconn_run(fr->rconn);
+    if (!rconn_is_connected(fr->rconn)) {
+        fr->reconciled = false;
+        return;
+    }
+    if (rconn_get_connection_seqno(fr->rconn) != fr->conn_seqno) {
+        fr->conn_seqno = rconn_get_connection_seqno(fr->rconn);
+        fr_connected(fr);
+    }
+    for (i = 0; i < 512; i++) {
+        struct ofpbuf *msg = rconn_recv(fr->rconn);
+
+        if (!msg) {
+            break;
+        }
+        fr_handle_msg(fr, msg);
+        ofpbuf_delete(msg);
+    }
+    if (!fr->reconciled) {
+        return;
+    }
+    while (!ovs_list_is_empty(&fr->dirty)
+           && fr->n_inflight < fr->opts.max_inflight
+           && (ovs_list_size(&fr->dirty) * 2 >= fr->opts.bundle_max
+               || time_msec() >= fr->dirty_since + fr->opts.batch_ms)) {
+        fr_send_bundle(fr);
+    }
+}
+
+void
+flowrules_wait(struct flowrules *fr)
+{
+    rconn_run_wait(fr->rconn);
+    rconn_recv_wait(fr->rconn);
+    if (fr->reconciled && !ovs_list_is_empty(&fr->dirty)
+        && fr->n_inflight < fr->opts.max_inflight) {
+        poll_timer_wait_until(fr->dirty_since + fr->opts.batch_ms);
+    }
+}
+
+bool
+flowrules_connected(const struct flowrules *fr)
+{
+    return rconn_is_connected(fr->rconn);
+}
+
+bool
+flowrules_synced(const struct flowrules *fr)
+{
+    return (rconn_is_connected(fr->rconn) && fr->reconciled
+            && ovs_list_is_empty(&fr->dirty) && !fr->n_inflight);
+}
+
+void
+flowrules_get_stats(const struct flowrules *fr,
+                    struct flowrules_stats *stats)
+{
+    *stats = fr->stats;
+    stats->memory = (hmap_count(&fr->flows)
+                     * (sizeof(struct fr_flow) + sizeof(struct hmap_node *))
+                     + fr->n_meters * sizeof *fr->meters);
+}

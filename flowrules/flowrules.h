@@ -1,0 +1,161 @@
+/*
+ * flowrules: per-flow verdicts as OpenFlow rules in a real Open vSwitch.
+ *
+ * The caller says what each flow's rules should be (flowrules_set(),
+ * flowrules_remove()); flowrules keeps that desired table, sends the
+ * difference to the switch in ordered, atomic bundles batched by size and
+ * time, tracks what the switch confirmed, and after a lost connection or a
+ * restart dumps the rules under its cookie namespace and sends only what
+ * differs.  Rules with other cookies are never modified or deleted.
+ *
+ * Each flow gets two rules, one per direction: an exact match on the
+ * 5-tuple (plus VLAN and in_port when known) in one table and priority,
+ * with cookie = (namespace << 48) | flow id.  Actions by verdict:
+ *
+ *   allow   resubmit(,NEXT) or NORMAL
+ *   drop    no actions
+ *   mirror  output:PORT, then as allow
+ *   meter   meter:ID (one meter per rate, shared), then as allow
+ *   label   load app, category and risks into registers, then
+ *           resubmit(,LABEL_TABLE) where the controller's policy is
+ *   log     controller(reason=action) through OVS's controller meter,
+ *           then as the rest of the verdict
+ *
+ * Errors: 0 or a positive errno value (OVS convention).  The module is a
+ * run/wait module: call flowrules_run() and flowrules_wait() from the main
+ * loop.  Not thread safe.
+ */
+#ifndef FLOWRULES_H
+#define FLOWRULES_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowsteer/inspector.h"
+
+struct flowrules;
+
+/* What to do when the switch says its flow table is full. */
+enum flowrules_full_policy {
+    FLOWRULES_FULL_INSPECT,     /* Keep the flow in the inspector. */
+    FLOWRULES_FULL_DROP_NEW,    /* Drop new flows in the inspector. */
+};
+
+/* A flow's rules could not be installed: 'error' is an OpenFlow error
+ * (enum ofperr) or a positive errno.  'table_full' says it was a full
+ * table, in which case 'policy' says what the caller should do. */
+typedef void flowrules_error_cb(void *aux, uint64_t flow_id, int error,
+                                bool table_full,
+                                enum flowrules_full_policy policy);
+
+/* Both of a flow's rules are gone from the switch (idle or hard timeout,
+ * or deleted by someone); counters are the sums over both directions. */
+typedef void flowrules_removed_cb(void *aux, uint64_t flow_id,
+                                  uint64_t packets, uint64_t bytes,
+                                  int reason);
+
+struct flowrules_options {
+    const char *target;         /* "unix:DIR/BRIDGE.mgmt", "tcp:IP:PORT",
+                                 * "ssl:IP:PORT".  Required. */
+    uint8_t table;              /* Table of the per-flow rules (0). */
+    uint16_t priority;          /* Their priority (40000). */
+    uint16_t cookie_ns;         /* Cookie namespace: the top 16 bits
+                                 * (0xf5e1).  Must not be 0. */
+    int next_table;             /* allow: resubmit(,N); -1: NORMAL (-1). */
+    uint8_t label_table;        /* label: the controller's table (50). */
+    uint8_t label_reg;          /* First of three registers for labels:
+                                 * regN = master << 16 | app, regN+1 =
+                                 * category, regN+2 = risks (low 32 bits)
+                                 * (5, so reg5-reg7). */
+    uint16_t idle_timeout[3];   /* Seconds for TCP, UDP, other; 0: none
+                                 * (300, 60, 30). */
+    uint16_t hard_timeout;      /* Seconds, 0: none (0). */
+    uint32_t log_pps;           /* Rate of 'log' packets to the daemon, in
+                                 * packets/s, through the controller meter
+                                 * (100). */
+    uint32_t bundle_max;        /* Flow mods per bundle (2000). */
+    uint32_t batch_ms;          /* Longest wait to fill a bundle (1). */
+    uint32_t max_inflight;      /* Bundles awaiting commit replies (4). */
+    enum flowrules_full_policy full_policy;
+    bool adopt;                 /* On the first connection, keep rules
+                                 * found under the namespace that are not
+                                 * desired (a restart), instead of deleting
+                                 * them. */
+
+    flowrules_error_cb *error_cb;
+    flowrules_removed_cb *removed_cb;
+    void *aux;
+};
+
+/* Initializes 'opts' with the defaults above (target NULL). */
+void flowrules_options_init(struct flowrules_options *opts);
+
+/* The desired state of one flow's rules. */
+struct flowrules_rule {
+    struct fs_flow_key key;     /* src: the flow's initiator. */
+    uint32_t in_port;           /* OpenFlow port of the initiator; 0: any.
+                                 * The reverse rule then matches no port. */
+    struct fs_verdict verdict;
+    uint16_t master_id, app_id; /* For 'label'. */
+    uint16_t category;
+    uint64_t risks;
+};
+
+/* Creates a flowrules instance that connects to opts->target.  Returns 0
+ * and stores it in '*out', or a positive errno (EINVAL for bad options).
+ * The caller retains ownership of 'opts'. */
+int flowrules_create(const struct flowrules_options *opts,
+                     struct flowrules **out);
+
+/* Destroys 'fr' without touching the switch's rules.  Accepts NULL. */
+void flowrules_destroy(struct flowrules *fr);
+
+/* Sets the desired rules of flow 'flow_id' (< 2**48) to 'rule': installs
+ * them, or replaces their actions in place (counters kept) if the verdict
+ * changed.  Returns 0, or EINVAL (bad id or verdict), ENOENT (mirror port
+ * unknown to the switch), ENOMEM.  The caller retains ownership of
+ * 'rule'. */
+int flowrules_set(struct flowrules *fr, uint64_t flow_id,
+                  const struct flowrules_rule *rule);
+
+/* Removes flow 'flow_id''s rules.  Returns 0 or ENOENT. */
+int flowrules_remove(struct flowrules *fr, uint64_t flow_id);
+
+/* Runs the connection and sends pending changes.  Never blocks. */
+void flowrules_run(struct flowrules *fr);
+
+/* Registers the wake-ups flowrules_run() needs. */
+void flowrules_wait(struct flowrules *fr);
+
+/* Returns true if the connection is up, reconciled, and every desired
+ * change has been confirmed by the switch (or failed). */
+bool flowrules_synced(const struct flowrules *fr);
+
+/* Returns true if connected to the switch. */
+bool flowrules_connected(const struct flowrules *fr);
+
+struct flowrules_stats {
+    uint64_t flows;             /* Desired flows. */
+    uint64_t rules_installed;   /* Rules the switch confirmed. */
+    uint64_t flow_mods_sent;
+    uint64_t bundles_sent;
+    uint64_t bundles_committed;
+    uint64_t bundles_failed;
+    uint64_t errors;            /* OpenFlow errors received. */
+    uint64_t rules_failed;      /* Rules given up on (not retried). */
+    uint64_t table_full;
+    uint64_t connects;
+    uint64_t reconcile_kept;    /* Rules found identical on reconnect. */
+    uint64_t reconcile_sent;    /* Rules (re)sent after a reconnect. */
+    uint64_t reconcile_deleted; /* Stray rules deleted after a reconnect. */
+    uint64_t reconcile_adopted; /* Rules adopted (opts.adopt). */
+    uint64_t flows_removed;     /* By the switch (timeouts). */
+    uint64_t meters;            /* Meters in use. */
+    size_t memory;              /* Bytes held for the desired table. */
+};
+
+void flowrules_get_stats(const struct flowrules *fr,
+                         struct flowrules_stats *stats);
+
+#endif /* FLOWRULES_H */
