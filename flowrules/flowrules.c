@@ -962,6 +962,13 @@ fr_reconcile_one(struct flowrules *fr, const struct ofputil_flow_stats *fs)
         if (f->state[dir] != FR_INSTALLED) {
             f->state[dir] = FR_INSTALLED;
             fr->stats.reconcile_kept++;
+            fr->stats.rules_installed++;
+        }
+        if (f->state[!dir] == FR_INSTALLED
+            && !ovs_list_is_empty(&f->dirty_node)) {
+            /* Both rules are there as wanted: nothing to send. */
+            ovs_list_remove(&f->dirty_node);
+            ovs_list_init(&f->dirty_node);
         }
     } else if (f->op != FR_OP_REPLACE
                || ovs_list_is_empty(&f->dirty_node)) {
