@@ -1,0 +1,622 @@
+# ovs-lib.sh: a private Open vSwitch with VMs as network namespaces, for
+# integration tests.  Bash only (arrays, local, EPOCHREALTIME): source it
+# from a bash script, after nothing else:
+#
+#     #!/bin/bash
+#     . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
+#     ovs_lib_init                      # skips (77) unless it can run
+#     ovs_start                         # private ovsdb-server + ovs-vswitchd
+#     ovs_add_bridge br0                # netdev datapath, fail_mode=secure
+#     vm_add vm1 br0 10.0.0.1/24
+#     vm_add vm2 br0 10.0.0.2/24
+#     ofctl -O OpenFlow13 add-flow br0 actions=NORMAL
+#     check "vm1 pings vm2" vm_exec vm1 ping -c1 -W2 10.0.0.2
+#     finish
+#
+# It sources tests/lib.sh, so $tmp, skip, fail, check and finish are the
+# ones every shell test uses.  Everything it creates is undone by
+# cleanup_all, which ovs_lib_init registers for EXIT, INT and TERM.
+#
+# Layout of one run (P is a per-run prefix such as "fs3a9c", $OVS_LIB_PREFIX):
+#   - network namespace P-host holds ovs-vswitchd, ovsdb-server, the OVS end
+#     of every VM's veth pair and the tap devices of the netdev datapath
+#     (ovs-netdev and one per bridge).  Two ovs-vswitchd with the netdev
+#     datapath cannot share a namespace (they fight over the ovs-netdev
+#     tap), so this is what lets tests run in parallel, and next to a
+#     system OVS.  Commands that need it run through ovs_exec.
+#   - network namespace P-NAME is VM NAME; its interface is PvNAME, the OVS
+#     port is PpNAME (interface names are limited to 15 characters, so a VM
+#     name has at most 8).
+#   - the OVS files (database, sockets, pidfiles, logs) live in one
+#     directory, $OVS_DIR; OVS_RUNDIR, OVS_LOGDIR, OVS_DBDIR and
+#     OVS_SYSCONFDIR point there, so plain ovs-vsctl/ovs-ofctl/ovs-appctl
+#     reach this instance too.  Bridges keep the names the test gives them:
+#     they are private to P-host.
+#
+# Functions that record state (ovs_start, ovs_add_bridge, vm_add, bg_start)
+# must run in the test's shell, not in $(...) or a pipeline.
+#
+# Environment knobs: OVS_LIB_TIMEOUT (seconds for daemons and ovs-* commands,
+# default 10), OVS_LIB_KEEP=1 (keep $tmp and the OVS logs after the run).
+
+if [ -z "${BASH_VERSION:-}" ]; then
+    echo "ovs-lib.sh needs bash"
+    exit 99
+fi
+
+# ovs-vswitchd, ovsdb-server and ip live in sbin, which a test harness's
+# PATH may lack.
+case :$PATH: in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
+
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+: "${OVS_LIB_TIMEOUT:=10}"
+OVS_LIB_PREFIX=
+OVS_HOST_NS=
+OVS_DIR=
+
+_ol_inited=
+_ol_cleaning=
+_ol_kept=
+_ol_dir_created=
+_ol_db_pid=
+_ol_vs_pid=
+_ol_bridges=()              # bridges made by ovs_add_bridge
+_ol_netns=()                # namespaces this run created, oldest first
+_ol_nvms=0
+declare -A _ol_vm_ns=() _ol_vm_if=() _ol_vm_port=() _ol_vm_ofport=() \
+    _ol_vm_mac=() _ol_vm_ip=() _ol_vm_ip6=()
+declare -A _ol_bg_pid=()
+_ol_bg_all=()               # every PID bg_start recorded, for leftovers
+_ol_daemon_all=()           # every daemon PID, for leftovers
+
+# ovs-lib: MSG... prints a progress line to stdout (the test's log).
+_ol_log() { echo "ovs-lib: $*"; }
+
+# ---------------------------------------------------------------------------
+# Generic helpers.
+
+# wait_until TIMEOUT_SECONDS CMD...: runs CMD every 0.1 s until it succeeds
+# (returns 0) or TIMEOUT_SECONDS (may be fractional) have passed (returns 1).
+# CMD runs at least once.  CMD's output is not redirected.
+wait_until() {
+    local timeout=$1 now deadline
+    shift
+    deadline=$(( ${EPOCHREALTIME/./} +
+                 $(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1000000 }') ))
+    while :; do
+        "$@" && return 0
+        now=${EPOCHREALTIME/./}
+        [ "$now" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+# _ol_alive PID [COMM]: true if PID is a live process, and if COMM is
+# given, runs a program of that name.  Detached daemons are not our
+# children, so a dead one may stay a zombie until init reaps it: that
+# counts as dead, but only once its last thread is gone too (a zombie
+# thread-group leader whose other threads still exit holds its files, e.g.
+# the datapath's tap devices, for a moment longer).
+_ol_alive() {
+    local stat state tasks
+    [ -n "$1" ] || return 1
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    state=${stat##*) }
+    state=${state%% *}
+    if [ "$state" = Z ] || [ "$state" = X ]; then
+        tasks=(/proc/"$1"/task/*)
+        [ "${#tasks[@]}" -gt 1 ] || return 1
+        return 0
+    fi
+    [ $# -lt 2 ] || [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
+}
+
+# _ol_dead PID [COMM]: the negation of _ol_alive, for wait_until.
+_ol_dead() { ! _ol_alive "$@"; }
+
+# _ol_kill PID [COMM]: SIGTERM, wait up to OVS_LIB_TIMEOUT seconds, then
+# SIGKILL.  Does nothing if PID is not alive (or does not run COMM).
+_ol_kill() {
+    _ol_alive "$@" || return 0
+    kill -TERM "$1" 2>/dev/null
+    wait_until "$OVS_LIB_TIMEOUT" _ol_dead "$@" && return 0
+    _ol_log "pid $1 ignored SIGTERM, sending SIGKILL"
+    kill -KILL "$1" 2>/dev/null
+    wait_until 5 _ol_dead "$@"
+}
+
+# _ol_descendants PID: prints the PIDs of PID's descendants, deepest last.
+_ol_descendants() {
+    local c
+    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+        echo "$c"
+        _ol_descendants "$c"
+    done
+}
+
+# ---------------------------------------------------------------------------
+# Setup and cleanup.
+
+# ovs_lib_init: checks that this machine can run the tests (skips with exit
+# 77 and a reason otherwise: not root, no 'ip netns', no Open vSwitch, no
+# ethtool), picks the run's prefix, creates the OVS namespace and registers
+# cleanup_all for EXIT, INT and TERM.  Idempotent.
+ovs_lib_init() {
+    local p i prog
+    [ -z "$_ol_inited" ] || return 0
+    [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, OVS)"
+    command -v ip >/dev/null || skip "no ip (apt-get install iproute2)"
+    ip netns list >/dev/null 2>&1 || skip "'ip netns' does not work here"
+    for prog in ovsdb-tool ovsdb-server ovs-vswitchd ovs-vsctl ovs-ofctl \
+                ovs-appctl; do
+        command -v "$prog" >/dev/null ||
+            skip "$prog not found (apt-get install openvswitch-switch)"
+    done
+    [ -f "${OVS_PKGDATADIR:-/usr/share/openvswitch}/vswitch.ovsschema" ] ||
+        skip "no vswitch.ovsschema in ${OVS_PKGDATADIR:-/usr/share/openvswitch}"
+    command -v ethtool >/dev/null || skip "no ethtool (apt-get install ethtool)"
+
+    _ol_inited=1
+    trap '_ol_on_exit' EXIT
+    trap '_ol_on_signal INT' INT
+    trap '_ol_on_signal TERM' TERM
+
+    # Claim a prefix by creating its namespace: 'ip netns add' fails if the
+    # name exists, so two runs never share one.  (A signal between 'add' and
+    # recording the name leaks the namespace; the other order could delete
+    # another run's.)
+    for i in $(seq 1 50); do
+        p=$(printf 'fs%04x' $(( (RANDOM ^ ($$ << 3) ^ i) & 0xffff )))
+        ip netns list | grep -q "^$p-" && continue
+        ip netns add "$p-host" 2>/dev/null && break
+        p=
+    done
+    [ -n "$p" ] || skip "cannot create a network namespace"
+    OVS_LIB_PREFIX=$p
+    OVS_HOST_NS=$p-host
+    _ol_netns+=("$OVS_HOST_NS")
+
+    ip -n "$OVS_HOST_NS" link set lo up
+    # No IPv6 on the OVS side: otherwise the kernel sends router
+    # solicitations and MLD reports from every port and bridge tap into the
+    # bridge, which the VMs then see.
+    ip netns exec "$OVS_HOST_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || :
+    _ol_log "run prefix $p, OVS namespace $OVS_HOST_NS"
+}
+
+_ol_on_exit() {
+    local rc=$?
+    cleanup_all "$rc"
+    exit "$rc"
+}
+
+_ol_on_signal() {
+    echo "ovs-lib: caught SIG$1, cleaning up"
+    cleanup_all 1
+    trap - EXIT "$1"
+    kill -s "$1" "$$"
+    exit 1
+}
+
+# _ol_dump_state: on failure, what a reader of the test log needs.
+_ol_dump_state() {
+    local br f
+    if _ol_alive "$_ol_vs_pid" ovs-vswitchd; then
+        echo "--- ovs-vsctl show"
+        vsctl show 2>&1
+        for br in "${_ol_bridges[@]}"; do
+            echo "--- ovs-ofctl dump-flows $br"
+            ofctl -O OpenFlow13 dump-flows "$br" 2>&1
+        done
+    fi
+    for f in "$OVS_DIR/ovs-vswitchd.log" "$OVS_DIR/ovsdb-server.log"; do
+        [ -n "$OVS_DIR" ] && [ -f "$f" ] || continue
+        echo "--- last lines of $f"
+        tail -n 25 "$f"
+    done
+}
+
+# cleanup_all [STATUS]: stops background processes (bg_start), both
+# daemons (ovs_stop), kills whatever still runs in this run's namespaces,
+# deletes the namespaces (and with them the veth pairs and tap devices in
+# them), and removes $tmp (and $OVS_DIR if ovs_start created it) unless
+# OVS_LIB_KEEP=1.  If STATUS is given and is neither 0 nor 77, prints the
+# OVS configuration and log tails first.  Idempotent; ignores INT and TERM
+# while it runs.  Registered by ovs_lib_init; tests may call it directly to
+# check that nothing is left (see ovs_lib_leftovers).
+cleanup_all() {
+    local rc=${1:-0} name ns pid i
+    [ -z "$_ol_cleaning" ] || return 0
+    _ol_cleaning=1
+    trap '' INT TERM
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+        _ol_dump_state
+    fi
+    for name in "${!_ol_bg_pid[@]}"; do
+        bg_stop "$name"
+    done
+    ovs_stop
+    for (( i = ${#_ol_netns[@]} - 1; i >= 0; i-- )); do
+        ns=${_ol_netns[i]}
+        ip netns list | grep -q "^$ns\( \|$\)" || continue
+        # Anything still running there was started by this run.
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            _ol_log "killing pid $pid left in namespace $ns"
+            _ol_kill "$pid"
+        done
+        ip netns del "$ns" || _ol_log "could not delete namespace $ns"
+    done
+    _ol_netns=()
+    if [ "${OVS_LIB_KEEP:-0}" = 1 ]; then
+        [ -n "$_ol_kept" ] || _ol_log "kept $tmp${_ol_dir_created:+ and $OVS_DIR}"
+        _ol_kept=1
+    else
+        [ -z "$_ol_dir_created" ] || rm -rf "$OVS_DIR"
+        rm -rf "$tmp"
+    fi
+    trap - INT TERM
+    trap '_ol_on_signal INT' INT
+    trap '_ol_on_signal TERM' TERM
+    _ol_cleaning=
+    [ -z "$OVS_LIB_PREFIX" ] || ovs_lib_leftovers >/dev/null ||
+        { _ol_log "left behind:"; ovs_lib_leftovers; }
+    return 0
+}
+
+# ovs_lib_leftovers: prints, one per line, anything of this run that still
+# exists: namespaces and interfaces (in the root namespace) named with the
+# run's prefix, live daemon and background PIDs.  Returns 1 if it printed
+# anything, 0 if nothing is left.
+ovs_lib_leftovers() {
+    local left=0 pid
+    if ip netns list | grep "^$OVS_LIB_PREFIX-"; then left=1; fi
+    if ip -o link show | awk -F': ' '{ print $2 }' | grep "^$OVS_LIB_PREFIX"
+    then
+        left=1
+    fi
+    for pid in "${_ol_daemon_all[@]}" "${_ol_bg_all[@]}"; do
+        if _ol_alive "$pid"; then echo "pid $pid"; left=1; fi
+    done
+    [ "$left" -eq 0 ]
+}
+
+# ---------------------------------------------------------------------------
+# The Open vSwitch instance.
+
+# vsctl ARGS...: ovs-vsctl against this instance's database, with a timeout.
+vsctl() {
+    OVS_RUNDIR=$OVS_DIR ovs-vsctl --db="unix:$OVS_DIR/db.sock" \
+        --timeout="$OVS_LIB_TIMEOUT" "$@"
+}
+
+# ofctl ARGS...: ovs-ofctl; a bridge name as SWITCH resolves to
+# $OVS_DIR/BRIDGE.mgmt.  Times out after OVS_LIB_TIMEOUT seconds, except for
+# 'monitor' and 'snoop', which run until killed (use them with bg_start).
+ofctl() {
+    local a to=--timeout=$OVS_LIB_TIMEOUT
+    for a in "$@"; do
+        case $a in
+            -O|--protocols) ;;          # its value follows; keep looking
+            -*) continue ;;
+            monitor|snoop) to=; break ;;
+            OpenFlow1?|OpenFlow1?,*) continue ;;
+            *) break ;;
+        esac
+    done
+    OVS_RUNDIR=$OVS_DIR ovs-ofctl ${to:+"$to"} "$@"
+}
+
+# appctl [-t TARGET] ARGS...: ovs-appctl; without -t/--target, to this
+# instance's ovs-vswitchd.  Use '-t ovsdb-server' for the database server.
+appctl() {
+    local target=()
+    case ${1:-} in
+        -t|--target|--target=*) ;;
+        *) target=(-t "$OVS_DIR/ovs-vswitchd.$_ol_vs_pid.ctl") ;;
+    esac
+    OVS_RUNDIR=$OVS_DIR ovs-appctl --timeout="$OVS_LIB_TIMEOUT" \
+        "${target[@]}" "$@"
+}
+
+# ovs_exec CMD...: runs CMD in the namespace of the OVS daemons, where the
+# OVS ends of the VMs' veth pairs and the datapath's tap devices are (e.g.
+# 'ovs_exec tcpdump -ni "$(vm_port vm1)"').
+ovs_exec() {
+    ip netns exec "$OVS_HOST_NS" "$@"
+}
+
+# ovs_start [DIR]: creates DIR (default $tmp/ovs) for this instance's
+# database, sockets, pidfiles and logs, exports OVS_RUNDIR, OVS_LOGDIR,
+# OVS_DBDIR, OVS_SYSCONFDIR (all DIR) and OVS_PKGDATADIR, creates the
+# database, starts ovsdb-server and ovs-vswitchd in the OVS namespace and
+# waits (bounded) until ovs-vswitchd has applied the configuration.  Sets
+# OVS_DIR.  Calls ovs_lib_init if the test did not.  Idempotent; fails the
+# test (exit 1) if a daemon does not start.
+ovs_start() {
+    local dir=${1:-$tmp/ovs}
+    ovs_lib_init
+    if [ -n "$OVS_DIR" ] && _ol_alive "$_ol_db_pid" ovsdb-server; then
+        _ol_alive "$_ol_vs_pid" ovs-vswitchd || _ol_start_vswitchd
+        return 0
+    fi
+    if [ ! -d "$dir" ]; then
+        mkdir -p "$dir" || fail "cannot create $dir"
+        _ol_dir_created=1
+    fi
+    OVS_DIR=$(cd "$dir" && pwd)
+    export OVS_RUNDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR
+    export OVS_SYSCONFDIR=$OVS_DIR
+    export OVS_PKGDATADIR=${OVS_PKGDATADIR:-/usr/share/openvswitch}
+
+    [ -f "$OVS_DIR/conf.db" ] ||
+        ovsdb-tool create "$OVS_DIR/conf.db" \
+            "$OVS_PKGDATADIR/vswitch.ovsschema" ||
+        fail "ovsdb-tool create failed"
+    # --detach returns once the daemon is ready and its pidfile written.
+    ovs_exec ovsdb-server "$OVS_DIR/conf.db" \
+        --remote="punix:$OVS_DIR/db.sock" \
+        --pidfile="$OVS_DIR/ovsdb-server.pid" \
+        -vconsole:warn --log-file="$OVS_DIR/ovsdb-server.log" \
+        --detach --no-chdir ||
+        fail "ovsdb-server did not start"
+    _ol_db_pid=$(cat "$OVS_DIR/ovsdb-server.pid")
+    _ol_daemon_all+=("$_ol_db_pid")
+    # Few threads: these machines have 2 cores, shared with the test.
+    vsctl --no-wait init -- set Open_vSwitch . \
+        other_config:n-handler-threads=1 \
+        other_config:n-revalidator-threads=1 ||
+        fail "ovs-vsctl init failed"
+    _ol_start_vswitchd
+    _ol_log "OVS running in $OVS_DIR (ovsdb-server $_ol_db_pid," \
+        "ovs-vswitchd $_ol_vs_pid)"
+}
+
+# _ol_start_vswitchd: starts ovs-vswitchd and waits until it answers and
+# has caught up with the database.
+_ol_start_vswitchd() {
+    local br
+    ovs_exec ovs-vswitchd "unix:$OVS_DIR/db.sock" \
+        --pidfile="$OVS_DIR/ovs-vswitchd.pid" \
+        -vconsole:warn --log-file="$OVS_DIR/ovs-vswitchd.log" \
+        --detach --no-chdir ||
+        fail "ovs-vswitchd did not start"
+    _ol_vs_pid=$(cat "$OVS_DIR/ovs-vswitchd.pid")
+    _ol_daemon_all+=("$_ol_vs_pid")
+    wait_until "$OVS_LIB_TIMEOUT" appctl version >/dev/null 2>&1 ||
+        fail "ovs-vswitchd does not answer ovs-appctl"
+    # Without --no-wait, ovs-vsctl waits until ovs-vswitchd has applied the
+    # configuration (cur_cfg reaches next_cfg).
+    vsctl init || fail "ovs-vswitchd did not configure"
+    for br in "${_ol_bridges[@]}"; do
+        _ol_wait_bridge "$br"
+    done
+}
+
+# _ol_wait_bridge NAME: waits until the bridge answers OpenFlow on its
+# management socket.  A socket file alone is not enough: one left by a
+# killed ovs-vswitchd stays until the next one replaces it.
+_ol_bridge_ready() {
+    [ -S "$OVS_DIR/$1.mgmt" ] && ofctl probe "$1" >/dev/null 2>&1
+}
+_ol_wait_bridge() {
+    wait_until "$OVS_LIB_TIMEOUT" _ol_bridge_ready "$1" ||
+        fail "bridge $1: no OpenFlow on $OVS_DIR/$1.mgmt"
+}
+
+# ovs_add_bridge NAME [FAIL_MODE]: adds bridge NAME with the userspace
+# datapath (datapath_type=netdev), fail_mode FAIL_MODE ('secure' by
+# default, 'standalone', or 'none' for OVS's default), OpenFlow 1.0 to 1.5
+# enabled (bundles need 1.4), and waits until it answers OpenFlow on
+# $OVS_DIR/NAME.mgmt.  NAME is at most 15 characters (it is also the name
+# of a tap device).  Idempotent.
+ovs_add_bridge() {
+    local br=$1 mode=${2:-secure} fm b
+    [ ${#br} -le 15 ] || fail "bridge name '$br' longer than 15 characters"
+    case $mode in
+        secure|standalone) fm=(-- set bridge "$br" fail_mode="$mode") ;;
+        none) fm=(-- clear bridge "$br" fail_mode) ;;
+        *) fail "ovs_add_bridge: bad fail mode '$mode'" ;;
+    esac
+    vsctl --may-exist add-br "$br" \
+        -- set bridge "$br" datapath_type=netdev \
+           protocols=OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15 \
+        "${fm[@]}" || fail "cannot add bridge $br"
+    _ol_wait_bridge "$br"
+    for b in "${_ol_bridges[@]}"; do
+        [ "$b" != "$br" ] || return 0
+    done
+    _ol_bridges+=("$br")
+}
+
+# ovs_restart_vswitchd: stops ovs-vswitchd (SIGTERM to its PID, SIGKILL
+# after OVS_LIB_TIMEOUT seconds), starts it again and waits until it has
+# reconfigured and every bridge of ovs_add_bridge answers OpenFlow.  The
+# database keeps bridges, ports and their ofports; OpenFlow flows are
+# gone (OVS does not keep them), so the test adds them again.
+ovs_restart_vswitchd() {
+    [ -n "$OVS_DIR" ] || fail "ovs_restart_vswitchd: OVS not started"
+    _ol_kill "$_ol_vs_pid" ovs-vswitchd
+    _ol_start_vswitchd
+    _ol_log "ovs-vswitchd restarted (pid $_ol_vs_pid)"
+}
+
+# ovs_stop: stops ovs-vswitchd and ovsdb-server by PID (SIGTERM, waits,
+# SIGKILL if needed), then deletes the tap devices the netdev datapath
+# leaves behind (ovs-netdev and one per bridge; they would confuse the
+# next bridge of the same name).  Idempotent.  ovs_start starts it again.
+ovs_stop() {
+    local dev
+    [ -n "$OVS_DIR" ] || return 0
+    _ol_kill "$_ol_vs_pid" ovs-vswitchd
+    _ol_kill "$_ol_db_pid" ovsdb-server
+    ip netns list | grep -q "^$OVS_HOST_NS\( \|$\)" || return 0
+    # The namespace is ours, so every tun/tap device in it is the
+    # datapath's, including bridges not made by ovs_add_bridge.
+    for dev in $(ip -n "$OVS_HOST_NS" -o link show type tun |
+                 awk -F': ' '{ print $2 }'); do
+        dev=${dev%%@*}
+        wait_until 2 ip -n "$OVS_HOST_NS" tuntap del dev "$dev" mode tap \
+            2>/dev/null || _ol_log "could not delete tap device $dev"
+    done
+}
+
+# ovs_pids: prints the PIDs of ovsdb-server and ovs-vswitchd (as last
+# started), space-separated.
+ovs_pids() {
+    echo "$_ol_db_pid $_ol_vs_pid"
+}
+
+# ---------------------------------------------------------------------------
+# VMs.
+
+# vm_add [--ofport N] NAME BRIDGE IP/PREFIX [MAC] [IPV6/PREFIX]: creates VM
+# NAME (at most 8 characters): namespace $OVS_LIB_PREFIX-NAME with
+# interface ${OVS_LIB_PREFIX}vNAME, one end of a veth pair whose other end
+# ${OVS_LIB_PREFIX}pNAME is added to BRIDGE with ofport_request N (default:
+# the VM's number, 1 for the first vm_add, 2 for the next...).  The
+# interface gets IP/PREFIX ('-' for none), MAC (default
+# 02:00:00:00:00:<VM number in hex>; '-' for the default), IPV6/PREFIX if
+# given (without DAD; IPv6 is disabled on it otherwise, so that it sends
+# nothing unasked), and transmit checksum offload turned off: without that,
+# TCP through the userspace datapath fails (the veth leaves checksums to
+# hardware that never sees the packet).  Prints what it made.  Fails the
+# test (exit 1) on any error, including an ofport other than N.
+vm_add() {
+    local ofport='' name br ip mac ip6 ns vif port got err
+    if [ "${1:-}" = --ofport ]; then
+        ofport=$2
+        shift 2
+    fi
+    [ $# -ge 3 ] ||
+        fail "usage: vm_add [--ofport N] NAME BRIDGE IP/PREFIX [MAC] [IPV6/PREFIX]"
+    name=$1 br=$2 ip=$3 mac=${4:--} ip6=${5:-}
+    [ -n "$OVS_DIR" ] || fail "vm_add: call ovs_start first"
+    [ -z "${_ol_vm_ns[$name]:-}" ] || fail "vm_add: VM $name exists"
+    [ ${#name} -le 8 ] || fail "vm_add: VM name '$name' longer than 8"
+    _ol_nvms=$((_ol_nvms + 1))
+    : "${ofport:=$_ol_nvms}"
+    [ "$mac" != - ] || mac=$(printf '02:00:00:00:%02x:%02x' \
+                                 $((_ol_nvms >> 8)) $((_ol_nvms & 255)))
+    ns=$OVS_LIB_PREFIX-$name
+    vif=${OVS_LIB_PREFIX}v$name
+    port=${OVS_LIB_PREFIX}p$name
+
+    ip netns add "$ns" || fail "vm_add: cannot create namespace $ns"
+    _ol_netns+=("$ns")
+    _ol_vm_ns[$name]=$ns
+    ip link add "$vif" netns "$ns" type veth \
+        peer name "$port" netns "$OVS_HOST_NS" ||
+        fail "vm_add: cannot create veth pair $vif/$port"
+    ip -n "$ns" link set lo up &&
+        ip -n "$ns" link set "$vif" address "$mac" &&
+        ip netns exec "$ns" ethtool -K "$vif" tx off >/dev/null ||
+        fail "vm_add: cannot set up $vif in $ns"
+    if [ -n "$ip6" ]; then
+        ip -n "$ns" addr add "$ip6" dev "$vif" nodad ||
+            fail "vm_add: cannot add $ip6 to $vif"
+    else
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$vif.disable_ipv6=1" \
+            2>/dev/null || :
+    fi
+    if [ "$ip" != - ]; then
+        ip -n "$ns" addr add "$ip" dev "$vif" ||
+            fail "vm_add: cannot add $ip to $vif"
+    fi
+    ip -n "$ns" link set "$vif" up &&
+        ip -n "$OVS_HOST_NS" link set "$port" up ||
+        fail "vm_add: cannot bring $vif/$port up"
+
+    vsctl add-port "$br" "$port" \
+        -- set interface "$port" ofport_request="$ofport" ||
+        fail "vm_add: cannot add $port to $br"
+    got=$(vsctl get interface "$port" ofport)
+    err=$(vsctl get interface "$port" error)
+    [ "$got" = "$ofport" ] ||
+        { fail "vm_add: $port has ofport '$got', wanted" \
+              "$ofport (error: $err)"; }
+
+    _ol_vm_if[$name]=$vif
+    _ol_vm_port[$name]=$port
+    _ol_vm_ofport[$name]=$ofport
+    _ol_vm_mac[$name]=$mac
+    _ol_vm_ip[$name]=${ip%/*}
+    _ol_vm_ip6[$name]=${ip6%/*}
+    _ol_log "vm $name: netns $ns, $vif $mac $ip${ip6:+ $ip6}," \
+        "port $port on $br, ofport $ofport"
+}
+
+# _ol_vm NAME: fails (returns 2, message on stderr) if VM NAME is unknown.
+_ol_vm() {
+    [ -n "${_ol_vm_ns[$1]:-}" ] && return 0
+    echo "ovs-lib: no VM named '$1'" >&2
+    return 2
+}
+
+# vm_exec NAME CMD...: runs CMD in VM NAME's namespace; returns its status.
+vm_exec() {
+    _ol_vm "$1" || return
+    local ns=${_ol_vm_ns[$1]}
+    shift
+    ip netns exec "$ns" "$@"
+}
+
+# vm_ofport NAME, vm_port NAME, vm_if NAME, vm_ns NAME, vm_mac NAME,
+# vm_ip NAME, vm_ip6 NAME: print VM NAME's OpenFlow port number, OVS port
+# name, interface name (inside the VM), namespace, MAC, IPv4 and IPv6
+# address (without prefix length; empty if none).
+vm_ofport() { _ol_vm "$1" && echo "${_ol_vm_ofport[$1]}"; }
+vm_port()   { _ol_vm "$1" && echo "${_ol_vm_port[$1]}"; }
+vm_if()     { _ol_vm "$1" && echo "${_ol_vm_if[$1]}"; }
+vm_ns()     { _ol_vm "$1" && echo "${_ol_vm_ns[$1]}"; }
+vm_mac()    { _ol_vm "$1" && echo "${_ol_vm_mac[$1]}"; }
+vm_ip()     { _ol_vm "$1" && echo "${_ol_vm_ip[$1]}"; }
+vm_ip6()    { _ol_vm "$1" && echo "${_ol_vm_ip6[$1]}"; }
+
+# ---------------------------------------------------------------------------
+# Background processes.
+
+# bg_start NAME CMD...: runs CMD (a program or a function such as vm_exec)
+# in the background with stdin from /dev/null and output to the file that
+# 'bg_log NAME' prints, and records its PID ($! of the job).  Example:
+#   bg_start iperf vm_exec vm2 iperf3 -s
+# Fails the test if a job NAME is already running.
+bg_start() {
+    local name=$1 log
+    shift
+    [ -z "${_ol_bg_pid[$name]:-}" ] || fail "bg_start: job $name exists"
+    log=$(bg_log "$name")
+    "$@" </dev/null >"$log" 2>&1 &
+    _ol_bg_pid[$name]=$!
+    _ol_bg_all+=("$!")
+}
+
+# bg_log NAME: prints the path of background job NAME's output file.
+bg_log() { echo "$tmp/bg-$1.log"; }
+
+# bg_pid NAME: prints background job NAME's PID (empty if none).
+bg_pid() { echo "${_ol_bg_pid[$1]:-}"; }
+
+# bg_stop NAME: stops background job NAME and everything it started (the
+# job may be a subshell around 'ip netns exec'): SIGTERM to all of them,
+# SIGKILL to whatever is left after OVS_LIB_TIMEOUT seconds, then reaps the
+# job.  Returns 0; does nothing if there is no such job.
+bg_stop() {
+    local name=$1 pid p procs
+    pid=${_ol_bg_pid[$name]:-}
+    [ -n "$pid" ] || return 0
+    unset "_ol_bg_pid[$name]"
+    # Collect the whole tree first: once the job dies, its children are
+    # re-parented and no longer found through it.
+    procs=$(_ol_descendants "$pid")
+    for p in $pid $procs; do
+        _ol_alive "$p" && kill -TERM "$p" 2>/dev/null
+    done
+    for p in $pid $procs; do
+        _ol_kill "$p"
+    done
+    wait "$pid" 2>/dev/null
+    return 0
+}
