@@ -801,6 +801,9 @@ fr_bundle_done(struct flowrules *fr, struct fr_bundle *b)
         } else {
             f->state[0] = f->state[1] = FR_INSTALLED;
             fr->stats.rules_installed += 2;
+            if (fr->opts.installed_cb) {
+                fr->opts.installed_cb(fr->opts.aux, f->id);
+            }
         }
     }
     if (b->failed) {

@@ -55,6 +55,13 @@ typedef void flowrules_removed_cb(void *aux, uint64_t flow_id,
                                   uint64_t packets, uint64_t bytes,
                                   int reason);
 
+/* Both of a flow's rules, added or changed by flowrules_set(), were
+ * confirmed by the switch's reply to the commit of a bundle that carried
+ * them.  Not called for rules that a reconciliation after a (re)connection
+ * finds already installed.  The callback may call flowrules_set() and
+ * flowrules_remove(), not flowrules_destroy(). */
+typedef void flowrules_installed_cb(void *aux, uint64_t flow_id);
+
 struct flowrules_options {
     const char *target;         /* "unix:DIR/BRIDGE.mgmt", "tcp:IP:PORT",
                                  * "ssl:IP:PORT".  Required. */
@@ -85,6 +92,7 @@ struct flowrules_options {
 
     flowrules_error_cb *error_cb;
     flowrules_removed_cb *removed_cb;
+    flowrules_installed_cb *installed_cb;   /* May be NULL. */
     void *aux;
 };
 
