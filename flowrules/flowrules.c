@@ -4,6 +4,7 @@
  * The desired table is a hash of flows by id.  Each flow has two rules
  * (directions), each in one state:
  *
+ *   UNKNOWN    after a reconnection, until the dump says
  *   DIRTY      must be sent (add, or modify if the switch has it)
  *   INFLIGHT   sent in a bundle whose commit reply has not come
  *   INSTALLED  confirmed by a bundle commit or found by a dump
@@ -57,6 +58,7 @@ VLOG_DEFINE_THIS_MODULE(flowrules);
 #define FLOW_ID_MASK ((UINT64_C(1) << 48) - 1)
 
 enum fr_state {
+    FR_UNKNOWN,                 /* After a reconnection, until the dump. */
     FR_DIRTY,
     FR_INFLIGHT,
     FR_INSTALLED,
@@ -424,14 +426,17 @@ fr_send(struct flowrules *fr, struct ofpbuf *msg)
 static void
 fr_send_meter(struct flowrules *fr, uint32_t id, uint32_t rate, bool pktps)
 {
+    /* A burst of a tenth of a second: OVS's default is a whole second,
+     * which lets a short flow through at twice the rate. */
     struct ofputil_meter_band band = {
-        .type = OFPMBT13_DROP, .rate = rate, .burst_size = 0,
+        .type = OFPMBT13_DROP, .rate = rate,
+        .burst_size = rate / 10 > 1 ? rate / 10 : 1,
     };
     struct ofputil_meter_mod mm = {
         .command = OFPMC13_ADD,
         .meter = {
             .meter_id = id,
-            .flags = pktps ? OFPMF13_PKTPS : OFPMF13_KBPS,
+            .flags = (pktps ? OFPMF13_PKTPS : OFPMF13_KBPS) | OFPMF13_BURST,
             .n_bands = 1,
             .bands = &band,
         },
@@ -957,17 +962,26 @@ fr_reconcile_one(struct flowrules *fr, const struct ofputil_flow_stats *fs)
     }
     if (dir < 2 && fs->priority == fr->opts.priority
         && fs->table_id == fr->opts.table
-        && !fr_build_actions(fr, f, &ofpacts)
-        /* As text: decoded set_field and controller actions differ from
-         * built ones in bits that do not matter. */
-        && ofpacts_equal_stringwise(ofpacts.data, ofpacts.size, fs->ofpacts,
-                                    fs->ofpacts_len)) {
+        && (fr_build_actions(fr, f, &ofpacts)
+            /* As text: decoded set_field and controller actions differ
+             * from built ones in bits that do not matter. */
+            || !ofpacts_equal_stringwise(ofpacts.data, ofpacts.size,
+                                         fs->ofpacts, fs->ofpacts_len))) {
+        /* Our rule, other actions (a verdict changed while we were away):
+         * modify in place, keeping its counters. */
+        if (ovs_list_is_empty(&f->dirty_node) || f->op == FR_OP_ADD) {
+            fr_mark_dirty(fr, f, FR_OP_MODIFY);
+            fr->stats.reconcile_sent++;
+        }
+        f->state[dir] = FR_DIRTY;
+    } else if (dir < 2 && fs->priority == fr->opts.priority
+               && fs->table_id == fr->opts.table) {
         if (f->state[dir] != FR_INSTALLED) {
             f->state[dir] = FR_INSTALLED;
             fr->stats.reconcile_kept++;
             fr->stats.rules_installed++;
         }
-        if (f->state[!dir] == FR_INSTALLED
+        if (f->state[!dir] == FR_INSTALLED && f->op != FR_OP_REPLACE
             && !ovs_list_is_empty(&f->dirty_node)) {
             /* Both rules are there as wanted: nothing to send. */
             ovs_list_remove(&f->dirty_node);
@@ -996,13 +1010,12 @@ fr_reconcile_finish(struct flowrules *fr)
             fr_free_flow(fr, f);
         } else if (f->adopted) {
             continue;
-        } else if (!ovs_list_is_empty(&f->dirty_node)) {
-            continue;           /* Already to be sent. */
         } else if (f->state[0] == FR_FAILED) {
             continue;           /* Not retried until set again. */
-        } else if ((f->state[0] != FR_INSTALLED && f->state[0] != FR_GONE)
-                   || (f->state[1] != FR_INSTALLED
-                       && f->state[1] != FR_GONE)) {
+        } else if ((f->state[0] == FR_UNKNOWN || f->state[1] == FR_UNKNOWN)
+                   && f->op != FR_OP_REPLACE) {
+            /* Missing from the switch (a modify would do nothing): add.
+             * A rule the switch timed out before stays gone. */
             fr_mark_dirty(fr, f, FR_OP_ADD);
             fr->stats.reconcile_sent += 2;
         }
@@ -1134,6 +1147,7 @@ fr_connected(struct flowrules *fr)
 {
     struct ofputil_flow_stats_request fsr;
     struct fr_bundle *b;
+    struct fr_flow *f;
     struct ofpbuf *msg;
     size_t i;
 
@@ -1145,6 +1159,18 @@ fr_connected(struct flowrules *fr)
         fr_bundle_free(b);
     }
     fr->n_inflight = 0;
+    /* What the switch has is unknown until the dump: a restarted switch
+     * has nothing, and a bundle in flight may or may not have been
+     * committed. */
+    HMAP_FOR_EACH (f, node, &fr->flows) {
+        for (i = 0; i < 2; i++) {
+            if (f->state[i] == FR_INSTALLED || f->state[i] == FR_INFLIGHT) {
+                f->state[i] = FR_UNKNOWN;
+            }
+        }
+    }
+    fr->stats.reconcile_kept = fr->stats.reconcile_sent = 0;
+    fr->stats.reconcile_deleted = 0;
     VLOG_INFO("%s: connected (OpenFlow %#x), reconciling", fr->target,
               fr->version);
 

@@ -28,7 +28,9 @@ TESTS += \
 	tests/cli.sh \
 	tests/reference.sh \
 	tests/bad-input.sh \
-	tests/embed.sh
+	tests/embed.sh \
+	tests/ovs-sandbox.sh \
+	tests/flowrules.sh
 
 EXTRA_DIST += \
 	tests/lib.sh \
@@ -37,6 +39,9 @@ EXTRA_DIST += \
 	tests/compare-reference.py \
 	tests/bad-input.sh \
 	tests/gen-bad-captures.py \
-	tests/embed.sh
+	tests/embed.sh \
+	tests/ovs-lib.sh \
+	tests/ovs-sandbox.sh \
+	tests/flowrules.sh
 
 include tests/fuzz/automake.mk

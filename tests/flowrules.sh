@@ -1,0 +1,214 @@
+#!/bin/bash
+# flowrules against a real ovs-vswitchd (userspace datapath): rules for
+# each action installed, replaced and removed exactly; enforcement with
+# real packets between VMs (drop, allow, mirror, meter, label with a
+# controller's own rules); restarts of ovs-vswitchd and of the client;
+# bad input and OVS errors; a connection killed in the middle of bundles.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
+
+RULES=$top_builddir/flowrules/flowsteer-rules
+[ -x "$RULES" ] || skip "flowrules not built (configure --with-ovs-source)"
+ovs_lib_init
+ovs_start
+ovs_add_bridge br0
+vm_add vm1 br0 10.0.0.1/24
+vm_add vm2 br0 10.0.0.2/24
+vm_add vm3 br0 10.0.0.3/24
+T=unix:$OVS_DIR/br0.mgmt
+NS=0xf5e1000000000000/0xffff000000000000
+CTRL=0xc0ffee
+
+# The switch's own pipeline: NORMAL by default; the controller's policy in
+# table 50 drops flows labelled app 91.126 (reg5), passes the rest.
+baseline() {
+    ofctl -O OpenFlow13 add-flow br0 "table=0,priority=0,actions=NORMAL"
+    ofctl -O OpenFlow13 add-flow br0 \
+        "table=50,cookie=$CTRL,priority=100,reg5=0x5b007e,actions=drop"
+    ofctl -O OpenFlow13 add-flow br0 \
+        "table=50,cookie=$CTRL,priority=1,actions=NORMAL"
+}
+baseline
+
+# rules ARGS... < COMMANDS: runs flowsteer-rules; output in $tmp/rules.out.
+rules() {
+    "$RULES" --sync-timeout=20 "$@" "$T" > "$tmp/rules.out" 2> "$tmp/rules.err"
+}
+stat_of() {   # stat_of KEY: a number from the last stats line
+    tail -n 1 "$tmp/rules.out" | grep -o "\"$1\":[0-9]*" | cut -d: -f2
+}
+ours() {      # our rules, without statistics
+    ofctl -O OpenFlow13 --no-stats dump-flows br0 "cookie=$NS" | grep cookie=
+}
+n_ours() { ours | wc -l; }
+ctrl_rules() {
+    ofctl -O OpenFlow13 dump-flows br0 "cookie=$CTRL/-1" | grep -c cookie=
+}
+ping_ok() { vm_exec "$1" ping -c 2 -i 0.2 -W 1 "$2" > /dev/null 2>&1; }
+
+echo "== install, replace, remove for each action"
+p3=$(vm_port vm3)
+cat > "$tmp/all.cmds" <<EOF
+set 1 tcp 10.0.0.1:40000 10.0.0.2:8080 allow in_port=1
+set 2 udp 10.0.0.1:5353 10.0.0.2:53 drop
+set 3 icmp 10.0.0.1 10.0.0.4 mirror:$p3
+set 4 udp 10.0.0.1:50000 10.0.0.2:5201 meter:5000
+set 5 tcp 10.0.0.1:40001 10.0.0.2:8080 label label=91.126,5,3
+set 6 tcp [fd00::1]:443 [fd00::2]:5555 drop,log vlan=7
+EOF
+check "install: the tool succeeds" rules < "$tmp/all.cmds"
+check "install: 12 rules under the namespace" test "$(n_ours)" -eq 12
+ours > "$tmp/dump1"
+has() { grep -q -- "$1" "$tmp/dump1" || { echo "  missing: $1"; false; }; }
+check "allow: exact 5-tuple + in_port, NORMAL, idle_timeout, flow_rem" \
+    has "cookie=0xf5e1000000000001, idle_timeout=300, send_flow_rem priority=40000,tcp,in_port=1,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_src=40000,tp_dst=8080 actions=NORMAL"
+check "allow: reverse direction without in_port" \
+    has "priority=40000,tcp,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.2,nw_dst=10.0.0.1,tp_src=8080,tp_dst=40000 actions=NORMAL"
+check "drop: no actions, UDP timeout" \
+    has "cookie=0xf5e1000000000002, idle_timeout=60, send_flow_rem priority=40000,udp,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_src=5353,tp_dst=53 actions=drop"
+check "mirror: output to the mirror port, then NORMAL" \
+    has "priority=40000,icmp,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.1,nw_dst=10.0.0.4 actions=output:3,NORMAL"
+check "meter: meter then NORMAL" \
+    has "tp_src=50000,tp_dst=5201 actions=meter:1,NORMAL"
+check "meter: the meter exists at 5000 kbps" eval \
+    'ofctl -O OpenFlow13 dump-meters br0 | grep -A1 "meter=1 kbps" | grep -q "rate=5000"'
+check "label: registers, then the controller's table" \
+    has "tp_src=40001,tp_dst=8080 actions=set_field:0x5b007e->reg5,set_field:0x5->reg6,set_field:0x3->reg7,resubmit(,50)"
+check "log: rate-limited copy to the controller, VLAN, IPv6" \
+    has "priority=40000,tcp6,dl_vlan=7,ipv6_src=fd00::1,ipv6_dst=fd00::2,tp_src=443,tp_dst=5555 actions=controller(max_len=256,meter_id=62945)"
+
+# Replace: verdict changes keep the rules (modify in place: counters and
+# durations survive) and change only the actions.
+sed -e 's/^set 1 \(.*\) allow in_port=1$/set 1 \1 drop in_port=1/' \
+    -e 's/meter:5000/meter:2000/' "$tmp/all.cmds" > "$tmp/replace.cmds"
+check "replace: the tool succeeds" rules < "$tmp/replace.cmds"
+# Flow 1's two rules are modified in place; flow 4 keeps "meter:1", whose
+# rate changes (this client numbers its meters anew).
+check "replace: only flow 1's 2 rules sent" test "$(stat_of flow_mods_sent)" -eq 2
+ours > "$tmp/dump2"
+check "replace: allow became drop" \
+    grep -q "in_port=1,.*tp_src=40000,tp_dst=8080 actions=drop" "$tmp/dump2"
+# (A restarted client numbers its meters anew: meter 1 is now 2000 kbps.)
+check "replace: meter rate changed" eval \
+    'ofctl -O OpenFlow13 dump-meters br0 | grep -A1 "meter=1 kbps" | grep -q "rate=2000"'
+check "replace: the other rules unchanged" eval \
+    'diff <(grep -v "cookie=0xf5e100000000000[14]" "$tmp/dump1") <(grep -v "cookie=0xf5e100000000000[14]" "$tmp/dump2")'
+
+# Remove: flows not in the desired table are deleted by their cookie.
+grep -v "^set [26] " "$tmp/replace.cmds" > "$tmp/remove.cmds"
+check "remove: the tool succeeds" rules < "$tmp/remove.cmds"
+check "remove: 8 rules left" test "$(n_ours)" -eq 8
+check "remove: flows 2 and 6 gone" eval '! ours | grep -q "cookie=0xf5e100000000000[26]"'
+check "controller's rules untouched so far" test "$(ctrl_rules)" -eq 2
+
+echo "== enforcement with real packets"
+bg_start http vm_exec vm2 python3 -m http.server 8080 --bind 10.0.0.2
+wait_until 5 vm_exec vm1 curl -s -o /dev/null --max-time 1 http://10.0.0.2:8080/ ||
+    fail "no HTTP server"
+curl_from() {   # curl_from LOCAL_PORT: vm1 -> vm2:8080 from that port
+    vm_exec vm1 curl -s -o /dev/null --max-time 2 --local-port "$1" \
+        http://10.0.0.2:8080/
+}
+printf 'set 10 tcp 10.0.0.1:41000 10.0.0.2:8080 allow\nset 11 tcp 10.0.0.1:41001 10.0.0.2:8080 drop\n' > "$tmp/enf.cmds"
+check "enforce: install allow and drop" rules < "$tmp/enf.cmds"
+check "allowed flow passes" curl_from 41000
+check "dropped flow is cut" eval '! curl_from 41001'
+check "a flow with no rule still passes (NORMAL)" curl_from 41002
+pkts=$(ofctl -O OpenFlow13 dump-flows br0 "cookie=0xf5e100000000000a/-1" |
+       grep -o "n_packets=[0-9]*" | cut -d= -f2 | paste -sd+ | bc)
+check "the allow rules counted the packets ($pkts)" test "${pkts:-0}" -ge 6
+
+# Label: the controller's table decides.  91.126 is dropped by its rule;
+# another label passes.
+printf 'set 12 tcp 10.0.0.1:41010 10.0.0.2:8080 label label=91.126,5,3\nset 13 tcp 10.0.0.1:41011 10.0.0.2:8080 label label=7.7,5,0\n' > "$tmp/label.cmds"
+check "label: install" rules < "$tmp/label.cmds"
+check "label: the controller's drop rule applies to 91.126" eval '! curl_from 41010'
+check "label: another application passes the controller's table" curl_from 41011
+
+# Mirror: vm1 -> vm2 ICMP is copied to vm3's port.
+bg_start tcpd vm_exec vm3 tcpdump -lni "$(vm_if vm3)" -c 2 icmp and host 10.0.0.2
+sleep 1
+printf "set 14 icmp 10.0.0.1 10.0.0.2 mirror:%s\n" "$p3" > "$tmp/mirror.cmds"
+check "mirror: install" rules < "$tmp/mirror.cmds"
+check "mirror: vm1 still reaches vm2" ping_ok vm1 10.0.0.2
+check "mirror: vm3 sees vm1<->vm2 ICMP" wait_until 5 grep -q "10.0.0.1 > 10.0.0.2: ICMP" "$(bg_log tcpd)"
+bg_stop tcpd
+
+# Meter: 20 Mbit/s of UDP from a fixed port, metered to 5 Mbit/s.
+bg_start iperf vm_exec vm2 iperf3 -s -1 -B 10.0.0.2
+sleep 0.5
+printf 'set 15 udp 10.0.0.1:50001 10.0.0.2:5201 meter:5000\n' > "$tmp/meter.cmds"
+check "meter: install" rules < "$tmp/meter.cmds"
+vm_exec vm1 iperf3 -c 10.0.0.2 -u -b 20M -t 2 --cport 50001 -J > "$tmp/iperf.json" 2>&1
+rate=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum"]["bits_per_second"] * (1 - json.load(open(sys.argv[1]))["end"]["sum"]["lost_percent"] / 100)))' "$tmp/iperf.json" 2>/dev/null)
+echo "  metered UDP received: ${rate:-?} bit/s (sent 20 Mbit/s, meter 5000 kbps)"
+check "meter: received at most ~6 Mbit/s" test "${rate:-999999999}" -le 6500000
+check "meter: but something got through" test "${rate:-0}" -ge 1000000
+
+echo "== restarts"
+check "controller's rules untouched by every operation" test "$(ctrl_rules)" -eq 2
+# The client restarts with the same desired table: nothing is removed and
+# re-added (no flow_mod sent; durations keep growing).
+cat "$tmp/remove.cmds" "$tmp/enf.cmds" "$tmp/label.cmds" "$tmp/mirror.cmds" \
+    "$tmp/meter.cmds" > "$tmp/state.cmds"
+check "client: state install" rules < "$tmp/state.cmds"
+d1=$(ofctl -O OpenFlow13 dump-flows br0 "cookie=0xf5e1000000000001/-1" | grep -o "duration=[0-9.]*" | head -1 | cut -d= -f2)
+sleep 1.2
+check "client restart: reconciles" rules < "$tmp/state.cmds"
+check "client restart: no flow_mod sent" test "$(stat_of flow_mods_sent)" -eq 0
+check "client restart: every rule kept" test "$(stat_of reconcile_kept)" -eq "$(n_ours)"
+d2=$(ofctl -O OpenFlow13 dump-flows br0 "cookie=0xf5e1000000000001/-1" | grep -o "duration=[0-9.]*" | head -1 | cut -d= -f2)
+check "client restart: durations grew ($d1 -> $d2 s)" \
+    python3 -c "import sys; sys.exit(not float('$d2') >= float('$d1') + 1)"
+
+# ovs-vswitchd restarts: OVS forgets flows; a running client puts its
+# rules back on reconnection (the controller must re-add its own).
+before=$(n_ours)
+bg_start client eval '"$RULES" --stay "$T" < "$tmp/state.cmds"'
+wait_until 10 grep -q '"synced":true' "$(bg_log client)" || fail "client did not sync"
+ovs_restart_vswitchd
+rules_back() { test "$(n_ours)" -eq "$before"; }
+check "vswitchd restart: the rules come back" wait_until 15 rules_back
+baseline
+check "vswitchd restart: traffic follows them" wait_until 5 curl_from 41000
+check "vswitchd restart: dropped flow still cut" eval '! curl_from 41001'
+bg_stop client
+
+echo "== bad input and errors"
+check "bad table is refused" eval '! "$RULES" --table=255 "$T" < /dev/null > /dev/null 2>&1'
+printf 'set 20 tcp 10.0.0.1:1 10.0.0.2:2 mirror:nosuchport\nset 21 tcp 10.0.0.1:1 10.0.0.2:3 allow\n' > "$tmp/bad.cmds"
+rules < "$tmp/bad.cmds"
+check "unknown mirror port: reported with the flow" grep -q "error flow 20: No such file" "$tmp/rules.out"
+check "unknown mirror port: the other flow installed" eval 'ours | grep -q "cookie=0xf5e1000000000015"'
+printf 'set 22 tcp 10.0.0.1 10.0.0.2:2 frobnicate\nset 23 tcp 10.0.0.1:1 300.0.0.2:2 allow\nbogus\n' > "$tmp/bad2.cmds"
+rules < "$tmp/bad2.cmds"
+check "bad actions, addresses, commands: one clear error each" test "$(grep -c 'stdin:[0-9]*:' "$tmp/rules.err")" -eq 3
+
+# The switch refuses: a table limited to a few rules says 'table full'.
+# The refused flows are reported once each, with the policy, and not
+# retried (no storm of flow_mods).
+vsctl -- --id=@ft create Flow_Table flow_limit=24 overflow_policy=refuse \
+      -- set Bridge br0 flow_tables:0=@ft > /dev/null
+seq 100 139 | awk '{printf "set %d udp 10.1.0.1:%d 10.1.0.2:9 allow\n", $1, $1}' > "$tmp/full.cmds"
+cat "$tmp/state.cmds" "$tmp/full.cmds" > "$tmp/full-all.cmds"
+rules --full-policy=drop < "$tmp/full-all.cmds"
+nfull=$(grep -c "table full: drop new flows" "$tmp/rules.out")
+check "table full: flows refused and reported ($nfull)" test "$nfull" -ge 20
+check "table full: counted" test "$(stat_of table_full)" -ge 1
+check "table full: no retry storm" test "$(stat_of flow_mods_sent)" -le 100
+vsctl clear Bridge br0 flow_tables > /dev/null
+
+# A connection killed in the middle of bundles: the switch discards the
+# uncommitted bundle, so it holds whole flows only (2 rules per cookie);
+# the next run completes the set.
+seq 1000 20999 | awk '{printf "set %d tcp 10.2.%d.%d:%d 10.3.0.1:80 allow\n", $1, int($1/250)%250, $1%250, 1024+$1}' > "$tmp/big.cmds"
+"$RULES" --bundle-max=1000 "$T" < "$tmp/big.cmds" > /dev/null 2>&1 &
+pid=$!
+sleep 0.3
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+half=$(ofctl -O OpenFlow13 --no-stats dump-flows br0 "cookie=0xf5e1000000000000/0xffff000000000000" | grep -o "cookie=0x[0-9a-f]*" | sort | uniq -c | awk '$1 != 2' | wc -l)
+check "killed mid-bundle: only whole flows installed" test "$half" -eq 0
+check "killed mid-bundle: the next run completes the set" rules < "$tmp/big.cmds"
+check "killed mid-bundle: 20000 flows, 40000 rules" \
+    test "$(ofctl -O OpenFlow13 dump-aggregate br0 "cookie=0xf5e1000000000000/0xffff000000000000" | grep -o 'flow_count=[0-9]*' | cut -d= -f2)" -eq 40000
+check "controller's rules survived everything" test "$(ctrl_rules)" -eq 2
+finish
