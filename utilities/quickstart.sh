@@ -9,7 +9,9 @@
 #                                   and a short run of each fuzz target
 #
 # Run as root on Debian 12 (it installs packages with apt-get).  Builds go
-# to _build/, _build-asan/ and _build-fuzz/ beside this script's checkout.
+# to _build/, _build-asan/ and _build-fuzz/ beside this script's checkout;
+# libopenvswitch is built once from Debian's openvswitch-source into
+# ~/.cache/flowsteer (utilities/build-ovs.sh).
 # Environment: FUZZ_SECONDS (default 30), JOBS (default: nproc).
 set -eu
 
@@ -19,7 +21,7 @@ mode=${1:-}
 jobs=${JOBS:-$(nproc)}
 
 usage() {
-    sed -n '2,14s/^# \{0,1\}//p' "$0"
+    sed -n '2,17s/^# \{0,1\}//p' "$0"
     exit 2
 }
 log() { printf '\n=== %s\n' "$*"; }
@@ -27,7 +29,10 @@ log() { printf '\n=== %s\n' "$*"; }
 # Debian packages the build and the tests need.
 PACKAGES="build-essential autoconf automake libtool pkg-config
   libndpi-dev libndpi-bin libpcap-dev python3 python3-scapy tcpdump
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev
+  openvswitch-switch openvswitch-common openvswitch-source
+  libssl-dev libcap-ng-dev libnuma-dev libunbound-dev libbpf-dev libxdp-dev
+  iproute2 ethtool iperf3 curl bc"
 
 install_packages() {
     missing=
@@ -60,8 +65,14 @@ build() {
     make -C "$dir" -s -j"$jobs"
 }
 
+# Builds libopenvswitch once (cached) and prints the configure options.
+ovs_options() {
+    log "libopenvswitch (utilities/build-ovs.sh)" >&2
+    utilities/build-ovs.sh
+}
+
 run_demo() {
-    build _build
+    build _build $(ovs_options)
     shared=$top/../shared/data/ndpi-4.2
     log "flowsteer-inspect with utilities/demo/policy.conf"
     set -- "$top"/utilities/demo/*.pcap
@@ -71,11 +82,14 @@ run_demo() {
 
 run_check() {
     status=0
-    build _build
+    ovs=$(ovs_options)
+    # shellcheck disable=SC2086
+    build _build $ovs
     log "make check"
     make -C _build -s -j"$jobs" check || status=1
 
-    build _build-asan --enable-sanitizers
+    # shellcheck disable=SC2086
+    build _build-asan --enable-sanitizers $ovs
     log "make check (AddressSanitizer + UndefinedBehaviorSanitizer)"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
