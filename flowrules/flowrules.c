@@ -97,14 +97,16 @@ struct fr_flow {
     uint64_t packets, bytes;    /* From flow-removed messages. */
 };
 
-/* A bundle sent and not yet answered.  Its messages have consecutive xids:
- * open, then one per entry, then commit. */
+/* A bundle sent and not yet confirmed.  Its messages have consecutive
+ * xids: open, one per entry, commit, then a barrier, whose reply confirms
+ * the bundle (any error about it comes before). */
 struct fr_bundle {
     struct ovs_list node;
     uint32_t id;
     uint32_t open_xid;
     uint32_t n;
     bool failed;
+    bool blamed;                /* A flow_mod of its own was refused. */
     uint64_t *flow_ids;         /* Flow of each entry. */
 };
 
@@ -756,6 +758,12 @@ fr_send_bundle(struct flowrules *fr)
     }
     ofpbuf_uninit(&ofpacts);
     fr_send(fr, fr_bundle_ctrl(fr, b->id, OFPBCT_COMMIT_REQUEST, xid++));
+    {
+        struct ofpbuf *barrier = ofputil_encode_barrier_request(fr->version);
+
+        fr_set_xid(barrier, xid++);
+        fr_send(fr, barrier);
+    }
     fr->next_xid = xid;
     ovs_list_push_back(&fr->inflight, &b->node);
     fr->n_inflight++;
@@ -771,6 +779,12 @@ fr_bundle_commit_xid(const struct fr_bundle *b)
     return b->open_xid + b->n + 1;
 }
 
+static uint32_t
+fr_bundle_barrier_xid(const struct fr_bundle *b)
+{
+    return b->open_xid + b->n + 2;
+}
+
 /* Returns the in-flight bundle whose xids include 'xid', or NULL. */
 static struct fr_bundle *
 fr_bundle_by_xid(struct flowrules *fr, uint32_t xid)
@@ -778,7 +792,7 @@ fr_bundle_by_xid(struct flowrules *fr, uint32_t xid)
     struct fr_bundle *b;
 
     LIST_FOR_EACH (b, node, &fr->inflight) {
-        if (xid - b->open_xid <= b->n + 1) {
+        if (xid - b->open_xid <= b->n + 2) {
             return b;
         }
     }
@@ -797,10 +811,14 @@ fr_bundle_done(struct flowrules *fr, struct fr_bundle *b)
         if (!f || f->state[0] != FR_INFLIGHT) {
             continue;           /* Changed again since, or failed. */
         }
-        if (b->failed) {
-            /* An entry of its own caused the failure: retry the others
-             * once in a later bundle. */
+        if (b->failed && b->blamed) {
+            /* Another entry caused the failure and was failed: send the
+             * others again in a later bundle. */
             fr_mark_dirty(fr, f, f->op);
+        } else if (b->failed) {
+            /* No flow_mod to blame: give up on them all, rather than
+             * retry for ever. */
+            fr_fail_flow(fr, f, EPROTO, false);
         } else if (f->deleted) {
             fr_free_flow(fr, f);
         } else {
@@ -862,10 +880,11 @@ fr_handle_error(struct flowrules *fr, const struct ofp_header *oh)
         }
         if (f && f->state[0] == FR_INFLIGHT) {
             fr_fail_flow(fr, f, error, full);
+            b->blamed = true;
         }
     } else if (xid == fr_bundle_commit_xid(b)) {
-        /* The commit failed; any flow_mod to blame was reported first. */
-        fr_bundle_done(fr, b);
+        /* The commit failed; any flow_mod to blame was reported first.
+         * The barrier reply ends the bundle. */
     } else {
         VLOG_WARN_RL(&rl, "%s: bundle open failed: %s", fr->target,
                      ofperr_to_string(error));
@@ -1111,7 +1130,16 @@ fr_handle_msg(struct flowrules *fr, struct ofpbuf *msg)
         struct fr_bundle *b = fr_bundle_by_xid(fr, xid);
 
         if (!ofputil_decode_bundle_ctrl(oh, &bc) && b
-            && bc.type == OFPBCT_COMMIT_REPLY) {
+            && bc.type != OFPBCT_COMMIT_REPLY
+            && bc.type != OFPBCT_OPEN_REPLY) {
+            b->failed = true;
+        }
+        break;
+    }
+    case OFPTYPE_BARRIER_REPLY: {
+        struct fr_bundle *b = fr_bundle_by_xid(fr, xid);
+
+        if (b && xid == fr_bundle_barrier_xid(b)) {
             fr_bundle_done(fr, b);
         }
         break;
