@@ -50,8 +50,9 @@ usage(void)
 {
     printf("%s: apply per-flow verdicts to an Open vSwitch bridge\n"
            "usage: %s [OPTIONS] TARGET < COMMANDS\n"
-           "TARGET is the bridge's OpenFlow endpoint, e.g. "
-           "unix:/var/run/openvswitch/br-int.mgmt\n"
+           "TARGET is a bridge name (its management socket in $OVS_RUNDIR,"
+           " default\n/var/run/openvswitch) or an OpenFlow endpoint:"
+           " unix:FILE, tcp:IP:PORT, ssl:IP:PORT\n"
            "\nCommands (one per line on standard input):\n"
            "  set ID PROTO SRC DST ACTIONS [vlan=N] [in_port=N]"
            " [label=MASTER.APP,CAT,RISKS]\n"
@@ -466,7 +467,16 @@ main(int argc, char *argv[])
     if (optind != argc - 1) {
         ovs_fatal(0, "need exactly one TARGET (use --help for help)");
     }
-    o.target = argv[optind];
+    /* A bare bridge name means its management socket, as for ovs-ofctl. */
+    if (!strchr(argv[optind], ':')) {
+        const char *rundir = getenv("OVS_RUNDIR");
+
+        o.target = xasprintf("unix:%s/%s.mgmt",
+                             rundir ? rundir : "/var/run/openvswitch",
+                             argv[optind]);
+    } else {
+        o.target = argv[optind];
+    }
     o.error_cb = on_error;
     o.removed_cb = on_removed;
     o.aux = &t;
