@@ -872,8 +872,22 @@ fr_handle_error(struct flowrules *fr, const struct ofp_header *oh)
         struct fr_flow *f = fr_find(fr, flow_id);
         bool full = ofperr_is_table_full(error);
 
-        VLOG_WARN_RL(&rl, "%s: flow %"PRIu64" refused: %s", fr->target,
-                     flow_id, ofperr_to_string(error));
+        if (!VLOG_DROP_WARN(&rl)) {
+            struct ds rule = DS_EMPTY_INITIALIZER;
+
+            if (f && !f->adopted) {
+                struct match m;
+
+                fr_build_match(&f->rule, 0, &m);
+                match_format(&m, NULL, &rule, fr->opts.priority);
+                ds_put_format(&rule, " actions=%s",
+                              fs_verdict_format(&f->rule.verdict,
+                                                (char [64]) { 0 }, 64));
+            }
+            VLOG_WARN("%s: flow %"PRIu64" (%s) refused: %s", fr->target,
+                      flow_id, ds_cstr(&rule), ofperr_to_string(error));
+            ds_destroy(&rule);
+        }
         if (full) {
             fr->stats.table_full++;
             fr->full_until = time_msec() + 1000;
@@ -1211,6 +1225,18 @@ fr_connected(struct flowrules *fr)
         if (fr->meters[i].refs) {
             fr_send_meter(fr, fr->meters[i].id, fr->meters[i].kbps, false);
         }
+    }
+
+    /* A service connection (e.g. the mgmt socket) gets no asynchronous
+     * messages, flow-removed and the 'log' packet-ins among them, until it
+     * sets a nonzero miss_send_len. */
+    {
+        struct ofputil_switch_config sc = {
+            .frag = OFPUTIL_FRAG_NORMAL,
+            .invalid_ttl_to_controller = -1,
+            .miss_send_len = 256,
+        };
+        fr_send(fr, ofputil_encode_set_config(&sc, fr->version));
     }
 
     msg = ofputil_encode_port_desc_stats_request(fr->version, OFPP_ANY);

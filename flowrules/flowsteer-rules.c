@@ -33,6 +33,7 @@
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "stream-ssl.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -73,6 +74,8 @@ usage(void)
            "  --adopt              keep unknown rules of the namespace\n"
            "  --sync-timeout=S     give up waiting after S seconds (30)\n"
            "  --stay               keep running after the input ends\n"
+           "  -p, -c, -C           SSL private key, certificate, CA cert"
+           " (ssl: targets)\n"
            "  -h, --help           this help\n",
            program_name, program_name);
     vlog_usage();
@@ -348,6 +351,7 @@ parse_options(int argc, char *argv[], struct flowrules_options *o,
         OPT_NEXT_TABLE, OPT_LABEL_TABLE, OPT_LABEL_REG, OPT_IDLE,
         OPT_HARD, OPT_LOG_PPS, OPT_BUNDLE_MAX, OPT_BATCH_MS, OPT_FULL,
         OPT_ADOPT, OPT_SYNC_TIMEOUT, OPT_STAY, VLOG_OPTION_ENUMS,
+        SSL_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         { "table", required_argument, NULL, OPT_TABLE },
@@ -367,6 +371,7 @@ parse_options(int argc, char *argv[], struct flowrules_options *o,
         { "stay", no_argument, NULL, OPT_STAY },
         { "help", no_argument, NULL, 'h' },
         VLOG_LONG_OPTIONS,
+        STREAM_SSL_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     char *short_options = ovs_cmdl_long_options_to_short_options(
@@ -441,6 +446,7 @@ parse_options(int argc, char *argv[], struct flowrules_options *o,
             usage();
             exit(EXIT_SUCCESS);
         VLOG_OPTION_HANDLERS
+        STREAM_SSL_OPTION_HANDLERS
         case '?':
             exit(EXIT_FAILURE);
         default:

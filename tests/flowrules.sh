@@ -3,7 +3,8 @@
 # each action installed, replaced and removed exactly; enforcement with
 # real packets between VMs (drop, allow, mirror, meter, label with a
 # controller's own rules); restarts of ovs-vswitchd and of the client;
-# bad input and OVS errors; a connection killed in the middle of bundles.
+# flow-removed counters; a tcp: target; bad input and OVS errors; a
+# connection killed in the middle of bundles.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
 
 RULES=$top_builddir/flowrules/flowsteer-rules
@@ -172,6 +173,27 @@ baseline
 check "vswitchd restart: traffic follows them" wait_until 5 curl_from 41000
 check "vswitchd restart: dropped flow still cut" eval '! curl_from 41001'
 bg_stop client
+
+echo "== flow removed by the switch, final counters"
+printf 'set 30 udp 10.0.0.1:40500 10.0.0.2:9 allow\n' > "$tmp/idle.cmds"
+bg_start idle eval '"$RULES" --stay --idle-timeout=300,2,30 "$T" < "$tmp/idle.cmds"'
+wait_until 10 grep -q '"synced":true' "$(bg_log idle)" || fail "idle client did not sync"
+vm_exec vm1 python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.0.1", 40500))
+for _ in range(3):
+    s.sendto(b"x", ("10.0.0.2", 9))'
+check "idle timeout: both rules removed, counters reported" \
+    wait_until 8 grep -q "removed flow 30: [3-9] packets" "$(bg_log idle)"
+grep "removed flow 30" "$(bg_log idle)"
+bg_stop idle
+
+echo "== a tcp: target"
+vsctl set-controller br0 ptcp:6653:127.0.0.1
+printf 'set 31 tcp 10.0.0.1:1 10.0.0.9:2 drop\n' > "$tmp/tcp.cmds"
+check "tcp: target: installs" eval 'ovs_exec "$RULES" tcp:127.0.0.1:6653 < "$tmp/tcp.cmds" > /dev/null 2>&1'
+check "tcp: target: the rule is there" eval 'ours | grep -q "cookie=0xf5e100000000001f"'
+vsctl del-controller br0
 
 echo "== bad input and errors"
 check "bad table is refused" eval '! "$RULES" --table=255 "$T" < /dev/null > /dev/null 2>&1'
