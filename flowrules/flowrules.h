@@ -56,9 +56,9 @@ typedef void flowrules_removed_cb(void *aux, uint64_t flow_id,
                                   int reason);
 
 /* Both of a flow's rules, added or changed by flowrules_set(), were
- * confirmed by the switch's reply to the commit of a bundle that carried
- * them.  Not called for rules that a reconciliation after a (re)connection
- * finds already installed.  The callback may call flowrules_set() and
+ * confirmed by the switch: the bundle that carried them was committed.
+ * Not called for rules that a reconciliation after a (re)connection finds
+ * already installed.  The callback may call flowrules_set() and
  * flowrules_remove(), not flowrules_destroy(). */
 typedef void flowrules_installed_cb(void *aux, uint64_t flow_id);
 
