@@ -18,3 +18,30 @@ bench: bench/inspect-bench
 	INSPECT_BENCH='$(abs_top_builddir)/bench/inspect-bench' \
 	$(SHELL) $(srcdir)/bench/run-inspect-bench.sh $(BENCH_FLAGS)
 .PHONY: bench
+
+# flowrules-bench: the flowrules library installing per-flow rules into a
+# private ovs-vswitchd (netdev datapath, in its own network namespace),
+# against 'ovs-ofctl --bundle add-flows' of the same rules, and per-flow
+# install latency at a steady rate.  Needs root and OVS
+# (configure --with-ovs-source), so it is not part of 'make bench':
+# 'make bench-flowrules', options in BENCH_FLOWRULES_FLAGS, e.g.
+# make bench-flowrules BENCH_FLOWRULES_FLAGS='--sizes "1000 10000"'
+EXTRA_DIST += bench/run-flowrules-bench.sh
+if HAVE_OVS
+noinst_PROGRAMS += bench/flowrules-bench
+bench_flowrules_bench_SOURCES = bench/flowrules-bench.c
+bench_flowrules_bench_CPPFLAGS = $(FLOWRULES_CPPFLAGS)
+bench_flowrules_bench_CFLAGS = $(FLOWRULES_CFLAGS)
+# libflowrules uses the inspector's verdict helpers.
+bench_flowrules_bench_LDADD = flowrules/libflowrules.la \
+	inspector/libflowsteer-inspector.la $(OVS_LIBS)
+
+bench-flowrules: bench/flowrules-bench
+	FLOWRULES_BENCH='$(abs_top_builddir)/bench/flowrules-bench' \
+	bash $(srcdir)/bench/run-flowrules-bench.sh $(BENCH_FLOWRULES_FLAGS)
+else
+bench-flowrules:
+	@echo "bench-flowrules needs OVS: configure --with-ovs-source" \
+	  "(see utilities/build-ovs.sh)" >&2; exit 1
+endif
+.PHONY: bench-flowrules
