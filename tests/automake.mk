@@ -30,7 +30,8 @@ TESTS += \
 	tests/bad-input.sh \
 	tests/embed.sh \
 	tests/ovs-sandbox.sh \
-	tests/flowrules.sh
+	tests/flowrules.sh \
+	tests/flowsteerd.sh
 
 EXTRA_DIST += \
 	tests/lib.sh \
@@ -42,6 +43,7 @@ EXTRA_DIST += \
 	tests/embed.sh \
 	tests/ovs-lib.sh \
 	tests/ovs-sandbox.sh \
-	tests/flowrules.sh
+	tests/flowrules.sh \
+	tests/flowsteerd.sh
 
 include tests/fuzz/automake.mk

@@ -27,7 +27,8 @@ if command -v ovs-vswitchd >/dev/null 2>&1; then
         die "openvswitch-source $version does not match openvswitch-switch $switch"
 fi
 
-dir=$cache/ovs-$version
+# The layout version (-2) changes when the way of building does.
+dir=$cache/ovs-$version-2
 src=$dir/openvswitch
 stamp=$dir/.built
 
@@ -43,7 +44,10 @@ if [ ! -f "$stamp" ]; then
         [ -f "$src/lib/vconn.c" ] || die "unexpected tarball layout"
         (
             cd "$src"
+            # Debian's paths, so that programs built on this library find
+            # the system's OVS sockets (/var/run/openvswitch) by default.
             ./configure --enable-ssl --disable-dependency-tracking \
+                --prefix=/usr --localstatedir=/var --sysconfdir=/etc \
                 > "$dir/configure.log" 2>&1 ||
                 { tail -20 "$dir/configure.log" >&2; exit 1; }
             # Generated headers first (e.g. odp-netlink.h), then the library.

@@ -1,0 +1,405 @@
+/*
+ * flowsteerd: the OVS extension daemon.
+ *
+ * Reads its configuration from the Open_vSwitch database (see
+ * fs-config.h), keeps the inspector's policy and port profiles in step
+ * with it, and answers ovs-appctl commands.  One poll loop, OVS style:
+ * every module has a run and a wait function, and main() blocks once per
+ * iteration in poll_block().
+ *
+ * This version configures and reports; the steering pipeline, the
+ * inspector's packet I/O and verdict rules (flowrules) attach to the same
+ * loop.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "command-line.h"
+#include "daemon.h"
+#include "dirs.h"
+#include "fatal-signal.h"
+#include "flowsteer/inspector.h"
+#include "fs-config.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(flowsteerd);
+
+/* The daemon's state. */
+struct flowsteerd {
+    struct ovsdb_idl *idl;
+    unsigned int idl_seqno;
+    struct fs_config cfg;
+    bool cfg_valid;
+
+    struct fs_inspector *insp;
+    char *policy_loaded;        /* Path of the policy in use, or NULL. */
+    struct timespec policy_mtime;
+    char policy_error[512];     /* Last load error, "" if none. */
+    long long int next_policy_check;
+
+    bool exiting;
+};
+
+static char *db_remote;
+static char *unixctl_path;
+
+static void usage(void) OVS_NO_RETURN;
+
+static void
+usage(void)
+{
+    printf("%s: flowsteer's Open vSwitch extension daemon\n"
+           "usage: %s [OPTIONS] [DATABASE]\n"
+           "where DATABASE is an ovsdb-server socket (default: "
+           "unix:%s/db.sock).\n", program_name, program_name, ovs_rundir());
+    daemon_usage();
+    vlog_usage();
+    printf("\nOther options:\n"
+           "  --db=DATABASE           same as the argument\n"
+           "  --unixctl=SOCKET        override the control socket name\n"
+           "  -h, --help              display this help message\n"
+           "  -V, --version           display version information\n");
+    exit(EXIT_SUCCESS);
+}
+
+static void
+parse_options(int argc, char *argv[])
+{
+    enum {
+        OPT_DB = UCHAR_MAX + 1,
+        OPT_UNIXCTL,
+        VLOG_OPTION_ENUMS,
+        DAEMON_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        { "db", required_argument, NULL, OPT_DB },
+        { "unixctl", required_argument, NULL, OPT_UNIXCTL },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        VLOG_LONG_OPTIONS,
+        DAEMON_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(
+        long_options);
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_DB:
+            db_remote = xstrdup(optarg);
+            break;
+        case OPT_UNIXCTL:
+            unixctl_path = optarg;
+            break;
+        case 'h':
+            usage();
+            /* usage() exits. */
+            OVS_NOT_REACHED();
+        case 'V':
+            printf("%s (flowsteer) %s, libflowsteer-inspector %s, nDPI %s\n",
+                   program_name, FLOWSTEER_VERSION, fs_inspector_version(),
+                   fs_inspector_ndpi_version());
+            exit(EXIT_SUCCESS);
+        VLOG_OPTION_HANDLERS
+        DAEMON_OPTION_HANDLERS
+        case '?':
+            exit(EXIT_FAILURE);
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+
+    argc -= optind;
+    argv += optind;
+    if (argc > 1) {
+        ovs_fatal(0, "at most one non-option argument (use --help for help)");
+    } else if (argc == 1) {
+        free(db_remote);
+        db_remote = xstrdup(argv[0]);
+    }
+    if (!db_remote) {
+        db_remote = xasprintf("unix:%s/db.sock", ovs_rundir());
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Policy. */
+
+static bool
+same_mtime(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Loads the configured policy if it changed (path or file).  A policy that
+ * does not parse is reported and the one in use stays. */
+static void
+policy_run(struct flowsteerd *d, bool force)
+{
+    const char *path = d->cfg.policy;
+    unsigned int changed = 0;
+    struct stat st;
+    int error;
+
+    if (!force && time_msec() < d->next_policy_check
+        && nullable_string_is_equal(path, d->policy_loaded)) {
+        return;
+    }
+    d->next_policy_check = time_msec() + 1000;
+
+    if (!path) {
+        if (d->policy_loaded) {
+            fs_inspector_set_policy(d->insp, "(none)", "", &changed, NULL, 0);
+            VLOG_INFO("policy removed: every flow is allowed (%u verdicts "
+                      "changed)", changed);
+            free(d->policy_loaded);
+            d->policy_loaded = NULL;
+        }
+        d->policy_error[0] = '\0';
+        return;
+    }
+    if (stat(path, &st)) {
+        snprintf(d->policy_error, sizeof d->policy_error, "%s: %s", path,
+                 ovs_strerror(errno));
+        return;
+    }
+    if (!force && nullable_string_is_equal(path, d->policy_loaded)
+        && same_mtime(&st.st_mtim, &d->policy_mtime)) {
+        return;
+    }
+    d->policy_mtime = st.st_mtim;
+    error = fs_inspector_load_policy(d->insp, path, &changed,
+                                     d->policy_error,
+                                     sizeof d->policy_error);
+    if (error) {
+        VLOG_WARN("policy not loaded, keeping the one in use: %s",
+                  d->policy_error);
+        return;
+    }
+    d->policy_error[0] = '\0';
+    free(d->policy_loaded);
+    d->policy_loaded = xstrdup(path);
+    VLOG_INFO("policy %s loaded (%u verdicts changed)", path, changed);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Configuration. */
+
+static void
+config_apply(struct flowsteerd *d)
+{
+    const struct fs_config_port *p;
+
+    LIST_FOR_EACH (p, node, &d->cfg.ports) {
+        if (p->ofport > 0) {
+            fs_inspector_set_port(d->insp, p->ofport, p->name, p->profile,
+                                  NULL);
+        }
+    }
+    policy_run(d, true);
+}
+
+static void
+config_run(struct flowsteerd *d)
+{
+    struct fs_config cfg;
+    const struct fs_config_problem *pr;
+
+    if (ovsdb_idl_get_seqno(d->idl) == d->idl_seqno) {
+        return;
+    }
+    d->idl_seqno = ovsdb_idl_get_seqno(d->idl);
+    if (!ovsdb_idl_has_ever_connected(d->idl)) {
+        return;
+    }
+    fs_config_read(d->idl, &cfg);
+    if (d->cfg_valid && fs_config_equal(&cfg, &d->cfg)) {
+        fs_config_destroy(&cfg);
+        return;
+    }
+    LIST_FOR_EACH (pr, node, &cfg.problems) {
+        VLOG_WARN("configuration: %s", pr->msg);
+    }
+    if (d->cfg_valid) {
+        fs_config_destroy(&d->cfg);
+    }
+    d->cfg = cfg;
+    ovs_list_moved(&d->cfg.ports, &cfg.ports);
+    ovs_list_moved(&d->cfg.problems, &cfg.problems);
+    d->cfg_valid = true;
+    VLOG_INFO("configuration: inspection %s, bridge %s, mode %s, fail %s, "
+              "%"PRIuSIZE" inspected ports", d->cfg.enabled ? "on" : "off",
+              d->cfg.bridge ? d->cfg.bridge : "(none)",
+              fs_mode_name(d->cfg.mode), fs_fail_name(d->cfg.fail),
+              ovs_list_size(&d->cfg.ports));
+    config_apply(d);
+}
+
+/* ---------------------------------------------------------------------- */
+/* ovs-appctl commands. */
+
+static void
+flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
+               const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct flowsteerd *d = d_;
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    int c;
+
+    ds_put_format(&ds, "flowsteerd %s, database %s (%s)\n",
+                  FLOWSTEER_VERSION, db_remote,
+                  ovsdb_idl_is_connected(d->idl) ? "connected"
+                                                 : "not connected");
+    if (d->cfg_valid) {
+        fs_config_format(&d->cfg, &ds);
+    } else {
+        ds_put_cstr(&ds, "configuration: not read yet\n");
+    }
+    if (d->policy_error[0]) {
+        ds_put_format(&ds, "  policy: %s\n", d->policy_error);
+    }
+    ds_put_cstr(&ds, "counters:");
+    for (c = 0; c < FS_N_COUNTERS; c++) {
+        ds_put_format(&ds, " %s=%"PRIu64, fs_counter_name(c),
+                      fs_inspector_counter(d->insp, c));
+    }
+    ds_put_char(&ds, '\n');
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+static void
+flowsteer_policy_reload(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                        const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct flowsteerd *d = d_;
+
+    if (!d->cfg.policy) {
+        unixctl_command_reply_error(conn, "no policy configured "
+                                    "(flowsteer-policy)");
+        return;
+    }
+    policy_run(d, true);
+    if (d->policy_error[0]) {
+        unixctl_command_reply_error(conn, d->policy_error);
+    } else {
+        unixctl_command_reply(conn, "policy reloaded");
+    }
+}
+
+static void
+flowsteer_flush_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                      const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct flowsteerd *d = d_;
+    char *reply = xasprintf("%u flows flushed",
+                            fs_inspector_flush(d->insp));
+
+    unixctl_command_reply(conn, reply);
+    free(reply);
+}
+
+static void
+flowsteer_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+               const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct flowsteerd *d = d_;
+
+    d->exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+inspector_log(void *aux OVS_UNUSED, enum fs_log_level level, const char *msg)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(60, 60);
+    enum vlog_level l = (level == FS_LOG_ERR ? VLL_ERR
+                         : level == FS_LOG_WARN ? VLL_WARN
+                         : level == FS_LOG_INFO ? VLL_INFO : VLL_DBG);
+
+    vlog_rate_limit(&this_module, l, &rl, "inspector: %s", msg);
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct unixctl_server *unixctl;
+    struct flowsteerd d;
+    int error;
+
+    set_program_name(argv[0]);
+    service_start(&argc, &argv);
+    parse_options(argc, argv);
+    fatal_ignore_sigpipe();
+
+    daemonize_start(false);
+    error = unixctl_server_create(unixctl_path, &unixctl);
+    if (error) {
+        exit(EXIT_FAILURE);
+    }
+    memset(&d, 0, sizeof d);
+    unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
+    unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
+                             &d);
+    unixctl_command_register("flowsteer/policy-reload", "", 0, 0,
+                             flowsteer_policy_reload, &d);
+    unixctl_command_register("flowsteer/flush-flows", "", 0, 0,
+                             flowsteer_flush_flows, &d);
+    daemonize_complete();
+
+    {
+        FS_INSPECTOR_OPTS(opts, .log_cb = inspector_log);
+
+        error = fs_inspector_create(&opts, &d.insp);
+        if (error) {
+            ovs_fatal(-error, "cannot create the inspector");
+        }
+    }
+    d.idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
+    fs_config_register(d.idl);
+    VLOG_INFO("flowsteerd %s started, database %s", FLOWSTEER_VERSION,
+              db_remote);
+
+    while (!d.exiting) {
+        ovsdb_idl_run(d.idl);
+        config_run(&d);
+        if (d.cfg_valid) {
+            policy_run(&d, false);
+        }
+        unixctl_server_run(unixctl);
+
+        ovsdb_idl_wait(d.idl);
+        unixctl_server_wait(unixctl);
+        poll_timer_wait_until(d.next_policy_check);
+        poll_block();
+    }
+
+    unixctl_server_destroy(unixctl);
+    ovsdb_idl_destroy(d.idl);
+    if (d.cfg_valid) {
+        fs_config_destroy(&d.cfg);
+    }
+    fs_inspector_destroy(d.insp);
+    free(d.policy_loaded);
+    free(db_remote);
+    service_stop();
+    return 0;
+}

@@ -1,0 +1,324 @@
+/* flowsteerd's configuration.  See fs-config.h. */
+#include <config.h>
+#include "fs-config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "smap.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(fs_config);
+
+#define KEY_BRIDGE "flowsteer-bridge"
+#define KEY_SEC_BRIDGE "flowsteer-sec-bridge"
+#define KEY_MODE "flowsteer-mode"
+#define KEY_FAIL "flowsteer-fail"
+#define KEY_POLICY "flowsteer-policy"
+#define KEY_DATAPATH "flowsteer-datapath"
+#define KEY_INSPECT "flowsteer-inspect"
+#define KEY_PROFILE "flowsteer-profile"
+
+void
+fs_config_register(struct ovsdb_idl *idl)
+{
+    ovsdb_idl_add_table(idl, &ovsrec_table_open_vswitch);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_external_ids);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_bridges);
+    ovsdb_idl_add_table(idl, &ovsrec_table_bridge);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_ports);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_datapath_type);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_fail_mode);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_external_ids);
+    ovsdb_idl_add_table(idl, &ovsrec_table_port);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_interfaces);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_external_ids);
+    ovsdb_idl_add_table(idl, &ovsrec_table_interface);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_type);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_options);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_ofport_request);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_external_ids);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_mac_in_use);
+}
+
+static void
+problem(struct fs_config *cfg, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+static void
+problem(struct fs_config *cfg, const char *format, ...)
+{
+    struct fs_config_problem *p = xmalloc(sizeof *p);
+    va_list args;
+
+    va_start(args, format);
+    p->msg = xvasprintf(format, args);
+    va_end(args);
+    ovs_list_push_back(&cfg->problems, &p->node);
+}
+
+const char *
+fs_mode_name(enum fs_mode mode)
+{
+    return mode == FS_MODE_TAP ? "tap" : "inline";
+}
+
+const char *
+fs_fail_name(enum fs_fail fail)
+{
+    return fail == FS_FAIL_CLOSED ? "closed" : "open";
+}
+
+static const struct ovsrec_bridge *
+find_bridge(struct ovsdb_idl *idl, const char *name)
+{
+    const struct ovsrec_bridge *br;
+
+    OVSREC_BRIDGE_FOR_EACH (br, idl) {
+        if (!strcmp(br->name, name)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+/* Reads the VM ports of bridge 'br' marked for inspection. */
+static void
+read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
+{
+    size_t i, j;
+
+    for (i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+
+        for (j = 0; j < port->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = port->interfaces[j];
+            const char *inspect = smap_get(&iface->external_ids,
+                                           KEY_INSPECT);
+            const char *profile = smap_get(&iface->external_ids,
+                                           KEY_PROFILE);
+            struct fs_config_port *p;
+
+            if (!inspect || !strcmp(inspect, "false")) {
+                if (profile) {
+                    problem(cfg, "interface %s: %s=%s without %s=true: "
+                            "not inspected", iface->name, KEY_PROFILE,
+                            profile, KEY_INSPECT);
+                }
+                continue;
+            } else if (strcmp(inspect, "true")) {
+                problem(cfg, "interface %s: %s=%s: want true or false; "
+                        "not inspected", iface->name, KEY_INSPECT, inspect);
+                continue;
+            } else if (strcmp(iface->type, "") && strcmp(iface->type, "system")
+                       && strcmp(iface->type, "internal")
+                       && strcmp(iface->type, "tap")
+                       && strcmp(iface->type, "afxdp")
+                       && strcmp(iface->type, "dpdkvhostuser")
+                       && strcmp(iface->type, "dpdkvhostuserclient")) {
+                problem(cfg, "interface %s: type %s cannot be inspected",
+                        iface->name, iface->type);
+                continue;
+            }
+            if (profile && (!*profile || strlen(profile) > 64
+                            || strpbrk(profile, " ,=\t\"#"))) {
+                problem(cfg, "interface %s: %s=\"%s\": a profile is 1 to "
+                        "64 characters, no spaces, commas, '=', '#' or "
+                        "quotes; inspected with no profile",
+                        iface->name, KEY_PROFILE, profile);
+                profile = NULL;
+            }
+            p = xzalloc(sizeof *p);
+            p->name = xstrdup(iface->name);
+            p->profile = nullable_xstrdup(profile);
+            p->ofport = iface->n_ofport ? iface->ofport[0] : 0;
+            if (p->ofport <= 0) {
+                problem(cfg, "interface %s: no OpenFlow port yet (does the "
+                        "device exist?)", iface->name);
+            }
+            ovs_list_push_back(&cfg->ports, &p->node);
+        }
+    }
+}
+
+void
+fs_config_read(struct ovsdb_idl *idl, struct fs_config *cfg)
+{
+    const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(idl);
+    const struct ovsrec_bridge *br;
+    const char *value;
+
+    memset(cfg, 0, sizeof *cfg);
+    ovs_list_init(&cfg->ports);
+    ovs_list_init(&cfg->problems);
+    cfg->mode = FS_MODE_INLINE;
+    cfg->fail = FS_FAIL_OPEN;
+    cfg->datapath = FS_DP_AFPACKET;
+    cfg->sec_bridge = xstrdup("br-sec");
+    if (!ovs) {
+        problem(cfg, "the database has no Open_vSwitch record yet");
+        return;
+    }
+
+    value = smap_get(&ovs->external_ids, KEY_MODE);
+    if (value && !strcmp(value, "tap")) {
+        cfg->mode = FS_MODE_TAP;
+    } else if (value && strcmp(value, "inline")) {
+        problem(cfg, "%s=%s: want inline or tap; using inline", KEY_MODE,
+                value);
+    }
+    value = smap_get(&ovs->external_ids, KEY_FAIL);
+    if (value && !strcmp(value, "closed")) {
+        cfg->fail = FS_FAIL_CLOSED;
+    } else if (value && strcmp(value, "open")) {
+        problem(cfg, "%s=%s: want open or closed; using open", KEY_FAIL,
+                value);
+    }
+    value = smap_get(&ovs->external_ids, KEY_DATAPATH);
+    if (value && strcmp(value, "afpacket")) {
+        problem(cfg, "%s=%s: only afpacket is available; using afpacket",
+                KEY_DATAPATH, value);
+    }
+    value = smap_get(&ovs->external_ids, KEY_POLICY);
+    if (value) {
+        if (access(value, R_OK)) {
+            problem(cfg, "%s=%s: %s; no policy (flows are allowed)",
+                    KEY_POLICY, value, ovs_strerror(errno));
+        } else {
+            cfg->policy = xstrdup(value);
+        }
+    }
+    value = smap_get(&ovs->external_ids, KEY_SEC_BRIDGE);
+    if (value) {
+        if (!*value || strlen(value) > 15) {
+            problem(cfg, "%s=%s: not a bridge name; using br-sec",
+                    KEY_SEC_BRIDGE, value);
+        } else {
+            free(cfg->sec_bridge);
+            cfg->sec_bridge = xstrdup(value);
+        }
+    }
+
+    value = smap_get(&ovs->external_ids, KEY_BRIDGE);
+    if (!value) {
+        problem(cfg, "%s is not set: inspection is off", KEY_BRIDGE);
+        return;
+    }
+    br = find_bridge(idl, value);
+    if (!br) {
+        problem(cfg, "%s=%s: no such bridge: inspection is off",
+                KEY_BRIDGE, value);
+        return;
+    }
+    if (!strcmp(value, cfg->sec_bridge)) {
+        problem(cfg, "%s=%s is also the security bridge: inspection is "
+                "off", KEY_BRIDGE, value);
+        return;
+    }
+    cfg->bridge = xstrdup(value);
+    cfg->datapath_type = xstrdup(br->datapath_type);
+    cfg->enabled = true;
+    read_ports(br, cfg);
+}
+
+void
+fs_config_destroy(struct fs_config *cfg)
+{
+    struct fs_config_problem *pr;
+    struct fs_config_port *p;
+
+    LIST_FOR_EACH_POP (p, node, &cfg->ports) {
+        free(p->name);
+        free(p->profile);
+        free(p);
+    }
+    LIST_FOR_EACH_POP (pr, node, &cfg->problems) {
+        free(pr->msg);
+        free(pr);
+    }
+    free(cfg->bridge);
+    free(cfg->sec_bridge);
+    free(cfg->datapath_type);
+    free(cfg->policy);
+}
+
+static bool
+nullable_string_equal(const char *a, const char *b)
+{
+    return a ? b && !strcmp(a, b) : !b;
+}
+
+bool
+fs_config_equal(const struct fs_config *a, const struct fs_config *b)
+{
+    const struct ovs_list *x, *y;
+
+    if (a->enabled != b->enabled || a->mode != b->mode
+        || a->fail != b->fail || a->datapath != b->datapath
+        || !nullable_string_equal(a->bridge, b->bridge)
+        || !nullable_string_equal(a->sec_bridge, b->sec_bridge)
+        || !nullable_string_equal(a->datapath_type, b->datapath_type)
+        || !nullable_string_equal(a->policy, b->policy)
+        || ovs_list_size(&a->ports) != ovs_list_size(&b->ports)
+        || ovs_list_size(&a->problems) != ovs_list_size(&b->problems)) {
+        return false;
+    }
+    for (x = a->ports.next, y = b->ports.next; x != &a->ports;
+         x = x->next, y = y->next) {
+        const struct fs_config_port *p = CONTAINER_OF(x, struct
+                                                      fs_config_port, node);
+        const struct fs_config_port *q = CONTAINER_OF(y, struct
+                                                      fs_config_port, node);
+
+        if (strcmp(p->name, q->name) || p->ofport != q->ofport
+            || !nullable_string_equal(p->profile, q->profile)) {
+            return false;
+        }
+    }
+    for (x = a->problems.next, y = b->problems.next; x != &a->problems;
+         x = x->next, y = y->next) {
+        if (strcmp(CONTAINER_OF(x, struct fs_config_problem, node)->msg,
+                   CONTAINER_OF(y, struct fs_config_problem, node)->msg)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void
+fs_config_format(const struct fs_config *cfg, struct ds *ds)
+{
+    const struct fs_config_problem *pr;
+    const struct fs_config_port *p;
+
+    ds_put_format(ds, "inspection: %s\n", cfg->enabled ? "on" : "off");
+    ds_put_format(ds, "integration bridge: %s (datapath %s)\n",
+                  cfg->bridge ? cfg->bridge : "(none)",
+                  cfg->datapath_type && *cfg->datapath_type
+                  ? cfg->datapath_type : "system");
+    ds_put_format(ds, "security bridge: %s\n", cfg->sec_bridge);
+    ds_put_format(ds, "mode: %s\nfail: %s\ndatapath: afpacket\n",
+                  fs_mode_name(cfg->mode), fs_fail_name(cfg->fail));
+    ds_put_format(ds, "policy: %s\n", cfg->policy ? cfg->policy
+                                                  : "(none: allow)");
+    ds_put_format(ds, "inspected ports: %"PRIuSIZE"\n",
+                  ovs_list_size(&cfg->ports));
+    LIST_FOR_EACH (p, node, &cfg->ports) {
+        ds_put_format(ds, "  %s: ofport %"PRId64", profile %s\n", p->name,
+                      p->ofport, p->profile ? p->profile : "(none)");
+    }
+    ds_put_format(ds, "problems: %"PRIuSIZE"\n",
+                  ovs_list_size(&cfg->problems));
+    LIST_FOR_EACH (pr, node, &cfg->problems) {
+        ds_put_format(ds, "  %s\n", pr->msg);
+    }
+}

@@ -1,0 +1,94 @@
+/*
+ * flowsteerd's configuration, read from the Open_vSwitch database.
+ *
+ * Keys (all in external_ids, which OVS itself ignores):
+ *
+ *   Open_vSwitch:
+ *     flowsteer-bridge=BRIDGE      integration bridge; inspection is off
+ *                                  without it
+ *     flowsteer-mode=inline|tap    default inline
+ *     flowsteer-fail=open|closed   default open
+ *     flowsteer-policy=FILE        policy file; default: allow everything
+ *     flowsteer-datapath=afpacket  how the inspector reads its ports
+ *                                  (afpacket; afxdp and dpdk come later)
+ *     flowsteer-sec-bridge=BRIDGE  the security bridge, default br-sec
+ *
+ *   Interface:
+ *     flowsteer-inspect=true|false inspect this VM port (default false)
+ *     flowsteer-profile=NAME       its policy profile (default: none)
+ *
+ * Every value is validated; each problem is logged once and listed by
+ * 'ovs-appctl flowsteer/show'.  A bad value never stops the daemon: the
+ * key falls back to its default, or the port is not inspected.
+ */
+#ifndef FS_CONFIG_H
+#define FS_CONFIG_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "openvswitch/list.h"
+
+struct ovsdb_idl;
+struct ds;
+
+enum fs_mode {
+    FS_MODE_INLINE,             /* IPS: undecided packets go through. */
+    FS_MODE_TAP,                /* IDS: a copy goes to the inspector. */
+};
+
+enum fs_fail {
+    FS_FAIL_OPEN,               /* Inspector down: undecided flows pass. */
+    FS_FAIL_CLOSED,             /* Inspector down: undecided flows drop. */
+};
+
+enum fs_datapath {
+    FS_DP_AFPACKET,
+};
+
+/* One VM port to inspect. */
+struct fs_config_port {
+    struct ovs_list node;
+    char *name;                 /* Interface name. */
+    char *profile;              /* Or NULL. */
+    int64_t ofport;             /* In the integration bridge; <= 0 if not
+                                 * assigned yet. */
+};
+
+struct fs_config {
+    bool enabled;               /* A valid integration bridge is set. */
+    char *bridge;               /* Integration bridge, or NULL. */
+    char *sec_bridge;
+    char *datapath_type;        /* Of the integration bridge ("netdev"). */
+    enum fs_mode mode;
+    enum fs_fail fail;
+    enum fs_datapath datapath;
+    char *policy;               /* Policy file, or NULL. */
+    struct ovs_list ports;      /* struct fs_config_port. */
+    struct ovs_list problems;   /* struct fs_config_problem, in order. */
+};
+
+struct fs_config_problem {
+    struct ovs_list node;
+    char *msg;
+};
+
+/* Registers with 'idl' the tables and columns the configuration needs. */
+void fs_config_register(struct ovsdb_idl *idl);
+
+/* Reads the configuration from 'idl' into 'cfg' (initialized by this
+ * function; free with fs_config_destroy()). */
+void fs_config_read(struct ovsdb_idl *idl, struct fs_config *cfg);
+
+void fs_config_destroy(struct fs_config *cfg);
+
+/* Returns true if 'a' and 'b' configure the same thing. */
+bool fs_config_equal(const struct fs_config *a, const struct fs_config *b);
+
+/* Appends a description of 'cfg' and its problems to 'ds'. */
+void fs_config_format(const struct fs_config *cfg, struct ds *ds);
+
+const char *fs_mode_name(enum fs_mode);
+const char *fs_fail_name(enum fs_fail);
+
+#endif /* FS_CONFIG_H */

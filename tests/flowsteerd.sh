@@ -1,0 +1,95 @@
+#!/bin/bash
+# flowsteerd as an admin meets it: an OVS-style daemon (--detach,
+# --pidfile, --log-file, --monitor, ovs-appctl), configured with ovs-vsctl
+# keys that it validates with clear messages, follows at run time, and
+# shows in flowsteer/show.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
+
+FSD=$top_builddir/ovs-ext/flowsteerd
+[ -x "$FSD" ] || skip "flowsteerd not built (configure --with-ovs-source)"
+ovs_lib_init
+ovs_start
+ovs_add_bridge br-int
+vm_add vm1 br-int 10.0.0.1/24
+vm_add vm2 br-int 10.0.0.2/24
+
+cat > "$tmp/policy.conf" <<'EOF'
+priority=100, profile=web, app=SSH, actions=drop
+priority=0, profile=web, actions=allow
+EOF
+vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
+    external_ids:flowsteer-mode=inline external_ids:flowsteer-fail=closed \
+    external_ids:flowsteer-policy="$tmp/policy.conf"
+vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
+    external_ids:flowsteer-profile=web
+
+CTL=$tmp/flowsteerd.ctl
+"$FSD" --detach --monitor --pidfile="$tmp/flowsteerd.pid" \
+    --log-file="$tmp/flowsteerd.log" --unixctl="$CTL" \
+    "unix:$OVS_DIR/db.sock" || fail "flowsteerd did not start"
+# The monitor and the daemon, both to be stopped at the end.
+_ol_bg_all+=("$(cat "$tmp/flowsteerd.pid")")
+fsctl() { ovs-appctl --timeout=5 -t "$CTL" "$@"; }
+show() { fsctl flowsteer/show > "$tmp/show" 2>&1; }
+shows() { show && grep -q -- "$1" "$tmp/show" || { echo "  flowsteer/show lacks: $1"; cat "$tmp/show"; false; }; }
+
+check "daemon answers ovs-appctl" wait_until 5 show
+check "--version" eval '"$FSD" --version | grep -q "nDPI"'
+check "connected to the database" shows "db.sock (connected)"
+check "inspection on for br-int" shows "inspection: on"
+check "mode and fail read" eval 'shows "mode: inline" && shows "fail: closed"'
+check "the policy is used" shows "policy: $tmp/policy.conf"
+check "vm1 inspected with profile web" \
+    shows "$(vm_port vm1): ofport $(vm_ofport vm1), profile web"
+check "no problems" shows "problems: 0"
+
+echo "== run-time changes"
+vsctl set Interface "$(vm_port vm2)" external_ids:flowsteer-inspect=true
+check "a port added to inspection" wait_until 5 shows "inspected ports: 2"
+vsctl set Interface "$(vm_port vm2)" external_ids:flowsteer-profile=db
+check "a port re-profiled" wait_until 5 shows "profile db"
+vsctl remove Interface "$(vm_port vm2)" external_ids flowsteer-inspect
+check "a port removed from inspection, its profile flagged" \
+    wait_until 5 shows "flowsteer-profile=db without flowsteer-inspect=true"
+vsctl set Open_vSwitch . external_ids:flowsteer-mode=tap
+check "mode changed to tap" wait_until 5 shows "mode: tap"
+
+echo "== bad configuration is reported, never fatal"
+vsctl set Open_vSwitch . external_ids:flowsteer-mode=bogus
+check "bad mode" wait_until 5 shows "flowsteer-mode=bogus: want inline or tap; using inline"
+vsctl set Open_vSwitch . external_ids:flowsteer-fail=maybe
+check "bad fail mode" wait_until 5 shows "flowsteer-fail=maybe: want open or closed"
+vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=yes
+check "bad inspect value" wait_until 5 shows "flowsteer-inspect=yes: want true or false"
+vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
+    external_ids:flowsteer-profile='a b'
+check "bad profile" wait_until 5 shows 'flowsteer-profile="a b"'
+vsctl add-port br-int ghost -- set Interface ghost \
+    external_ids:flowsteer-inspect=true
+check "a port that does not exist" wait_until 5 shows "interface ghost: no OpenFlow port yet"
+vsctl set Open_vSwitch . external_ids:flowsteer-policy=/nonexistent/policy
+check "unreadable policy" wait_until 5 shows "flowsteer-policy=/nonexistent/policy: No such file"
+vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-nosuch
+check "unknown bridge: inspection off" wait_until 5 shows "flowsteer-bridge=br-nosuch: no such bridge: inspection is off"
+check "the daemon is still alive" eval 'kill -0 "$(cat "$tmp/flowsteerd.pid")"'
+check "problems are in the log" grep -q "configuration: flowsteer-bridge=br-nosuch: no such bridge" "$tmp/flowsteerd.log"
+
+echo "== policy reload"
+vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
+    external_ids:flowsteer-policy="$tmp/policy.conf"
+check "policy back" wait_until 5 shows "policy: $tmp/policy.conf"
+check "reload a good policy" eval 'fsctl flowsteer/policy-reload | grep -q "policy reloaded"'
+printf 'priority=5, app=HTTP, actions=explode\n' > "$tmp/policy.conf"
+check "reload a bad policy: error with file:line:column" eval \
+    '! fsctl flowsteer/policy-reload 2> "$tmp/err" && grep -q "policy.conf:1:" "$tmp/err"'
+check "the bad policy is shown" shows "policy: $tmp/policy.conf:1:"
+
+echo "== the monitor restarts a crashed daemon"
+pid1=$(cat "$tmp/flowsteerd.pid")
+# A crash (SIGKILL is taken as deliberate and not restarted).
+kill -SEGV "$pid1"
+check "restarted with a new pid" wait_until 15 eval \
+    '[ -s "$tmp/flowsteerd.pid" ] && [ "$(cat "$tmp/flowsteerd.pid")" != "$pid1" ] && show'
+_ol_bg_all+=("$(cat "$tmp/flowsteerd.pid")")
+check "exit by ovs-appctl" eval 'fsctl exit && wait_until 5 eval "! kill -0 $(cat "$tmp/flowsteerd.pid") 2>/dev/null"'
+finish
