@@ -177,7 +177,8 @@ write_ofctl_file(const struct bench *b, const char *name, uint64_t n)
                     "idle_timeout=%u,%ssend_flow_rem,tcp,"
                     "vlan_tci=0x0000/0x1fff,nw_src=%s,nw_dst=%s,"
                     "tp_src=%u,tp_dst=%u,actions=%s\n",
-                    o->table, o->priority, cookie, o->idle_timeout[0], hard,
+                    o->table, o->priority, cookie,
+                    o->poll_idle ? 0 : o->idle_timeout[0], hard,
                     dir ? dst : src, dir ? src : dst,
                     dir ? r.key.dst_port : r.key.src_port,
                     dir ? r.key.src_port : r.key.dst_port, actions);

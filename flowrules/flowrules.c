@@ -94,7 +94,11 @@ struct fr_flow {
     bool deleted;               /* Desired: gone.  Freed once confirmed. */
     bool adopted;               /* Found on the switch; rule unknown. */
     bool seen_in_dump;          /* Scratch for reconciliation. */
+    bool expiring;              /* Deleted by us for being idle. */
     uint64_t packets, bytes;    /* From flow-removed messages. */
+    uint64_t poll_packets;      /* Sum over this poll's replies. */
+    uint64_t idle_packets;      /* Packets at the last change seen. */
+    long long int idle_since;   /* When they last changed (ms). */
 };
 
 /* A bundle sent and not yet confirmed.  Its messages have consecutive
@@ -137,6 +141,8 @@ struct flowrules {
     bool reconciled;
     bool first_connection;
     uint32_t dump_xid;
+    uint32_t poll_xid;          /* Idle poll in progress, or 0. */
+    long long int next_poll;
     uint32_t ports_xid;
     struct shash ports;         /* Port name -> ofp_port_t (as pointer). */
 
@@ -170,6 +176,7 @@ flowrules_options_init(struct flowrules_options *opts)
     opts->batch_ms = 1;
     opts->max_inflight = 4;
     opts->full_policy = FLOWRULES_FULL_INSPECT;
+    opts->poll_idle = true;
 }
 
 int
@@ -671,7 +678,8 @@ fr_encode_flow_mod(struct flowrules *fr, struct fr_flow *f, int dir,
             fm.cookie = fm.new_cookie;
             fm.cookie_mask = OVS_BE64_MAX;
         }
-        fm.idle_timeout = fr->opts.idle_timeout[fr_lru(f->rule.key.l4_proto)];
+        fm.idle_timeout = (fr->opts.poll_idle ? 0
+                           : fr->opts.idle_timeout[fr_lru(f->rule.key.l4_proto)]);
         fm.hard_timeout = fr->opts.hard_timeout;
         fm.flags = OFPUTIL_FF_SEND_FLOW_REM;
         fm.ofpacts = ofpacts->data;
@@ -702,6 +710,13 @@ fr_send_bundle(struct flowrules *fr)
     uint64_t ofpacts_stub[1024 / 8];
     struct ofpbuf ofpacts;
     uint32_t max = fr->opts.bundle_max;
+    size_t backlog = ovs_list_size(&fr->dirty) * 2;
+
+    /* A large backlog goes in fewer, larger bundles: each commit costs the
+     * switch a walk over its rules, so fewer commits install faster. */
+    if (backlog > (size_t) max * fr->opts.max_inflight) {
+        max = MIN(backlog / fr->opts.max_inflight + 3, 65536);
+    }
     uint32_t xid;
 
     ofpbuf_use_stub(&ofpacts, ofpacts_stub, sizeof ofpacts_stub);
@@ -819,6 +834,9 @@ fr_bundle_done(struct flowrules *fr, struct fr_bundle *b)
             /* No flow_mod to blame: give up on them all, rather than
              * retry for ever. */
             fr_fail_flow(fr, f, EPROTO, false);
+        } else if (f->deleted && f->expiring) {
+            /* Freed when the switch reports both rules removed. */
+            f->state[0] = f->state[1] = FR_INSTALLED;
         } else if (f->deleted) {
             fr_free_flow(fr, f);
         } else {
@@ -918,13 +936,16 @@ fr_handle_flow_removed(struct flowrules *fr, const struct ofp_header *oh)
         return;
     }
     cookie = ntohll(fremoved.cookie);
-    if (cookie >> 48 != fr->opts.cookie_ns
-        || fremoved.reason == OFPRR_DELETE) {
-        return;                 /* Not ours, or our own delete. */
+    if (cookie >> 48 != fr->opts.cookie_ns) {
+        return;                 /* Not ours. */
     }
     f = fr_find(fr, cookie & FLOW_ID_MASK);
-    if (!f || f->adopted) {
-        return;
+    if (!f || f->adopted
+        || (fremoved.reason == OFPRR_DELETE && !f->expiring)) {
+        return;                 /* Unknown, or deleted on request. */
+    }
+    if (f->expiring) {
+        fremoved.reason = OFPRR_IDLE_TIMEOUT;
     }
     fr_build_match(&f->rule, 0, &m);
     dir = fr_match_equal(&m, &fremoved.match) ? 0 : 1;
@@ -1091,6 +1112,99 @@ fr_handle_dump_reply(struct flowrules *fr, struct ofpbuf *msg)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* Idle expiry by polling (opts.poll_idle). */
+
+static long long int
+fr_poll_interval(const struct flowrules *fr)
+{
+    int i, min = 0;
+
+    for (i = 0; i < 3; i++) {
+        int t = fr->opts.idle_timeout[i];
+
+        if (t && (!min || t < min)) {
+            min = t;
+        }
+    }
+    return min ? MAX(1000, min * 1000LL / 4) : 0;
+}
+
+static void
+fr_poll_send(struct flowrules *fr)
+{
+    struct ofputil_flow_stats_request fsr;
+    struct ofpbuf *msg;
+
+    memset(&fsr, 0, sizeof fsr);
+    match_init_catchall(&fsr.match);
+    fsr.table_id = fr->opts.table;
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+    fsr.cookie = htonll((uint64_t) fr->opts.cookie_ns << 48);
+    fsr.cookie_mask = fr_ns_mask();
+    msg = ofputil_encode_flow_stats_request(&fsr, fr->protocol);
+    fr->poll_xid = ntohl(((struct ofp_header *) msg->data)->xid);
+    fr_send(fr, msg);
+}
+
+/* The poll is complete: flows whose counters did not move for their idle
+ * timeout are deleted; the switch's flow-removed messages bring their
+ * final counters. */
+static void
+fr_poll_finish(struct flowrules *fr)
+{
+    long long int now = time_msec();
+    struct fr_flow *f;
+
+    HMAP_FOR_EACH (f, node, &fr->flows) {
+        int timeout = fr->opts.idle_timeout[fr_lru(f->rule.key.l4_proto)];
+        uint64_t n = f->poll_packets;
+
+        f->poll_packets = 0;
+        if (f->deleted || f->adopted || f->state[0] != FR_INSTALLED
+            || f->state[1] != FR_INSTALLED) {
+            continue;
+        }
+        if (!f->idle_since || n != f->idle_packets) {
+            f->idle_packets = n;
+            f->idle_since = now;
+        } else if (timeout && now - f->idle_since >= timeout * 1000LL) {
+            f->expiring = true;
+            f->deleted = true;
+            fr->stats.flows--;
+            fr_mark_dirty(fr, f, FR_OP_DELETE);
+        }
+    }
+}
+
+static void
+fr_handle_poll_reply(struct flowrules *fr, struct ofpbuf *msg)
+{
+    bool more = ofpmp_more(msg->data);
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts;
+
+    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        struct fr_flow *f;
+
+        if (ofputil_decode_flow_stats_reply(&fs, msg, false, &ofpacts)) {
+            break;
+        }
+        f = fr_find(fr, ntohll(fs.cookie) & FLOW_ID_MASK);
+        if (f && fs.packet_count != UINT64_MAX) {
+            f->poll_packets += fs.packet_count;
+        }
+    }
+    ofpbuf_uninit(&ofpacts);
+    if (!more) {
+        fr->poll_xid = 0;
+        fr_poll_finish(fr);
+    }
+}
+
 static void
 fr_handle_ports_reply(struct flowrules *fr, struct ofpbuf *msg)
 {
@@ -1161,6 +1275,8 @@ fr_handle_msg(struct flowrules *fr, struct ofpbuf *msg)
     case OFPTYPE_FLOW_STATS_REPLY:
         if (xid == fr->dump_xid) {
             fr_handle_dump_reply(fr, msg);
+        } else if (xid && xid == fr->poll_xid) {
+            fr_handle_poll_reply(fr, msg);
         }
         break;
     case OFPTYPE_PORT_DESC_STATS_REPLY:
@@ -1201,6 +1317,7 @@ fr_connected(struct flowrules *fr)
         fr_bundle_free(b);
     }
     fr->n_inflight = 0;
+    fr->poll_xid = 0;
     /* What the switch has is unknown until the dump: a restarted switch
      * has nothing, and a bundle in flight may or may not have been
      * committed. */
@@ -1281,6 +1398,11 @@ flowrules_run(struct flowrules *fr)
     if (!fr->reconciled) {
         return;
     }
+    if (fr->opts.poll_idle && !fr->poll_xid && fr_poll_interval(fr)
+        && time_msec() >= fr->next_poll) {
+        fr->next_poll = time_msec() + fr_poll_interval(fr);
+        fr_poll_send(fr);
+    }
     while (!ovs_list_is_empty(&fr->dirty)
            && fr->n_inflight < fr->opts.max_inflight
            && (ovs_list_size(&fr->dirty) * 2 >= fr->opts.bundle_max
@@ -1297,6 +1419,9 @@ flowrules_wait(struct flowrules *fr)
     if (fr->reconciled && !ovs_list_is_empty(&fr->dirty)
         && fr->n_inflight < fr->opts.max_inflight) {
         poll_timer_wait_until(fr->dirty_since + fr->opts.batch_ms);
+    }
+    if (fr->reconciled && fr->opts.poll_idle && fr_poll_interval(fr)) {
+        poll_timer_wait_until(fr->next_poll);
     }
 }
 

@@ -78,6 +78,15 @@ struct flowrules_options {
     uint16_t idle_timeout[3];   /* Seconds for TCP, UDP, other; 0: none
                                  * (300, 60, 30). */
     uint16_t hard_timeout;      /* Seconds, 0: none (0). */
+    bool poll_idle;             /* Expire idle flows by polling the rules'
+                                 * counters (every idle timeout / 4, at
+                                 * least 1 s) and deleting them, instead of
+                                 * OpenFlow idle timeouts: in OVS 3.1 every
+                                 * bundle commit walks all rules that have
+                                 * a timeout, so with many rules OpenFlow
+                                 * timeouts slow every install.  Final
+                                 * counters still come back through
+                                 * send_flow_rem.  (true) */
     uint32_t log_pps;           /* Rate of 'log' packets to the daemon, in
                                  * packets/s, through the controller meter
                                  * (100). */

@@ -67,6 +67,8 @@ usage(void)
            "  --label-reg=N        first of 3 label registers (5)\n"
            "  --idle-timeout=T,U,O TCP, UDP, other seconds (300,60,30)\n"
            "  --hard-timeout=S     (0: none)\n"
+           "  --switch-idle        idle timeouts in the rules (OpenFlow), not"
+           " by polling\n"
            "  --log-pps=N          rate of 'log' packets (100)\n"
            "  --bundle-max=N       flow mods per bundle (2000)\n"
            "  --batch-ms=N         longest wait to fill a bundle (1)\n"
@@ -350,7 +352,8 @@ parse_options(int argc, char *argv[], struct flowrules_options *o,
         OPT_TABLE = UCHAR_MAX + 1, OPT_PRIORITY, OPT_COOKIE_NS,
         OPT_NEXT_TABLE, OPT_LABEL_TABLE, OPT_LABEL_REG, OPT_IDLE,
         OPT_HARD, OPT_LOG_PPS, OPT_BUNDLE_MAX, OPT_BATCH_MS, OPT_FULL,
-        OPT_ADOPT, OPT_SYNC_TIMEOUT, OPT_STAY, VLOG_OPTION_ENUMS,
+        OPT_ADOPT, OPT_SYNC_TIMEOUT, OPT_STAY, OPT_SWITCH_IDLE,
+        VLOG_OPTION_ENUMS,
         SSL_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
@@ -369,6 +372,7 @@ parse_options(int argc, char *argv[], struct flowrules_options *o,
         { "adopt", no_argument, NULL, OPT_ADOPT },
         { "sync-timeout", required_argument, NULL, OPT_SYNC_TIMEOUT },
         { "stay", no_argument, NULL, OPT_STAY },
+        { "switch-idle", no_argument, NULL, OPT_SWITCH_IDLE },
         { "help", no_argument, NULL, 'h' },
         VLOG_LONG_OPTIONS,
         STREAM_SSL_LONG_OPTIONS,
@@ -441,6 +445,9 @@ parse_options(int argc, char *argv[], struct flowrules_options *o,
             break;
         case OPT_STAY:
             *stay = true;
+            break;
+        case OPT_SWITCH_IDLE:
+            o->poll_idle = false;
             break;
         case 'h':
             usage();

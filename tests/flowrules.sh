@@ -60,12 +60,12 @@ check "install: the tool succeeds" rules < "$tmp/all.cmds"
 check "install: 12 rules under the namespace" test "$(n_ours)" -eq 12
 ours > "$tmp/dump1"
 has() { grep -q -- "$1" "$tmp/dump1" || { echo "  missing: $1"; false; }; }
-check "allow: exact 5-tuple + in_port, NORMAL, idle_timeout, flow_rem" \
-    has "cookie=0xf5e1000000000001, idle_timeout=300, send_flow_rem priority=40000,tcp,in_port=1,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_src=40000,tp_dst=8080 actions=NORMAL"
+check "allow: exact 5-tuple + in_port, NORMAL, flow_rem" \
+    has "cookie=0xf5e1000000000001, send_flow_rem priority=40000,tcp,in_port=1,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_src=40000,tp_dst=8080 actions=NORMAL"
 check "allow: reverse direction without in_port" \
     has "priority=40000,tcp,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.2,nw_dst=10.0.0.1,tp_src=8080,tp_dst=40000 actions=NORMAL"
-check "drop: no actions, UDP timeout" \
-    has "cookie=0xf5e1000000000002, idle_timeout=60, send_flow_rem priority=40000,udp,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_src=5353,tp_dst=53 actions=drop"
+check "drop: no actions" \
+    has "cookie=0xf5e1000000000002, send_flow_rem priority=40000,udp,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_src=5353,tp_dst=53 actions=drop"
 check "mirror: output to the mirror port, then NORMAL" \
     has "priority=40000,icmp,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.1,nw_dst=10.0.0.4 actions=output:3,NORMAL"
 check "meter: meter then NORMAL" \
@@ -187,6 +187,16 @@ check "idle timeout: both rules removed, counters reported" \
     wait_until 8 grep -q "removed flow 30: [3-9] packets" "$(bg_log idle)"
 grep "removed flow 30" "$(bg_log idle)"
 bg_stop idle
+
+# The same with OpenFlow idle timeouts in the rules (--switch-idle).
+printf 'set 32 udp 10.0.0.1:40501 10.0.0.2:9 allow\n' > "$tmp/idle2.cmds"
+bg_start idle2 eval '"$RULES" --stay --switch-idle --idle-timeout=300,2,30 "$T" < "$tmp/idle2.cmds"'
+wait_until 10 grep -q '"synced":true' "$(bg_log idle2)" || fail "idle client did not sync"
+check "switch idle timeout: in the rule" eval \
+    'ofctl -O OpenFlow13 --no-stats dump-flows br0 "cookie=0xf5e1000000000020/-1" | grep -q "idle_timeout=2"'
+check "switch idle timeout: counters reported" \
+    wait_until 8 grep -q "removed flow 32: 0 packets" "$(bg_log idle2)"
+bg_stop idle2
 
 echo "== a tcp: target"
 vsctl set-controller br0 ptcp:6653:127.0.0.1
