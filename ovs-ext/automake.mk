@@ -9,4 +9,14 @@ ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)
 ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la \
 	inspector/libflowsteer-inspector.la $(OVS_LIBS)
+dist_man_MANS += ovs-ext/flowsteerd.8
+
+# The systemd unit, with the install path of flowsteerd.
+systemdunitdir = $(prefix)/lib/systemd/system
+systemdunit_DATA = ovs-ext/flowsteerd.service
+ovs-ext/flowsteerd.service: ovs-ext/flowsteerd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) ovs-ext && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' $(srcdir)/ovs-ext/flowsteerd.service.in > $@
+CLEANFILES += ovs-ext/flowsteerd.service
 endif
+EXTRA_DIST += ovs-ext/flowsteerd.service.in ovs-ext/flowsteerd.8
