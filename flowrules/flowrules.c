@@ -1082,8 +1082,34 @@ fr_reconcile_finish(struct flowrules *fr)
               fr->stats.reconcile_deleted, fr->stats.reconcile_adopted);
 }
 
-static void
-fr_handle_dump_reply(struct flowrules *fr, struct ofpbuf *msg)
+/* Sends a flow stats request for every rule under the cookie namespace
+ * and returns its xid. */
+static uint32_t
+fr_request_dump(struct flowrules *fr)
+{
+    struct ofputil_flow_stats_request fsr;
+    struct ofpbuf *msg;
+    uint32_t xid;
+
+    memset(&fsr, 0, sizeof fsr);
+    match_init_catchall(&fsr.match);
+    fsr.table_id = fr->opts.table;
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+    fsr.cookie = htonll((uint64_t) fr->opts.cookie_ns << 48);
+    fsr.cookie_mask = fr_ns_mask();
+    msg = ofputil_encode_flow_stats_request(&fsr, fr->protocol);
+    xid = ntohl(((struct ofp_header *) msg->data)->xid);
+    fr_send(fr, msg);
+    return xid;
+}
+
+/* Calls 'cb' for each rule of flow stats reply 'msg' that is under the
+ * namespace.  Returns true if more replies follow. */
+static bool
+fr_parse_dump(struct flowrules *fr, struct ofpbuf *msg,
+              void (*cb)(struct flowrules *,
+                         const struct ofputil_flow_stats *))
 {
     bool more = ofpmp_more(msg->data);
     uint64_t stub[1024 / 8];
@@ -1102,11 +1128,17 @@ fr_handle_dump_reply(struct flowrules *fr, struct ofpbuf *msg)
             break;
         }
         if (ntohll(fs.cookie) >> 48 == fr->opts.cookie_ns) {
-            fr_reconcile_one(fr, &fs);
+            cb(fr, &fs);
         }
     }
     ofpbuf_uninit(&ofpacts);
-    if (!more) {
+    return more;
+}
+
+static void
+fr_handle_dump_reply(struct flowrules *fr, struct ofpbuf *msg)
+{
+    if (!fr_parse_dump(fr, msg, fr_reconcile_one)) {
         fr->dump_xid = 0;
         fr_reconcile_finish(fr);
     }
@@ -1128,24 +1160,6 @@ fr_poll_interval(const struct flowrules *fr)
         }
     }
     return min ? MAX(1000, min * 1000LL / 4) : 0;
-}
-
-static void
-fr_poll_send(struct flowrules *fr)
-{
-    struct ofputil_flow_stats_request fsr;
-    struct ofpbuf *msg;
-
-    memset(&fsr, 0, sizeof fsr);
-    match_init_catchall(&fsr.match);
-    fsr.table_id = fr->opts.table;
-    fsr.out_port = OFPP_ANY;
-    fsr.out_group = OFPG_ANY;
-    fsr.cookie = htonll((uint64_t) fr->opts.cookie_ns << 48);
-    fsr.cookie_mask = fr_ns_mask();
-    msg = ofputil_encode_flow_stats_request(&fsr, fr->protocol);
-    fr->poll_xid = ntohl(((struct ofp_header *) msg->data)->xid);
-    fr_send(fr, msg);
 }
 
 /* The poll is complete: flows whose counters did not move for their idle
@@ -1179,27 +1193,19 @@ fr_poll_finish(struct flowrules *fr)
 }
 
 static void
+fr_poll_count(struct flowrules *fr, const struct ofputil_flow_stats *fs)
+{
+    struct fr_flow *f = fr_find(fr, ntohll(fs->cookie) & FLOW_ID_MASK);
+
+    if (f && fs->packet_count != UINT64_MAX) {
+        f->poll_packets += fs->packet_count;
+    }
+}
+
+static void
 fr_handle_poll_reply(struct flowrules *fr, struct ofpbuf *msg)
 {
-    bool more = ofpmp_more(msg->data);
-    uint64_t stub[1024 / 8];
-    struct ofpbuf ofpacts;
-
-    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
-    for (;;) {
-        struct ofputil_flow_stats fs;
-        struct fr_flow *f;
-
-        if (ofputil_decode_flow_stats_reply(&fs, msg, false, &ofpacts)) {
-            break;
-        }
-        f = fr_find(fr, ntohll(fs.cookie) & FLOW_ID_MASK);
-        if (f && fs.packet_count != UINT64_MAX) {
-            f->poll_packets += fs.packet_count;
-        }
-    }
-    ofpbuf_uninit(&ofpacts);
-    if (!more) {
+    if (!fr_parse_dump(fr, msg, fr_poll_count)) {
         fr->poll_xid = 0;
         fr_poll_finish(fr);
     }
@@ -1303,7 +1309,6 @@ fr_handle_msg(struct flowrules *fr, struct ofpbuf *msg)
 static void
 fr_connected(struct flowrules *fr)
 {
-    struct ofputil_flow_stats_request fsr;
     struct fr_bundle *b;
     struct fr_flow *f;
     struct ofpbuf *msg;
@@ -1360,16 +1365,7 @@ fr_connected(struct flowrules *fr)
     fr->ports_xid = ntohl(((struct ofp_header *) msg->data)->xid);
     fr_send(fr, msg);
 
-    memset(&fsr, 0, sizeof fsr);
-    match_init_catchall(&fsr.match);
-    fsr.table_id = fr->opts.table;
-    fsr.out_port = OFPP_ANY;
-    fsr.out_group = OFPG_ANY;
-    fsr.cookie = htonll((uint64_t) fr->opts.cookie_ns << 48);
-    fsr.cookie_mask = fr_ns_mask();
-    msg = ofputil_encode_flow_stats_request(&fsr, fr->protocol);
-    fr->dump_xid = ntohl(((struct ofp_header *) msg->data)->xid);
-    fr_send(fr, msg);
+    fr->dump_xid = fr_request_dump(fr);
 }
 
 void
@@ -1401,7 +1397,7 @@ flowrules_run(struct flowrules *fr)
     if (fr->opts.poll_idle && !fr->poll_xid && fr_poll_interval(fr)
         && time_msec() >= fr->next_poll) {
         fr->next_poll = time_msec() + fr_poll_interval(fr);
-        fr_poll_send(fr);
+        fr->poll_xid = fr_request_dump(fr);
     }
     while (!ovs_list_is_empty(&fr->dirty)
            && fr->n_inflight < fr->opts.max_inflight
