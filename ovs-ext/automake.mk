@@ -4,7 +4,9 @@ sbin_PROGRAMS += ovs-ext/flowsteerd
 ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/flowsteerd.c \
 	ovs-ext/fs-config.c \
-	ovs-ext/fs-config.h
+	ovs-ext/fs-config.h \
+	ovs-ext/fs-topo.c \
+	ovs-ext/fs-topo.h
 ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)
 ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la \

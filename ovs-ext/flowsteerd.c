@@ -25,6 +25,7 @@
 #include "fatal-signal.h"
 #include "flowsteer/inspector.h"
 #include "fs-config.h"
+#include "fs-topo.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -42,6 +43,7 @@ struct flowsteerd {
     unsigned int idl_seqno;
     struct fs_config cfg;
     bool cfg_valid;
+    struct fs_topo topo;
 
     struct fs_inspector *insp;
     char *policy_loaded;        /* Path of the policy in use, or NULL. */
@@ -270,6 +272,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                                                  : "not connected");
     if (d->cfg_valid) {
         fs_config_format(&d->cfg, &ds);
+        fs_topo_format(&d->topo, &d->cfg, &ds);
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
@@ -356,6 +359,7 @@ main(int argc, char *argv[])
         exit(EXIT_FAILURE);
     }
     memset(&d, 0, sizeof d);
+    fs_topo_init(&d.topo);
     unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
     unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
                              &d);
@@ -383,6 +387,7 @@ main(int argc, char *argv[])
         config_run(&d);
         if (d.cfg_valid) {
             policy_run(&d, false);
+            fs_topo_run(&d.topo, d.idl, &d.cfg);
         }
         unixctl_server_run(unixctl);
 
@@ -393,6 +398,7 @@ main(int argc, char *argv[])
     }
 
     unixctl_server_destroy(unixctl);
+    fs_topo_destroy(&d.topo);
     ovsdb_idl_destroy(d.idl);
     if (d.cfg_valid) {
         fs_config_destroy(&d.cfg);

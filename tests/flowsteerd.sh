@@ -43,6 +43,18 @@ check "vm1 inspected with profile web" \
     shows "$(vm_port vm1): ofport $(vm_ofport vm1), profile web"
 check "no problems" shows "problems: 0"
 
+echo "== the topology it maintains"
+check "security bridge, patch ports and inspector port created" \
+    wait_until 10 shows "topology: complete"
+check "br-sec has the integration bridge's datapath and is secure" eval \
+    '[ "$(vsctl get Bridge br-sec datapath_type)" = netdev ] && [ "$(vsctl get Bridge br-sec fail_mode)" = secure ]'
+check "patch ports peer each other" eval \
+    '[ "$(vsctl get Interface fs-patch-int options:peer)" = fs-patch-sec ] && [ "$(vsctl get Interface fs-patch-sec options:peer)" = fs-patch-int ]'
+check "the inspector port is an internal port of br-sec" eval \
+    '[ "$(vsctl get Interface fs-insp0 type)" = internal ] && vsctl list-ports br-sec | grep -qx fs-insp0'
+vsctl del-port br-sec fs-insp0
+check "a deleted piece is put back" wait_until 10 eval 'vsctl list-ports br-sec | grep -qx fs-insp0'
+
 echo "== run-time changes"
 vsctl set Interface "$(vm_port vm2)" external_ids:flowsteer-inspect=true
 check "a port added to inspection" wait_until 5 shows "inspected ports: 2"

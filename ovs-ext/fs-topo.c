@@ -1,0 +1,210 @@
+/* flowsteerd's topology.  See fs-topo.h. */
+#include <config.h>
+#include "fs-topo.h"
+
+#include <string.h>
+
+#include "fs-config.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "smap.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(fs_topo);
+
+void
+fs_topo_init(struct fs_topo *topo)
+{
+    memset(topo, 0, sizeof *topo);
+}
+
+void
+fs_topo_destroy(struct fs_topo *topo)
+{
+    if (topo->txn) {
+        ovsdb_idl_txn_destroy(topo->txn);
+        topo->txn = NULL;
+    }
+}
+
+static const struct ovsrec_bridge *
+find_bridge(struct ovsdb_idl *idl, const char *name)
+{
+    const struct ovsrec_bridge *br;
+
+    OVSREC_BRIDGE_FOR_EACH (br, idl) {
+        if (!strcmp(br->name, name)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the interface named 'name' on bridge 'br', or NULL. */
+static const struct ovsrec_interface *
+find_iface(const struct ovsrec_bridge *br, const char *name)
+{
+    size_t i, j;
+
+    for (i = 0; br && i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+
+        for (j = 0; j < port->n_interfaces; j++) {
+            if (!strcmp(port->interfaces[j]->name, name)) {
+                return port->interfaces[j];
+            }
+        }
+    }
+    return NULL;
+}
+
+static int64_t
+iface_ofport(const struct ovsrec_interface *iface)
+{
+    return iface && iface->n_ofport ? iface->ofport[0] : 0;
+}
+
+/* Adds to 'br' in 'txn' a port with one interface 'name' of 'type', with
+ * options:peer='peer' if 'peer' is nonnull. */
+static void
+add_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
+         const char *name, const char *type, const char *peer)
+{
+    struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
+    struct ovsrec_port *port = ovsrec_port_insert(txn);
+
+    ovsrec_interface_set_name(iface, name);
+    ovsrec_interface_set_type(iface, type);
+    if (peer) {
+        struct smap options = SMAP_INITIALIZER(&options);
+
+        smap_add(&options, "peer", peer);
+        ovsrec_interface_set_options(iface, &options);
+        smap_destroy(&options);
+    }
+    ovsrec_port_set_name(port, name);
+    ovsrec_port_set_interfaces(port, &iface, 1);
+    ovsrec_bridge_update_ports_addvalue(br, port);
+}
+
+/* Creates bridge 'name' in 'txn' like OVS's add-br: with its local port. */
+static struct ovsrec_bridge *
+add_bridge(struct ovsdb_idl_txn *txn, const struct ovsrec_open_vswitch *ovs,
+           const char *name, const char *datapath_type)
+{
+    struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
+    struct ovsrec_port *port = ovsrec_port_insert(txn);
+    struct ovsrec_bridge *br = ovsrec_bridge_insert(txn);
+
+    ovsrec_interface_set_name(iface, name);
+    ovsrec_interface_set_type(iface, "internal");
+    ovsrec_port_set_name(port, name);
+    ovsrec_port_set_interfaces(port, &iface, 1);
+    ovsrec_bridge_set_name(br, name);
+    ovsrec_bridge_set_datapath_type(br, datapath_type);
+    ovsrec_bridge_set_fail_mode(br, "secure");
+    ovsrec_bridge_set_ports(br, &port, 1);
+    ovsrec_open_vswitch_update_bridges_addvalue(ovs, br);
+    return br;
+}
+
+void
+fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
+            const struct fs_config *cfg)
+{
+    const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(idl);
+    const struct ovsrec_bridge *br_int, *br_sec;
+    const struct ovsrec_interface *patch_int, *patch_sec, *insp;
+    bool changed = false;
+
+    if (topo->txn) {
+        enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(topo->txn);
+
+        if (status == TXN_INCOMPLETE) {
+            return;
+        }
+        if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
+            snprintf(topo->status, sizeof topo->status,
+                     "creating the topology failed: %s",
+                     ovsdb_idl_txn_status_to_string(status));
+            VLOG_WARN("%s", topo->status);
+        }
+        ovsdb_idl_txn_destroy(topo->txn);
+        topo->txn = NULL;
+    }
+
+    topo->complete = false;
+    topo->patch_int_ofport = topo->patch_sec_ofport = topo->insp_ofport = 0;
+    if (!cfg->enabled || !ovs) {
+        return;
+    }
+    br_int = find_bridge(idl, cfg->bridge);
+    br_sec = find_bridge(idl, cfg->sec_bridge);
+    patch_int = find_iface(br_int, FS_PATCH_INT);
+    patch_sec = find_iface(br_sec, FS_PATCH_SEC);
+    insp = find_iface(br_sec, FS_INSP_PORT);
+    topo->patch_int_ofport = iface_ofport(patch_int);
+    topo->patch_sec_ofport = iface_ofport(patch_sec);
+    topo->insp_ofport = iface_ofport(insp);
+    if (br_int && br_sec && patch_int && patch_sec && insp) {
+        topo->complete = (topo->patch_int_ofport > 0
+                          && topo->patch_sec_ofport > 0
+                          && topo->insp_ofport > 0);
+        if (!topo->complete) {
+            snprintf(topo->status, sizeof topo->status,
+                     "waiting for OpenFlow port numbers");
+        } else {
+            topo->status[0] = '\0';
+        }
+        return;
+    }
+    if (!br_int) {
+        return;                 /* fs-config reported it. */
+    }
+
+    topo->txn = ovsdb_idl_txn_create(idl);
+    ovsdb_idl_txn_add_comment(topo->txn, "flowsteerd: topology");
+    if (!br_sec) {
+        br_sec = add_bridge(topo->txn, ovs, cfg->sec_bridge,
+                            cfg->datapath_type);
+        changed = true;
+    }
+    if (!patch_int) {
+        add_port(topo->txn, br_int, FS_PATCH_INT, "patch", FS_PATCH_SEC);
+        changed = true;
+    }
+    if (!patch_sec) {
+        add_port(topo->txn, br_sec, FS_PATCH_SEC, "patch", FS_PATCH_INT);
+        changed = true;
+    }
+    if (!insp) {
+        add_port(topo->txn, br_sec, FS_INSP_PORT, "internal", NULL);
+        changed = true;
+    }
+    if (changed) {
+        VLOG_INFO("creating the topology: %s, patch ports %s and %s, "
+                  "inspector port %s", cfg->sec_bridge, FS_PATCH_INT,
+                  FS_PATCH_SEC, FS_INSP_PORT);
+        snprintf(topo->status, sizeof topo->status, "being created");
+    }
+    ovsdb_idl_txn_commit(topo->txn);
+}
+
+void
+fs_topo_format(const struct fs_topo *topo, const struct fs_config *cfg,
+               struct ds *ds)
+{
+    ds_put_format(ds, "topology: %s%s%s\n",
+                  topo->complete ? "complete" : "incomplete",
+                  topo->status[0] ? ": " : "", topo->status);
+    if (cfg->enabled) {
+        ds_put_format(ds, "  %s on %s: ofport %"PRId64"\n", FS_PATCH_INT,
+                      cfg->bridge, topo->patch_int_ofport);
+        ds_put_format(ds, "  %s on %s: ofport %"PRId64"\n", FS_PATCH_SEC,
+                      cfg->sec_bridge, topo->patch_sec_ofport);
+        ds_put_format(ds, "  %s on %s: ofport %"PRId64"\n", FS_INSP_PORT,
+                      cfg->sec_bridge, topo->insp_ofport);
+    }
+}

@@ -1,0 +1,49 @@
+/*
+ * The topology flowsteerd maintains with OVSDB transactions:
+ *
+ *   integration bridge --- fs-patch-int <==patch==> fs-patch-sec --- BR-SEC
+ *                                                                      |
+ *                                                       fs-insp0 (internal
+ *                                                       port: the inspector
+ *                                                       reads and writes it)
+ *
+ * The security bridge is created with the integration bridge's datapath
+ * type and fail_mode=secure.  Only what is missing is added; nothing that
+ * exists is changed or removed, and nothing is done while inspection is
+ * off.
+ */
+#ifndef FS_TOPO_H
+#define FS_TOPO_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ovsdb_idl;
+struct fs_config;
+struct ds;
+
+#define FS_PATCH_INT "fs-patch-int"     /* On the integration bridge. */
+#define FS_PATCH_SEC "fs-patch-sec"     /* On the security bridge. */
+#define FS_INSP_PORT "fs-insp0"         /* The inspector's port. */
+
+struct fs_topo {
+    bool complete;              /* Everything exists. */
+    int64_t patch_int_ofport;   /* <= 0 until assigned. */
+    int64_t patch_sec_ofport;
+    int64_t insp_ofport;
+    char status[256];           /* What is missing or failed, "" if none. */
+    struct ovsdb_idl_txn *txn;  /* In progress, or NULL. */
+};
+
+void fs_topo_init(struct fs_topo *);
+void fs_topo_destroy(struct fs_topo *);
+
+/* Adds what is missing of the topology for 'cfg' (if inspection is on)
+ * in one transaction, and updates 'topo' from the database. */
+void fs_topo_run(struct fs_topo *, struct ovsdb_idl *,
+                 const struct fs_config *);
+
+void fs_topo_format(const struct fs_topo *, const struct fs_config *,
+                    struct ds *);
+
+#endif /* FS_TOPO_H */
