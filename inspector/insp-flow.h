@@ -24,6 +24,7 @@ enum insp_lru {
  * insp_ndpi_flow_size()). */
 struct insp_flow {
     struct fs_flow_key key;     /* As first seen: src sent packet 1. */
+    uint64_t id;                /* fs_flow_info's 'id'. */
     uint32_t hash;
     uint32_t hash_next;         /* Next in bucket, or in the free list. */
     uint32_t lru_prev;

@@ -51,6 +51,7 @@ struct fs_inspector {
     uint64_t timeout_ns[INSP_N_LRU];    /* UINT64_MAX: never. */
     uint32_t budget[INSP_N_LRU];
     uint64_t now_ns;                    /* Latest packet time. */
+    uint64_t next_flow_id;
     uint64_t memory_peak;
     uint64_t counters[FS_N_COUNTERS];
 

@@ -378,6 +378,7 @@ flow_info(struct fs_inspector *insp, const struct insp_flow *f,
     const struct insp_port *port = port_find(insp, f->port);
 
     memset(info, 0, sizeof *info);
+    info->id = f->id;
     info->key = f->key;
     info->port = f->port;
     info->profile = port ? port->profile : NULL;
@@ -803,6 +804,7 @@ flow_create(struct fs_inspector *insp, const struct fs_packet *pkt,
         idx = insp_flow_insert(&insp->table, &p->key, hash);
     }
     f = insp_flow_get(&insp->table, idx);
+    f->id = ++insp->next_flow_id;
     f->port = pkt->port;
     f->first_seen_ns = insp->now_ns;
     f->rule_index = -1;
@@ -897,6 +899,9 @@ fs_inspector_process(struct fs_inspector *insp, const struct fs_packet *pkt)
     }
     if (p.anomaly) {
         insp->counters[p.anomaly]++;
+    }
+    if (insp->opts.ignore_vlan) {
+        p.key.vlan = 0;
     }
     if (pkt->ts_ns > insp->now_ns) {
         insp->now_ns = pkt->ts_ns;

@@ -233,6 +233,45 @@ test_bidirectional_and_vlan(void)
 }
 
 static int
+max_id(void *aux, const struct fs_flow_info *f)
+{
+    uint64_t *max = aux;
+
+    CHECK(f->id > 0);
+    if (f->id > *max) {
+        *max = f->id;
+    }
+    return 0;
+}
+
+static void
+test_ids_and_ignore_vlan(void)
+{
+    FS_INSPECTOR_OPTS(opts, .ignore_vlan = 1);
+    struct events ev;
+    struct fs_inspector *insp = make(&opts, &ev, NULL);
+    uint64_t max = 0;
+    struct pkt k;
+
+    /* One flow whatever the VID: the tag carries something else. */
+    build(&k, 17, 1, 1000, 2, 2000, 0, "x", 7);
+    send(insp, &k, SEC, 7);
+    build(&k, 17, 2, 2000, 1, 1000, 0, "y", 9);
+    send(insp, &k, SEC, 9);
+    CHECK_INT(CTR(insp, FLOWS_CREATED), 1);
+    send_udp(insp, 1, 1001, 2, 2000, "x", SEC);
+    fs_inspector_foreach_flow(insp, max_id, &max);
+    CHECK_INT(max, 2);
+    /* Ids are never reused. */
+    fs_inspector_flush(insp);
+    send_udp(insp, 1, 1002, 2, 2000, "x", SEC);
+    max = 0;
+    fs_inspector_foreach_flow(insp, max_id, &max);
+    CHECK_INT(max, 3);
+    fs_inspector_destroy(insp);
+}
+
+static int
 count_flow(void *aux, const struct fs_flow_info *f)
 {
     struct events *ev = aux;
@@ -541,6 +580,7 @@ main(void)
 {
     RUN_TEST(test_bidirectional_and_vlan);
     RUN_TEST(test_counters_per_direction);
+    RUN_TEST(test_ids_and_ignore_vlan);
     RUN_TEST(test_table_full_evict);
     RUN_TEST(test_table_full_bypass_and_drop);
     RUN_TEST(test_idle_timeouts);

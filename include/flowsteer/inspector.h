@@ -133,6 +133,8 @@ FS_API char *fs_verdict_format(const struct fs_verdict *verdict, char *buf,
 /* A snapshot of one flow.  All pointers are valid only until the callback
  * that received it returns. */
 struct fs_flow_info {
+    uint64_t id;                /* Unique per inspector (1, 2, ...; never
+                                 * reused), below 2**48. */
     struct fs_flow_key key;
     uint32_t port;              /* Ingress port of the flow's first packet. */
     const char *profile;        /* Profile of 'port', or NULL. */
@@ -228,6 +230,11 @@ struct fs_inspector_opts {
 
     /* Decode GTP-U, TZSP and CAPWAP tunnels and inspect the inner flow. */
     int decode_tunnels;
+
+    /* Key flows without their 802.1Q VID (as ndpiReader's -V): for
+     * embedders that use the tag for something else (flowsteerd carries
+     * the original ingress port in it). */
+    int ignore_vlan;
 
     /* Keep classifying flows that the policy decided on L3/L4 fields
      * alone, for visibility (offline analysis).  Their verdict does not
