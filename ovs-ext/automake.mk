@@ -5,6 +5,8 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/flowsteerd.c \
 	ovs-ext/fs-config.c \
 	ovs-ext/fs-config.h \
+	ovs-ext/fs-steer.c \
+	ovs-ext/fs-steer.h \
 	ovs-ext/fs-topo.c \
 	ovs-ext/fs-topo.h
 ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext

@@ -25,6 +25,7 @@
 #include "fatal-signal.h"
 #include "flowsteer/inspector.h"
 #include "fs-config.h"
+#include "fs-steer.h"
 #include "fs-topo.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
@@ -33,6 +34,8 @@
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
+#include "packets.h"
+#include "smap.h"
 #include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(flowsteerd);
@@ -44,6 +47,7 @@ struct flowsteerd {
     struct fs_config cfg;
     bool cfg_valid;
     struct fs_topo topo;
+    struct fs_steer *steer;
 
     struct fs_inspector *insp;
     char *policy_loaded;        /* Path of the policy in use, or NULL. */
@@ -256,6 +260,62 @@ config_run(struct flowsteerd *d)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Steering. */
+
+/* Returns the attached-mac of interface 'name', normalized, or "". */
+static void
+port_mac(struct flowsteerd *d, const char *name, char mac[18])
+{
+    const struct ovsrec_interface *iface;
+    struct eth_addr ea;
+
+    mac[0] = '\0';
+    OVSREC_INTERFACE_FOR_EACH (iface, d->idl) {
+        if (!strcmp(iface->name, name)) {
+            const char *s = smap_get(&iface->external_ids, "attached-mac");
+
+            if (s && eth_addr_from_string(s, &ea)) {
+                snprintf(mac, 18, ETH_ADDR_FMT, ETH_ADDR_ARGS(ea));
+            }
+            return;
+        }
+    }
+}
+
+/* Keeps the steering rules in step with the configuration and topology:
+ * none until the topology is complete. */
+static void
+steer_update(struct flowsteerd *d)
+{
+    struct fs_steer_spec spec;
+    const struct fs_config_port *p;
+    size_t n = 0;
+
+    if (!d->cfg.enabled || !d->topo.complete) {
+        fs_steer_set(d->steer, d->cfg.enabled ? d->cfg.bridge : NULL,
+                     d->cfg.enabled ? d->cfg.sec_bridge : NULL, NULL);
+        return;
+    }
+    memset(&spec, 0, sizeof spec);
+    spec.mode = d->cfg.mode;
+    spec.patch_int = d->topo.patch_int_ofport;
+    spec.patch_sec = d->topo.patch_sec_ofport;
+    spec.insp = d->topo.insp_ofport;
+    spec.ports = xcalloc(ovs_list_size(&d->cfg.ports) + 1,
+                         sizeof *spec.ports);
+    LIST_FOR_EACH (p, node, &d->cfg.ports) {
+        if (p->ofport > 0 && p->ofport < 4096) {
+            spec.ports[n].ofport = p->ofport;
+            port_mac(d, p->name, spec.ports[n].mac);
+            n++;
+        }
+    }
+    spec.n_ports = n;
+    fs_steer_set(d->steer, d->cfg.bridge, d->cfg.sec_bridge, &spec);
+    free(spec.ports);
+}
+
+/* ---------------------------------------------------------------------- */
 /* ovs-appctl commands. */
 
 static void
@@ -273,6 +333,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     if (d->cfg_valid) {
         fs_config_format(&d->cfg, &ds);
         fs_topo_format(&d->topo, &d->cfg, &ds);
+        fs_steer_format(d->steer, &ds);
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
@@ -360,6 +421,7 @@ main(int argc, char *argv[])
     }
     memset(&d, 0, sizeof d);
     fs_topo_init(&d.topo);
+    d.steer = fs_steer_create();
     unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
     unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
                              &d);
@@ -388,17 +450,21 @@ main(int argc, char *argv[])
         if (d.cfg_valid) {
             policy_run(&d, false);
             fs_topo_run(&d.topo, d.idl, &d.cfg);
+            steer_update(&d);
         }
+        fs_steer_run(d.steer);
         unixctl_server_run(unixctl);
 
         ovsdb_idl_wait(d.idl);
         unixctl_server_wait(unixctl);
+        fs_steer_wait(d.steer);
         poll_timer_wait_until(d.next_policy_check);
         poll_block();
     }
 
     unixctl_server_destroy(unixctl);
     fs_topo_destroy(&d.topo);
+    fs_steer_destroy(d.steer);
     ovsdb_idl_destroy(d.idl);
     if (d.cfg_valid) {
         fs_config_destroy(&d.cfg);

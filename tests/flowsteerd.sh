@@ -55,6 +55,36 @@ check "the inspector port is an internal port of br-sec" eval \
 vsctl del-port br-sec fs-insp0
 check "a deleted piece is put back" wait_until 10 eval 'vsctl list-ports br-sec | grep -qx fs-insp0'
 
+echo "== the steering pipeline"
+steer() {   # steer BRIDGE: our steering rules, sorted, without statistics
+    ofctl -O OpenFlow13 --no-stats dump-flows "$1" \
+        "cookie=0xf5e2000000000000/0xffff000000000000" | grep cookie= | sort
+}
+has_rule() {   # has_rule BRIDGE TEXT
+    steer "$1" | grep -qF -- "$2" || { echo "  $1 lacks: $2"; steer "$1"; false; }
+}
+pi=$(vsctl get Interface fs-patch-int ofport)
+ps=$(vsctl get Interface fs-patch-sec ofport)
+pin=$(vsctl get Interface fs-insp0 ofport)
+p1=$(vm_ofport vm1)
+check "steering rules installed" wait_until 10 eval \
+    'shows "steering on br-int: 4 rules, installed" && shows "steering on br-sec: 2 rules, installed"'
+check "br-int: vm1's IP traffic tagged with its port, to the patch port" \
+    has_rule br-int "priority=29000,ip,in_port=$p1 actions=push_vlan:0x8100,set_field:$((4096 + p1))->vlan_vid,output:$pi"
+check "br-int: IPv6 too" \
+    has_rule br-int "priority=29000,ipv6,in_port=$p1 actions=push_vlan:0x8100"
+check "br-int: returning packets get their original in_port back" \
+    has_rule br-int "priority=30100,in_port=$pi,vlan_tci=0x1000/0x1000 actions=set_field:0->in_port,move:NXM_OF_VLAN_TCI[0..11]->NXM_OF_IN_PORT[0..11],pop_vlan,NORMAL"
+check "br-int: nothing else comes back through the patch" \
+    has_rule br-int "priority=30000,in_port=$pi actions=drop"
+check "br-sec: tagged packets to the inspector" \
+    has_rule br-sec "priority=100,in_port=$ps,vlan_tci=0x1000/0x1000 actions=output:$pin"
+check "br-sec: the inspector's packets back to the patch" \
+    has_rule br-sec "priority=100,in_port=$pin actions=output:$ps"
+vsctl set Interface "$(vm_port vm1)" external_ids:attached-mac='"02:00:00:00:00:01"'
+check "attached-mac: the reverse direction is steered too" wait_until 5 \
+    has_rule br-int "priority=28900,ip,dl_dst=02:00:00:00:00:01 actions=push_vlan:0x8100,move:NXM_OF_IN_PORT[0..11]->NXM_OF_VLAN_TCI[0..11]"
+
 echo "== run-time changes"
 vsctl set Interface "$(vm_port vm2)" external_ids:flowsteer-inspect=true
 check "a port added to inspection" wait_until 5 shows "inspected ports: 2"
@@ -65,6 +95,8 @@ check "a port removed from inspection, its profile flagged" \
     wait_until 5 shows "flowsteer-profile=db without flowsteer-inspect=true"
 vsctl set Open_vSwitch . external_ids:flowsteer-mode=tap
 check "mode changed to tap" wait_until 5 shows "mode: tap"
+check "tap mode: a copy to the inspector, then on at once" wait_until 5 \
+    has_rule br-int "output:$pi,pop_vlan,NORMAL"
 
 echo "== bad configuration is reported, never fatal"
 vsctl set Open_vSwitch . external_ids:flowsteer-mode=bogus

@@ -1,0 +1,361 @@
+/* The steering pipeline.  See fs-steer.h. */
+#include <config.h>
+#include "fs-steer.h"
+
+#include <string.h>
+
+#include "byte-order.h"
+#include "dirs.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofp-util.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/rconn.h"
+#include "openvswitch/vlog.h"
+#include "svec.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(fs_steer);
+
+#define STEER_COOKIE UINT64_C(0xf5e2000000000000)
+#define STEER_COOKIE_MASK UINT64_C(0xffff000000000000)
+
+/* One bridge we program. */
+struct steer_bridge {
+    char *name;                 /* NULL: none. */
+    char *target;
+    struct rconn *rconn;
+    unsigned int seqno;
+    struct svec want;           /* Rules, in ovs-ofctl syntax. */
+    bool dirty;                 /* 'want' must be (re)installed. */
+    uint32_t first_xid;         /* Of the bundle in flight, 0 if none. */
+    uint32_t last_xid;          /* Its barrier. */
+    unsigned int n_installs;
+    char error[256];
+};
+
+struct fs_steer {
+    struct steer_bridge br[2];  /* Integration, security. */
+    uint32_t next_xid;
+};
+
+struct fs_steer *
+fs_steer_create(void)
+{
+    struct fs_steer *s = xzalloc(sizeof *s);
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        svec_init(&s->br[i].want);
+    }
+    s->next_xid = 0x20000000;
+    return s;
+}
+
+static void
+steer_bridge_close(struct steer_bridge *b)
+{
+    rconn_destroy(b->rconn);
+    b->rconn = NULL;
+    free(b->name);
+    free(b->target);
+    b->name = b->target = NULL;
+    b->first_xid = 0;
+}
+
+void
+fs_steer_destroy(struct fs_steer *s)
+{
+    int i;
+
+    if (s) {
+        for (i = 0; i < 2; i++) {
+            steer_bridge_close(&s->br[i]);
+            svec_destroy(&s->br[i].want);
+        }
+        free(s);
+    }
+}
+
+/* Points 'b' at bridge 'name' (NULL for none). */
+static void
+steer_bridge_open(struct steer_bridge *b, const char *name)
+{
+    if (nullable_string_is_equal(name, b->name)) {
+        return;
+    }
+    steer_bridge_close(b);
+    if (name) {
+        b->name = xstrdup(name);
+        b->target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), name);
+        /* Local sockets: no probes, retry soon (the bridge may be new). */
+        b->rconn = rconn_create(0, 2, 0,
+                                (1u << OFP13_VERSION) | (1u << OFP14_VERSION)
+                                | (1u << OFP15_VERSION));
+        rconn_connect(b->rconn, b->target, b->target);
+        b->seqno = 0;
+        b->dirty = true;
+    }
+}
+
+static void
+steer_set_rules(struct steer_bridge *b, struct svec *rules)
+{
+    svec_sort(rules);
+    if (!svec_equal(rules, &b->want)) {
+        svec_swap(rules, &b->want);
+        b->dirty = true;
+    }
+    svec_destroy(rules);
+}
+
+/* The rules of the integration bridge for 'spec'. */
+static void
+int_rules(const struct fs_steer_spec *spec, struct svec *rules)
+{
+    static const char *const ip_protos[] = { "ip", "ipv6" };
+    const char *then = spec->mode == FS_MODE_TAP ? ",pop_vlan,NORMAL" : "";
+    size_t i, j;
+
+    svec_init(rules);
+    svec_add_nocopy(rules, xasprintf(
+        "priority=30100,in_port=%"PRId64",vlan_tci=0x1000/0x1000,"
+        "actions=load:0->NXM_OF_IN_PORT[],"
+        "move:NXM_OF_VLAN_TCI[0..11]->NXM_OF_IN_PORT[0..11],pop_vlan,NORMAL",
+        spec->patch_int));
+    svec_add_nocopy(rules, xasprintf(
+        "priority=30000,in_port=%"PRId64",actions=drop", spec->patch_int));
+    for (i = 0; i < spec->n_ports; i++) {
+        const struct fs_steer_port *p = &spec->ports[i];
+
+        for (j = 0; j < 2; j++) {
+            svec_add_nocopy(rules, xasprintf(
+                "priority=29000,%s,in_port=%"PRId64",actions=push_vlan:0x8100,"
+                "mod_vlan_vid:%"PRId64",output:%"PRId64"%s", ip_protos[j],
+                p->ofport, p->ofport, spec->patch_int, then));
+            if (p->mac[0]) {
+                svec_add_nocopy(rules, xasprintf(
+                    "priority=28900,%s,dl_dst=%s,actions=push_vlan:0x8100,"
+                    "move:NXM_OF_IN_PORT[0..11]->NXM_OF_VLAN_TCI[0..11],"
+                    "load:1->NXM_OF_VLAN_TCI[12],output:%"PRId64"%s",
+                    ip_protos[j], p->mac, spec->patch_int, then));
+            }
+        }
+    }
+}
+
+static void
+sec_rules(const struct fs_steer_spec *spec, struct svec *rules)
+{
+    svec_init(rules);
+    svec_add_nocopy(rules, xasprintf(
+        "priority=100,in_port=%"PRId64",vlan_tci=0x1000/0x1000,"
+        "actions=output:%"PRId64, spec->patch_sec, spec->insp));
+    svec_add_nocopy(rules, xasprintf(
+        "priority=100,in_port=%"PRId64",actions=output:%"PRId64,
+        spec->insp, spec->patch_sec));
+}
+
+void
+fs_steer_set(struct fs_steer *s, const char *int_bridge,
+             const char *sec_bridge, const struct fs_steer_spec *spec)
+{
+    struct svec rules;
+
+    steer_bridge_open(&s->br[0], int_bridge);
+    steer_bridge_open(&s->br[1], sec_bridge);
+    if (spec) {
+        int_rules(spec, &rules);
+        steer_set_rules(&s->br[0], &rules);
+        sec_rules(spec, &rules);
+        steer_set_rules(&s->br[1], &rules);
+    } else {
+        svec_init(&rules);
+        steer_set_rules(&s->br[0], &rules);
+        svec_init(&rules);
+        steer_set_rules(&s->br[1], &rules);
+    }
+}
+
+static void
+steer_send(struct fs_steer *s, struct steer_bridge *b, struct ofpbuf *msg)
+{
+    ((struct ofp_header *) msg->data)->xid = htonl(s->next_xid++);
+    rconn_send(b->rconn, msg, NULL);
+}
+
+/* Sends 'b''s rules in one ordered, atomic bundle that first deletes
+ * every rule under our steering cookie. */
+static void
+steer_install(struct fs_steer *s, struct steer_bridge *b)
+{
+    enum ofp_version version = rconn_get_version(b->rconn);
+    enum ofputil_protocol protocol
+        = ofputil_protocol_from_ofp_version(version);
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = b->n_installs + 1,
+        .flags = OFPBF_ORDERED | OFPBF_ATOMIC,
+    };
+    struct ofputil_flow_mod fm;
+    struct match match;
+    size_t i;
+
+    b->first_xid = s->next_xid;
+    b->error[0] = '\0';
+    bc.type = OFPBCT_OPEN_REQUEST;
+    steer_send(s, b, ofputil_encode_bundle_ctrl_request(version, &bc));
+
+    memset(&fm, 0, sizeof fm);
+    match_init_catchall(&match);
+    minimatch_init(&fm.match, &match);
+    fm.command = OFPFC_DELETE;
+    fm.table_id = 0;
+    fm.cookie = htonll(STEER_COOKIE);
+    fm.cookie_mask = htonll(STEER_COOKIE_MASK);
+    fm.buffer_id = UINT32_MAX;
+    fm.out_port = OFPP_ANY;
+    fm.out_group = OFPG_ANY;
+    fm.new_cookie = OVS_BE64_MAX;
+    for (i = 0; i <= b->want.n; i++) {
+        struct ofputil_bundle_add_msg bam = {
+            .bundle_id = bc.bundle_id,
+            .flags = bc.flags,
+        };
+        struct ofpbuf *inner, *outer;
+
+        if (i > 0) {
+            enum ofputil_protocol usable;
+            char *error;
+
+            error = parse_ofp_flow_mod_str(&fm, b->want.names[i - 1], NULL,
+                                           NULL, OFPFC_ADD, &usable);
+            if (error) {
+                /* Our own rules: a bug, not input. */
+                VLOG_ERR("%s: bad steering rule \"%s\": %s", b->name,
+                         b->want.names[i - 1], error);
+                free(error);
+                continue;
+            }
+            fm.new_cookie = htonll(STEER_COOKIE);
+        }
+        inner = ofputil_encode_flow_mod(&fm, protocol);
+        ((struct ofp_header *) inner->data)->xid = htonl(s->next_xid);
+        bam.msg = inner->data;
+        outer = ofputil_encode_bundle_add(version, &bam);
+        steer_send(s, b, outer);
+        ofpbuf_delete(inner);
+        minimatch_destroy(&fm.match);
+        free(fm.ofpacts);
+        fm.ofpacts = NULL;
+    }
+    bc.type = OFPBCT_COMMIT_REQUEST;
+    steer_send(s, b, ofputil_encode_bundle_ctrl_request(version, &bc));
+    b->last_xid = s->next_xid;
+    steer_send(s, b, ofputil_encode_barrier_request(version));
+    b->dirty = false;
+    b->n_installs++;
+}
+
+static void
+steer_bridge_run(struct fs_steer *s, struct steer_bridge *b)
+{
+    int i;
+
+    if (!b->rconn) {
+        return;
+    }
+    rconn_run(b->rconn);
+    if (!rconn_is_connected(b->rconn)) {
+        return;
+    }
+    if (rconn_get_connection_seqno(b->rconn) != b->seqno) {
+        b->seqno = rconn_get_connection_seqno(b->rconn);
+        b->first_xid = 0;
+        b->dirty = true;        /* The switch may have restarted. */
+    }
+    for (i = 0; i < 50; i++) {
+        struct ofpbuf *msg = rconn_recv(b->rconn);
+        const struct ofp_header *oh;
+        enum ofptype type;
+        uint32_t xid;
+
+        if (!msg) {
+            break;
+        }
+        oh = msg->data;
+        xid = ntohl(oh->xid);
+        if (!ofptype_decode(&type, oh) && b->first_xid
+            && xid - b->first_xid <= b->last_xid - b->first_xid) {
+            if (type == OFPTYPE_ERROR) {
+                enum ofperr error = ofperr_decode_msg(oh, NULL);
+
+                snprintf(b->error, sizeof b->error, "%s",
+                         ofperr_to_string(error));
+                VLOG_WARN("%s: steering rules refused: %s", b->name,
+                          b->error);
+            } else if (type == OFPTYPE_BARRIER_REPLY
+                       && xid == b->last_xid) {
+                b->first_xid = 0;
+                if (!b->error[0]) {
+                    VLOG_INFO("%s: %"PRIuSIZE" steering rules installed",
+                              b->name, b->want.n);
+                }
+            }
+        } else if (!ofptype_decode(&type, oh)
+                   && type == OFPTYPE_ECHO_REQUEST) {
+            rconn_send(b->rconn, ofputil_encode_echo_reply(oh), NULL);
+        }
+        ofpbuf_delete(msg);
+    }
+    if (b->dirty && !b->first_xid) {
+        steer_install(s, b);
+    }
+}
+
+void
+fs_steer_run(struct fs_steer *s)
+{
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        steer_bridge_run(s, &s->br[i]);
+    }
+}
+
+void
+fs_steer_wait(struct fs_steer *s)
+{
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        if (s->br[i].rconn) {
+            rconn_run_wait(s->br[i].rconn);
+            rconn_recv_wait(s->br[i].rconn);
+        }
+    }
+}
+
+void
+fs_steer_format(const struct fs_steer *s, struct ds *ds)
+{
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        const struct steer_bridge *b = &s->br[i];
+
+        if (b->name) {
+            ds_put_format(ds, "steering on %s: %"PRIuSIZE" rules, %s%s%s\n",
+                          b->name, b->want.n,
+                          !rconn_is_connected(b->rconn) ? "not connected"
+                          : b->first_xid || b->dirty ? "installing"
+                          : "installed",
+                          b->error[0] ? ", error: " : "", b->error);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+/*
+ * The steering pipeline: the OpenFlow rules that send the packets of
+ * undecided flows of inspected VM ports through the inspector and back.
+ *
+ * Integration bridge, table 0 (cookie namespace 0xf5e2):
+ *
+ *   30100  in_port=PATCH, tagged      the inspector's packets coming back:
+ *                                     the tag holds the original in_port;
+ *                                     restore it, pop the tag, NORMAL (so
+ *                                     MAC learning sees the real port)
+ *   30000  in_port=PATCH              anything else from the patch: drop
+ *   29000  ip(v6),in_port=VM          push a tag holding VM's port, to the
+ *                                     patch port (tap mode: a copy, then
+ *                                     NORMAL)
+ *   28900  ip(v6),dl_dst=VM_MAC       the reverse direction, for VMs whose
+ *                                     Interface has external_ids:
+ *                                     attached-mac: tag with the in_port
+ *
+ * Per-flow verdict rules (flowrules, priority 40000) match before these,
+ * so a decided flow never reaches the patch port again.
+ *
+ * Security bridge, table 0:
+ *
+ *   100  in_port=PATCH, tagged  -> the inspector's port
+ *   100  in_port=INSPECTOR      -> the patch port
+ *   (nothing else: fail_mode=secure drops it)
+ *
+ * The rules of each bridge are replaced as a whole, in one atomic bundle,
+ * when they change or the connection comes back; rules with other
+ * cookies are never touched.
+ */
+#ifndef FS_STEER_H
+#define FS_STEER_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fs-config.h"
+
+struct fs_steer;
+struct ds;
+
+/* One inspected VM port. */
+struct fs_steer_port {
+    int64_t ofport;
+    char mac[18];               /* attached-mac, or "" if unknown. */
+};
+
+struct fs_steer_spec {
+    enum fs_mode mode;
+    int64_t patch_int;          /* Ofport of the patch on br-int. */
+    int64_t patch_sec;          /* Ofport of the patch on br-sec. */
+    int64_t insp;               /* Ofport of the inspector's port. */
+    struct fs_steer_port *ports;
+    size_t n_ports;
+};
+
+struct fs_steer *fs_steer_create(void);
+void fs_steer_destroy(struct fs_steer *);
+
+/* Sets the bridges to program ('int_bridge' and 'sec_bridge', names
+ * reached through their mgmt sockets in the OVS run directory) and the
+ * rules to keep there.  NULL 'spec' removes our rules. */
+void fs_steer_set(struct fs_steer *, const char *int_bridge,
+                  const char *sec_bridge, const struct fs_steer_spec *spec);
+
+void fs_steer_run(struct fs_steer *);
+void fs_steer_wait(struct fs_steer *);
+
+void fs_steer_format(const struct fs_steer *, struct ds *);
+
+#endif /* FS_STEER_H */
