@@ -1,1 +1,20 @@
-# dpdk-pmd/: nothing built here yet (see DESIGN.md).
+# dpdk-pmd/: the inspector's packet I/O ports (see DESIGN.md, "The data
+# path").  libc only: the port interface (fs-port.h), its provider
+# interface (fs-port-provider.h) and the backends, built as a convenience
+# library that flowsteerd (ovs-ext/) links.
+FS_PORT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dpdk-pmd
+
+noinst_LTLIBRARIES += dpdk-pmd/libfsport.la
+dpdk_pmd_libfsport_la_SOURCES = \
+	dpdk-pmd/fs-port.c \
+	dpdk-pmd/fs-port.h \
+	dpdk-pmd/fs-port-provider.h \
+	dpdk-pmd/fs-port-afpacket.c
+dpdk_pmd_libfsport_la_CPPFLAGS = $(FS_PORT_CPPFLAGS)
+
+# Forwards between two ports, both ways: the bump in the wire, used by
+# tests/port-afpacket.sh.
+noinst_PROGRAMS += dpdk-pmd/fs-portfwd
+dpdk_pmd_fs_portfwd_SOURCES = dpdk-pmd/fs-portfwd.c
+dpdk_pmd_fs_portfwd_CPPFLAGS = $(FS_PORT_CPPFLAGS)
+dpdk_pmd_fs_portfwd_LDADD = dpdk-pmd/libfsport.la

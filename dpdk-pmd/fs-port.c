@@ -1,0 +1,195 @@
+/*
+ * fs-port: the generic layer of the port interface.  It checks the
+ * options, picks the backend class by name and dispatches to it; the
+ * burst functions are one indirect call each.
+ */
+#include <config.h>
+
+#include "fs-port.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fs-port-provider.h"
+
+static const struct fs_port_class *const classes[] = {
+    &fs_port_afpacket_class,
+};
+#define N_CLASSES (sizeof classes / sizeof classes[0])
+
+const char *
+fs_port_backend_name(size_t i)
+{
+    return i < N_CLASSES ? classes[i]->type : NULL;
+}
+
+void
+fs_port_log(const struct fs_port_options *options,
+            enum fs_port_log_level level, const char *format, ...)
+{
+    if (options->log) {
+        char msg[256];
+        va_list args;
+
+        va_start(args, format);
+        vsnprintf(msg, sizeof msg, format, args);
+        va_end(args);
+        options->log(options->log_aux, level, msg);
+    }
+}
+
+void
+fs_port_init(struct fs_port *port, const struct fs_port_class *class,
+             const char *ifname)
+{
+    port->class = class;
+    snprintf(port->ifname, sizeof port->ifname, "%s", ifname);
+}
+
+/* Copies the caller's 'in' into '*out', complete with zeros for members
+ * the caller's header did not have.  Returns 0 or EINVAL. */
+static int
+copy_options(const struct fs_port_options *in, struct fs_port_options *out)
+{
+    static const size_t min_sz = offsetof(struct fs_port_options, ifname)
+                                 + sizeof in->ifname;
+
+    memset(out, 0, sizeof *out);
+    if (!in || in->sz < min_sz) {
+        return EINVAL;
+    }
+    if (in->sz > sizeof *out) {
+        /* A newer caller: fine as long as it uses nothing we lack. */
+        const unsigned char *p = (const unsigned char *) in;
+        for (size_t i = sizeof *out; i < in->sz; i++) {
+            if (p[i]) {
+                return EINVAL;
+            }
+        }
+    }
+    memcpy(out, in, in->sz < sizeof *out ? in->sz : sizeof *out);
+    out->sz = sizeof *out;
+    return 0;
+}
+
+int
+fs_port_open(const struct fs_port_options *options_, struct fs_port **portp)
+{
+    struct fs_port_options options;
+    const char *backend;
+    int error;
+
+    *portp = NULL;
+    error = copy_options(options_, &options);
+    if (error) {
+        /* No usable options, so no log callback either, unless the
+         * caller's struct gets that far. */
+        if (options_ && options_->sz >= sizeof options) {
+            fs_port_log(options_, FS_PORT_LOG_ERR,
+                        "fs_port_options has %zu bytes, of which this "
+                        "library knows %zu, and the rest are not zero",
+                        options_->sz, sizeof options);
+        }
+        return error;
+    }
+
+    backend = options.backend ? options.backend : "afpacket";
+    const struct fs_port_class *class = NULL;
+    for (size_t i = 0; i < N_CLASSES; i++) {
+        if (!strcmp(classes[i]->type, backend)) {
+            class = classes[i];
+            break;
+        }
+    }
+    if (!class) {
+        char known[128] = "";
+        size_t len = 0;
+
+        for (size_t i = 0; i < N_CLASSES && len < sizeof known; i++) {
+            len += snprintf(known + len, sizeof known - len, "%s%s",
+                            i ? ", " : "", classes[i]->type);
+        }
+        fs_port_log(&options, FS_PORT_LOG_ERR,
+                    "unknown port backend \"%s\" (known: %s)",
+                    backend, known);
+        return EAFNOSUPPORT;
+    }
+
+    if (!options.ifname || !options.ifname[0]) {
+        fs_port_log(&options, FS_PORT_LOG_ERR, "no interface name given");
+        return EINVAL;
+    }
+    if (strlen(options.ifname) >= sizeof ((struct fs_port *) 0)->ifname) {
+        fs_port_log(&options, FS_PORT_LOG_ERR,
+                    "interface name \"%s\" is too long (at most 15 bytes)",
+                    options.ifname);
+        return ENODEV;
+    }
+
+    error = class->open(&options, portp);
+    if (error) {
+        *portp = NULL;
+    }
+    return error;
+}
+
+void
+fs_port_close(struct fs_port *port)
+{
+    if (port) {
+        port->class->close(port);
+    }
+}
+
+int
+fs_port_fd(const struct fs_port *port)
+{
+    return port->class->fd(port);
+}
+
+unsigned int
+fs_port_rx_burst(struct fs_port *port, struct fs_pkt_ref pkts[],
+                 unsigned int n)
+{
+    return port->class->rx_burst(port, pkts, n);
+}
+
+void
+fs_port_rx_release(struct fs_port *port, unsigned int n)
+{
+    port->class->rx_release(port, n);
+}
+
+unsigned int
+fs_port_tx_burst(struct fs_port *port, const struct fs_pkt_ref pkts[],
+                 unsigned int n)
+{
+    return n ? port->class->tx_burst(port, pkts, n) : 0;
+}
+
+uint32_t
+fs_port_max_tx_len(const struct fs_port *port)
+{
+    return port->class->max_tx_len(port);
+}
+
+void
+fs_port_get_stats(struct fs_port *port, struct fs_port_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    port->class->get_stats(port, stats);
+}
+
+const char *
+fs_port_backend(const struct fs_port *port)
+{
+    return port->class->type;
+}
+
+const char *
+fs_port_ifname(const struct fs_port *port)
+{
+    return port->ifname;
+}

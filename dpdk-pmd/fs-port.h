@@ -1,0 +1,229 @@
+/*
+ * fs-port: the inspector's packet I/O ports.
+ *
+ * A port reads and writes whole Ethernet frames on one interface, in
+ * bursts.  One interface, several backends: the backend is chosen by name
+ * in the options at run time ("afpacket" today; AF_XDP and DPDK
+ * virtio_user later), never by rebuilding.
+ *
+ * Conventions:
+ *
+ *   - Functions that can fail return 0 or a positive errno value (as in
+ *     Open vSwitch).  Burst functions return a count (as in DPDK's
+ *     rte_eth_rx_burst()).
+ *
+ *   - The library never prints, aborts or exits.  Details of an error or
+ *     a degraded setup (a missing kernel feature, a fallback) go to the
+ *     log callback in the options, if any.
+ *
+ *   - A port is used by one thread at a time; nothing here locks.
+ *
+ *   - Nothing is allocated per packet: rings are set up by fs_port_open()
+ *     and packets are received in place (zero copy) and transmitted by
+ *     copying into the backend's ring.
+ *
+ * A forwarding loop ("bump in the wire"):
+ *
+ *     struct fs_pkt_ref pkts[FS_PORT_BURST];
+ *     unsigned int n = fs_port_rx_burst(a, pkts, FS_PORT_BURST);
+ *     ... inspect pkts[0 .. n-1] ...
+ *     unsigned int sent = fs_port_tx_burst(b, pkts, n);
+ *     my_drops += n - sent;
+ *     fs_port_rx_release(a, n);
+ */
+#ifndef FS_PORT_H
+#define FS_PORT_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The burst size the data path is built around: callers keep arrays of
+ * this many fs_pkt_ref on the stack. */
+#define FS_PORT_BURST 32
+
+struct fs_port;
+
+/* fs_pkt_ref.flags.
+ *
+ * FS_PKT_CSUM_PARTIAL: the packet's L4 checksum was never filled in,
+ * because the sending stack (on this host, e.g. a namespace or VM behind a
+ * veth) left it to an offload.  Forwarded as is, the receiver sees a bad
+ * checksum; turn off transmit checksum offload on the sender. */
+#define FS_PKT_CSUM_PARTIAL (1u << 0)
+
+/* A reference to one packet's bytes; it owns nothing.
+ *
+ * Received (fs_port_rx_burst()): 'data' points into the port's receive
+ * ring.  The caller may read and write the 'caplen' bytes at 'data' until
+ * the packet is released (see fs_port_rx_burst()).  The frame is as it was
+ * on the wire: a VLAN tag that the kernel took out of it has been put
+ * back (and counts in 'len' and 'caplen').
+ *
+ * To transmit (fs_port_tx_burst()): 'data' and 'len' say what to send
+ * and 'caplen' is 0 or, as in a received packet, the bytes present: a
+ * packet with 0 < caplen < len was received truncated and is dropped, not
+ * sent with made-up bytes.  'ts_ns' and 'flags' are ignored. */
+struct fs_pkt_ref {
+    uint8_t *data;              /* First byte of the Ethernet header. */
+    uint32_t len;               /* Length of the frame on the wire. */
+    uint32_t caplen;            /* Bytes at 'data', <= 'len'. */
+    uint64_t ts_ns;             /* Receive time, ns since the Unix epoch
+                                 * (CLOCK_REALTIME, set by the kernel). */
+    uint32_t flags;             /* FS_PKT_*. */
+};
+
+/* Log callback: 'level' is one of FS_PORT_LOG_*, 'msg' a complete
+ * sentence without a newline, valid only during the call. */
+enum fs_port_log_level {
+    FS_PORT_LOG_ERR,            /* Why fs_port_open() failed. */
+    FS_PORT_LOG_WARN,           /* Working, but degraded (a fallback). */
+    FS_PORT_LOG_INFO,           /* How the port was set up. */
+};
+typedef void fs_port_log_cb(void *aux, enum fs_port_log_level level,
+                            const char *msg);
+
+/* Options for fs_port_open().  Initialize with FS_PORT_OPTIONS_INIT or
+ * zero it and set 'sz' = sizeof(struct fs_port_options): zero means "the
+ * default" for every other member, and members added later are appended,
+ * so a caller built against an older header keeps working. */
+struct fs_port_options {
+    size_t sz;                  /* sizeof(struct fs_port_options). */
+    const char *backend;        /* "afpacket" (the default, if NULL). */
+    const char *ifname;         /* Interface name, required. */
+
+    /* Ring sizes.  Each of the receive and transmit rings holds
+     * 'ring_frames' frames of 'frame_size' bytes (defaults 1024 and 2048;
+     * 'ring_frames' from 2 to 2^20, 'frame_size' a multiple of 16 from 256
+     * to 65536).  'frame_size' includes the backend's per-frame header (48
+     * bytes for afpacket), so it bounds the longest frame that can be
+     * transmitted; see fs_port_max_tx_len(). */
+    unsigned int ring_frames;
+    unsigned int frame_size;
+
+    /* afpacket only: the receive ring is handed over in blocks (TPACKET_V3)
+     * of 'block_size' bytes (default 64 KiB; rounded up to whole pages, and
+     * at least one frame), and a block that is not full is handed over
+     * after 'block_timeout_ms' (default 1, at most 10000).  Smaller blocks:
+     * less latency at low rates; larger blocks: fewer wake-ups at high
+     * rates.  A received frame is truncated only if it is longer than a
+     * block. */
+    unsigned int block_size;
+    unsigned int block_timeout_ms;
+
+    /* afpacket only: true to transmit with sendmmsg() (one system call per
+     * burst, one copy into a socket buffer per packet) instead of the
+     * mmap'd transmit ring.  Also the fallback when the kernel refuses the
+     * ring. */
+    bool no_tx_ring;
+
+    fs_port_log_cb *log;        /* May be NULL: no messages. */
+    void *log_aux;              /* Passed to 'log'. */
+};
+#define FS_PORT_OPTIONS_INIT { .sz = sizeof(struct fs_port_options) }
+
+/* Counters since the port was opened. */
+struct fs_port_stats {
+    uint64_t rx_packets;        /* Returned by fs_port_rx_burst(). */
+    uint64_t rx_bytes;          /* Their 'len', summed. */
+    uint64_t rx_dropped;        /* Dropped by the kernel: the receive ring
+                                 * was full (PACKET_STATISTICS). */
+    uint64_t rx_errors;         /* Returned truncated (caplen < len). */
+    uint64_t tx_packets;        /* Handed to the kernel to transmit. */
+    uint64_t tx_bytes;          /* Their 'len', summed. */
+    uint64_t tx_dropped;        /* Consumed by fs_port_tx_burst() without
+                                 * being sent: longer than
+                                 * fs_port_max_tx_len(), or refused by the
+                                 * kernel. */
+    uint64_t tx_errors;         /* Transmit system calls that failed. */
+};
+
+/* Opens the port described by 'options' and stores it in '*portp'.
+ * Returns 0 on success; otherwise stores NULL in '*portp' and returns a
+ * positive errno value, with details sent to options->log:
+ *
+ *   EAFNOSUPPORT  unknown backend (see fs_port_backend_name())
+ *   ENODEV        no interface 'ifname' (or a name too long to be one)
+ *   EINVAL        bad options (no 'ifname', bad sizes, 'sz' too small or
+ *                 larger with nonzero members this library does not know)
+ *   EPERM         not allowed to open raw sockets (needs CAP_NET_RAW)
+ *   other         from the system calls that set the port up
+ *
+ * The caller retains ownership of 'options' and the strings it points to;
+ * the port keeps copies of what it needs.  On success the caller owns the
+ * port and must close it with fs_port_close(). */
+int fs_port_open(const struct fs_port_options *options,
+                 struct fs_port **portp);
+
+/* Closes 'port' and frees everything it holds.  Packets from
+ * fs_port_rx_burst() are invalid afterwards.  Accepts NULL. */
+void fs_port_close(struct fs_port *port);
+
+/* Returns a file descriptor that polls readable (POLLIN) when packets are
+ * waiting to be received, for integration into a poll loop.  It belongs
+ * to the port: do not read, write or close it. */
+int fs_port_fd(const struct fs_port *port);
+
+/* Receives up to 'n' packets into 'pkts[0 .. ret-1]' and returns how many,
+ * 0 if none is waiting (it never blocks).
+ *
+ * The packets stay in the port's receive ring (zero copy): each
+ * pkts[i].data is valid, and the caller may read and write its 'caplen'
+ * bytes, until the packet is released, which happens at the earliest of
+ *   - fs_port_rx_release() covering it,
+ *   - the next call to fs_port_rx_burst() on this port, which first
+ *     releases every packet still held,
+ *   - fs_port_close().
+ * While packets are held the kernel cannot reuse their part of the ring,
+ * so release them promptly; to keep a packet longer, copy it.  The
+ * 'pkts' array itself belongs to the caller. */
+unsigned int fs_port_rx_burst(struct fs_port *port, struct fs_pkt_ref pkts[],
+                              unsigned int n);
+
+/* Releases the 'n' oldest packets still held from fs_port_rx_burst() (all
+ * of them if 'n' is larger), giving their ring space back to the
+ * kernel. */
+void fs_port_rx_release(struct fs_port *port, unsigned int n);
+
+/* Transmits pkts[0 .. n-1] in order and returns how many it consumed, from
+ * the front: a consumed packet was either handed to the kernel (counted in
+ * tx_packets) or dropped (counted in tx_dropped, e.g. longer than
+ * fs_port_max_tx_len()).  Packets from the return value on were not
+ * consumed because the transmit ring or socket buffer is full; the caller
+ * may retry or drop them.
+ *
+ * The bytes are copied before it returns: the caller retains ownership of
+ * 'pkts' and the data they point to, which may be packets received from
+ * any port (this one included) and not yet released.  One system call per
+ * FS_PORT_BURST packets (more only when the kernel refuses packets). */
+unsigned int fs_port_tx_burst(struct fs_port *port,
+                              const struct fs_pkt_ref pkts[], unsigned int n);
+
+/* Returns the length of the longest frame fs_port_tx_burst() can send:
+ * the interface's MTU (as found when the port was opened) plus the
+ * Ethernet header, plus 4 for a frame with a VLAN tag, and never more than
+ * the frame size less the backend's header. */
+uint32_t fs_port_max_tx_len(const struct fs_port *port);
+
+/* Stores the port's counters in '*stats'.  Not const: reading the
+ * kernel's drop counter resets it, so the port accumulates. */
+void fs_port_get_stats(struct fs_port *port, struct fs_port_stats *stats);
+
+/* Returns the name of the port's backend and of its interface, valid
+ * until the port is closed. */
+const char *fs_port_backend(const struct fs_port *port);
+const char *fs_port_ifname(const struct fs_port *port);
+
+/* Returns the name of the i'th backend this build knows, for 'i' from 0,
+ * or NULL past the last one.  Static strings. */
+const char *fs_port_backend_name(size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* fs-port.h */
