@@ -5,13 +5,16 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/flowsteerd.c \
 	ovs-ext/fs-config.c \
 	ovs-ext/fs-config.h \
+	ovs-ext/fs-dp.c \
+	ovs-ext/fs-dp.h \
 	ovs-ext/fs-steer.c \
 	ovs-ext/fs-steer.h \
 	ovs-ext/fs-topo.c \
 	ovs-ext/fs-topo.h
-ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext
+ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
+	-I$(top_srcdir)/dpdk-pmd
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)
-ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la \
+ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la dpdk-pmd/libfsport.la \
 	inspector/libflowsteer-inspector.la $(OVS_LIBS)
 dist_man_MANS += ovs-ext/flowsteerd.8
 

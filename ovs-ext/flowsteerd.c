@@ -24,7 +24,9 @@
 #include "dirs.h"
 #include "fatal-signal.h"
 #include "flowsteer/inspector.h"
+#include "flowrules.h"
 #include "fs-config.h"
+#include "fs-dp.h"
 #include "fs-steer.h"
 #include "fs-topo.h"
 #include "openvswitch/dynamic-string.h"
@@ -48,6 +50,10 @@ struct flowsteerd {
     bool cfg_valid;
     struct fs_topo topo;
     struct fs_steer *steer;
+    struct fs_dp *dp;
+    struct flowrules *fr;       /* Verdict rules in the integration bridge. */
+    char *fr_bridge;            /* Its bridge. */
+    bool flushing;
 
     struct fs_inspector *insp;
     char *policy_loaded;        /* Path of the policy in use, or NULL. */
@@ -316,6 +322,71 @@ steer_update(struct flowsteerd *d)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Verdicts to rules. */
+
+static void
+on_verdict(void *d_, enum fs_event_type type, const struct fs_flow_info *f,
+           const struct fs_verdict *old OVS_UNUSED)
+{
+    struct flowsteerd *d = d_;
+    struct flowrules_rule rule;
+    int error;
+
+    if (!d->fr) {
+        return;
+    }
+    if (type == FS_EVENT_FLOW_END) {
+        /* A flow the inspector forgets keeps its rule until the rule is
+         * idle (flowrules expires it); a flush removes it now. */
+        if (d->flushing) {
+            flowrules_remove(d->fr, f->id);
+        }
+        return;
+    }
+    memset(&rule, 0, sizeof rule);
+    rule.key = f->key;
+    rule.in_port = f->port;
+    rule.verdict = f->verdict;
+    rule.master_id = f->master_id;
+    rule.app_id = f->app_id;
+    rule.risks = f->risks;
+    error = flowrules_set(d->fr, f->id, &rule);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+        VLOG_WARN_RL(&rl, "flow %"PRIu64": no rule: %s", f->id,
+                     ovs_strerror(error));
+    }
+}
+
+/* Keeps the verdict-rule client pointed at the integration bridge. */
+static void
+rules_update(struct flowsteerd *d)
+{
+    const char *bridge = d->cfg.enabled ? d->cfg.bridge : NULL;
+
+    if (nullable_string_is_equal(bridge, d->fr_bridge)) {
+        return;
+    }
+    flowrules_destroy(d->fr);
+    d->fr = NULL;
+    free(d->fr_bridge);
+    d->fr_bridge = nullable_xstrdup(bridge);
+    if (bridge) {
+        struct flowrules_options opts;
+        char *target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), bridge);
+
+        flowrules_options_init(&opts);
+        opts.target = target;
+        opts.adopt = true;      /* A restart keeps the rules in force. */
+        if (flowrules_create(&opts, &d->fr)) {
+            VLOG_ERR("%s: cannot set up verdict rules", target);
+        }
+        free(target);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
 /* ovs-appctl commands. */
 
 static void
@@ -334,6 +405,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         fs_config_format(&d->cfg, &ds);
         fs_topo_format(&d->topo, &d->cfg, &ds);
         fs_steer_format(d->steer, &ds);
+        fs_dp_format(d->dp, &ds);
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
@@ -346,6 +418,38 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                       fs_inspector_counter(d->insp, c));
     }
     ds_put_char(&ds, '\n');
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+static int
+format_flow(void *ds_, const struct fs_flow_info *f)
+{
+    struct ds *ds = ds_;
+    char src[64], dst[64], actions[64];
+
+    ds_put_format(ds, "%"PRIu64" proto %u %s:%u -> %s:%u port %"PRIu32
+                  " profile %s app %s host \"%s\" %s rule %s "
+                  "inspected %"PRIu32" packets\n", f->id, f->key.l4_proto,
+                  fs_ip_format(f->key.src_ip, src, sizeof src),
+                  f->key.src_port,
+                  fs_ip_format(f->key.dst_ip, dst, sizeof dst),
+                  f->key.dst_port, f->port,
+                  f->profile ? f->profile : "-", f->app, f->host,
+                  f->state == FS_FLOW_DECIDED
+                  ? fs_verdict_format(&f->verdict, actions, sizeof actions)
+                  : "classifying", f->rule, f->packets_inspected);
+    return 0;
+}
+
+static void
+flowsteer_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct flowsteerd *d = d_;
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    fs_inspector_foreach_flow(d->insp, format_flow, &ds);
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }
@@ -374,8 +478,11 @@ flowsteer_flush_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
                       const char *argv[] OVS_UNUSED, void *d_)
 {
     struct flowsteerd *d = d_;
-    char *reply = xasprintf("%u flows flushed",
-                            fs_inspector_flush(d->insp));
+    char *reply;
+
+    d->flushing = true;
+    reply = xasprintf("%u flows flushed", fs_inspector_flush(d->insp));
+    d->flushing = false;
 
     unixctl_command_reply(conn, reply);
     free(reply);
@@ -425,6 +532,8 @@ main(int argc, char *argv[])
     unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
     unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
                              &d);
+    unixctl_command_register("flowsteer/flows", "", 0, 0, flowsteer_flows,
+                             &d);
     unixctl_command_register("flowsteer/policy-reload", "", 0, 0,
                              flowsteer_policy_reload, &d);
     unixctl_command_register("flowsteer/flush-flows", "", 0, 0,
@@ -432,13 +541,15 @@ main(int argc, char *argv[])
     daemonize_complete();
 
     {
-        FS_INSPECTOR_OPTS(opts, .log_cb = inspector_log);
+        FS_INSPECTOR_OPTS(opts, .log_cb = inspector_log, .ignore_vlan = 1,
+                          .event_cb = on_verdict, .event_aux = &d);
 
         error = fs_inspector_create(&opts, &d.insp);
         if (error) {
             ovs_fatal(-error, "cannot create the inspector");
         }
     }
+    d.dp = fs_dp_create(d.insp);
     d.idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d.idl);
     VLOG_INFO("flowsteerd %s started, database %s", FLOWSTEER_VERSION,
@@ -451,13 +562,24 @@ main(int argc, char *argv[])
             policy_run(&d, false);
             fs_topo_run(&d.topo, d.idl, &d.cfg);
             steer_update(&d);
+            rules_update(&d);
+            fs_dp_set(d.dp, d.cfg.enabled && d.topo.complete ? FS_INSP_PORT
+                      : NULL, d.cfg.mode);
         }
         fs_steer_run(d.steer);
+        fs_dp_run(d.dp);
+        if (d.fr) {
+            flowrules_run(d.fr);
+        }
         unixctl_server_run(unixctl);
 
         ovsdb_idl_wait(d.idl);
         unixctl_server_wait(unixctl);
         fs_steer_wait(d.steer);
+        fs_dp_wait(d.dp);
+        if (d.fr) {
+            flowrules_wait(d.fr);
+        }
         poll_timer_wait_until(d.next_policy_check);
         poll_block();
     }
@@ -465,6 +587,9 @@ main(int argc, char *argv[])
     unixctl_server_destroy(unixctl);
     fs_topo_destroy(&d.topo);
     fs_steer_destroy(d.steer);
+    fs_dp_destroy(d.dp);
+    flowrules_destroy(d.fr);
+    free(d.fr_bridge);
     ovsdb_idl_destroy(d.idl);
     if (d.cfg_valid) {
         fs_config_destroy(&d.cfg);

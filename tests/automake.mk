@@ -31,7 +31,9 @@ TESTS += \
 	tests/embed.sh \
 	tests/ovs-sandbox.sh \
 	tests/flowrules.sh \
-	tests/flowsteerd.sh
+	tests/flowsteerd.sh \
+	tests/port-afpacket.sh \
+	tests/e2e.sh
 
 EXTRA_DIST += \
 	tests/lib.sh \
@@ -44,6 +46,8 @@ EXTRA_DIST += \
 	tests/ovs-lib.sh \
 	tests/ovs-sandbox.sh \
 	tests/flowrules.sh \
-	tests/flowsteerd.sh
+	tests/flowsteerd.sh \
+	tests/port-afpacket.sh \
+	tests/e2e.sh
 
 include tests/fuzz/automake.mk

@@ -1,0 +1,80 @@
+#!/bin/bash
+# End to end, inline mode: flowsteerd inspects an inspected VM's traffic
+# through the security bridge, the verdict becomes rules in br-int, and
+# the rest of each decided flow stays in OVS.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
+
+FSD=$top_builddir/ovs-ext/flowsteerd
+[ -x "$FSD" ] || skip "flowsteerd not built (configure --with-ovs-source)"
+ovs_lib_init
+ovs_start
+ovs_add_bridge br-int
+vm_add vm1 br-int 10.0.0.1/24       # inspected, profile web
+vm_add vm2 br-int 10.0.0.2/24       # servers
+vm_add vm3 br-int 10.0.0.3/24       # not inspected
+ofctl -O OpenFlow13 add-flow br-int "priority=0,actions=NORMAL"
+
+cat > "$tmp/policy.conf" <<'EOF'
+priority=300, profile=web, tcp, tp_dst=2222, actions=drop
+priority=200, profile=web, app=HTTP, actions=allow
+priority=100, profile=web, icmp, actions=allow
+priority=0, profile=web, actions=drop
+EOF
+vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
+    external_ids:flowsteer-policy="$tmp/policy.conf"
+vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
+    external_ids:flowsteer-profile=web \
+    external_ids:attached-mac='"02:00:00:00:00:01"'
+
+# flowsteerd runs where ovs-vswitchd runs: the inspector port is a device
+# in that namespace.
+CTL=$tmp/flowsteerd.ctl
+ovs_exec "$FSD" --detach --pidfile="$tmp/flowsteerd.pid" \
+    --log-file="$tmp/flowsteerd.log" --unixctl="$CTL" \
+    "unix:$OVS_DIR/db.sock" || fail "flowsteerd did not start"
+_ol_bg_all+=("$(cat "$tmp/flowsteerd.pid")")
+trap_stop() { kill "$(cat "$tmp/flowsteerd.pid" 2>/dev/null)" 2>/dev/null; }
+fsctl() { ovs-appctl --timeout=5 -t "$CTL" "$@"; }
+shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
+
+check "the inspector port is open" wait_until 15 shows "inspector port fs-insp0: rx"
+check "steering installed" wait_until 10 shows "steering on br-int: 6 rules, installed"
+
+bg_start http vm_exec vm2 python3 -m http.server 8080 --bind 10.0.0.2
+bg_start ssh vm_exec vm2 python3 -m http.server 2222 --bind 10.0.0.2
+wait_until 5 vm_exec vm3 curl -s -o /dev/null --max-time 1 http://10.0.0.2:8080/ ||
+    fail "no HTTP server"
+verdicts() {
+    ofctl -O OpenFlow13 dump-flows br-int \
+        "cookie=0xf5e1000000000000/0xffff000000000000" | grep cookie=
+}
+
+check "an allowed application (HTTP) works through the inspector" \
+    vm_exec vm1 curl -s -o /dev/null --max-time 5 http://10.0.0.2:8080/
+check "its verdict rules are in br-int (allow: NORMAL)" wait_until 5 eval \
+    'verdicts | grep "tcp,in_port=$(vm_ofport vm1)," | grep "tp_dst=8080" | grep -q "actions=NORMAL"'
+check "an L4 rule blocks on the first packet" eval \
+    '! vm_exec vm1 curl -s -o /dev/null --max-time 3 http://10.0.0.2:2222/'
+check "its drop rule is in br-int" wait_until 5 eval \
+    'verdicts | grep "tp_dst=2222" | grep -q "actions=drop"'
+
+# A long flow: ICMP echo.  After the verdict its packets stay in OVS.
+check "ping through the inspector" vm_exec vm1 ping -c 20 -i 0.05 -W 2 10.0.0.2
+fsctl flowsteer/flows > "$tmp/flows"
+inspected=$(awk '/proto 1 10.0.0.1/ {print $(NF-1)}' "$tmp/flows" | head -n 1)
+in_ovs=$(ofctl -O OpenFlow13 dump-flows br-int "cookie=0xf5e1000000000000/0xffff000000000000" |
+         grep "icmp,in_port=$(vm_ofport vm1)" | grep -o "n_packets=[0-9]*" | cut -d= -f2)
+echo "  ICMP flow: ${inspected:-?} packets inspected, ${in_ovs:-?} handled by its rule in OVS"
+check "after the verdict, the inspector saw few packets" test "${inspected:-99}" -le 4
+check "and OVS's rule counted the rest" test "${in_ovs:-0}" -ge 15
+
+check "MAC learning stays right: vm1's MAC on vm1's port" eval \
+    'appctl fdb/show br-int | awk -v p="$(vm_ofport vm1)" "\$1 == p && \$3 == \"02:00:00:00:00:01\"" | grep -q .'
+check "no MAC learned on the patch port" eval \
+    '! appctl fdb/show br-int | awk -v p="$(vsctl get Interface fs-patch-int ofport)" "\$1 == p" | grep -q .'
+check "an uninspected VM is not steered" \
+    vm_exec vm3 curl -s -o /dev/null --max-time 5 http://10.0.0.2:8080/
+check "flowsteer/flows lists the HTTP flow with its verdict" \
+    grep -q "app HTTP .*allow rule .*policy.conf:2" "$tmp/flows"
+trap_stop
+finish
