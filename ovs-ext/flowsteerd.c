@@ -17,7 +17,13 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "command-line.h"
 #include "daemon.h"
@@ -53,6 +59,7 @@ struct flowsteerd {
     struct fs_dp *dp;
     struct flowrules *fr;       /* Verdict rules in the integration bridge. */
     char *fr_bridge;            /* Its bridge. */
+    int live_fd;                /* flowsteerd's liveness tap, or -1. */
     bool flushing;
 
     struct fs_inspector *insp;
@@ -304,6 +311,8 @@ steer_update(struct flowsteerd *d)
     }
     memset(&spec, 0, sizeof spec);
     spec.mode = d->cfg.mode;
+    spec.fail = d->cfg.fail;
+    spec.live = d->topo.live_ofport;
     spec.patch_int = d->topo.patch_int_ofport;
     spec.patch_sec = d->topo.patch_sec_ofport;
     spec.insp = d->topo.insp_ofport;
@@ -356,6 +365,49 @@ on_verdict(void *d_, enum fs_event_type type, const struct fs_flow_info *f,
 
         VLOG_WARN_RL(&rl, "flow %"PRIu64": no rule: %s", f->id,
                      ovs_strerror(error));
+    }
+}
+
+/* Holds the liveness tap open while inspection is on: when flowsteerd
+ * dies, the kernel removes it and OVS's fast-failover groups fall back
+ * (fs-steer.h). */
+static void
+live_update(struct flowsteerd *d)
+{
+    if (d->cfg.enabled && d->live_fd < 0) {
+        struct ifreq ifr;
+        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+        if (fd < 0) {
+            VLOG_WARN_ONCE("/dev/net/tun: %s: no fallback while flowsteerd "
+                           "is down", ovs_strerror(errno));
+            return;
+        }
+        memset(&ifr, 0, sizeof ifr);
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+        ovs_strlcpy(ifr.ifr_name, FS_LIVE_PORT, sizeof ifr.ifr_name);
+        if (ioctl(fd, TUNSETIFF, &ifr)) {
+            VLOG_WARN_ONCE("%s: cannot create the liveness tap: %s",
+                           FS_LIVE_PORT, ovs_strerror(errno));
+            close(fd);
+            return;
+        }
+        d->live_fd = fd;
+        {
+            int sock = socket(AF_INET, SOCK_DGRAM, 0);
+
+            if (sock >= 0 && !ioctl(sock, SIOCGIFFLAGS, &ifr)) {
+                ifr.ifr_flags |= IFF_UP;
+                ioctl(sock, SIOCSIFFLAGS, &ifr);
+            }
+            if (sock >= 0) {
+                close(sock);
+            }
+        }
+        VLOG_INFO("%s: liveness tap created", FS_LIVE_PORT);
+    } else if (!d->cfg.enabled && d->live_fd >= 0) {
+        close(d->live_fd);
+        d->live_fd = -1;
     }
 }
 
@@ -528,6 +580,7 @@ main(int argc, char *argv[])
     }
     memset(&d, 0, sizeof d);
     fs_topo_init(&d.topo);
+    d.live_fd = -1;
     d.steer = fs_steer_create();
     unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
     unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
@@ -563,6 +616,7 @@ main(int argc, char *argv[])
             fs_topo_run(&d.topo, d.idl, &d.cfg);
             steer_update(&d);
             rules_update(&d);
+            live_update(&d);
             fs_dp_set(d.dp, d.cfg.enabled && d.topo.complete ? FS_INSP_PORT
                       : NULL, d.cfg.mode);
         }

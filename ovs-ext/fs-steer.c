@@ -12,6 +12,7 @@
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-util.h"
@@ -33,6 +34,8 @@ struct steer_bridge {
     struct rconn *rconn;
     unsigned int seqno;
     struct svec want;           /* Rules, in ovs-ofctl syntax. */
+    struct svec want_groups;    /* Groups, in ovs-ofctl syntax. */
+    struct svec have_groups;    /* Group ids ("%u") last installed. */
     bool dirty;                 /* 'want' must be (re)installed. */
     uint32_t first_xid;         /* Of the bundle in flight, 0 if none. */
     uint32_t last_xid;          /* Its barrier. */
@@ -53,6 +56,8 @@ fs_steer_create(void)
 
     for (i = 0; i < 2; i++) {
         svec_init(&s->br[i].want);
+        svec_init(&s->br[i].want_groups);
+        svec_init(&s->br[i].have_groups);
     }
     s->next_xid = 0x20000000;
     return s;
@@ -78,6 +83,8 @@ fs_steer_destroy(struct fs_steer *s)
         for (i = 0; i < 2; i++) {
             steer_bridge_close(&s->br[i]);
             svec_destroy(&s->br[i].want);
+            svec_destroy(&s->br[i].want_groups);
+            svec_destroy(&s->br[i].have_groups);
         }
         free(s);
     }
@@ -105,25 +112,58 @@ steer_bridge_open(struct steer_bridge *b, const char *name)
 }
 
 static void
-steer_set_rules(struct steer_bridge *b, struct svec *rules)
+steer_set_rules(struct steer_bridge *b, struct svec *rules,
+                struct svec *groups)
 {
     svec_sort(rules);
-    if (!svec_equal(rules, &b->want)) {
+    svec_sort(groups);
+    if (!svec_equal(rules, &b->want) || !svec_equal(groups,
+                                                    &b->want_groups)) {
         svec_swap(rules, &b->want);
+        svec_swap(groups, &b->want_groups);
         b->dirty = true;
     }
     svec_destroy(rules);
+    svec_destroy(groups);
 }
 
-/* The rules of the integration bridge for 'spec'. */
+#define GROUP_BASE 0xf5e20000u
+#define GROUP_REVERSE (GROUP_BASE | 0xffff)
+
+/* Returns the action that sends a packet to the inspector: through a
+ * fast-failover group 'group' (defined in 'groups') when there is a
+ * liveness port in inline mode, else directly. */
+static char *
+steer_action(const struct fs_steer_spec *spec, uint32_t group,
+             const char *to_inspector, struct svec *groups)
+{
+    if (spec->mode == FS_MODE_INLINE && spec->live > 0) {
+        /* A fast-failover bucket must watch something: the fallback
+         * watches the patch port, which is up as long as the bridges are
+         * there. */
+        svec_add_nocopy(groups, xasprintf(
+            "group_id=%"PRIu32",type=ff,"
+            "bucket=bucket_id:0,watch_port:%"PRId64",actions=%s,"
+            "bucket=bucket_id:1,watch_port:%"PRId64",actions=%s", group,
+            spec->live, to_inspector, spec->patch_int,
+            spec->fail == FS_FAIL_OPEN ? "NORMAL" : "drop"));
+        return xasprintf("group:%"PRIu32, group);
+    }
+    return xasprintf("%s%s", to_inspector,
+                     spec->mode == FS_MODE_TAP ? ",pop_vlan,NORMAL" : "");
+}
+
+/* The rules and groups of the integration bridge for 'spec'. */
 static void
-int_rules(const struct fs_steer_spec *spec, struct svec *rules)
+int_rules(const struct fs_steer_spec *spec, struct svec *rules,
+          struct svec *groups)
 {
     static const char *const ip_protos[] = { "ip", "ipv6" };
-    const char *then = spec->mode == FS_MODE_TAP ? ",pop_vlan,NORMAL" : "";
+    char *reverse = NULL;
     size_t i, j;
 
     svec_init(rules);
+    svec_init(groups);
     svec_add_nocopy(rules, xasprintf(
         "priority=30100,in_port=%"PRId64",vlan_tci=0x1000/0x1000,"
         "actions=load:0->NXM_OF_IN_PORT[],"
@@ -133,21 +173,38 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules)
         "priority=30000,in_port=%"PRId64",actions=drop", spec->patch_int));
     for (i = 0; i < spec->n_ports; i++) {
         const struct fs_steer_port *p = &spec->ports[i];
+        /* set_field, not mod_vlan_vid: in a group, with no match to say
+         * a tag is there, mod_vlan_vid would push a second one. */
+        char *to = xasprintf("push_vlan:0x8100,set_field:%"PRId64
+                             "->vlan_vid,output:%"PRId64,
+                             p->ofport | 0x1000, spec->patch_int);
+        char *forward = steer_action(spec, GROUP_BASE | p->ofport, to,
+                                     groups);
 
         for (j = 0; j < 2; j++) {
             svec_add_nocopy(rules, xasprintf(
-                "priority=29000,%s,in_port=%"PRId64",actions=push_vlan:0x8100,"
-                "mod_vlan_vid:%"PRId64",output:%"PRId64"%s", ip_protos[j],
-                p->ofport, p->ofport, spec->patch_int, then));
+                "priority=29000,%s,in_port=%"PRId64",actions=%s",
+                ip_protos[j], p->ofport, forward));
             if (p->mac[0]) {
+                if (!reverse) {
+                    char *rto = xasprintf(
+                        "push_vlan:0x8100,"
+                        "move:NXM_OF_IN_PORT[0..11]->NXM_OF_VLAN_TCI[0..11],"
+                        "load:1->NXM_OF_VLAN_TCI[12],output:%"PRId64,
+                        spec->patch_int);
+
+                    reverse = steer_action(spec, GROUP_REVERSE, rto, groups);
+                    free(rto);
+                }
                 svec_add_nocopy(rules, xasprintf(
-                    "priority=28900,%s,dl_dst=%s,actions=push_vlan:0x8100,"
-                    "move:NXM_OF_IN_PORT[0..11]->NXM_OF_VLAN_TCI[0..11],"
-                    "load:1->NXM_OF_VLAN_TCI[12],output:%"PRId64"%s",
-                    ip_protos[j], p->mac, spec->patch_int, then));
+                    "priority=28900,%s,dl_dst=%s,actions=%s", ip_protos[j],
+                    p->mac, reverse));
             }
         }
+        free(to);
+        free(forward);
     }
+    free(reverse);
 }
 
 static void
@@ -167,19 +224,22 @@ fs_steer_set(struct fs_steer *s, const char *int_bridge,
              const char *sec_bridge, const struct fs_steer_spec *spec)
 {
     struct svec rules;
-
     steer_bridge_open(&s->br[0], int_bridge);
     steer_bridge_open(&s->br[1], sec_bridge);
+    struct svec groups;
+
     if (spec) {
-        int_rules(spec, &rules);
-        steer_set_rules(&s->br[0], &rules);
+        int_rules(spec, &rules, &groups);
+        steer_set_rules(&s->br[0], &rules, &groups);
         sec_rules(spec, &rules);
-        steer_set_rules(&s->br[1], &rules);
+        svec_init(&groups);
+        steer_set_rules(&s->br[1], &rules, &groups);
     } else {
-        svec_init(&rules);
-        steer_set_rules(&s->br[0], &rules);
-        svec_init(&rules);
-        steer_set_rules(&s->br[1], &rules);
+        for (int i = 0; i < 2; i++) {
+            svec_init(&rules);
+            svec_init(&groups);
+            steer_set_rules(&s->br[i], &rules, &groups);
+        }
     }
 }
 
@@ -190,8 +250,27 @@ steer_send(struct fs_steer *s, struct steer_bridge *b, struct ofpbuf *msg)
     rconn_send(b->rconn, msg, NULL);
 }
 
-/* Sends 'b''s rules in one ordered, atomic bundle that first deletes
- * every rule under our steering cookie. */
+/* Wraps 'inner' (consumed) in a bundle_add of bundle 'bc' and sends it. */
+static void
+steer_bundle_add(struct fs_steer *s, struct steer_bridge *b,
+                 const struct ofputil_bundle_ctrl_msg *bc,
+                 enum ofp_version version, struct ofpbuf *inner)
+{
+    struct ofputil_bundle_add_msg bam = {
+        .bundle_id = bc->bundle_id,
+        .flags = bc->flags,
+    };
+
+    ((struct ofp_header *) inner->data)->xid = htonl(s->next_xid);
+    bam.msg = inner->data;
+    steer_send(s, b, ofputil_encode_bundle_add(version, &bam));
+    ofpbuf_delete(inner);
+}
+
+/* Installs 'b''s groups (created or modified in place), then replaces its
+ * rules in one ordered, atomic bundle (the deletion of every rule under
+ * our steering cookie, then the new ones), then deletes groups no longer
+ * used. */
 static void
 steer_install(struct fs_steer *s, struct steer_bridge *b)
 {
@@ -203,14 +282,47 @@ steer_install(struct fs_steer *s, struct steer_bridge *b)
         .flags = OFPBF_ORDERED | OFPBF_ATOMIC,
     };
     struct ofputil_flow_mod fm;
+    struct svec new_groups;
     struct match match;
     size_t i;
 
-    b->first_xid = s->next_xid;
     b->error[0] = '\0';
+
+    /* Groups first, outside the bundle: a flow_mod in a bundle is checked
+     * against the groups that exist when it is added.  Each group is
+     * modified in place, then added: one of the two fails harmlessly
+     * (unknown group, or group exists), and a group of a previous
+     * flowsteerd is kept working.  (OpenFlow 1.3 has no add-or-modify,
+     * and deleting a group would delete the rules that use it for a
+     * moment.)  These xids come before 'first_xid': their errors are
+     * expected and ignored. */
+    svec_init(&new_groups);
+    for (i = 0; i < b->want_groups.n; i++) {
+        struct ofputil_group_mod gm;
+        enum ofputil_protocol usable;
+        char *error = parse_ofp_group_mod_str(&gm, OFPGC11_MODIFY,
+                                              b->want_groups.names[i],
+                                              NULL, NULL, &usable);
+        if (error) {
+            VLOG_ERR("%s: bad steering group \"%s\": %s", b->name,
+                     b->want_groups.names[i], error);
+            free(error);
+            continue;
+        }
+        steer_send(s, b, ofputil_encode_group_mod(version, &gm, NULL,
+                                                   true));
+        gm.command = OFPGC11_ADD;
+        steer_send(s, b, ofputil_encode_group_mod(version, &gm, NULL,
+                                                   false));
+        svec_add_nocopy(&new_groups, xasprintf("%"PRIu32, gm.group_id));
+        ofputil_uninit_group_mod(&gm);
+    }
+
+    b->first_xid = s->next_xid;
     bc.type = OFPBCT_OPEN_REQUEST;
     steer_send(s, b, ofputil_encode_bundle_ctrl_request(version, &bc));
 
+    /* Delete our rules, then add the new ones. */
     memset(&fm, 0, sizeof fm);
     match_init_catchall(&match);
     minimatch_init(&fm.match, &match);
@@ -222,40 +334,44 @@ steer_install(struct fs_steer *s, struct steer_bridge *b)
     fm.out_port = OFPP_ANY;
     fm.out_group = OFPG_ANY;
     fm.new_cookie = OVS_BE64_MAX;
-    for (i = 0; i <= b->want.n; i++) {
-        struct ofputil_bundle_add_msg bam = {
-            .bundle_id = bc.bundle_id,
-            .flags = bc.flags,
-        };
-        struct ofpbuf *inner, *outer;
-
-        if (i > 0) {
-            enum ofputil_protocol usable;
-            char *error;
-
-            error = parse_ofp_flow_mod_str(&fm, b->want.names[i - 1], NULL,
-                                           NULL, OFPFC_ADD, &usable);
-            if (error) {
-                /* Our own rules: a bug, not input. */
-                VLOG_ERR("%s: bad steering rule \"%s\": %s", b->name,
-                         b->want.names[i - 1], error);
-                free(error);
-                continue;
-            }
-            fm.new_cookie = htonll(STEER_COOKIE);
+    steer_bundle_add(s, b, &bc, version,
+                     ofputil_encode_flow_mod(&fm, protocol));
+    minimatch_destroy(&fm.match);
+    for (i = 0; i < b->want.n; i++) {
+        enum ofputil_protocol usable;
+        char *error = parse_ofp_flow_mod_str(&fm, b->want.names[i], NULL,
+                                             NULL, OFPFC_ADD, &usable);
+        if (error) {
+            /* Our own rules: a bug, not input. */
+            VLOG_ERR("%s: bad steering rule \"%s\": %s", b->name,
+                     b->want.names[i], error);
+            free(error);
+            continue;
         }
-        inner = ofputil_encode_flow_mod(&fm, protocol);
-        ((struct ofp_header *) inner->data)->xid = htonl(s->next_xid);
-        bam.msg = inner->data;
-        outer = ofputil_encode_bundle_add(version, &bam);
-        steer_send(s, b, outer);
-        ofpbuf_delete(inner);
+        fm.new_cookie = htonll(STEER_COOKIE);
+        steer_bundle_add(s, b, &bc, version,
+                         ofputil_encode_flow_mod(&fm, protocol));
         minimatch_destroy(&fm.match);
         free(fm.ofpacts);
-        fm.ofpacts = NULL;
     }
     bc.type = OFPBCT_COMMIT_REQUEST;
     steer_send(s, b, ofputil_encode_bundle_ctrl_request(version, &bc));
+
+    /* Groups no rule uses any more. */
+    for (i = 0; i < b->have_groups.n; i++) {
+        if (!svec_contains(&new_groups, b->have_groups.names[i])) {
+            struct ofputil_group_mod gm;
+
+            memset(&gm, 0, sizeof gm);
+            gm.command = OFPGC11_DELETE;
+            gm.group_id = strtoul(b->have_groups.names[i], NULL, 10);
+            ovs_list_init(&gm.buckets);
+            steer_send(s, b, ofputil_encode_group_mod(version, &gm, NULL,
+                                                       false));
+        }
+    }
+    svec_swap(&new_groups, &b->have_groups);
+    svec_destroy(&new_groups);
     b->last_xid = s->next_xid;
     steer_send(s, b, ofputil_encode_barrier_request(version));
     b->dirty = false;

@@ -19,6 +19,13 @@
  * Per-flow verdict rules (flowrules, priority 40000) match before these,
  * so a decided flow never reaches the patch port again.
  *
+ * Failure (inline mode): the steering actions go through fast-failover
+ * groups (ids 0xf5e2XXXX) whose first bucket watches flowsteerd's
+ * liveness port, a tap device that flowsteerd holds open and that
+ * vanishes when it dies.  While it is gone, OVS takes the second bucket
+ * by itself: NORMAL (fail=open: bypass the inspector) or nothing
+ * (fail=closed: drop).  Verdict rules keep enforcing either way.
+ *
  * Security bridge, table 0:
  *
  *   100  in_port=PATCH, tagged  -> the inspector's port
@@ -48,6 +55,9 @@ struct fs_steer_port {
 
 struct fs_steer_spec {
     enum fs_mode mode;
+    enum fs_fail fail;
+    int64_t live;               /* Ofport of flowsteerd's liveness port on
+                                 * the integration bridge, or <= 0. */
     int64_t patch_int;          /* Ofport of the patch on br-int. */
     int64_t patch_sec;          /* Ofport of the patch on br-sec. */
     int64_t insp;               /* Ofport of the inspector's port. */

@@ -116,7 +116,7 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
 {
     const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(idl);
     const struct ovsrec_bridge *br_int, *br_sec;
-    const struct ovsrec_interface *patch_int, *patch_sec, *insp;
+    const struct ovsrec_interface *patch_int, *patch_sec, *insp, *live;
     bool changed = false;
 
     if (topo->txn) {
@@ -137,6 +137,7 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
 
     topo->complete = false;
     topo->patch_int_ofport = topo->patch_sec_ofport = topo->insp_ofport = 0;
+    topo->live_ofport = 0;
     if (!cfg->enabled || !ovs) {
         return;
     }
@@ -145,10 +146,12 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
     patch_int = find_iface(br_int, FS_PATCH_INT);
     patch_sec = find_iface(br_sec, FS_PATCH_SEC);
     insp = find_iface(br_sec, FS_INSP_PORT);
+    live = find_iface(br_int, FS_LIVE_PORT);
+    topo->live_ofport = iface_ofport(live);
     topo->patch_int_ofport = iface_ofport(patch_int);
     topo->patch_sec_ofport = iface_ofport(patch_sec);
     topo->insp_ofport = iface_ofport(insp);
-    if (br_int && br_sec && patch_int && patch_sec && insp) {
+    if (br_int && br_sec && patch_int && patch_sec && insp && live) {
         topo->complete = (topo->patch_int_ofport > 0
                           && topo->patch_sec_ofport > 0
                           && topo->insp_ofport > 0);
@@ -183,6 +186,10 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
         add_port(topo->txn, br_sec, FS_INSP_PORT, "internal", NULL);
         changed = true;
     }
+    if (!live) {
+        add_port(topo->txn, br_int, FS_LIVE_PORT, "", NULL);
+        changed = true;
+    }
     if (changed) {
         VLOG_INFO("creating the topology: %s, patch ports %s and %s, "
                   "inspector port %s", cfg->sec_bridge, FS_PATCH_INT,
@@ -206,5 +213,7 @@ fs_topo_format(const struct fs_topo *topo, const struct fs_config *cfg,
                       cfg->sec_bridge, topo->patch_sec_ofport);
         ds_put_format(ds, "  %s on %s: ofport %"PRId64"\n", FS_INSP_PORT,
                       cfg->sec_bridge, topo->insp_ofport);
+        ds_put_format(ds, "  %s on %s: ofport %"PRId64"\n", FS_LIVE_PORT,
+                      cfg->bridge, topo->live_ofport);
     }
 }

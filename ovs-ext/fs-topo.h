@@ -7,6 +7,9 @@
  *                                                       port: the inspector
  *                                                       reads and writes it)
  *
+ * and fs-live on the integration bridge: a tap device that flowsteerd
+ * holds open, so that OVS sees it go when flowsteerd dies (fs-steer.h).
+ *
  * The security bridge is created with the integration bridge's datapath
  * type and fail_mode=secure.  Only what is missing is added; nothing that
  * exists is changed or removed, and nothing is done while inspection is
@@ -25,12 +28,15 @@ struct ds;
 #define FS_PATCH_INT "fs-patch-int"     /* On the integration bridge. */
 #define FS_PATCH_SEC "fs-patch-sec"     /* On the security bridge. */
 #define FS_INSP_PORT "fs-insp0"         /* The inspector's port. */
+#define FS_LIVE_PORT "fs-live"          /* flowsteerd's liveness tap, on the
+                                         * integration bridge. */
 
 struct fs_topo {
     bool complete;              /* Everything exists. */
     int64_t patch_int_ofport;   /* <= 0 until assigned. */
     int64_t patch_sec_ofport;
     int64_t insp_ofport;
+    int64_t live_ofport;        /* <= 0 while flowsteerd's tap is gone. */
     char status[256];           /* What is missing or failed, "" if none. */
     struct ovsdb_idl_txn *txn;  /* In progress, or NULL. */
 };

@@ -39,6 +39,8 @@ shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"
 
 check "the inspector port is open" wait_until 15 shows "inspector port fs-insp0: rx"
 check "steering installed" wait_until 10 shows "steering on br-int: 6 rules, installed"
+check "through fast-failover groups watching flowsteerd's liveness tap" \
+    wait_until 10 eval 'ofctl -O OpenFlow13 dump-groups br-int | grep -q "type=ff,bucket=watch_port:$(vsctl get Interface fs-live ofport),actions=push_vlan:0x8100,set_field:$((4096 + $(vm_ofport vm1)))->vlan_vid,output:"'
 
 bg_start http vm_exec vm2 python3 -m http.server 8080 --bind 10.0.0.2
 bg_start ssh vm_exec vm2 python3 -m http.server 2222 --bind 10.0.0.2
@@ -76,5 +78,50 @@ check "an uninspected VM is not steered" \
     vm_exec vm3 curl -s -o /dev/null --max-time 5 http://10.0.0.2:8080/
 check "flowsteer/flows lists the HTTP flow with its verdict" \
     grep -q "app HTTP .*allow rule .*policy.conf:2" "$tmp/flows"
+start_fsd() {
+    ovs_exec "$FSD" --detach --pidfile="$tmp/flowsteerd.pid" \
+        --log-file="$tmp/flowsteerd.log" --unixctl="$CTL" \
+        "unix:$OVS_DIR/db.sock" || fail "flowsteerd did not start"
+    _ol_bg_all+=("$(cat "$tmp/flowsteerd.pid")")
+    wait_until 15 shows "inspector port fs-insp0: rx" || fail "no inspector port"
+}
+live_gone() { ! ovs_exec ip link show fs-live > /dev/null 2>&1; }
+icmp_rule_packets() {
+    ofctl -O OpenFlow13 dump-flows br-int "cookie=0xf5e1000000000000/0xffff000000000000" |
+        grep "icmp,in_port=$(vm_ofport vm1)" | grep -o "n_packets=[0-9]*" | cut -d= -f2
+}
+
+echo "== fail=closed: flowsteerd killed in the middle of traffic"
+vsctl set Open_vSwitch . external_ids:flowsteer-fail=closed
+check "the steering groups fall back to drop" wait_until 10 eval \
+    'ofctl -O OpenFlow13 dump-groups br-int | grep -q "bucket=watch_port:[0-9]*,actions=drop$"'
+vm_exec vm1 ping -c 3 -i 0.1 -W 2 10.0.0.2 > /dev/null    # refresh the ICMP flow
+before=$(icmp_rule_packets)
+kill -9 "$(cat "$tmp/flowsteerd.pid")"
+check "its liveness tap is gone with it" wait_until 5 live_gone
+check "a decided flow loses no packet" eval \
+    'vm_exec vm1 ping -c 10 -i 0.1 -W 2 10.0.0.2 | grep -q " 0% packet loss"'
+check "a new flow is dropped (fail=closed)" eval \
+    '! vm_exec vm1 curl -s -o /dev/null --max-time 3 http://10.0.0.2:8080/'
+start_fsd
+check "after restart, new flows are inspected and pass again" wait_until 10 \
+    vm_exec vm1 curl -s -o /dev/null --max-time 3 http://10.0.0.2:8080/
+after=$(icmp_rule_packets)
+check "no verdict rule was flushed (ICMP rule: $before -> $after packets)" \
+    test "${after:-0}" -gt "${before:-0}"
+
+echo "== fail=open"
+vsctl set Open_vSwitch . external_ids:flowsteer-fail=open
+check "the steering groups fall back to NORMAL" wait_until 10 eval \
+    'ofctl -O OpenFlow13 dump-groups br-int | grep -q "bucket=watch_port:[0-9]*,actions=NORMAL$"'
+kill -9 "$(cat "$tmp/flowsteerd.pid")"
+wait_until 5 live_gone
+check "new flows bypass the dead inspector (fail=open)" \
+    vm_exec vm1 curl -s -o /dev/null --max-time 3 http://10.0.0.2:8080/
+check "even one the policy would drop: nothing inspects it" \
+    vm_exec vm1 curl -s -o /dev/null --max-time 3 http://10.0.0.2:2222/
+check "decided drop rules still enforce" eval \
+    'verdicts | grep "tp_dst=2222" | grep -q "actions=drop"'
+start_fsd
 trap_stop
 finish
