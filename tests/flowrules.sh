@@ -176,7 +176,7 @@ bg_stop client
 
 echo "== flow removed by the switch, final counters"
 printf 'set 30 udp 10.0.0.1:40500 10.0.0.2:9 allow\n' > "$tmp/idle.cmds"
-bg_start idle eval '"$RULES" --stay --idle-timeout=300,2,30 "$T" < "$tmp/idle.cmds"'
+bg_start idle eval '"$RULES" --stay -vflowrules:dbg --idle-timeout=300,2,30 "$T" < "$tmp/idle.cmds"'
 wait_until 10 grep -q '"synced":true' "$(bg_log idle)" || fail "idle client did not sync"
 vm_exec vm1 python3 -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -184,8 +184,11 @@ s.bind(("10.0.0.1", 40500))
 for _ in range(3):
     s.sendto(b"x", ("10.0.0.2", 9))'
 check "idle timeout: both rules removed, counters reported" \
-    wait_until 8 grep -q "removed flow 30: [3-9] packets" "$(bg_log idle)"
-grep "removed flow 30" "$(bg_log idle)"
+    wait_until 15 grep -q "removed flow 30: [3-9] packets" "$(bg_log idle)"
+grep "removed flow 30" "$(bg_log idle)" || {
+    echo "  the client's log:"; sed 's/^/    /' "$(bg_log idle)"
+    ofctl -O OpenFlow13 dump-flows br0 "cookie=0xf5e100000000001e/-1"
+}
 bg_stop idle
 
 # The same with OpenFlow idle timeouts in the rules (--switch-idle).
