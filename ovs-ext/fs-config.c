@@ -78,8 +78,8 @@ fs_fail_name(enum fs_fail fail)
     return fail == FS_FAIL_CLOSED ? "closed" : "open";
 }
 
-static const struct ovsrec_bridge *
-find_bridge(struct ovsdb_idl *idl, const char *name)
+const struct ovsrec_bridge *
+fs_config_find_bridge(struct ovsdb_idl *idl, const char *name)
 {
     const struct ovsrec_bridge *br;
 
@@ -213,7 +213,7 @@ fs_config_read(struct ovsdb_idl *idl, struct fs_config *cfg)
         problem(cfg, "%s is not set: inspection is off", KEY_BRIDGE);
         return;
     }
-    br = find_bridge(idl, value);
+    br = fs_config_find_bridge(idl, value);
     if (!br) {
         problem(cfg, "%s=%s: no such bridge: inspection is off",
                 KEY_BRIDGE, value);

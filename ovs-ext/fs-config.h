@@ -73,6 +73,12 @@ struct fs_config_problem {
     char *msg;
 };
 
+struct ovsrec_bridge;
+
+/* Returns the bridge named 'name' in 'idl', or NULL. */
+const struct ovsrec_bridge *fs_config_find_bridge(struct ovsdb_idl *idl,
+                                                  const char *name);
+
 /* Registers with 'idl' the tables and columns the configuration needs. */
 void fs_config_register(struct ovsdb_idl *idl);
 

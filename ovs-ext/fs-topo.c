@@ -29,19 +29,6 @@ fs_topo_destroy(struct fs_topo *topo)
     }
 }
 
-static const struct ovsrec_bridge *
-find_bridge(struct ovsdb_idl *idl, const char *name)
-{
-    const struct ovsrec_bridge *br;
-
-    OVSREC_BRIDGE_FOR_EACH (br, idl) {
-        if (!strcmp(br->name, name)) {
-            return br;
-        }
-    }
-    return NULL;
-}
-
 /* Returns the interface named 'name' on bridge 'br', or NULL. */
 static const struct ovsrec_interface *
 find_iface(const struct ovsrec_bridge *br, const char *name)
@@ -141,8 +128,8 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
     if (!cfg->enabled || !ovs) {
         return;
     }
-    br_int = find_bridge(idl, cfg->bridge);
-    br_sec = find_bridge(idl, cfg->sec_bridge);
+    br_int = fs_config_find_bridge(idl, cfg->bridge);
+    br_sec = fs_config_find_bridge(idl, cfg->sec_bridge);
     patch_int = find_iface(br_int, FS_PATCH_INT);
     patch_sec = find_iface(br_sec, FS_PATCH_SEC);
     insp = find_iface(br_sec, FS_INSP_PORT);
