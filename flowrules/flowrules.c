@@ -936,6 +936,8 @@ fr_handle_flow_removed(struct flowrules *fr, const struct ofp_header *oh)
         return;
     }
     cookie = ntohll(fremoved.cookie);
+    VLOG_DBG("flow removed: cookie %#"PRIx64" reason %d, %"PRIu64" packets",
+             cookie, fremoved.reason, fremoved.packet_count);
     if (cookie >> 48 != fr->opts.cookie_ns) {
         return;                 /* Not ours. */
     }
@@ -1184,6 +1186,8 @@ fr_poll_finish(struct flowrules *fr)
             f->idle_packets = n;
             f->idle_since = now;
         } else if (timeout && now - f->idle_since >= timeout * 1000LL) {
+            VLOG_DBG("flow %"PRIu64": idle for %lld ms, deleting", f->id,
+                     now - f->idle_since);
             f->expiring = true;
             f->deleted = true;
             fr->stats.flows--;
@@ -1195,6 +1199,8 @@ fr_poll_finish(struct flowrules *fr)
 static void
 fr_poll_count(struct flowrules *fr, const struct ofputil_flow_stats *fs)
 {
+    VLOG_DBG("poll: cookie %#"PRIx64", %"PRIu64" packets",
+             ntohll(fs->cookie), fs->packet_count);
     struct fr_flow *f = fr_find(fr, ntohll(fs->cookie) & FLOW_ID_MASK);
 
     if (f && fs->packet_count != UINT64_MAX) {

@@ -184,7 +184,7 @@ s.bind(("10.0.0.1", 40500))
 for _ in range(3):
     s.sendto(b"x", ("10.0.0.2", 9))'
 check "idle timeout: both rules removed, counters reported" \
-    wait_until 15 grep -q "removed flow 30: [3-9] packets" "$(bg_log idle)"
+    wait_until 25 grep -q "removed flow 30: [3-9] packets" "$(bg_log idle)"
 grep "removed flow 30" "$(bg_log idle)" || {
     echo "  the client's log:"; sed 's/^/    /' "$(bg_log idle)"
     ofctl -O OpenFlow13 dump-flows br0 "cookie=0xf5e100000000001e/-1"
