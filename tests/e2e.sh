@@ -19,6 +19,7 @@ priority=300, profile=web, tcp, tp_dst=2222, actions=drop
 priority=200, profile=web, app=HTTP, actions=allow
 priority=100, profile=web, icmp, actions=allow
 priority=0, profile=web, actions=drop
+priority=0, profile=locked, actions=drop
 EOF
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
     external_ids:flowsteer-policy="$tmp/policy.conf"
@@ -78,6 +79,21 @@ check "an uninspected VM is not steered" \
     vm_exec vm3 curl -s -o /dev/null --max-time 5 http://10.0.0.2:8080/
 check "flowsteer/flows lists the HTTP flow with its verdict" \
     grep -q "app HTTP .*allow rule .*policy.conf:2" "$tmp/flows"
+echo "== re-judging live flows"
+ping_ok() { vm_exec vm1 ping -c 3 -i 0.2 -W 1 10.0.0.2 > /dev/null 2>&1; }
+check "the ICMP flow is allowed" ping_ok
+vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-profile=locked
+check "a profile change cuts a live flow that becomes forbidden" \
+    wait_until 10 eval '! ping_ok'
+check "its rules now drop" eval \
+    'verdicts | grep "icmp,in_port=$(vm_ofport vm1)" | grep -q "actions=drop"'
+vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-profile=web
+check "and back" wait_until 10 ping_ok
+sed -i 's/^priority=100, profile=web, icmp, actions=allow$/priority=100, profile=web, icmp, actions=drop/' "$tmp/policy.conf"
+check "a policy file change cuts it too" wait_until 10 eval '! ping_ok'
+sed -i 's/^priority=100, profile=web, icmp, actions=drop$/priority=100, profile=web, icmp, actions=allow/' "$tmp/policy.conf"
+check "and back" wait_until 10 ping_ok
+
 start_fsd() {
     ovs_exec "$FSD" --detach --pidfile="$tmp/flowsteerd.pid" \
         --log-file="$tmp/flowsteerd.log" --unixctl="$CTL" \
