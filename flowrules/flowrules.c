@@ -317,13 +317,17 @@ fr_build_match(const struct flowrules_rule *r, int dir, struct match *m)
 /* Returns true if 'a' and 'b' match the same packets.  (match_equal()
  * also compares bits outside the masks, which differ after decoding.) */
 static bool
-fr_match_equal(const struct match *a, const struct match *b)
+fr_match_equal(const struct match *a_, const struct match *b_)
 {
+    struct match a = *a_, b = *b_;
     struct minimatch ma, mb;
     bool equal;
 
-    minimatch_init(&ma, a);
-    minimatch_init(&mb, b);
+    /* Flow stats carry the packet type; flow-removed messages may not. */
+    a.flow.packet_type = b.flow.packet_type = 0;
+    a.wc.masks.packet_type = b.wc.masks.packet_type = 0;
+    minimatch_init(&ma, &a);
+    minimatch_init(&mb, &b);
     equal = minimatch_equal(&ma, &mb);
     minimatch_destroy(&ma);
     minimatch_destroy(&mb);
@@ -949,8 +953,17 @@ fr_handle_flow_removed(struct flowrules *fr, const struct ofp_header *oh)
     if (f->expiring) {
         fremoved.reason = OFPRR_IDLE_TIMEOUT;
     }
-    fr_build_match(&f->rule, 0, &m);
-    dir = fr_match_equal(&m, &fremoved.match) ? 0 : 1;
+    for (dir = 0; dir < 2; dir++) {
+        fr_build_match(&f->rule, dir, &m);
+        if (fr_match_equal(&m, &fremoved.match)) {
+            break;
+        }
+    }
+    if (dir == 2) {
+        VLOG_DBG("flow %"PRIu64": removed rule matches neither direction",
+                 f->id);
+        return;
+    }
     if (f->state[dir] == FR_GONE) {
         return;
     }

@@ -170,7 +170,7 @@ ovs_restart_vswitchd
 rules_back() { test "$(n_ours)" -eq "$before"; }
 check "vswitchd restart: the rules come back" wait_until 15 rules_back
 baseline
-check "vswitchd restart: traffic follows them" wait_until 5 curl_from 41000
+check "vswitchd restart: traffic follows them" wait_until 15 curl_from 41000
 check "vswitchd restart: dropped flow still cut" eval '! curl_from 41001'
 bg_stop client
 
