@@ -32,7 +32,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
   clang libclang-rt-14-dev
   openvswitch-switch openvswitch-common openvswitch-source
   libssl-dev libcap-ng-dev libnuma-dev libunbound-dev libbpf-dev libxdp-dev
-  iproute2 ethtool iperf3 curl bc"
+  iproute2 ethtool iperf3 curl bc openssl dnsmasq-base bind9-dnsutils"
 
 install_packages() {
     missing=
@@ -80,20 +80,33 @@ run_demo() {
         --port 1 --profile web "$@"
 }
 
+# show_failures DIR: prints what each failed test of DIR said about its
+# failure, so a CI log shows why and not only which.
+show_failures() {
+    for trs in $(find "$1" -name '*.trs'); do
+        grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$trs" || continue
+        tlog=${trs%.trs}.log
+        log "failed: $tlog (FAIL lines, then its last 40 lines)"
+        grep -E '^(FAIL|not ok)' "$tlog" || true
+        tail -n 40 "$tlog"
+    done
+}
+
 run_check() {
     status=0
     ovs=$(ovs_options)
     # shellcheck disable=SC2086
     build _build $ovs
     log "make check"
-    make -C _build -s -j"$jobs" check || status=1
+    make -C _build -s -j"$jobs" check || { status=1; show_failures _build; }
 
     # shellcheck disable=SC2086
     build _build-asan --enable-sanitizers $ovs
     log "make check (AddressSanitizer + UndefinedBehaviorSanitizer)"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        make -C _build-asan -s -j"$jobs" check || status=1
+        make -C _build-asan -s -j"$jobs" check ||
+        { status=1; show_failures _build-asan; }
 
     build _build-fuzz --enable-fuzzing CC=clang
     log "fuzz targets, ${FUZZ_SECONDS:-30} s each"
