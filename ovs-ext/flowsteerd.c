@@ -66,6 +66,9 @@ struct flowsteerd {
     char *policy_loaded;        /* Path of the policy in use, or NULL. */
     struct timespec policy_mtime;
     char policy_error[512];     /* Last load error, "" if none. */
+    int policy_fallback;        /* With no policy loaded and the configured
+                                 * one failing: the enum fs_fail whose
+                                 * policy is in use, else -1. */
     long long int next_policy_check;
 
     bool exiting;
@@ -168,15 +171,45 @@ same_mtime(const struct timespec *a, const struct timespec *b)
     return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
+/* Records 'error' about the configured policy.  The policy in use stays;
+ * with none loaded yet, flows follow the fail mode: no verdict can be
+ * trusted, so fail=closed drops them and fail=open lets them pass. */
+static void
+policy_failed(struct flowsteerd *d, const char *error)
+{
+    char msg[sizeof d->policy_error];
+    unsigned int changed = 0;
+
+    if (d->policy_loaded) {
+        snprintf(msg, sizeof msg, "%s; keeping %s", error, d->policy_loaded);
+    } else {
+        snprintf(msg, sizeof msg, "%s; no policy loaded: flows are %s "
+                 "(fail=%s)", error,
+                 d->cfg.fail == FS_FAIL_CLOSED ? "dropped" : "allowed",
+                 fs_fail_name(d->cfg.fail));
+        if (d->policy_fallback != (int) d->cfg.fail) {
+            d->policy_fallback = d->cfg.fail;
+            fs_inspector_set_policy(d->insp, "(no policy)",
+                                    d->cfg.fail == FS_FAIL_CLOSED
+                                    ? "priority=0, actions=drop" : "",
+                                    &changed, NULL, 0);
+        }
+    }
+    if (strcmp(msg, d->policy_error)) {
+        VLOG_WARN("policy: %s", msg);
+        ovs_strlcpy(d->policy_error, msg, sizeof d->policy_error);
+    }
+}
+
 /* Loads the configured policy if it changed (path or file).  A policy that
- * does not parse is reported and the one in use stays. */
+ * cannot be read or does not parse is reported and the one in use stays. */
 static void
 policy_run(struct flowsteerd *d, bool force)
 {
     const char *path = d->cfg.policy;
     unsigned int changed = 0;
+    char error[sizeof d->policy_error];
     struct stat st;
-    int error;
 
     if (!force && time_msec() < d->next_policy_check
         && nullable_string_is_equal(path, d->policy_loaded)) {
@@ -185,19 +218,20 @@ policy_run(struct flowsteerd *d, bool force)
     d->next_policy_check = time_msec() + 1000;
 
     if (!path) {
-        if (d->policy_loaded) {
+        if (d->policy_loaded || d->policy_fallback >= 0) {
             fs_inspector_set_policy(d->insp, "(none)", "", &changed, NULL, 0);
             VLOG_INFO("policy removed: every flow is allowed (%u verdicts "
                       "changed)", changed);
             free(d->policy_loaded);
             d->policy_loaded = NULL;
+            d->policy_fallback = -1;
         }
         d->policy_error[0] = '\0';
         return;
     }
     if (stat(path, &st)) {
-        snprintf(d->policy_error, sizeof d->policy_error, "%s: %s", path,
-                 ovs_strerror(errno));
+        snprintf(error, sizeof error, "%s: %s", path, ovs_strerror(errno));
+        policy_failed(d, error);
         return;
     }
     if (!force && nullable_string_is_equal(path, d->policy_loaded)
@@ -205,15 +239,13 @@ policy_run(struct flowsteerd *d, bool force)
         return;
     }
     d->policy_mtime = st.st_mtim;
-    error = fs_inspector_load_policy(d->insp, path, &changed,
-                                     d->policy_error,
-                                     sizeof d->policy_error);
-    if (error) {
-        VLOG_WARN("policy not loaded, keeping the one in use: %s",
-                  d->policy_error);
+    if (fs_inspector_load_policy(d->insp, path, &changed, error,
+                                 sizeof error)) {
+        policy_failed(d, error);
         return;
     }
     d->policy_error[0] = '\0';
+    d->policy_fallback = -1;
     free(d->policy_loaded);
     d->policy_loaded = xstrdup(path);
     VLOG_INFO("policy %s loaded (%u verdicts changed)", path, changed);
@@ -249,7 +281,7 @@ config_run(struct flowsteerd *d)
     if (!ovsdb_idl_has_ever_connected(d->idl)) {
         return;
     }
-    fs_config_read(d->idl, &cfg);
+    fs_config_read(d->idl, d->cfg_valid ? &d->cfg : NULL, &cfg);
     if (d->cfg_valid && fs_config_equal(&cfg, &d->cfg)) {
         fs_config_destroy(&cfg);
         return;
@@ -579,6 +611,7 @@ main(int argc, char *argv[])
         exit(EXIT_FAILURE);
     }
     memset(&d, 0, sizeof d);
+    d.policy_fallback = -1;
     fs_topo_init(&d.topo);
     d.live_fd = -1;
     d.steer = fs_steer_create();

@@ -2,9 +2,7 @@
 #include <config.h>
 #include "fs-config.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
@@ -150,12 +148,17 @@ read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
     }
 }
 
+/* Reads the configuration into 'cfg'.  A value that is wrong is reported
+ * as a problem and does not change forwarding: the value of 'prev' (the
+ * configuration in use, or NULL at start) stays, or the default at start.
+ * An unset key means its default. */
 void
-fs_config_read(struct ovsdb_idl *idl, struct fs_config *cfg)
+fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
+               struct fs_config *cfg)
 {
     const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(idl);
     const struct ovsrec_bridge *br;
-    const char *value;
+    const char *value, *why;
 
     memset(cfg, 0, sizeof *cfg);
     ovs_list_init(&cfg->ports);
@@ -173,30 +176,25 @@ fs_config_read(struct ovsdb_idl *idl, struct fs_config *cfg)
     if (value && !strcmp(value, "tap")) {
         cfg->mode = FS_MODE_TAP;
     } else if (value && strcmp(value, "inline")) {
-        problem(cfg, "%s=%s: want inline or tap; using inline", KEY_MODE,
-                value);
+        cfg->mode = prev ? prev->mode : FS_MODE_INLINE;
+        problem(cfg, "%s=%s: want inline or tap; keeping %s", KEY_MODE,
+                value, fs_mode_name(cfg->mode));
     }
     value = smap_get(&ovs->external_ids, KEY_FAIL);
     if (value && !strcmp(value, "closed")) {
         cfg->fail = FS_FAIL_CLOSED;
     } else if (value && strcmp(value, "open")) {
-        problem(cfg, "%s=%s: want open or closed; using open", KEY_FAIL,
-                value);
+        cfg->fail = prev ? prev->fail : FS_FAIL_OPEN;
+        problem(cfg, "%s=%s: want open or closed; keeping %s", KEY_FAIL,
+                value, fs_fail_name(cfg->fail));
     }
     value = smap_get(&ovs->external_ids, KEY_DATAPATH);
     if (value && strcmp(value, "afpacket")) {
         problem(cfg, "%s=%s: only afpacket is available; using afpacket",
                 KEY_DATAPATH, value);
     }
-    value = smap_get(&ovs->external_ids, KEY_POLICY);
-    if (value) {
-        if (access(value, R_OK)) {
-            problem(cfg, "%s=%s: %s; no policy (flows are allowed)",
-                    KEY_POLICY, value, ovs_strerror(errno));
-        } else {
-            cfg->policy = xstrdup(value);
-        }
-    }
+    /* flowsteerd loads the policy and reports a file it cannot read. */
+    cfg->policy = nullable_xstrdup(smap_get(&ovs->external_ids, KEY_POLICY));
     value = smap_get(&ovs->external_ids, KEY_SEC_BRIDGE);
     if (value) {
         if (!*value || strlen(value) > 15) {
@@ -214,15 +212,21 @@ fs_config_read(struct ovsdb_idl *idl, struct fs_config *cfg)
         return;
     }
     br = fs_config_find_bridge(idl, value);
-    if (!br) {
-        problem(cfg, "%s=%s: no such bridge: inspection is off",
-                KEY_BRIDGE, value);
-        return;
-    }
-    if (!strcmp(value, cfg->sec_bridge)) {
-        problem(cfg, "%s=%s is also the security bridge: inspection is "
-                "off", KEY_BRIDGE, value);
-        return;
+    why = (!br ? "no such bridge"
+           : !strcmp(value, cfg->sec_bridge) ? "it is the security bridge"
+           : NULL);
+    if (why) {
+        /* A typo must not turn inspection off: keep the bridge in use. */
+        br = (prev && prev->enabled && strcmp(prev->bridge, cfg->sec_bridge)
+              ? fs_config_find_bridge(idl, prev->bridge) : NULL);
+        if (!br) {
+            problem(cfg, "%s=%s: %s: inspection is off", KEY_BRIDGE, value,
+                    why);
+            return;
+        }
+        problem(cfg, "%s=%s: %s; still inspecting on %s", KEY_BRIDGE, value,
+                why, br->name);
+        value = br->name;
     }
     cfg->bridge = xstrdup(value);
     cfg->datapath_type = xstrdup(br->datapath_type);

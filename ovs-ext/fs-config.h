@@ -84,7 +84,8 @@ void fs_config_register(struct ovsdb_idl *idl);
 
 /* Reads the configuration from 'idl' into 'cfg' (initialized by this
  * function; free with fs_config_destroy()). */
-void fs_config_read(struct ovsdb_idl *idl, struct fs_config *cfg);
+void fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
+                    struct fs_config *cfg);
 
 void fs_config_destroy(struct fs_config *cfg);
 

@@ -98,11 +98,12 @@ check "mode changed to tap" wait_until 5 shows "mode: tap"
 check "tap mode: a copy to the inspector, then on at once" wait_until 5 \
     has_rule br-int "output:$pi,pop_vlan,NORMAL"
 
-echo "== bad configuration is reported, never fatal"
+echo "== bad configuration is reported, never fatal, and changes nothing"
 vsctl set Open_vSwitch . external_ids:flowsteer-mode=bogus
-check "bad mode" wait_until 5 shows "flowsteer-mode=bogus: want inline or tap; using inline"
+check "bad mode" wait_until 5 shows "flowsteer-mode=bogus: want inline or tap; keeping tap"
+check "the mode in use stays" has_rule br-int "output:$pi,pop_vlan,NORMAL"
 vsctl set Open_vSwitch . external_ids:flowsteer-fail=maybe
-check "bad fail mode" wait_until 5 shows "flowsteer-fail=maybe: want open or closed"
+check "bad fail mode" wait_until 5 shows "flowsteer-fail=maybe: want open or closed; keeping"
 vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=yes
 check "bad inspect value" wait_until 5 shows "flowsteer-inspect=yes: want true or false"
 vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
@@ -112,11 +113,17 @@ vsctl add-port br-int ghost -- set Interface ghost \
     external_ids:flowsteer-inspect=true
 check "a port that does not exist" wait_until 5 shows "interface ghost: no OpenFlow port yet"
 vsctl set Open_vSwitch . external_ids:flowsteer-policy=/nonexistent/policy
-check "unreadable policy" wait_until 5 shows "flowsteer-policy=/nonexistent/policy: No such file"
+check "unreadable policy: the one in use stays" wait_until 5 \
+    shows "policy: /nonexistent/policy: No such file or directory; keeping $tmp/policy.conf"
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-nosuch
-check "unknown bridge: inspection off" wait_until 5 shows "flowsteer-bridge=br-nosuch: no such bridge: inspection is off"
+check "unknown bridge: inspection stays where it is" wait_until 5 \
+    shows "flowsteer-bridge=br-nosuch: no such bridge; still inspecting on br-int"
+check "and so do the steering rules" has_rule br-int "output:$pi,pop_vlan,NORMAL"
 check "the daemon is still alive" eval 'kill -0 "$(cat "$tmp/flowsteerd.pid")"'
 check "problems are in the log" grep -q "configuration: flowsteer-bridge=br-nosuch: no such bridge" "$tmp/flowsteerd.log"
+vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-sec
+check "the security bridge as integration bridge: refused too" wait_until 5 \
+    shows "flowsteer-bridge=br-sec: it is the security bridge; still inspecting on br-int"
 
 echo "== policy reload"
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
