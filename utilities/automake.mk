@@ -1,1 +1,4 @@
-EXTRA_DIST += utilities/quickstart.sh
+EXTRA_DIST += \
+	utilities/demo/sandbox-policy.conf \
+	utilities/demo/sandbox.sh \
+	utilities/quickstart.sh

@@ -2,7 +2,16 @@
 # flowsteer quick start.
 #
 #   utilities/quickstart.sh demo    install what is missing, build, and run
-#                                   the demo
+#                                   the live demo: a private Open vSwitch
+#                                   with three VMs (network namespaces),
+#                                   flowsteerd inspecting one of them, real
+#                                   HTTP, TLS, DNS and ping traffic, and the
+#                                   verdicts OVS enforces
+#                                   (utilities/demo/sandbox.sh)
+#   utilities/quickstart.sh demo-offline
+#                                   the same build, then the offline
+#                                   inspector (flowsteer-inspect) on a
+#                                   capture, with utilities/demo/policy.conf
 #   utilities/quickstart.sh check   install what is missing, build, and run
 #                                   every test: the unit and integration
 #                                   tests, the same again under ASan+UBSan,
@@ -21,7 +30,7 @@ mode=${1:-}
 jobs=${JOBS:-$(nproc)}
 
 usage() {
-    sed -n '2,17s/^# \{0,1\}//p' "$0"
+    sed -n '2,26s/^# \{0,1\}//p' "$0"
     exit 2
 }
 log() { printf '\n=== %s\n' "$*"; }
@@ -72,8 +81,15 @@ ovs_options() {
 }
 
 run_demo() {
+    # shellcheck disable=SC2046
     build _build $(ovs_options)
-    shared=$top/../shared/data/ndpi-4.2
+    log "the live demo (utilities/demo/sandbox.sh)"
+    utilities/demo/sandbox.sh --builddir "$top/_build"
+}
+
+run_demo_offline() {
+    # shellcheck disable=SC2046
+    build _build $(ovs_options)
     log "flowsteer-inspect with utilities/demo/policy.conf"
     set -- "$top"/utilities/demo/*.pcap
     _build/inspector/flowsteer-inspect --policy utilities/demo/policy.conf \
@@ -118,6 +134,7 @@ run_check() {
 
 case $mode in
 demo)  install_packages; run_demo ;;
+demo-offline) install_packages; run_demo_offline ;;
 check) install_packages; run_check ;;
 -h|--help|help) usage ;;
 *) usage ;;
