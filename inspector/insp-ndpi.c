@@ -190,17 +190,18 @@ insp_ndpi_process(struct insp_ndpi *n, void *block, const uint8_t *l3,
     }
     p = ndpi_detection_process_packet(n->mod, flow, l3, l3_len, ts_ms);
     if (!enough && p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
-        return 0;
+        return INSP_NDPI_MORE;
     }
     if (!enough && ndpi_extra_dissection_possible(n->mod, flow)) {
-        return 0;               /* E.g. waiting for the certificate. */
+        fill_result(flow, p, 0, res);
+        return INSP_NDPI_DETECTED;  /* E.g. waiting for the certificate. */
     }
     if (p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
         insp_ndpi_giveup(n, block, res);
     } else {
         fill_result(flow, p, 0, res);
     }
-    return 1;
+    return INSP_NDPI_DONE;
 }
 
 void

@@ -42,10 +42,18 @@ void insp_ndpi_flow_init(void *block);
 /* Frees what nDPI allocated for the flow in 'block' (not 'block'). */
 void insp_ndpi_flow_release(void *block);
 
+/* What insp_ndpi_process() returns. */
+enum {
+    INSP_NDPI_MORE,             /* Nothing detected yet. */
+    INSP_NDPI_DONE,             /* Classification is over: '*res'. */
+    INSP_NDPI_DETECTED,         /* Detected ('*res': application, host,
+                                 * JA3), more packets may add details. */
+};
+
 /* Feeds the IP packet 'l3' of 'l3_len' bytes, seen at 'ts_ms', to the flow
  * in 'block'.  'n_packets' is the flow's packet count including this one;
  * past 'budget' packets, classification ends with what is known.  Returns
- * nonzero when classification is complete, with '*res' filled. */
+ * INSP_NDPI_*. */
 int insp_ndpi_process(struct insp_ndpi *, void *block, const uint8_t *l3,
                       uint32_t l3_len, uint64_t ts_ms, uint32_t n_packets,
                       uint32_t budget, struct insp_ndpi_result *res);

@@ -1140,12 +1140,15 @@ insp_policy_n_rules(const struct insp_policy *policy)
     return policy ? policy->n_rules : 0;
 }
 
-/* Returns "unknown" for an index that is neither -1 nor a rule's. */
+/* Returns "unknown" for an index that is none of -1, INSP_RULE_KEPT or a
+ * rule's. */
 const char *
 insp_policy_rule_name(const struct insp_policy *policy, int index)
 {
     if (index == -1) {
         return "default";
+    } else if (index == INSP_RULE_KEPT) {
+        return "previous-policy";
     } else if (!policy || index < 0 || (size_t) index >= policy->n_rules) {
         return "unknown";
     }
@@ -1257,12 +1260,13 @@ str_or_empty(const char *s)
     return s ? s : "";
 }
 
-/* Returns true if the DPI fields of 'r' match classified 'flow'. */
+/* Returns true if the DPI fields of 'r' match classified 'flow', taking
+ * those in 'unknown' (M_*) as matching. */
 static bool
-rule_matches_dpi(const struct policy_rule *r,
-                 const struct insp_policy_flow *flow)
+rule_matches_dpi__(const struct policy_rule *r,
+                   const struct insp_policy_flow *flow, uint32_t unknown)
 {
-    uint32_t m = r->match;
+    uint32_t m = r->match & ~unknown;
 
     return (!(m & M_APP)
             || insp_match_caseeq(str_or_empty(flow->app), r->app)
@@ -1274,6 +1278,27 @@ rule_matches_dpi(const struct policy_rule *r,
         && (!(m & M_HOST)
             || insp_match_glob(r->host_glob, str_or_empty(flow->host)))
         && (!(m & M_JA3) || insp_match_caseeq(str_or_empty(flow->ja3), r->ja3));
+}
+
+static bool
+rule_matches_dpi(const struct policy_rule *r,
+                 const struct insp_policy_flow *flow)
+{
+    return rule_matches_dpi__(r, flow, 0);
+}
+
+/* Returns true if 'r', which does not match 'flow' in classification, may
+ * match it once classification is over: on the fields that may still come
+ * (risks, and a host name or JA3 it does not have yet). */
+static bool
+may_match_later(const struct policy_rule *r,
+                const struct insp_policy_flow *flow)
+{
+    uint32_t later = (M_RISK
+                      | (*str_or_empty(flow->host) ? 0 : M_HOST)
+                      | (*str_or_empty(flow->ja3) ? 0 : M_JA3));
+
+    return (r->match & later) && rule_matches_dpi__(r, flow, later);
 }
 
 /* On -EAGAIN, '*decision' is undecided: actions 0, rule_index and priority
@@ -1297,7 +1322,9 @@ insp_policy_judge(const struct insp_policy *policy,
         if (!rule_matches_l2_l4(r, flow)) {
             continue;
         } else if (r->match & M_DPI) {
-            if (!flow->classified) {
+            if (flow->classified == INSP_CLASSIFIED_NONE
+                || (flow->classified == INSP_CLASSIFIED_DETECTED
+                    && !rule_matches_dpi(r, flow) && may_match_later(r, flow))) {
                 decision->needs_dpi = 1;
                 return -EAGAIN;
             } else if (!rule_matches_dpi(r, flow)) {

@@ -21,6 +21,15 @@
 
 struct insp_policy;
 
+/* How much of a flow's DPI fields is known. */
+enum {
+    INSP_CLASSIFIED_NONE,       /* Only L2-L4 fields are known yet. */
+    INSP_CLASSIFIED_FINAL,      /* Classification is over. */
+    INSP_CLASSIFIED_DETECTED,   /* nDPI detected the application (with its
+                                 * host name and JA3), but more packets may
+                                 * still add risks. */
+};
+
 /* What a rule can match on for one flow.  Pointers may be NULL when
  * unknown ('profile', 'port_name', MACs), and strings "" when empty.  The
  * DPI fields are meaningful only when 'classified' is nonzero. */
@@ -32,7 +41,7 @@ struct insp_policy_flow {
     const uint8_t *src_mac;     /* 6 bytes, or NULL. */
     const uint8_t *dst_mac;     /* 6 bytes, or NULL. */
 
-    int classified;             /* 0: only L2-L4 fields are known yet. */
+    int classified;             /* INSP_CLASSIFIED_*. */
     const char *app;            /* "TLS.YouTube", "TLS", "Unknown". */
     const char *master_name;    /* "TLS" for "TLS.YouTube", else "". */
     const char *app_name;       /* "YouTube" for "TLS.YouTube", "TLS"
@@ -43,11 +52,16 @@ struct insp_policy_flow {
     const char *ja3;            /* 32 lowercase hex digits, "" if none. */
 };
 
+/* A rule index for a verdict kept from a previous policy: the new one
+ * needs DPI to judge a flow that was decided without it. */
+#define INSP_RULE_KEPT (-2)
+
 /* The outcome of judging a flow. */
 struct insp_policy_decision {
     struct fs_verdict verdict;
     int rule_index;             /* Index of the rule in the policy, or -1
-                                 * when no rule matched (the default). */
+                                 * when no rule matched (the default), or
+                                 * INSP_RULE_KEPT. */
     int priority;               /* The rule's priority, or -1. */
     int needs_dpi;              /* The chosen rule matches on DPI fields. */
 };
@@ -76,11 +90,14 @@ const char *insp_policy_rule_name(const struct insp_policy *policy,
  * the first rule that matches wins.  When nothing matches, the verdict is
  * FS_ACT_ALLOW with rule_index -1.
  *
- * While 'flow->classified' is zero, a rule that matches on DPI fields
- * cannot be evaluated: if such a rule would be tried before any rule that
- * matches, returns -EAGAIN (classify first, then judge again).  Otherwise
- * returns 0 with '*decision' filled: the flow can be decided on L2-L4
- * fields alone, with no DPI. */
+ * While 'flow->classified' is INSP_CLASSIFIED_NONE, a rule that matches on
+ * DPI fields cannot be evaluated: if such a rule would be tried before any
+ * rule that matches, returns -EAGAIN (classify first, then judge again).
+ * With INSP_CLASSIFIED_DETECTED, the same holds for a rule that does not
+ * match yet but could once classification is over: one on risks (they
+ * only grow), or on a host name or JA3 the flow does not have yet.
+ * Otherwise returns 0 with '*decision' filled: the verdict cannot change
+ * with more packets. */
 int insp_policy_judge(const struct insp_policy *policy,
                       const struct insp_policy_flow *flow,
                       struct insp_policy_decision *decision);

@@ -414,7 +414,8 @@ emit(struct fs_inspector *insp, enum fs_event_type type,
     }
 }
 
-/* Judges 'f' against the policy, on DPI fields too if 'classified'.
+/* Judges 'f' against the policy, knowing its DPI fields as INSP_CLASSIFIED_*
+ * 'classified' says.
  * Returns 0 with '*d' filled, or -EAGAIN if DPI is needed first. */
 static int
 judge(struct fs_inspector *insp, const struct insp_flow *f, int classified,
@@ -490,10 +491,10 @@ decide(struct fs_inspector *insp, struct insp_flow *f,
     emit(insp, FS_EVENT_VERDICT, f, NULL);
 }
 
-/* Stores classification result 'res' in 'f'. */
+/* Stores classification result 'res' in 'f', INSP_CLASSIFIED_* 'level'. */
 static void
-classify_done(struct fs_inspector *insp, struct insp_flow *f,
-              const struct insp_ndpi_result *res)
+classify_store(struct fs_inspector *insp, struct insp_flow *f,
+               const struct insp_ndpi_result *res, int level)
 {
     f->master_id = res->master_id;
     f->app_id = res->app_id;
@@ -504,17 +505,48 @@ classify_done(struct fs_inspector *insp, struct insp_flow *f,
     f->host_id = insp_strtab_ref(&insp->strings, res->host);
     memcpy(f->ja3, res->ja3, sizeof f->ja3);
     f->has_ja3 = res->has_ja3;
-    f->classified = 1;
+    f->classified = level;
+}
 
+/* Frees 'f''s nDPI state. */
+static void
+classify_stop(struct fs_inspector *insp, struct insp_flow *f)
+{
     insp_ndpi_flow_release(cls_block(&insp->cls, f->cls));
     cls_free(&insp->cls, f->cls);
     f->cls = INSP_NIL;
+}
 
+/* Stores final classification result 'res' in 'f' and decides it. */
+static void
+classify_done(struct fs_inspector *insp, struct insp_flow *f,
+              const struct insp_ndpi_result *res)
+{
+    classify_store(insp, f, res, INSP_CLASSIFIED_FINAL);
+    classify_stop(insp, f);
     if (f->state != FS_FLOW_DECIDED) {
         struct insp_policy_decision d;
 
-        judge(insp, f, 1, &d);
+        judge(insp, f, INSP_CLASSIFIED_FINAL, &d);
         decide(insp, f, &d);
+    }
+}
+
+/* nDPI detected 'f''s application ('res') and could tell more with more
+ * packets: decides 'f' now if no detail still to come can change its
+ * verdict, so that the rest of the flow bypasses the inspector. */
+static void
+classify_detected(struct fs_inspector *insp, struct insp_flow *f,
+                  const struct insp_ndpi_result *res)
+{
+    struct insp_policy_decision d;
+
+    classify_store(insp, f, res, INSP_CLASSIFIED_DETECTED);
+    if (!judge(insp, f, INSP_CLASSIFIED_DETECTED, &d)) {
+        decide(insp, f, &d);
+        if (!insp->opts.classify_all) {
+            classify_stop(insp, f);
+        }
     }
 }
 
@@ -542,8 +574,8 @@ classify_start(struct fs_inspector *insp, struct insp_flow *f)
         if (f->state != FS_FLOW_DECIDED) {
             struct insp_policy_decision d;
 
-            f->classified = 1;
-            judge(insp, f, 1, &d);
+            f->classified = INSP_CLASSIFIED_FINAL;
+            judge(insp, f, INSP_CLASSIFIED_FINAL, &d);
             decide(insp, f, &d);
         }
         return 0;
@@ -582,22 +614,23 @@ rejudge(struct fs_inspector *insp, struct insp_flow *f)
     struct fs_verdict old = f->verdict;
 
     if (f->state == FS_FLOW_CLASSIFYING) {
-        if (!judge(insp, f, 0, &d)) {
+        if (!judge(insp, f, INSP_CLASSIFIED_NONE, &d)) {
             decide(insp, f, &d);
             if (!insp->opts.classify_all && f->cls != INSP_NIL) {
-                insp_ndpi_flow_release(cls_block(&insp->cls, f->cls));
-                cls_free(&insp->cls, f->cls);
-                f->cls = INSP_NIL;
+                classify_stop(insp, f);
             }
         }
         return 0;
     }
     if (judge(insp, f, f->classified, &d)) {
         /* Decided on L3/L4 alone, but the new policy needs to know the
-         * application: classify from here on, keeping the verdict. */
+         * application: classify from here on, keeping the verdict, which
+         * no rule of this policy chose. */
         if (f->cls == INSP_NIL) {
             classify_start(insp, f);
         }
+        f->rule_index = INSP_RULE_KEPT;
+        f->rule_priority = -1;
         return 0;
     }
     f->verdict = d.verdict;
@@ -816,7 +849,7 @@ flow_create(struct fs_inspector *insp, const struct fs_packet *pkt,
     }
     insp->counters[FS_CTR_FLOWS_CREATED]++;
 
-    if (!judge(insp, f, 0, &d)) {
+    if (!judge(insp, f, INSP_CLASSIFIED_NONE, &d)) {
         decide(insp, f, &d);
         if (!insp->opts.classify_all) {
             return idx;
@@ -840,11 +873,13 @@ flow_inspect(struct fs_inspector *insp, struct insp_flow *f,
                              p->l3, p->l3_len, insp->now_ns / NS_PER_MS,
                              f->packets[0] + f->packets[1],
                              insp->budget[f->lru], &res);
-    if (done) {
+    if (done == INSP_NDPI_DONE) {
         if (!res.app_id) {
             insp->counters[FS_CTR_FLOWS_GIVEN_UP]++;
         }
         classify_done(insp, f, &res);
+    } else if (done == INSP_NDPI_DETECTED && f->state != FS_FLOW_DECIDED) {
+        classify_detected(insp, f, &res);
     }
 }
 

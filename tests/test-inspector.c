@@ -451,6 +451,38 @@ test_policy_change_rejudges(void)
     fs_inspector_destroy(insp);
 }
 
+static int
+get_rule(void *aux, const struct fs_flow_info *f)
+{
+    snprintf(aux, 64, "%s", f->rule);
+    return 0;
+}
+
+/* A flow decided on L3/L4 alone keeps its verdict when the new policy needs
+ * DPI to judge it, and says no rule of the new policy chose it. */
+static void
+test_policy_change_kept_verdict(void)
+{
+    FS_INSPECTOR_OPTS(opts);
+    struct events ev;
+    struct fs_inspector *insp = make(&opts, &ev, "tcp, actions=drop\n");
+    char rule[64];
+    struct pkt k;
+
+    build(&k, 6, 1, 40002, 2, 80, SYN, NULL, 0);
+    CHECK_INT(send(insp, &k, SEC, 1), FS_PKT_DROP);
+    CHECK_INT(fs_inspector_foreach_flow(insp, get_rule, rule), 0);
+    CHECK_STR(rule, "t:1");
+    CHECK_INT(fs_inspector_set_policy(insp, "new",
+                                      "priority=10, app=HTTP, actions=allow\n"
+                                      "priority=5, udp, actions=drop\n",
+                                      NULL, NULL, 0), 0);
+    CHECK_INT(fs_inspector_foreach_flow(insp, get_rule, rule), 0);
+    CHECK_STR(rule, "previous-policy");
+    CHECK_INT(CTR(insp, VERDICTS_CHANGED), 0);
+    fs_inspector_destroy(insp);
+}
+
 static void
 test_profile_change_rejudges(void)
 {
@@ -587,6 +619,7 @@ main(void)
     RUN_TEST(test_l4_decision_without_dpi);
     RUN_TEST(test_dpi_decision);
     RUN_TEST(test_policy_change_rejudges);
+    RUN_TEST(test_policy_change_kept_verdict);
     RUN_TEST(test_profile_change_rejudges);
     RUN_TEST(test_giveup_budget);
     RUN_TEST(test_memory_cap);

@@ -605,6 +605,56 @@ test_dpi_needed(void)
     CHECK_INT(insp_policy_judge(NULL, &t.f, NULL), -EINVAL);
 }
 
+/* Detected but not final: decided only if no detail still to come could
+ * make a higher rule match. */
+static void
+test_detected(void)
+{
+    struct insp_policy_decision d;
+    struct insp_policy *pol;
+    struct test_flow t;
+
+    pol = parse_ok("priority=300, app=TLS, sni=*.blocked.test, actions=drop\n"
+                   "priority=250, app=TLS, risk=clear_text_credentials, "
+                   "actions=drop\n"
+                   "priority=200, app=TLS, actions=allow\n"
+                   "priority=100, app=DNS, host=*.blocked.test, "
+                   "actions=drop\n"
+                   "priority=90, app=DNS, actions=allow\n");
+    tcp_flow(&t);
+    t.f.classified = INSP_CLASSIFIED_DETECTED;
+    t.f.app = t.f.app_name = "TLS";
+    t.f.master_name = "";
+    t.f.host = "www.blocked.test";
+    CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
+    CHECK_INT(d.rule_index, 0);
+    /* Another name: the risk rule could still match. */
+    t.f.host = "www.ok.test";
+    CHECK_INT(insp_policy_judge(pol, &t.f, &d), -EAGAIN);
+    CHECK_INT(d.needs_dpi, 1);
+    t.f.risks = UINT64_C(1) << 36;      /* clear_text_credentials */
+    CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
+    CHECK_INT(d.rule_index, 1);
+    t.f.risks = 0;
+    t.f.classified = INSP_CLASSIFIED_FINAL;
+    CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
+    CHECK_INT(d.rule_index, 2);
+
+    /* DNS: the TLS rules cannot match whatever comes; with no name yet,
+     * the DNS name rule could. */
+    t.f.classified = INSP_CLASSIFIED_DETECTED;
+    t.f.app = t.f.app_name = "DNS";
+    t.f.host = "";
+    CHECK_INT(insp_policy_judge(pol, &t.f, &d), -EAGAIN);
+    t.f.host = "www.web.test";
+    CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
+    CHECK_INT(d.rule_index, 4);
+    t.f.host = "x.blocked.test";
+    CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
+    CHECK_INT(d.rule_index, 3);
+    insp_policy_destroy(pol);
+}
+
 static void
 test_priorities(void)
 {
@@ -627,7 +677,8 @@ test_priorities(void)
     CHECK_STR(insp_policy_rule_name(pol, 6), "t.conf:8");
     CHECK_STR(insp_policy_rule_name(pol, -1), "default");
     CHECK_STR(insp_policy_rule_name(pol, 7), "unknown");
-    CHECK_STR(insp_policy_rule_name(pol, -2), "unknown");
+    CHECK_STR(insp_policy_rule_name(pol, INSP_RULE_KEPT), "previous-policy");
+    CHECK_STR(insp_policy_rule_name(pol, -3), "unknown");
 
     /* Default priority 32768, and equal priorities in file order. */
     CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
@@ -1190,6 +1241,7 @@ main(void)
     RUN_TEST(test_globs);
     RUN_TEST(test_ja3);
     RUN_TEST(test_dpi_needed);
+    RUN_TEST(test_detected);
     RUN_TEST(test_priorities);
     RUN_TEST(test_design_example);
     RUN_TEST(test_actions);

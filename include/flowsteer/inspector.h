@@ -153,7 +153,10 @@ struct fs_flow_info {
 
     /* Verdict and the rule that chose it. */
     struct fs_verdict verdict;
-    const char *rule;           /* Rule text "file:line", or "default". */
+    const char *rule;           /* Rule text "file:line", "default", or
+                                 * "previous-policy" for a verdict kept
+                                 * when a new policy needs DPI to judge a
+                                 * flow decided without it. */
     int rule_priority;
 
     /* Counters.  Index 0: source to destination, 1: the reverse. */
