@@ -33,7 +33,8 @@ TESTS += \
 	tests/flowrules.sh \
 	tests/flowsteerd.sh \
 	tests/port-afpacket.sh \
-	tests/e2e.sh
+	tests/e2e.sh \
+	tests/e2e-apps.sh
 
 EXTRA_DIST += \
 	tests/lib.sh \
@@ -48,6 +49,7 @@ EXTRA_DIST += \
 	tests/flowrules.sh \
 	tests/flowsteerd.sh \
 	tests/port-afpacket.sh \
-	tests/e2e.sh
+	tests/e2e.sh \
+	tests/e2e-apps.sh
 
 include tests/fuzz/automake.mk

@@ -29,13 +29,8 @@ vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
 
 # flowsteerd runs where ovs-vswitchd runs: the inspector port is a device
 # in that namespace.
-CTL=$tmp/flowsteerd.ctl
-ovs_exec "$FSD" --detach --pidfile="$tmp/flowsteerd.pid" \
-    --log-file="$tmp/flowsteerd.log" --unixctl="$CTL" \
-    "unix:$OVS_DIR/db.sock" || fail "flowsteerd did not start"
-_ol_bg_all+=("$(cat "$tmp/flowsteerd.pid")")
-trap_stop() { kill "$(cat "$tmp/flowsteerd.pid" 2>/dev/null)" 2>/dev/null; }
-fsctl() { ovs-appctl --timeout=5 -t "$CTL" "$@"; }
+fsd_start
+trap_stop() { kill "$(fsd_pid)" 2>/dev/null; }
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
 
 check "the inspector port is open" wait_until 15 shows "inspector port fs-insp0: rx"
@@ -62,7 +57,7 @@ check "its drop rule is in br-int" wait_until 5 eval \
     'verdicts | grep "tp_dst=2222" | grep -q "actions=drop"'
 
 # A long flow: ICMP echo.  After the verdict its packets stay in OVS.
-check "ping through the inspector" vm_exec vm1 ping -c 20 -i 0.05 -W 2 10.0.0.2
+check "ping through the inspector" vm_exec vm1 ping -c 20 -i 0.2 -W 2 10.0.0.2
 fsctl flowsteer/flows > "$tmp/flows"
 inspected=$(awk '/proto 1 10.0.0.1/ {print $(NF-1)}' "$tmp/flows" | head -n 1)
 in_ovs=$(ofctl -O OpenFlow13 dump-flows br-int "cookie=0xf5e1000000000000/0xffff000000000000" |
@@ -95,10 +90,7 @@ sed -i 's/^priority=100, profile=web, icmp, actions=drop$/priority=100, profile=
 check "and back" wait_until 10 ping_ok
 
 start_fsd() {
-    ovs_exec "$FSD" --detach --pidfile="$tmp/flowsteerd.pid" \
-        --log-file="$tmp/flowsteerd.log" --unixctl="$CTL" \
-        "unix:$OVS_DIR/db.sock" || fail "flowsteerd did not start"
-    _ol_bg_all+=("$(cat "$tmp/flowsteerd.pid")")
+    fsd_start
     wait_until 15 shows "inspector port fs-insp0: rx" || fail "no inspector port"
 }
 live_gone() { ! ovs_exec ip link show fs-live > /dev/null 2>&1; }
@@ -113,7 +105,7 @@ check "the steering groups fall back to drop" wait_until 10 eval \
     'ofctl -O OpenFlow13 dump-groups br-int | grep -q "bucket=watch_port:[0-9]*,actions=drop$"'
 vm_exec vm1 ping -c 3 -i 0.1 -W 2 10.0.0.2 > /dev/null    # refresh the ICMP flow
 before=$(icmp_rule_packets)
-kill -9 "$(cat "$tmp/flowsteerd.pid")"
+kill -9 "$(fsd_pid)"
 check "its liveness tap is gone with it" wait_until 5 live_gone
 check "a decided flow loses no packet" eval \
     'vm_exec vm1 ping -c 10 -i 0.1 -W 2 10.0.0.2 | grep -q " 0% packet loss"'
@@ -130,7 +122,7 @@ echo "== fail=open"
 vsctl set Open_vSwitch . external_ids:flowsteer-fail=open
 check "the steering groups fall back to NORMAL" wait_until 10 eval \
     'ofctl -O OpenFlow13 dump-groups br-int | grep -q "bucket=watch_port:[0-9]*,actions=NORMAL$"'
-kill -9 "$(cat "$tmp/flowsteerd.pid")"
+kill -9 "$(fsd_pid)"
 wait_until 5 live_gone
 check "new flows bypass the dead inspector (fail=open)" \
     vm_exec vm1 curl -s -o /dev/null --max-time 3 http://10.0.0.2:8080/

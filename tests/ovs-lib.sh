@@ -620,3 +620,24 @@ bg_stop() {
     wait "$pid" 2>/dev/null
     return 0
 }
+
+# fsd_start [OPTION...]: starts flowsteerd ($top_builddir/ovs-ext/flowsteerd)
+# detached, where ovs-vswitchd runs (its inspector port is a device of that
+# namespace), on this OVS's database, with its pidfile, log and control
+# socket in $tmp (flowsteerd.pid, flowsteerd.log, $FSD_CTL).  Registers it
+# to be stopped at exit.  Fails the test if it does not start.
+FSD_CTL=
+fsd_start() {
+    FSD_CTL=$tmp/flowsteerd.ctl
+    ovs_exec "$top_builddir/ovs-ext/flowsteerd" --detach \
+        --pidfile="$tmp/flowsteerd.pid" --log-file="$tmp/flowsteerd.log" \
+        --unixctl="$FSD_CTL" "$@" "unix:$OVS_DIR/db.sock" ||
+        fail "flowsteerd did not start"
+    _ol_bg_all+=("$(fsd_pid)")
+}
+
+# fsd_pid: prints the PID of the flowsteerd fsd_start started last.
+fsd_pid() { cat "$tmp/flowsteerd.pid" 2>/dev/null; }
+
+# fsctl COMMAND [ARG...]: runs ovs-appctl COMMAND on flowsteerd.
+fsctl() { ovs-appctl --timeout=5 -t "$FSD_CTL" "$@"; }
