@@ -148,27 +148,6 @@ link_type_from_dlt(int dlt)
     }
 }
 
-static const char *
-l4_name(uint8_t proto, char *buf, size_t size)
-{
-    switch (proto) {
-    case 1: return "ICMP";
-    case 2: return "IGMP";
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 47: return "GRE";
-    case 50: return "ESP";
-    case 51: return "AH";
-    case 58: return "ICMPV6";
-    case 89: return "OSPF";
-    case 112: return "VRRP";
-    case 132: return "SCTP";
-    default:
-        snprintf(buf, size, "%u", proto);
-        return buf;
-    }
-}
-
 /* A growable string. */
 struct buf {
     char *s;
@@ -291,7 +270,7 @@ format_json(struct buf *b, const char *capture,
     buf_json_string(b, capture);
     buf_printf(b, ",\"l4\":\"%s\",\"src_ip\":\"%s\",\"src_port\":%u,"
                "\"dst_ip\":\"%s\",\"dst_port\":%u",
-               l4_name(f->key.l4_proto, l4, sizeof l4),
+               fs_l4_name(f->key.l4_proto, l4, sizeof l4),
                fs_ip_format(f->key.src_ip, src, sizeof src),
                f->key.src_port,
                fs_ip_format(f->key.dst_ip, dst, sizeof dst),
@@ -351,7 +330,7 @@ format_text(struct buf *b, const struct fs_flow_info *f)
     int first = 1;
 
     buf_printf(b, "%s %s%s%s:%u <-> %s%s%s:%u",
-               l4_name(f->key.l4_proto, l4, sizeof l4), v6 ? "[" : "",
+               fs_l4_name(f->key.l4_proto, l4, sizeof l4), v6 ? "[" : "",
                fs_ip_format(f->key.src_ip, src, sizeof src), v6 ? "]" : "",
                f->key.src_port, v6 ? "[" : "",
                fs_ip_format(f->key.dst_ip, dst, sizeof dst), v6 ? "]" : "",

@@ -67,6 +67,27 @@ fs_ip_format(const uint8_t ip[16], char *buf, size_t size)
 }
 
 const char *
+fs_l4_name(uint8_t proto, char *buf, size_t size)
+{
+    switch (proto) {
+    case 1: return "ICMP";
+    case 2: return "IGMP";
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 47: return "GRE";
+    case 50: return "ESP";
+    case 51: return "AH";
+    case 58: return "ICMPV6";
+    case 89: return "OSPF";
+    case 112: return "VRRP";
+    case 132: return "SCTP";
+    default:
+        snprintf(buf, size, "%u", proto);
+        return buf;
+    }
+}
+
+const char *
 fs_counter_name(enum fs_counter c)
 {
     return (unsigned int) c < FS_N_COUNTERS ? counter_names[c] : NULL;

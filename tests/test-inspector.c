@@ -603,6 +603,9 @@ test_names(void)
     CHECK(fs_counter_name(FS_N_COUNTERS) == NULL);
     CHECK_STR(fs_ip_format(v4, buf, sizeof buf), "10.1.2.3");
     CHECK_STR(fs_ip_format(v6, buf, sizeof buf), "2001:db8::");
+    CHECK_STR(fs_l4_name(6, buf, sizeof buf), "TCP");
+    CHECK_STR(fs_l4_name(58, buf, sizeof buf), "ICMPV6");
+    CHECK_STR(fs_l4_name(253, buf, sizeof buf), "253");
     CHECK(fs_inspector_version() && *fs_inspector_version());
     CHECK(fs_inspector_ndpi_version() && *fs_inspector_ndpi_version());
 }

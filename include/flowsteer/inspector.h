@@ -171,6 +171,11 @@ struct fs_flow_info {
  * of 'size' bytes (46 is enough) and returns 'buf'. */
 FS_API char *fs_ip_format(const uint8_t ip[16], char *buf, size_t size);
 
+/* Returns the name of IP protocol 'proto' as ndpiReader prints it ("TCP",
+ * "UDP", "ICMP", ...), or its number written into 'buf' of 'size' bytes
+ * (4 is enough). */
+FS_API const char *fs_l4_name(uint8_t proto, char *buf, size_t size);
+
 /* Returns the name of nDPI risk bit 'bit' as used in policies
  * ("clear_text_credentials"), or NULL if there is no such risk. */
 FS_API const char *fs_risk_name(unsigned int bit);
