@@ -141,8 +141,10 @@ struct flowrules {
     bool reconciled;
     bool first_connection;
     uint32_t dump_xid;
-    uint32_t poll_xid;          /* Idle poll in progress, or 0. */
-    long long int next_poll;
+    uint32_t poll_xid;          /* Counter poll in progress, or 0. */
+    long long int next_poll;    /* Of the idle poll (opts.poll_idle). */
+    bool poll_wanted;           /* flowrules_poll() asked for one. */
+    uint64_t poll_seqno;        /* Polls completed. */
     uint32_t ports_xid;
     struct shash ports;         /* Port name -> ofp_port_t (as pointer). */
 
@@ -1177,15 +1179,16 @@ fr_poll_interval(const struct flowrules *fr)
     return min ? MAX(1000, min * 1000LL / 4) : 0;
 }
 
-/* The poll is complete: flows whose counters did not move for their idle
- * timeout are deleted; the switch's flow-removed messages bring their
- * final counters. */
+/* The poll is complete: with opts.poll_idle, flows whose counters did not
+ * move for their idle timeout are deleted; the switch's flow-removed
+ * messages bring their final counters. */
 static void
 fr_poll_finish(struct flowrules *fr)
 {
     long long int now = time_msec();
     struct fr_flow *f;
 
+    fr->poll_seqno++;
     HMAP_FOR_EACH (f, node, &fr->flows) {
         int timeout = fr->opts.idle_timeout[fr_lru(f->rule.key.l4_proto)];
         uint64_t n = f->poll_packets;
@@ -1198,7 +1201,7 @@ fr_poll_finish(struct flowrules *fr)
         if (!f->idle_since || n != f->idle_packets) {
             f->idle_packets = n;
             f->idle_since = now;
-        } else if (timeout && now - f->idle_since >= timeout * 1000LL) {
+        } else if (fr->opts.poll_idle && timeout && now - f->idle_since >= timeout * 1000LL) {
             VLOG_DBG("flow %"PRIu64": idle for %lld ms, deleting", f->id,
                      now - f->idle_since);
             f->expiring = true;
@@ -1413,9 +1416,14 @@ flowrules_run(struct flowrules *fr)
     if (!fr->reconciled) {
         return;
     }
-    if (fr->opts.poll_idle && !fr->poll_xid && fr_poll_interval(fr)
-        && time_msec() >= fr->next_poll) {
-        fr->next_poll = time_msec() + fr_poll_interval(fr);
+    if (!fr->poll_xid
+        && (fr->poll_wanted
+            || (fr->opts.poll_idle && fr_poll_interval(fr)
+                && time_msec() >= fr->next_poll))) {
+        if (fr->opts.poll_idle && fr_poll_interval(fr)) {
+            fr->next_poll = time_msec() + fr_poll_interval(fr);
+        }
+        fr->poll_wanted = false;
         fr->poll_xid = fr_request_dump(fr);
     }
     while (!ovs_list_is_empty(&fr->dirty)
@@ -1438,6 +1446,39 @@ flowrules_wait(struct flowrules *fr)
     if (fr->reconciled && fr->opts.poll_idle && fr_poll_interval(fr)) {
         poll_timer_wait_until(fr->next_poll);
     }
+    if (fr->reconciled && fr->poll_wanted && !fr->poll_xid) {
+        poll_immediate_wake();
+    }
+}
+
+uint64_t
+flowrules_poll(struct flowrules *fr)
+{
+    if (!rconn_is_connected(fr->rconn)) {
+        return 0;
+    }
+    fr->poll_wanted = true;
+    /* A poll in progress may have been answered before this call. */
+    return fr->poll_seqno + (fr->poll_xid ? 2 : 1);
+}
+
+uint64_t
+flowrules_poll_seqno(const struct flowrules *fr)
+{
+    return fr->poll_seqno;
+}
+
+bool
+flowrules_get_packets(const struct flowrules *fr, uint64_t flow_id,
+                      uint64_t *packets)
+{
+    const struct fr_flow *f = fr_find(fr, flow_id & FLOW_ID_MASK);
+
+    if (!f || f->deleted) {
+        return false;
+    }
+    *packets = f->idle_packets + f->packets;
+    return true;
 }
 
 bool

@@ -152,6 +152,21 @@ bool flowrules_synced(const struct flowrules *fr);
 /* Returns true if connected to the switch. */
 bool flowrules_connected(const struct flowrules *fr);
 
+/* Asks the switch for the counters of every rule now.  Returns the value
+ * flowrules_poll_seqno() reaches once they are in, or 0 if not connected
+ * (a lost connection loses the poll: callers should not wait forever). */
+uint64_t flowrules_poll(struct flowrules *fr);
+
+/* Returns the number of counter polls completed, by flowrules_poll() or
+ * for idle expiry (opts.poll_idle). */
+uint64_t flowrules_poll_seqno(const struct flowrules *fr);
+
+/* Stores in '*packets' the packets that flow 'flow_id''s rules (both
+ * directions) matched in the switch as of the last completed poll.
+ * Returns false if 'flow_id' has no rules. */
+bool flowrules_get_packets(const struct flowrules *fr, uint64_t flow_id,
+                           uint64_t *packets);
+
 struct flowrules_stats {
     uint64_t flows;             /* Desired flows. */
     uint64_t rules_installed;   /* Rules the switch confirmed. */

@@ -33,6 +33,7 @@
 #include "flowrules.h"
 #include "fs-config.h"
 #include "fs-dp.h"
+#include "fs-flows.h"
 #include "fs-steer.h"
 #include "fs-topo.h"
 #include "openvswitch/dynamic-string.h"
@@ -70,6 +71,8 @@ struct flowsteerd {
                                  * one failing: the enum fs_fail whose
                                  * policy is in use, else -1. */
     long long int next_policy_check;
+
+    struct ovs_list flows_requests; /* struct flows_request. */
 
     bool exiting;
 };
@@ -506,36 +509,77 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&ds);
 }
 
-static int
-format_flow(void *ds_, const struct fs_flow_info *f)
-{
-    struct ds *ds = ds_;
-    char src[64], dst[64], actions[64];
+/* A flowsteer/flows request waiting for fresh counters from OVS. */
+struct flows_request {
+    struct ovs_list node;       /* In flowsteerd's 'flows_requests'. */
+    struct unixctl_conn *conn;
+    bool json;
+    uint64_t poll_seqno;        /* The flowrules_poll_seqno() to wait for. */
+    long long int deadline;     /* Reply anyway then (ms). */
+};
 
-    ds_put_format(ds, "%"PRIu64" proto %u %s:%u -> %s:%u port %"PRIu32
-                  " profile %s app %s host \"%s\" %s rule %s "
-                  "inspected %"PRIu32" packets\n", f->id, f->key.l4_proto,
-                  fs_ip_format(f->key.src_ip, src, sizeof src),
-                  f->key.src_port,
-                  fs_ip_format(f->key.dst_ip, dst, sizeof dst),
-                  f->key.dst_port, f->port,
-                  f->profile ? f->profile : "-", f->app, f->host,
-                  f->state == FS_FLOW_DECIDED
-                  ? fs_verdict_format(&f->verdict, actions, sizeof actions)
-                  : "classifying", f->rule, f->packets_inspected);
-    return 0;
+static void
+flows_reply(struct flowsteerd *d, struct unixctl_conn *conn, bool json)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    fs_flows_format(d->insp, d->fr, d->cfg_valid ? &d->cfg : NULL, json,
+                    &ds);
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+/* flowsteer/flows [--json]: replies once flowrules has polled the verdict
+ * rules' counters, or after a second if OVS does not answer. */
+static void
+flowsteer_flows(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *d_)
+{
+    struct flowsteerd *d = d_;
+    bool json = argc > 1;
+    struct flows_request *r;
+    uint64_t seqno;
+
+    if (json && strcmp(argv[1], "--json")) {
+        unixctl_command_reply_error(conn, "usage: flowsteer/flows [--json]");
+        return;
+    }
+    seqno = d->fr ? flowrules_poll(d->fr) : 0;
+    if (!seqno) {
+        flows_reply(d, conn, json);
+        return;
+    }
+    r = xmalloc(sizeof *r);
+    r->conn = conn;
+    r->json = json;
+    r->poll_seqno = seqno;
+    r->deadline = time_msec() + 1000;
+    ovs_list_push_back(&d->flows_requests, &r->node);
 }
 
 static void
-flowsteer_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
-                const char *argv[] OVS_UNUSED, void *d_)
+flows_requests_run(struct flowsteerd *d)
 {
-    struct flowsteerd *d = d_;
-    struct ds ds = DS_EMPTY_INITIALIZER;
+    struct flows_request *r;
 
-    fs_inspector_foreach_flow(d->insp, format_flow, &ds);
-    unixctl_command_reply(conn, ds_cstr(&ds));
-    ds_destroy(&ds);
+    LIST_FOR_EACH_SAFE (r, node, &d->flows_requests) {
+        if (!d->fr || flowrules_poll_seqno(d->fr) >= r->poll_seqno
+            || time_msec() >= r->deadline) {
+            flows_reply(d, r->conn, r->json);
+            ovs_list_remove(&r->node);
+            free(r);
+        }
+    }
+}
+
+static void
+flows_requests_wait(const struct flowsteerd *d)
+{
+    const struct flows_request *r;
+
+    LIST_FOR_EACH (r, node, &d->flows_requests) {
+        poll_timer_wait_until(r->deadline);
+    }
 }
 
 static void
@@ -618,8 +662,9 @@ main(int argc, char *argv[])
     unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
     unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
                              &d);
-    unixctl_command_register("flowsteer/flows", "", 0, 0, flowsteer_flows,
-                             &d);
+    ovs_list_init(&d.flows_requests);
+    unixctl_command_register("flowsteer/flows", "[--json]", 0, 1,
+                             flowsteer_flows, &d);
     unixctl_command_register("flowsteer/policy-reload", "", 0, 0,
                              flowsteer_policy_reload, &d);
     unixctl_command_register("flowsteer/flush-flows", "", 0, 0,
@@ -659,9 +704,11 @@ main(int argc, char *argv[])
             flowrules_run(d.fr);
         }
         unixctl_server_run(unixctl);
+        flows_requests_run(&d);
 
         ovsdb_idl_wait(d.idl);
         unixctl_server_wait(unixctl);
+        flows_requests_wait(&d);
         fs_steer_wait(d.steer);
         fs_dp_wait(d.dp);
         if (d.fr) {

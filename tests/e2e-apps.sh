@@ -123,9 +123,9 @@ check "the same name from vm3 (not inspected) works" tls vm3 www.blocked.test
 fsctl flowsteer/flows > "$tmp/flows"
 sed 's/^/  /' "$tmp/flows"
 check "flowsteer/flows: the allowed TLS flow, its SNI and rule" \
-    grep -q "app TLS .*host \"www.allowed.test\" .*allow rule .*policy.new:4" "$tmp/flows"
+    grep -q '\[app TLS\] .*\[host "www.allowed.test"\] \[verdict allow rule [^]]*policy.new:4\]' "$tmp/flows"
 check "flowsteer/flows: the blocked one" \
-    grep -q "app TLS .*host \"www.blocked.test\" .*drop rule .*policy.new:3" "$tmp/flows"
+    grep -q '\[app TLS\] .*\[host "www.blocked.test"\] \[verdict drop rule [^]]*policy.new:3\]' "$tmp/flows"
 
 echo "== DNS: judged by the name asked"
 check "dig www.web.test is answered" eval 'dns vm1 www.web.test | grep -qx 10.0.0.2'
@@ -134,10 +134,10 @@ check "dig www.blocked.test gets no answer" eval \
 check "the same from vm3 (not inspected) does" eval \
     'dns vm3 www.blocked.test | grep -qx 10.0.0.9'
 fsctl flowsteer/flows > "$tmp/flows"
-grep "app DNS" "$tmp/flows" | sed 's/^/  /'
+grep "\[app DNS\]" "$tmp/flows" | sed 's/^/  /'
 check "flowsteer/flows: both DNS flows with their verdicts" eval \
-    'grep -q "app DNS .*host \"www.web.test\" .*allow" "$tmp/flows" &&
-     grep -q "app DNS .*host \"www.blocked.test\" .*drop" "$tmp/flows"'
+    'grep -q "\[app DNS\] .*\[host \"www.web.test\"\] \[verdict allow" "$tmp/flows" &&
+     grep -q "\[app DNS\] .*\[host \"www.blocked.test\"\] \[verdict drop" "$tmp/flows"'
 check "the DNS verdicts are rules in br-int" eval \
     'verdicts | grep "udp,in_port=$(vm_ofport vm1)," | grep "tp_dst=53" | grep -q "actions=drop" &&
      verdicts | grep "udp,in_port=$(vm_ofport vm1)," | grep "tp_dst=53" | grep -q "actions=NORMAL"'

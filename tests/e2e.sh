@@ -59,12 +59,34 @@ check "its drop rule is in br-int" wait_until 5 eval \
 # A long flow: ICMP echo.  After the verdict its packets stay in OVS.
 check "ping through the inspector" vm_exec vm1 ping -c 20 -i 0.2 -W 2 10.0.0.2
 fsctl flowsteer/flows > "$tmp/flows"
-inspected=$(awk '/proto 1 10.0.0.1/ {print $(NF-1)}' "$tmp/flows" | head -n 1)
+sed 's/^/  /' "$tmp/flows"
+icmp=$(grep "ICMP 10.0.0.1:0 -> 10.0.0.2:0" "$tmp/flows" | tail -n 1)
+inspected=$(echo "$icmp" | sed -n 's/.*\[inspector [0-9]* pkts, \([0-9]*\) inspected\].*/\1/p')
 in_ovs=$(ofctl -O OpenFlow13 dump-flows br-int "cookie=0xf5e1000000000000/0xffff000000000000" |
          grep "icmp,in_port=$(vm_ofport vm1)" | grep -o "n_packets=[0-9]*" | cut -d= -f2)
 echo "  ICMP flow: ${inspected:-?} packets inspected, ${in_ovs:-?} handled by its rule in OVS"
 check "after the verdict, the inspector saw few packets" test "${inspected:-99}" -le 4
 check "and OVS's rule counted the rest" test "${in_ovs:-0}" -ge 15
+# Both directions: 20 requests and 20 replies.
+check "flowsteer/flows has OVS's count for the flow (both directions)" eval \
+    'echo "$icmp" | grep -q "\[ovs \(3[0-9]\|40\) pkts\]"'
+check "and the VM port it came from" eval \
+    'echo "$icmp" | grep -qF "[vm $(vm_port vm1) port $(vm_ofport vm1) profile web]"'
+fsctl flowsteer/flows --json > "$tmp/flows.json"
+check "flowsteer/flows --json: one valid object per flow, with the same facts" \
+    python3 - "$tmp/flows.json" "$(wc -l < "$tmp/flows")" "$(vm_port vm1)" <<'EOF'
+import json, sys
+flows = [json.loads(line) for line in open(sys.argv[1])]
+assert len(flows) == int(sys.argv[2]), (len(flows), sys.argv[2])
+icmp = [f for f in flows if f["l4"] == "ICMP"][-1]
+assert icmp["vm"] == sys.argv[3] and icmp["profile"] == "web", icmp
+assert icmp["verdict"] == "allow" and icmp["state"] == "decided", icmp
+assert icmp["packets_inspected"] <= 4 and icmp["packets_ovs"] >= 30, icmp
+http = [f for f in flows if f["app"] == "HTTP"][0]
+assert http["dst_port"] == 8080 and http["category"] == "Web", http
+assert http["rule"].endswith("policy.conf:2"), http
+assert "http_numeric_ip_host" in http["risks"], http
+EOF
 
 check "MAC learning stays right: vm1's MAC on vm1's port" eval \
     'appctl fdb/show br-int | awk -v p="$(vm_ofport vm1)" "\$1 == p && \$3 == \"02:00:00:00:00:01\"" | grep -q .'
@@ -73,7 +95,7 @@ check "no MAC learned on the patch port" eval \
 check "an uninspected VM is not steered" \
     vm_exec vm3 curl -s -o /dev/null --max-time 5 http://10.0.0.2:8080/
 check "flowsteer/flows lists the HTTP flow with its verdict" \
-    grep -q "app HTTP .*allow rule .*policy.conf:2" "$tmp/flows"
+    grep -q "\[app HTTP\] .*\[verdict allow rule [^]]*policy.conf:2\]" "$tmp/flows"
 echo "== re-judging live flows"
 ping_ok() { vm_exec vm1 ping -c 3 -i 0.2 -W 1 10.0.0.2 > /dev/null 2>&1; }
 check "the ICMP flow is allowed" ping_ok

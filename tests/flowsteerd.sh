@@ -125,6 +125,9 @@ vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-sec
 check "the security bridge as integration bridge: refused too" wait_until 5 \
     shows "flowsteer-bridge=br-sec: it is the security bridge; still inspecting on br-int"
 
+check "flowsteer/flows refuses an unknown option" eval \
+    '! fsctl flowsteer/flows --yaml 2> "$tmp/err" && grep -q "usage: flowsteer/flows \[--json\]" "$tmp/err"'
+
 echo "== policy reload"
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
     external_ids:flowsteer-policy="$tmp/policy.conf"

@@ -292,9 +292,7 @@ rules_for_flows() {
          grep -c cookie=)" -ge $((n * 2)) ]
 }
 wait_until 5 rules_for_flows || :
-# The JSON form where flowsteerd offers it, else the text form.
-fsctl flowsteer/flows --json > "$tmp/flows" 2>/dev/null ||
-    fsctl flowsteer/flows > "$tmp/flows" || die "flowsteer/flows failed"
+fsctl flowsteer/flows --json > "$tmp/flows" || die "flowsteer/flows failed"
 ofctl -O OpenFlow13 dump-flows br-int "cookie=$COOKIE" > "$tmp/rules" ||
     die "cannot dump br-int's flows"
 
@@ -302,78 +300,16 @@ if ! python3 - "$tmp/flows" "$tmp/rules" "$POLICY" "$(vm_ofport vm1)" \
         >&3 <<'EOF'
 """Prints flowsteerd's flows and the OpenFlow rules of its verdicts."""
 import json
-import os
 import re
 import sys
 
 flows_file, rules_file, policy_file, vm1_ofport = sys.argv[1:5]
 NAMES = {"10.0.0.1": "vm1", "10.0.0.2": "server", "10.0.0.3": "vm3"}
-PROTOS = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmp6", 132: "sctp"}
-TEXT_FLOW = re.compile(
-    r'^(?P<id>\d+) proto (?P<proto>\d+) (?P<src>\S+):(?P<sport>\d+) -> '
-    r'(?P<dst>\S+):(?P<dport>\d+) port (?P<port>\d+) profile (?P<profile>\S+) '
-    r'app (?P<app>\S+) host "(?P<host>.*)" (?P<verdict>\S+) '
-    r'rule (?P<rule>\S+) inspected (?P<inspected>\d+) packets$')
-
-
-def pick(d, *names, default=""):
-    """The first of 'names' present in dict 'd' (dotted: nested)."""
-    for name in names:
-        v = d
-        for part in name.split("."):
-            if not isinstance(v, dict) or part not in v:
-                break
-            v = v[part]
-        else:
-            return v
-    return default
 
 
 def read_flows(path):
-    """flowsteer/flows, --json or text, as a list of plain dicts."""
-    text = open(path).read()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if data is not None:
-        if isinstance(data, dict):
-            data = pick(data, "flows", default=[])
-        out = []
-        for f in data:
-            verdict = pick(f, "verdict", "actions", default="")
-            if isinstance(verdict, dict):
-                verdict = pick(verdict, "actions", "text", default="")
-            elif isinstance(verdict, list):
-                verdict = ",".join(verdict)
-            out.append({
-                "id": int(pick(f, "id", default=0)),
-                "proto": int(pick(f, "proto", "l4_proto", "key.l4_proto",
-                                  "key.proto", default=0)),
-                "src": pick(f, "src", "src_ip", "key.src_ip", "key.src"),
-                "dst": pick(f, "dst", "dst_ip", "key.dst_ip", "key.dst"),
-                "sport": int(pick(f, "src_port", "sport", "key.src_port",
-                                  default=0)),
-                "dport": int(pick(f, "dst_port", "dport", "key.dst_port",
-                                  default=0)),
-                "app": pick(f, "app", default="?"),
-                "host": pick(f, "host", "sni", default=""),
-                "verdict": verdict if pick(f, "state", default="decided")
-                != "classifying" else "classifying",
-                "rule": pick(f, "rule", default=""),
-                "inspected": int(pick(f, "packets_inspected", "inspected",
-                                      default=0)),
-            })
-        return out
-    out = []
-    for line in text.splitlines():
-        m = TEXT_FLOW.match(line.strip())
-        if m:
-            f = m.groupdict()
-            for k in ("id", "proto", "sport", "dport", "inspected"):
-                f[k] = int(f[k])
-            out.append(f)
-    return out
+    """flowsteer/flows --json: one object per line."""
+    return [json.loads(line) for line in open(path) if line.strip()]
 
 
 def read_rules(path):
@@ -417,30 +353,34 @@ def table(header, rows):
 
 flows = sorted(read_flows(flows_file), key=lambda f: f["id"])
 rules = read_rules(rules_file)
-in_ovs = {}
+# flowsteerd's count is as of its last poll of the rules: the dump is newer.
+in_ovs = {f["id"]: f["packets_ovs"] or 0 for f in flows}
 for flow_id, fields, _, _ in rules:
-    in_ovs[flow_id] = in_ovs.get(flow_id, 0) + int(fields.get("n_packets", 0))
+    in_ovs[flow_id] = 0
+for flow_id, fields, _, _ in rules:
+    in_ovs[flow_id] += int(fields.get("n_packets", 0))
 
 print("== Flows flowsteerd judged (ovs-appctl -t flowsteerd flowsteer/flows)")
 rows = []
 for f in flows:
-    proto = PROTOS.get(f["proto"], str(f["proto"]))
-    if f["proto"] in (6, 17, 132):
-        proto += "/%d" % f["dport"]
+    proto = f["l4"].lower()
+    if f["l4"] in ("TCP", "UDP", "SCTP"):
+        proto += "/%d" % f["dst_port"]
     rule = f["rule"]
-    if rule.startswith(os.path.basename(policy_file) + ":") or \
-       rule.startswith(policy_file + ":"):
+    if rule.startswith(policy_file + ":"):
         rule = "line " + rule.rsplit(":", 1)[1]
-    app = f["app"] if f["inspected"] or f["app"] != "Unknown" else "-"
-    rows.append([f["id"], "%s -> %s" % (name(f["src"]), name(f["dst"])),
-                 proto, app, f["host"] or "-", f["verdict"], rule,
-                 f["inspected"], in_ovs.get(f["id"], 0)])
+    app = f["app"] if f["packets_inspected"] or f["app"] != "Unknown" else "-"
+    verdict = f["verdict"] if f["state"] == "decided" else "classifying"
+    rows.append([f["id"], "%s -> %s" % (name(f["src_ip"]), name(f["dst_ip"])),
+                 proto, app, f["host"] or "-", verdict, rule,
+                 f["packets_inspector"], f["packets_inspected"],
+                 in_ovs.get(f["id"], 0)])
 if rows:
     table(["flow", "src -> dst", "proto/port", "app", "host/SNI", "verdict",
-           "rule", "pkts inspected", "pkts in OVS"], rows)
+           "rule", "via inspector", "inspected", "in OVS"], rows)
 else:
     print("   (no flows: flowsteerd judged nothing)")
-total_insp = sum(f["inspected"] for f in flows)
+total_insp = sum(f["packets_inspector"] for f in flows)
 total_ovs = sum(in_ovs.values())
 if total_insp + total_ovs:
     print("   %d packets went through the inspector, %d were handled by OVS "
@@ -471,14 +411,16 @@ cat >&3 <<EOF
 == What happened
  - Only vm1's port is inspected.  Each new flow of vm1 started in the
    inspector: br-int sent its packets through the patch port to br-sec and
-   flowsteerd, which handed them to nDPI ("pkts inspected") and, while the
-   flow was undecided, sent them back unchanged (inline mode).  Once nDPI
-   had named the application and host/SNI, the policy decided ("rule": the
-   line of sandbox-policy.conf above; the highest priority that matches).
+   flowsteerd ("via inspector"), which handed them to nDPI ("inspected")
+   and, while the flow was undecided, sent them back unchanged (inline
+   mode).  Once nDPI had named the application and host/SNI, the policy
+   decided ("rule": the line of sandbox-policy.conf above; the highest
+   priority that matches).  A few packets more can cross the inspector
+   after the verdict, while its rules are on their way to OVS.
  - The verdict became two OpenFlow rules in br-int, one per direction
    (cookie 0xf5e1<<48 | flow id, priority 40000, above the steering
    rules): actions=NORMAL to allow, no actions to drop.  From then on OVS
-   handled the flow alone ("pkts in OVS" never reached the inspector): the
+   handled the flow alone ("in OVS" never reached the inspector): the
    2 MB download crossed the inspector with a handful of packets.
  - tcp/2222 needed no inspection: the L4 rule dropped its first packet,
    the SYN, and OVS dropped the retries.  TLS to ads.blocked.test was
