@@ -40,8 +40,23 @@ bench-flowrules: bench/flowrules-bench
 	FLOWRULES_BENCH='$(abs_top_builddir)/bench/flowrules-bench' \
 	bash $(srcdir)/bench/run-flowrules-bench.sh $(BENCH_FLOWRULES_FLAGS)
 else
-bench-flowrules:
-	@echo "bench-flowrules needs OVS: configure --with-ovs-source" \
+bench-flowrules bench-e2e:
+	@echo "$@ needs OVS: configure --with-ovs-source" \
 	  "(see utilities/build-ovs.sh)" >&2; exit 1
 endif
 .PHONY: bench-flowrules
+
+# bench-e2e: flowsteerd inline in a private Open vSwitch (tests/ovs-lib.sh),
+# against the same traffic from an uninspected VM in the same run: iperf3
+# throughput, the share of packets that never reach the inspector for long
+# and short flows, new connections per second and connect() latency.
+# Needs root, OVS, iperf3, curl and tcpdump.  Settings are environment
+# variables (see the script's header), e.g.
+# make bench-e2e BENCH_RUNS=5 BENCH_SECONDS=5
+EXTRA_DIST += bench/run-e2e-bench.sh bench/conn-bench.py
+if HAVE_OVS
+bench-e2e: ovs-ext/flowsteerd
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	bash $(srcdir)/bench/run-e2e-bench.sh
+endif
+.PHONY: bench-e2e
