@@ -192,6 +192,7 @@ vsctl() {
 }
 vsctl --no-wait init || die "ovs-vsctl init failed"
 start_daemon ovs-vswitchd "unix:$dir/db.sock"
+vswitchd_pid=${pids[-1]}
 vsctl add-br br0 -- set bridge br0 datapath_type=netdev fail_mode=secure \
     protocols=OpenFlow13,OpenFlow14,OpenFlow15 \
     || die "cannot add bridge br0"
@@ -212,6 +213,13 @@ kv() {
 # gt A B: whether number A is greater than number B (or B is empty).
 gt() {
     awk -v a="$1" -v b="$2" 'BEGIN { exit !(b == "" || a + 0 > b + 0) }'
+}
+
+# ovs_cpu: ovs-vswitchd's CPU time so far (all threads), in seconds.
+clk_tck=$(getconf CLK_TCK)
+ovs_cpu() {
+    awk -v hz="$clk_tck" '{ sub(/.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' \
+        "/proc/$vswitchd_pid/stat"
 }
 
 # flow_count: the number of rules in the bridge.
@@ -271,9 +279,11 @@ run_flowrules() {
     if $2; then
         extra=(--ofctl-file "$dir/flows-$1.txt")
     fi
+    cpu0=$(ovs_cpu)
     out=$("$bench" "${bench_opts[@]}" "${extra[@]}" --install "$1" \
               "$target" 2>"$dir/bench.err") \
         || die "flowrules-bench --install $1 failed: $(cat "$dir/bench.err")"
+    out="$out ovs_cpu=$(awk -v a="$cpu0" -v b="$(ovs_cpu)" 'BEGIN { printf "%.2f", b - a }')"
     check_count "$1" flowrules-bench
     if $2; then
         dump_rules "$dir/dump-flowrules"
@@ -286,11 +296,13 @@ run_flowrules() {
 # prints its flows/s.  With FIRST=true, checks that it gives the same table
 # as flowrules.
 run_ofctl() {
-    local t0 t1
+    local t0 t1 cpu0 cpu1
+    cpu0=$(ovs_cpu)
     t0=$EPOCHREALTIME
     ofctl --bundle add-flows "$target" "$dir/flows-$1.txt" \
         || die "ovs-ofctl --bundle add-flows failed"
     t1=$EPOCHREALTIME
+    cpu1=$(ovs_cpu)
     check_count "$1" ovs-ofctl
     if $2; then
         dump_rules "$dir/dump-ofctl"
@@ -299,7 +311,8 @@ run_ofctl() {
 diff $dir/dump-flowrules $dir/dump-ofctl (kept with --keep)"
     fi
     delete_all
-    awk -v n="$1" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", n / (b - a) }'
+    awk -v n="$1" -v a="$t0" -v b="$t1" -v c0="$cpu0" -v c1="$cpu1" \
+        'BEGIN { printf "flows_per_s=%.0f ovs_cpu=%.2f\n", n / (b - a), c1 - c0 }'
 }
 
 echo "ovs-vswitchd $(ovs-vswitchd --version | sed -n '1s/.* //p'), netdev" \
@@ -307,31 +320,34 @@ echo "ovs-vswitchd $(ovs-vswitchd --version | sed -n '1s/.* //p'), netdev" \
 rows=()
 for n in $sizes; do
     echo "== $n flows ($((2 * n)) rules): $runs runs of each" >&2
-    fr_best='' of_best='' fr_line=''
+    fr_best='' of_best='' fr_line='' of_line=''
     for i in $(seq 1 "$runs"); do
         first=false
         [ "$i" -ne 1 ] || first=true
         # Alternate who goes first; flowrules writes the rule file in run 1.
         if ((i % 2)); then
             out=$(run_flowrules "$n" $first)
-            of=$(run_ofctl "$n" $first)
+            of_out=$(run_ofctl "$n" $first)
         else
-            of=$(run_ofctl "$n" false)
+            of_out=$(run_ofctl "$n" false)
             out=$(run_flowrules "$n" false)
         fi
         fr=$(kv flows_per_s "$out")
+        of=$(kv flows_per_s "$of_out")
         echo "   run $i: flowrules $fr flows/s ($(kv seconds "$out") s," \
-            "$(kv bundles "$out") bundles), ovs-ofctl $of flows/s" >&2
+            "$(kv bundles "$out") bundles, ovs-vswitchd CPU $(kv ovs_cpu "$out") s)," \
+            "ovs-ofctl $of flows/s (ovs-vswitchd CPU $(kv ovs_cpu "$of_out") s)" >&2
         if gt "$fr" "$fr_best"; then
             fr_best=$fr
             fr_line=$out
         fi
         if gt "$of" "$of_best"; then
             of_best=$of
+            of_line=$of_out
         fi
     done
     rows+=("$n $fr_best $of_best $(kv bytes_per_rule "$fr_line") \
-$(kv rss_bytes_per_rule "$fr_line")")
+$(kv rss_bytes_per_rule "$fr_line") $(kv ovs_cpu "$fr_line") $(kv ovs_cpu "$of_line")")
 done
 
 if $latency; then
@@ -352,13 +368,16 @@ echo "flowrules vs ovs-ofctl --bundle add-flows, same rules, same bridge;" \
     || echo "flowrules-bench options: ${bench_opts[*]}"
 printf '%s\n' "${rows[@]}" | awk -v target="$target_ratio" '
     BEGIN {
-        printf "%8s %16s %16s %6s %7s %10s\n", "flows", "flowrules f/s",
-               "ovs-ofctl f/s", "ratio", "B/rule", "RSS B/rule"
+        printf "%8s %16s %16s %6s %7s %10s %15s %17s\n", "flows",
+               "flowrules f/s", "ovs-ofctl f/s", "ratio", "B/rule",
+               "RSS B/rule", "OVS CPU fr/ofctl", "OVS-bound f/s"
     }
     {
         ratio = $3 > 0 ? $2 / $3 : 0
-        printf "%8d %16d %16d %6.2f %7.1f %10.1f%s\n", $1, $2, $3, ratio,
-               $4, $5, (ratio >= target ? "" : "  (below target)")
+        bound = $6 > 0 ? $1 / $6 : 0
+        printf "%8d %16d %16d %6.2f %7.1f %10.1f %7.2f/%-7.2f %17d%s\n", $1,
+               $2, $3, ratio, $4, $5, $6, $7, bound,
+               (ratio >= target ? "" : "  (below target)")
     }'
 cat <<'EOF'
   Each flow is 2 rules (both directions), TCP/IPv4 exact 5-tuple, NORMAL.
@@ -368,6 +387,9 @@ cat <<'EOF'
     process (start, parse the file, connect, one bundle, commit).
   B/rule: flowrules' own memory per installed rule (flowrules_get_stats);
     RSS B/rule: growth of flowrules-bench's resident memory per rule.
+  OVS CPU: seconds of CPU ovs-vswitchd spent (all threads) during the best
+    run of each; OVS-bound f/s: flows / that time for flowrules, the rate no
+    OpenFlow client can pass on this ovs-vswitchd.
 EOF
 if $latency; then
     echo
