@@ -34,7 +34,8 @@ trap_stop() { kill "$(fsd_pid)" 2>/dev/null; }
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
 
 check "the inspector port is open" wait_until 15 shows "inspector port fs-insp0: rx"
-check "steering installed" wait_until 10 shows "steering on br-int: 6 rules, installed"
+check "steering installed in both bridges" wait_until 10 eval \
+    'shows "steering on br-int: 6 rules, installed" && shows "steering on br-sec: 2 rules, installed"'
 check "through fast-failover groups watching flowsteerd's liveness tap" \
     wait_until 10 eval 'ofctl -O OpenFlow13 dump-groups br-int | grep -q "type=ff,bucket=watch_port:$(vsctl get Interface fs-live ofport),actions=push_vlan:0x8100,set_field:$((4096 + $(vm_ofport vm1)))->vlan_vid,output:"'
 
