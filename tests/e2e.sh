@@ -10,7 +10,7 @@ ovs_lib_init
 ovs_start
 ovs_add_bridge br-int
 vm_add vm1 br-int 10.0.0.1/24       # inspected, profile web
-vm_add vm2 br-int 10.0.0.2/24       # servers
+vm_add vm2 br-int 10.0.0.2/24       # inspected, profile servers
 vm_add vm3 br-int 10.0.0.3/24       # not inspected
 ofctl -O OpenFlow13 add-flow br-int "priority=0,actions=NORMAL"
 
@@ -20,12 +20,16 @@ priority=200, profile=web, app=HTTP, actions=allow
 priority=100, profile=web, icmp, actions=allow
 priority=0, profile=web, actions=drop
 priority=0, profile=locked, actions=drop
+priority=0, profile=servers, actions=allow
 EOF
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
     external_ids:flowsteer-policy="$tmp/policy.conf"
 vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
     external_ids:flowsteer-profile=web \
     external_ids:attached-mac='"02:00:00:00:00:01"'
+vsctl set Interface "$(vm_port vm2)" external_ids:flowsteer-inspect=true \
+    external_ids:flowsteer-profile=servers \
+    external_ids:attached-mac="\"$(vm_mac vm2)\""
 
 # flowsteerd runs where ovs-vswitchd runs: the inspector port is a device
 # in that namespace.
@@ -35,7 +39,7 @@ shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"
 
 check "the inspector port is open" wait_until 15 shows "inspector port fs-insp0: rx"
 check "steering installed in both bridges" wait_until 10 eval \
-    'shows "steering on br-int: 6 rules, installed" && shows "steering on br-sec: 2 rules, installed"'
+    'shows "steering on br-int: 10 rules, installed" && shows "steering on br-sec: 2 rules, installed"'
 check "through fast-failover groups watching flowsteerd's liveness tap" \
     wait_until 10 eval 'ofctl -O OpenFlow13 dump-groups br-int | grep -q "type=ff,bucket=watch_port:$(vsctl get Interface fs-live ofport),actions=push_vlan:0x8100,set_field:$((4096 + $(vm_ofport vm1)))->vlan_vid,output:"'
 
@@ -64,7 +68,7 @@ sed 's/^/  /' "$tmp/flows"
 icmp=$(grep "ICMP 10.0.0.1:0 -> 10.0.0.2:0" "$tmp/flows" | tail -n 1)
 inspected=$(echo "$icmp" | sed -n 's/.*\[inspector [0-9]* pkts, \([0-9]*\) inspected\].*/\1/p')
 in_ovs=$(ofctl -O OpenFlow13 dump-flows br-int "cookie=0xf5e1000000000000/0xffff000000000000" |
-         grep "icmp,in_port=$(vm_ofport vm1)" | grep -o "n_packets=[0-9]*" | cut -d= -f2)
+         grep "icmp,in_port=$(vm_ofport vm1)," | grep "nw_dst=10.0.0.2 " | grep -o "n_packets=[0-9]*" | cut -d= -f2)
 echo "  ICMP flow: ${inspected:-?} packets inspected, ${in_ovs:-?} handled by its rule in OVS"
 check "after the verdict, the inspector saw few packets" test "${inspected:-99}" -le 4
 check "and OVS's rule counted the rest" test "${in_ovs:-0}" -ge 15
@@ -89,11 +93,26 @@ assert http["rule"].endswith("policy.conf:2"), http
 assert "http_numeric_ip_host" in http["risks"], http
 EOF
 
-check "MAC learning stays right: vm1's MAC on vm1's port" eval \
-    'appctl fdb/show br-int | awk -v p="$(vm_ofport vm1)" "\$1 == p && \$3 == \"02:00:00:00:00:01\"" | grep -q .'
+# Two inspected VMs and an uninspected one talk to each other: traffic
+# that comes back from the inspector must still be learned on its own VM's
+# port.
+for pair in "vm1 10.0.0.2" "vm1 10.0.0.3" "vm2 10.0.0.3" "vm3 10.0.0.1" "vm3 10.0.0.2"; do
+    set -- $pair
+    check "$1 pings $2" vm_exec "$1" ping -c 2 -i 0.2 -W 2 "$2"
+done
+appctl fdb/show br-int > "$tmp/fdb"
+sed 's/^/  /' "$tmp/fdb"
+learned_on() {                      # learned_on VM: its MAC on its port
+    awk -v p="$(vm_ofport "$1")" -v m="$(vm_mac "$1")" '$1 == p && $3 == m' \
+        "$tmp/fdb" | grep -q .
+}
+check "MAC learning stays right: vm1's MAC on vm1's port" learned_on vm1
+check "vm2's (inspected) on vm2's" learned_on vm2
+check "vm3's (not inspected) on vm3's" learned_on vm3
+check "each MAC once" eval '[ "$(awk "NR > 1 {print \$3}" "$tmp/fdb" | sort | uniq -d)" = "" ]'
 check "no MAC learned on the patch port" eval \
-    '! appctl fdb/show br-int | awk -v p="$(vsctl get Interface fs-patch-int ofport)" "\$1 == p" | grep -q .'
-check "an uninspected VM is not steered" \
+    '! awk -v p="$(vsctl get Interface fs-patch-int ofport)" "\$1 == p" "$tmp/fdb" | grep -q .'
+check "an uninspected VM reaches an inspected server" \
     vm_exec vm3 curl -s -o /dev/null --max-time 5 http://10.0.0.2:8080/
 check "flowsteer/flows lists the HTTP flow with its verdict" \
     grep -q "\[app HTTP\] .*\[verdict allow rule [^]]*policy.conf:2\]" "$tmp/flows"
@@ -119,7 +138,7 @@ start_fsd() {
 live_gone() { ! ovs_exec ip link show fs-live > /dev/null 2>&1; }
 icmp_rule_packets() {
     ofctl -O OpenFlow13 dump-flows br-int "cookie=0xf5e1000000000000/0xffff000000000000" |
-        grep "icmp,in_port=$(vm_ofport vm1)" | grep -o "n_packets=[0-9]*" | cut -d= -f2
+        grep "icmp,in_port=$(vm_ofport vm1)," | grep "nw_dst=10.0.0.2 " | grep -o "n_packets=[0-9]*" | cut -d= -f2
 }
 
 echo "== fail=closed: flowsteerd killed in the middle of traffic"
