@@ -557,13 +557,15 @@ flowsteer_flows(struct unixctl_conn *conn, int argc, const char *argv[],
     ovs_list_push_back(&d->flows_requests, &r->node);
 }
 
+/* Answers the flowsteer/flows requests whose counters are in (all of them
+ * if 'all'). */
 static void
-flows_requests_run(struct flowsteerd *d)
+flows_requests_run(struct flowsteerd *d, bool all)
 {
     struct flows_request *r;
 
     LIST_FOR_EACH_SAFE (r, node, &d->flows_requests) {
-        if (!d->fr || flowrules_poll_seqno(d->fr) >= r->poll_seqno
+        if (all || !d->fr || flowrules_poll_seqno(d->fr) >= r->poll_seqno
             || time_msec() >= r->deadline) {
             flows_reply(d, r->conn, r->json);
             ovs_list_remove(&r->node);
@@ -704,7 +706,7 @@ main(int argc, char *argv[])
             flowrules_run(d.fr);
         }
         unixctl_server_run(unixctl);
-        flows_requests_run(&d);
+        flows_requests_run(&d, false);
 
         ovsdb_idl_wait(d.idl);
         unixctl_server_wait(unixctl);
@@ -718,6 +720,7 @@ main(int argc, char *argv[])
         poll_block();
     }
 
+    flows_requests_run(&d, true);
     unixctl_server_destroy(unixctl);
     fs_topo_destroy(&d.topo);
     fs_steer_destroy(d.steer);
