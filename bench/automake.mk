@@ -6,6 +6,7 @@ bench_inspect_bench_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
 bench_inspect_bench_LDADD = inspector/libflowsteer-inspector.la $(PCAP_LIBS)
 
 EXTRA_DIST += \
+	bench/bench-lib.sh \
 	bench/gen-mix.sh \
 	bench/run-inspect-bench.sh
 

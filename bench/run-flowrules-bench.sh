@@ -67,16 +67,8 @@ Environment: FLOWRULES_BENCH, OVS_SCHEMA (default $schema).
 EOF
 }
 
-die() {
-    echo "$0: $*" >&2
-    exit 2
-}
-
-need_arg() {
-    if [ $# -lt 2 ] || [ -z "$2" ]; then
-        die "$1 needs an argument (try --help)"
-    fi
-}
+# shellcheck source=bench/bench-lib.sh
+. "$here/bench-lib.sh"
 
 while [ $# -gt 0 ]; do
     case $1 in

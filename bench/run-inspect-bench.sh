@@ -58,16 +58,8 @@ $top_srcdir/../shared), INSPECT_BENCH, NDPIREADER.
 EOF
 }
 
-die() {
-    echo "$0: $*" >&2
-    exit 2
-}
-
-need_arg() {
-    if [ $# -lt 2 ] || [ -z "$2" ]; then
-        die "$1 needs an argument (try --help)"
-    fi
-}
+# shellcheck source=bench/bench-lib.sh
+. "$here/bench-lib.sh"
 
 captures=()
 while [ $# -gt 0 ]; do
