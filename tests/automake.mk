@@ -22,9 +22,8 @@ tests_test_inspector_SOURCES = tests/test-inspector.c tests/test-util.h
 tests_test_inspector_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
 tests_test_inspector_LDADD = inspector/libinspector.la
 
-TESTS += \
-	tests/test-policy \
-	tests/test-inspector \
+# The shell tests: run, and shipped.
+SHELL_TESTS = \
 	tests/cli.sh \
 	tests/reference.sh \
 	tests/bad-input.sh \
@@ -36,20 +35,13 @@ TESTS += \
 	tests/e2e.sh \
 	tests/e2e-apps.sh
 
+TESTS += tests/test-policy tests/test-inspector $(SHELL_TESTS)
+
 EXTRA_DIST += \
+	$(SHELL_TESTS) \
 	tests/lib.sh \
-	tests/cli.sh \
-	tests/reference.sh \
-	tests/compare-reference.py \
-	tests/bad-input.sh \
-	tests/gen-bad-captures.py \
-	tests/embed.sh \
 	tests/ovs-lib.sh \
-	tests/ovs-sandbox.sh \
-	tests/flowrules.sh \
-	tests/flowsteerd.sh \
-	tests/port-afpacket.sh \
-	tests/e2e.sh \
-	tests/e2e-apps.sh
+	tests/compare-reference.py \
+	tests/gen-bad-captures.py
 
 include tests/fuzz/automake.mk
