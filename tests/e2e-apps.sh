@@ -5,8 +5,7 @@
 # openssl s_server, dnsmasq, curl, dig, ping.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
 
-FSD=$top_builddir/ovs-ext/flowsteerd
-[ -x "$FSD" ] || skip "flowsteerd not built (configure --with-ovs-source)"
+fsd_require
 for tool in openssl dnsmasq dig curl; do
     command -v "$tool" > /dev/null || skip "$tool is not installed"
 done

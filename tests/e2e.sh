@@ -4,8 +4,7 @@
 # the rest of each decided flow stays in OVS.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
 
-FSD=$top_builddir/ovs-ext/flowsteerd
-[ -x "$FSD" ] || skip "flowsteerd not built (configure --with-ovs-source)"
+fsd_require
 ovs_lib_init
 ovs_start
 ovs_add_bridge br-int

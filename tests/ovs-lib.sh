@@ -621,15 +621,21 @@ bg_stop() {
     return 0
 }
 
-# fsd_start [OPTION...]: starts flowsteerd ($top_builddir/ovs-ext/flowsteerd)
-# detached, where ovs-vswitchd runs (its inspector port is a device of that
+# FSD: the flowsteerd the tests run.  fsd_require: skips the test unless
+# it was built.
+FSD=$top_builddir/ovs-ext/flowsteerd
+fsd_require() {
+    [ -x "$FSD" ] || skip "flowsteerd not built (configure --with-ovs-source)"
+}
+
+# fsd_start [OPTION...]: starts flowsteerd ($FSD) detached, where ovs-vswitchd runs (its inspector port is a device of that
 # namespace), on this OVS's database, with its pidfile, log and control
 # socket in $tmp (flowsteerd.pid, flowsteerd.log, $FSD_CTL).  Registers it
 # to be stopped at exit.  Fails the test if it does not start.
 FSD_CTL=
 fsd_start() {
     FSD_CTL=$tmp/flowsteerd.ctl
-    ovs_exec "$top_builddir/ovs-ext/flowsteerd" --detach \
+    ovs_exec "$FSD" --detach \
         --pidfile="$tmp/flowsteerd.pid" --log-file="$tmp/flowsteerd.log" \
         --unixctl="$FSD_CTL" "$@" "unix:$OVS_DIR/db.sock" ||
         fail "flowsteerd did not start"
