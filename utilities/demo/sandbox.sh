@@ -200,16 +200,13 @@ vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
 
 # flowsteerd runs where ovs-vswitchd runs: the inspector port is a device
 # in that namespace.
-CTL=$tmp/flowsteerd.ctl
-quiet ovs_exec "$FSD" --detach --pidfile="$tmp/flowsteerd.pid" \
-    --log-file="$tmp/flowsteerd.log" --unixctl="$CTL" \
-    "unix:$OVS_DIR/db.sock" || die "flowsteerd did not start"
-fsd_pid=$(cat "$tmp/flowsteerd.pid") || die "flowsteerd wrote no pidfile"
+quiet fsd_start
+fsd_pid=$(fsd_pid) || die "flowsteerd wrote no pidfile"
 fsd_comm=$(cat "/proc/$fsd_pid/comm" 2>/dev/null) ||
     die "flowsteerd (pid $fsd_pid) exited at once"
-_ol_bg_all+=("$fsd_pid")
 
-fsctl() { ovs-appctl --timeout="$OVS_LIB_TIMEOUT" -t "$CTL" "$@"; }
+# ovs-lib's, with the longer timeout of a loaded machine.
+fsctl() { ovs-appctl --timeout="$OVS_LIB_TIMEOUT" -t "$FSD_CTL" "$@"; }
 fsd_ready() {
     local show
     show=$(fsctl flowsteer/show 2>/dev/null) || return 1
