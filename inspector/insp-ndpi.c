@@ -179,7 +179,8 @@ fill_result(struct ndpi_flow_struct *flow, ndpi_protocol p, int guessed,
 int
 insp_ndpi_process(struct insp_ndpi *n, void *block, const uint8_t *l3,
                   uint32_t l3_len, uint64_t ts_ms, uint32_t n_packets,
-                  uint32_t budget, struct insp_ndpi_result *res)
+                  uint32_t budget, bool want_detected,
+                  struct insp_ndpi_result *res)
 {
     struct ndpi_flow_struct *flow = block;
     int enough = n_packets > budget;
@@ -193,8 +194,12 @@ insp_ndpi_process(struct insp_ndpi *n, void *block, const uint8_t *l3,
         return INSP_NDPI_MORE;
     }
     if (!enough && ndpi_extra_dissection_possible(n->mod, flow)) {
+        /* E.g. waiting for the certificate. */
+        if (!want_detected) {
+            return INSP_NDPI_MORE;
+        }
         fill_result(flow, p, 0, res);
-        return INSP_NDPI_DETECTED;  /* E.g. waiting for the certificate. */
+        return INSP_NDPI_DETECTED;
     }
     if (p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
         insp_ndpi_giveup(n, block, res);

@@ -9,6 +9,7 @@
 #ifndef INSP_NDPI_H
 #define INSP_NDPI_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "flowsteer/inspector.h"
@@ -53,10 +54,12 @@ enum {
 /* Feeds the IP packet 'l3' of 'l3_len' bytes, seen at 'ts_ms', to the flow
  * in 'block'.  'n_packets' is the flow's packet count including this one;
  * past 'budget' packets, classification ends with what is known.  Returns
- * INSP_NDPI_*. */
+ * INSP_NDPI_*; INSP_NDPI_DETECTED only if 'want_detected' (else
+ * INSP_NDPI_MORE, and '*res' is left alone). */
 int insp_ndpi_process(struct insp_ndpi *, void *block, const uint8_t *l3,
                       uint32_t l3_len, uint64_t ts_ms, uint32_t n_packets,
-                      uint32_t budget, struct insp_ndpi_result *res);
+                      uint32_t budget, bool want_detected,
+                      struct insp_ndpi_result *res);
 
 /* Ends classification of the flow in 'block' with what nDPI knows now,
  * filling '*res'. */

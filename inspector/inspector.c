@@ -893,13 +893,14 @@ flow_inspect(struct fs_inspector *insp, struct insp_flow *f,
     done = insp_ndpi_process(insp->ndpi, cls_block(&insp->cls, f->cls),
                              p->l3, p->l3_len, insp->now_ns / NS_PER_MS,
                              f->packets[0] + f->packets[1],
-                             insp->budget[f->lru], &res);
+                             insp->budget[f->lru],
+                             f->state != FS_FLOW_DECIDED, &res);
     if (done == INSP_NDPI_DONE) {
         if (!res.app_id) {
             insp->counters[FS_CTR_FLOWS_GIVEN_UP]++;
         }
         classify_done(insp, f, &res);
-    } else if (done == INSP_NDPI_DETECTED && f->state != FS_FLOW_DECIDED) {
+    } else if (done == INSP_NDPI_DETECTED) {
         classify_detected(insp, f, &res);
     }
 }
