@@ -85,6 +85,9 @@ usage(void)
            "the policy is bad, 2 for bad usage.\n", PROGRAM, PROGRAM);
 }
 
+static void fatal_usage(const char *format, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
 static void
 fatal_usage(const char *format, ...)
 {

@@ -2,7 +2,10 @@
 # private temp dir ($tmp) removed on exit, and defines:
 #   skip REASON   - exit 77 (the harness counts it as skipped)
 #   fail MSG      - print and exit 1
-#   check DESC CMD...   - run CMD, print ok/FAIL, count failures
+#   check DESC CMD...   - run CMD, print ok/FAIL, count failures; on the
+#                         first failure, calls on_first_failure if a test
+#                         or library defines it (a snapshot of the state
+#                         while it is still the state that failed)
 #   finish        - exit 1 if any check failed, else 0
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -28,6 +31,12 @@ check() {
     else
         echo "FAIL $desc"
         n_failed=$((n_failed + 1))
+        if [ "$n_failed" -eq 1 ] && declare -F on_first_failure >/dev/null
+        then
+            echo "--- state at the first failure"
+            on_first_failure 2>&1 | sed 's/^/| /'
+            echo "--- end of state"
+        fi
     fi
 }
 

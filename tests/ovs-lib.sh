@@ -207,17 +207,31 @@ _ol_dump_state() {
     if _ol_alive "$_ol_vs_pid" ovs-vswitchd; then
         echo "--- ovs-vsctl show"
         vsctl show 2>&1
-        for br in "${_ol_bridges[@]}"; do
-            echo "--- ovs-ofctl dump-flows $br"
+        echo "--- ovs-appctl dpctl/show -s, dpctl/dump-flows"
+        appctl dpctl/show -s 2>&1
+        appctl dpctl/dump-flows 2>&1 | head -n 40
+        for br in $(vsctl list-br 2>/dev/null); do
+            echo "--- ovs-ofctl show / dump-flows / dump-groups $br"
+            ofctl -O OpenFlow13 show "$br" 2>&1 | grep -v "^ *\(config\|speed\|current\|advertised\|supported\|peer\):"
             ofctl -O OpenFlow13 dump-flows "$br" 2>&1
+            ofctl -O OpenFlow13 dump-groups "$br" 2>&1
         done
     fi
-    for f in "$OVS_DIR/ovs-vswitchd.log" "$OVS_DIR/ovsdb-server.log"; do
+    if [ -n "$FSD_CTL" ] && _ol_alive "$(fsd_pid)"; then
+        echo "--- flowsteer/show"
+        fsctl flowsteer/show 2>&1
+    fi
+    for f in "$OVS_DIR/ovs-vswitchd.log" "$OVS_DIR/ovsdb-server.log" \
+             "$tmp/flowsteerd.log"; do
         [ -n "$OVS_DIR" ] && [ -f "$f" ] || continue
         echo "--- last lines of $f"
         tail -n 25 "$f"
     done
 }
+
+# on_first_failure: tests/lib.sh's check calls it at a test's first failed
+# check, while the state is still the one that failed.
+on_first_failure() { _ol_dump_state; }
 
 # cleanup_all [STATUS]: stops background processes (bg_start), both
 # daemons (ovs_stop), kills whatever still runs in this run's namespaces,

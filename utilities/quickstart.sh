@@ -97,14 +97,18 @@ run_demo_offline() {
 }
 
 # show_failures DIR: prints what each failed test of DIR said about its
-# failure, so a CI log shows why and not only which.
+# failure, so a CI log shows why and not only which: its FAIL lines, the
+# state it recorded at its first failure (tests/lib.sh), its last lines.
 show_failures() {
     for trs in $(find "$1" -name '*.trs'); do
         grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$trs" || continue
         tlog=${trs%.trs}.log
-        log "failed: $tlog (FAIL lines, then its last 40 lines)"
+        log "failed: $tlog"
         grep -E '^(FAIL|not ok)' "$tlog" || true
-        tail -n 40 "$tlog"
+        sed -n '/^--- state at the first failure/,/^--- end of state/p' \
+            "$tlog" | head -n 400
+        echo "--- last 30 lines of $tlog"
+        tail -n 30 "$tlog"
     done
 }
 
@@ -124,7 +128,11 @@ run_check() {
         make -C _build-asan -s -j"$jobs" check ||
         { status=1; show_failures _build-asan; }
 
-    build _build-fuzz --enable-fuzzing CC=clang
+    # Its build output only when it fails: the CI log ends with what
+    # matters.
+    mkdir -p _build-fuzz
+    build _build-fuzz --enable-fuzzing CC=clang > _build-fuzz/build.log 2>&1 ||
+        { cat _build-fuzz/build.log; return 1; }
     log "fuzz targets, ${FUZZ_SECONDS:-30} s each"
     make -C _build-fuzz -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-30}" \
         > _build-fuzz/fuzz-smoke.log 2>&1 || status=1
