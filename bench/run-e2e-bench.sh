@@ -142,9 +142,7 @@ fsd_start
 ready() {
     fsctl flowsteer/show > "$tmp/show" 2>&1 &&
         grep -q "inspector port fs-insp0: rx" "$tmp/show" &&
-        grep -q "steering on br-int: $((2 + 4 * ${#inspected[@]})) rules, installed" \
-            "$tmp/show" &&
-        grep -q "steering on br-sec: 2 rules, installed" "$tmp/show"
+        fsd_steering $((2 + 4 * ${#inspected[@]}))
 }
 wait_until 20 ready || { cat "$tmp/show"; fail "flowsteerd is not ready"; }
 wait_until 5 learned || fail "br-int forgot MACs when flowsteer started"

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -61,6 +62,9 @@ struct flowsteerd {
     struct flowrules *fr;       /* Verdict rules in the integration bridge. */
     char *fr_bridge;            /* Its bridge. */
     int live_fd;                /* flowsteerd's liveness tap, or -1. */
+    long long int live_down_since; /* Since when OVS sees it down (ms),
+                                    * or LLONG_MAX. */
+    unsigned int n_live_remade; /* Times it was made again. */
     bool flushing;
 
     struct fs_inspector *insp;
@@ -403,46 +407,88 @@ on_verdict(void *d_, enum fs_event_type type, const struct fs_flow_info *f,
     }
 }
 
-/* Holds the liveness tap open while inspection is on: when flowsteerd
- * dies, the kernel removes it and OVS's fast-failover groups fall back
- * (fs-steer.h). */
+/* How long Open vSwitch may see the liveness tap's link down, while the
+ * tap is up, before flowsteerd makes the tap again. */
+#define LIVE_DOWN_MSEC 3000
+
+/* Creates the liveness tap and brings it up; returns its fd, or -1. */
+static int
+live_open(void)
+{
+    struct ifreq ifr;
+    int fd, sock;
+
+    fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        VLOG_WARN_ONCE("/dev/net/tun: %s: no fallback while flowsteerd "
+                       "is down", ovs_strerror(errno));
+        return -1;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ovs_strlcpy(ifr.ifr_name, FS_LIVE_PORT, sizeof ifr.ifr_name);
+    if (ioctl(fd, TUNSETIFF, &ifr)) {
+        VLOG_WARN_ONCE("%s: cannot create the liveness tap: %s",
+                       FS_LIVE_PORT, ovs_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0 || ioctl(sock, SIOCGIFFLAGS, &ifr)
+        || (ifr.ifr_flags |= IFF_UP, ioctl(sock, SIOCSIFFLAGS, &ifr))) {
+        VLOG_WARN_ONCE("%s: cannot bring the liveness tap up: %s",
+                       FS_LIVE_PORT, ovs_strerror(errno));
+        if (sock >= 0) {
+            close(sock);
+        }
+        close(fd);
+        return -1;
+    }
+    close(sock);
+    VLOG_INFO("%s: liveness tap created", FS_LIVE_PORT);
+    return fd;
+}
+
+/* Holds the liveness tap open, and up, while inspection is on: when
+ * flowsteerd dies, the kernel removes it and OVS's fast-failover groups
+ * fall back (fs-steer.h).  The tap exists before its port is added
+ * (fs_topo_run()).  If Open vSwitch goes on seeing its link down for
+ * LIVE_DOWN_MSEC all the same (someone took it down, or Open vSwitch
+ * opened it in the instant between its creation and its coming up and
+ * missed the change, as seen under load), every steered packet takes the
+ * fallback bucket: the tap is made again. */
 static void
 live_update(struct flowsteerd *d)
 {
-    if (d->cfg.enabled && d->live_fd < 0) {
-        struct ifreq ifr;
-        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    long long int now = time_msec();
 
-        if (fd < 0) {
-            VLOG_WARN_ONCE("/dev/net/tun: %s: no fallback while flowsteerd "
-                           "is down", ovs_strerror(errno));
-            return;
+    if (!d->cfg.enabled) {
+        if (d->live_fd >= 0) {
+            close(d->live_fd);
+            d->live_fd = -1;
         }
-        memset(&ifr, 0, sizeof ifr);
-        ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-        ovs_strlcpy(ifr.ifr_name, FS_LIVE_PORT, sizeof ifr.ifr_name);
-        if (ioctl(fd, TUNSETIFF, &ifr)) {
-            VLOG_WARN_ONCE("%s: cannot create the liveness tap: %s",
-                           FS_LIVE_PORT, ovs_strerror(errno));
-            close(fd);
-            return;
-        }
-        d->live_fd = fd;
-        {
-            int sock = socket(AF_INET, SOCK_DGRAM, 0);
-
-            if (sock >= 0 && !ioctl(sock, SIOCGIFFLAGS, &ifr)) {
-                ifr.ifr_flags |= IFF_UP;
-                ioctl(sock, SIOCSIFFLAGS, &ifr);
-            }
-            if (sock >= 0) {
-                close(sock);
-            }
-        }
-        VLOG_INFO("%s: liveness tap created", FS_LIVE_PORT);
-    } else if (!d->cfg.enabled && d->live_fd >= 0) {
+        return;
+    }
+    if (d->live_fd < 0) {
+        d->live_fd = live_open();
+        d->live_down_since = LLONG_MAX;
+        return;
+    }
+    if (!d->topo.live_link_down || d->topo.live_ofport <= 0) {
+        d->live_down_since = LLONG_MAX;
+    } else if (d->live_down_since == LLONG_MAX) {
+        d->live_down_since = now;
+    } else if (now - d->live_down_since >= LIVE_DOWN_MSEC) {
+        VLOG_WARN("%s: Open vSwitch has seen the liveness tap down for %lld "
+                  "ms: steered traffic bypasses the inspector; making the "
+                  "tap again", FS_LIVE_PORT, now - d->live_down_since);
         close(d->live_fd);
-        d->live_fd = -1;
+        d->live_fd = live_open();
+        d->live_down_since = LLONG_MAX;
+        d->n_live_remade++;
+    }
+    if (d->live_down_since != LLONG_MAX) {
+        poll_timer_wait_until(d->live_down_since + LIVE_DOWN_MSEC);
     }
 }
 
@@ -491,6 +537,10 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     if (d->cfg_valid) {
         fs_config_format(&d->cfg, &ds);
         fs_topo_format(&d->topo, &d->cfg, &ds);
+        if (d->n_live_remade) {
+            ds_put_format(&ds, "  %s made again %u times (Open vSwitch saw "
+                          "it down)\n", FS_LIVE_PORT, d->n_live_remade);
+        }
         fs_steer_format(d->steer, &ds);
         fs_dp_format(d->dp, &ds);
     } else {
@@ -660,6 +710,7 @@ main(int argc, char *argv[])
     d.policy_fallback = -1;
     fs_topo_init(&d.topo);
     d.live_fd = -1;
+    d.live_down_since = LLONG_MAX;
     d.steer = fs_steer_create();
     unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
     unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
@@ -693,10 +744,10 @@ main(int argc, char *argv[])
         config_run(&d);
         if (d.cfg_valid) {
             policy_run(&d, false);
-            fs_topo_run(&d.topo, d.idl, &d.cfg);
+            live_update(&d);
+            fs_topo_run(&d.topo, d.idl, &d.cfg, d.live_fd >= 0);
             steer_update(&d);
             rules_update(&d);
-            live_update(&d);
             fs_dp_set(d.dp, d.cfg.enabled && d.topo.complete ? FS_INSP_PORT
                       : NULL, d.cfg.mode);
         }

@@ -46,6 +46,7 @@ fs_config_register(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_ofport_request);
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_external_ids);
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_mac_in_use);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_link_state);
 }
 
 static void

@@ -99,7 +99,7 @@ add_bridge(struct ovsdb_idl_txn *txn, const struct ovsrec_open_vswitch *ovs,
 
 void
 fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
-            const struct fs_config *cfg)
+            const struct fs_config *cfg, bool live_ready)
 {
     const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(idl);
     const struct ovsrec_bridge *br_int, *br_sec;
@@ -125,6 +125,7 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
     topo->complete = false;
     topo->patch_int_ofport = topo->patch_sec_ofport = topo->insp_ofport = 0;
     topo->live_ofport = 0;
+    topo->live_link_up = topo->live_link_down = false;
     if (!cfg->enabled || !ovs) {
         return;
     }
@@ -135,6 +136,10 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
     insp = find_iface(br_sec, FS_INSP_PORT);
     live = find_iface(br_int, FS_LIVE_PORT);
     topo->live_ofport = iface_ofport(live);
+    if (live && live->link_state) {
+        topo->live_link_up = !strcmp(live->link_state, "up");
+        topo->live_link_down = !strcmp(live->link_state, "down");
+    }
     topo->patch_int_ofport = iface_ofport(patch_int);
     topo->patch_sec_ofport = iface_ofport(patch_sec);
     topo->insp_ofport = iface_ofport(insp);
@@ -173,9 +178,12 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
         add_port(topo->txn, br_sec, FS_INSP_PORT, "internal", NULL);
         changed = true;
     }
-    if (!live) {
+    if (!live && live_ready) {
         add_port(topo->txn, br_int, FS_LIVE_PORT, "", NULL);
         changed = true;
+    } else if (!live) {
+        snprintf(topo->status, sizeof topo->status,
+                 "waiting for the liveness tap %s", FS_LIVE_PORT);
     }
     if (changed) {
         VLOG_INFO("creating the topology: %s, patch ports %s and %s, "
@@ -200,7 +208,9 @@ fs_topo_format(const struct fs_topo *topo, const struct fs_config *cfg,
                       cfg->sec_bridge, topo->patch_sec_ofport);
         ds_put_format(ds, "  %s on %s: ofport %"PRId64"\n", FS_INSP_PORT,
                       cfg->sec_bridge, topo->insp_ofport);
-        ds_put_format(ds, "  %s on %s: ofport %"PRId64"\n", FS_LIVE_PORT,
-                      cfg->bridge, topo->live_ofport);
+        ds_put_format(ds, "  %s on %s: ofport %"PRId64", link %s\n",
+                      FS_LIVE_PORT, cfg->bridge, topo->live_ofport,
+                      (topo->live_link_up ? "up"
+                       : topo->live_link_down ? "down" : "unknown"));
     }
 }

@@ -37,6 +37,8 @@ struct fs_topo {
     int64_t patch_sec_ofport;
     int64_t insp_ofport;
     int64_t live_ofport;        /* <= 0 while flowsteerd's tap is gone. */
+    bool live_link_up;          /* Open vSwitch sees the tap's link up, */
+    bool live_link_down;        /* or down (neither: not known yet). */
     char status[256];           /* What is missing or failed, "" if none. */
     struct ovsdb_idl_txn *txn;  /* In progress, or NULL. */
 };
@@ -45,9 +47,11 @@ void fs_topo_init(struct fs_topo *);
 void fs_topo_destroy(struct fs_topo *);
 
 /* Adds what is missing of the topology for 'cfg' (if inspection is on)
- * in one transaction, and updates 'topo' from the database. */
+ * in one transaction, and updates 'topo' from the database.  The liveness
+ * port is added only once 'live_ready': its tap must exist and be up
+ * before Open vSwitch opens it. */
 void fs_topo_run(struct fs_topo *, struct ovsdb_idl *,
-                 const struct fs_config *);
+                 const struct fs_config *, bool live_ready);
 
 void fs_topo_format(const struct fs_topo *, const struct fs_config *,
                     struct ds *);

@@ -661,3 +661,15 @@ fsd_pid() { cat "$tmp/flowsteerd.pid" 2>/dev/null; }
 
 # fsctl COMMAND [ARG...]: runs ovs-appctl COMMAND on flowsteerd.
 fsctl() { ovs-appctl --timeout=5 -t "$FSD_CTL" "$@"; }
+
+# fsd_steering N: true once flowsteerd's N steering rules are installed in
+# br-int and its 2 in br-sec, and Open vSwitch sees the liveness tap's link
+# up (until then, steered packets take the fallback buckets).  N may be a
+# pattern such as '[0-9]*'.
+fsd_steering() {
+    local show
+    show=$(fsctl flowsteer/show 2>/dev/null) || return 1
+    grep -q "steering on br-int: $1 rules, installed" <<<"$show" &&
+        grep -q "steering on br-sec: 2 rules, installed" <<<"$show" &&
+        grep -q "fs-live on br-int: ofport [0-9]*, link up" <<<"$show"
+}

@@ -211,8 +211,7 @@ fsd_ready() {
     local show
     show=$(fsctl flowsteer/show 2>/dev/null) || return 1
     grep -q "inspector port fs-insp0: rx" <<<"$show" &&
-        grep -q "steering on br-int: [0-9]* rules, installed" <<<"$show" &&
-        grep -q "steering on br-sec: [0-9]* rules, installed" <<<"$show"
+        fsd_steering '[0-9]*'
 }
 if ! wait_until $((OVS_LIB_TIMEOUT * 2)) fsd_ready; then
     fsctl flowsteer/show >&4 2>&1
