@@ -847,8 +847,16 @@ fr_bundle_done(struct flowrules *fr, struct fr_bundle *b)
              * retry for ever. */
             fr_fail_flow(fr, f, EPROTO, false);
         } else if (f->deleted && f->expiring) {
-            /* Freed when the switch reports both rules removed. */
-            f->state[0] = f->state[1] = FR_INSTALLED;
+            /* Freed when the switch reports both rules removed.  It may
+             * have reported one already, before this reply: that one
+             * stays gone, or the flow would wait for it for ever. */
+            int dir;
+
+            for (dir = 0; dir < 2; dir++) {
+                if (f->state[dir] == FR_INFLIGHT) {
+                    f->state[dir] = FR_INSTALLED;
+                }
+            }
         } else if (f->deleted) {
             fr_free_flow(fr, f);
         } else {
