@@ -105,9 +105,27 @@ echo "== enforcement with real packets"
 bg_start http vm_exec vm2 python3 -m http.server 8080 --bind 10.0.0.2
 wait_until 5 vm_exec vm1 curl -s -o /dev/null --max-time 1 http://10.0.0.2:8080/ ||
     fail "no HTTP server"
-curl_from() {   # curl_from LOCAL_PORT: vm1 -> vm2:8080 from that port
-    vm_exec vm1 curl -s -o /dev/null --max-time 2 --local-port "$1" \
-        http://10.0.0.2:8080/
+# curl_from LOCAL_PORT: an HTTP request vm1 -> vm2:8080 from that port.
+# Not curl: it closes with a reset, so that the port is not left in
+# TIME_WAIT for a minute (curl sometimes closes first, and then its next
+# bind to the port fails without sending anything).
+curl_from() {
+    vm_exec vm1 python3 - "$1" <<'EOF'
+import socket, struct, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.settimeout(2)
+try:
+    s.bind(("10.0.0.1", int(sys.argv[1])))
+    s.connect(("10.0.0.2", 8080))
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    ok = s.recv(16).startswith(b"HTTP/1.0 200")
+except OSError as e:
+    print("  %s: %s" % (sys.argv[1], e), file=sys.stderr)
+    ok = False
+s.close()
+sys.exit(0 if ok else 1)
+EOF
 }
 printf 'set 10 tcp 10.0.0.1:41000 10.0.0.2:8080 allow\nset 11 tcp 10.0.0.1:41001 10.0.0.2:8080 drop\n' > "$tmp/enf.cmds"
 check "enforce: install allow and drop" rules < "$tmp/enf.cmds"
