@@ -416,7 +416,7 @@ static int
 live_open(void)
 {
     struct ifreq ifr;
-    int fd, sock;
+    int fd, sock, error;
 
     fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -434,17 +434,20 @@ live_open(void)
         return -1;
     }
     sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (sock < 0 || ioctl(sock, SIOCGIFFLAGS, &ifr)
-        || (ifr.ifr_flags |= IFF_UP, ioctl(sock, SIOCSIFFLAGS, &ifr))) {
+    error = sock < 0 || ioctl(sock, SIOCGIFFLAGS, &ifr) ? errno : 0;
+    if (!error) {
+        ifr.ifr_flags |= IFF_UP;
+        error = ioctl(sock, SIOCSIFFLAGS, &ifr) ? errno : 0;
+    }
+    if (sock >= 0) {
+        close(sock);
+    }
+    if (error) {
         VLOG_WARN_ONCE("%s: cannot bring the liveness tap up: %s",
-                       FS_LIVE_PORT, ovs_strerror(errno));
-        if (sock >= 0) {
-            close(sock);
-        }
+                       FS_LIVE_PORT, ovs_strerror(error));
         close(fd);
         return -1;
     }
-    close(sock);
     VLOG_INFO("%s: liveness tap created", FS_LIVE_PORT);
     return fd;
 }
