@@ -41,7 +41,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
   clang libclang-rt-14-dev
   openvswitch-switch openvswitch-common openvswitch-source
   libssl-dev libcap-ng-dev libnuma-dev libunbound-dev libbpf-dev libxdp-dev
-  iproute2 ethtool iperf3 curl bc openssl dnsmasq-base bind9-dnsutils"
+  iproute2 iputils-ping ethtool iperf3 curl bc openssl dnsmasq-base bind9-dnsutils"
 
 install_packages() {
     missing=
