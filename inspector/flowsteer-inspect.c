@@ -75,6 +75,12 @@ usage(void)
            "                           TCP 300, UDP 60, other 30)\n"
            "      --tunnels            decode GTP-U, TZSP and CAPWAP"
            " tunnels\n"
+           "      --exception=SPEC     what to do with packets that cannot"
+           " be judged:\n"
+           "                           ACTION or CLASS=ACTION, comma-"
+           "separated;\n"
+           "                           drop, alert or allow (default:"
+           " allow)\n"
            "Output:\n"
            "  -j, --json               one JSON object per line\n"
            "  -q, --quiet              no per-flow lines, summary only\n"
@@ -566,7 +572,7 @@ main(int argc, char *argv[])
     enum {
         OPT_PROTOS = UCHAR_MAX + 1, OPT_CATEGORIES, OPT_RISKY, OPT_JA3,
         OPT_SHA1, OPT_MAX_FLOWS, OPT_MAX_MEMORY, OPT_TABLE_FULL,
-        OPT_IDLE, OPT_TUNNELS, OPT_PORT, OPT_PROFILE,
+        OPT_IDLE, OPT_TUNNELS, OPT_PORT, OPT_PROFILE, OPT_EXCEPTION,
     };
     static const struct option long_options[] = {
         { "policy", required_argument, NULL, 'p' },
@@ -582,6 +588,7 @@ main(int argc, char *argv[])
         { "tunnels", no_argument, NULL, OPT_TUNNELS },
         { "port", required_argument, NULL, OPT_PORT },
         { "profile", required_argument, NULL, OPT_PROFILE },
+        { "exception", required_argument, NULL, OPT_EXCEPTION },
         { "json", no_argument, NULL, 'j' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
@@ -594,8 +601,13 @@ main(int argc, char *argv[])
                       .event_cb = on_event, .event_aux = &out);
     struct fs_inspector *insp;
     struct timespec t0, t1;
+    uint8_t exceptions[FS_N_EXCEPTIONS];
     uint64_t n_flows;
     int c, i, error, status = 0;
+
+    /* Offline, nothing is enforced: packets that cannot be judged go on to
+     * their flows where they have one, as ndpiReader sees them. */
+    memset(exceptions, FS_EXC_ACTION_ALLOW, sizeof exceptions);
 
     while ((c = getopt_long(argc, argv, "p:jqhV", long_options,
                             NULL)) != -1) {
@@ -659,6 +671,14 @@ main(int argc, char *argv[])
         case OPT_PROFILE:
             opts.profile = optarg;
             break;
+        case OPT_EXCEPTION: {
+            char err[128];
+
+            if (fs_exception_parse(optarg, exceptions, err, sizeof err)) {
+                fatal_usage("--exception: %s", err);
+            }
+            break;
+        }
         case 'j':
             opts.json = 1;
             break;
@@ -686,6 +706,9 @@ main(int argc, char *argv[])
         fprintf(stderr, "%s: cannot create the inspector: %s\n", PROGRAM,
                 strerror(-error));
         return 1;
+    }
+    for (i = 0; i < FS_N_EXCEPTIONS; i++) {
+        fs_inspector_set_exception(insp, i, exceptions[i]);
     }
     if (opts.profile) {
         fs_inspector_set_port(insp, opts.port, NULL, opts.profile, NULL);

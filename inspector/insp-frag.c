@@ -1,17 +1,29 @@
 /*
  * IP fragment tracking.  See insp-frag.h.
  *
- * A small direct-mapped table keyed by (addresses, protocol, id).  A new
- * datagram replaces whatever occupied its slot; entries older than
- * FRAG_TIMEOUT_NS are treated as absent.  Each entry keeps up to
- * FRAG_MAX_RANGES byte ranges to detect overlaps.
+ * A set-associative table keyed by (addresses, protocol, id): a datagram
+ * hashes to one set of FRAG_WAYS entries and takes a free or timed-out
+ * one.  When the set is full of live datagrams, the new datagram is not
+ * tracked (FS_CTR_ERR_FRAG_TABLE_FULL): evicting a live one would let an
+ * attacker who floods first fragments turn another datagram's later
+ * fragments into orphans at will, and a datagram that cannot be tracked
+ * has a named policy of its own.
+ *
+ * Each entry keeps the byte ranges seen, merged where they touch, to
+ * detect overlaps (FRAG_MAX_RANGES disjoint ranges at most: fragments
+ * that arrive in order make one range).  Once the last fragment has been
+ * seen and the ranges cover the datagram, the entry is freed: a fragment
+ * of the same id after that is an orphan, as it is to the receiver, whose
+ * reassembly is done.  Entries older than FRAG_TIMEOUT_NS are free.
  */
 #include <config.h>
 #include "insp-frag.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define FRAG_WAYS 4
 #define FRAG_MAX_RANGES 16
 #define FRAG_TIMEOUT_NS (5ULL * 1000 * 1000 * 1000)
 
@@ -27,33 +39,37 @@ struct frag_entry {
     uint8_t have_first;
     uint8_t n_ranges;
     uint16_t src_port, dst_port;
+    uint32_t total_len;         /* End of the last fragment, 0 if unseen. */
     uint64_t last_ns;
-    struct frag_range ranges[FRAG_MAX_RANGES];
+    struct frag_range ranges[FRAG_MAX_RANGES];  /* Sorted, disjoint. */
 };
 
 struct insp_frags {
-    uint32_t mask;
-    struct frag_entry *entries;
+    uint32_t set_mask;
+    uint32_t seed;
+    struct frag_entry *entries;         /* (set_mask + 1) * FRAG_WAYS. */
 };
 
 struct insp_frags *
-insp_frags_create(unsigned int n)
+insp_frags_create(unsigned int n, uint32_t seed)
 {
     struct insp_frags *frags = calloc(1, sizeof *frags);
-    uint32_t size = 1;
+    uint32_t sets = 1;
 
-    while (size < n && size < (1u << 20)) {
-        size <<= 1;
+    while (sets * FRAG_WAYS < n && sets < (1u << 18)) {
+        sets <<= 1;
     }
     if (!frags) {
         return NULL;
     }
-    frags->entries = calloc(size, sizeof *frags->entries);
+    frags->entries = calloc((size_t) sets * FRAG_WAYS,
+                            sizeof *frags->entries);
     if (!frags->entries) {
         free(frags);
         return NULL;
     }
-    frags->mask = size - 1;
+    frags->set_mask = sets - 1;
+    frags->seed = seed;
     return frags;
 }
 
@@ -66,10 +82,18 @@ insp_frags_destroy(struct insp_frags *frags)
     }
 }
 
-static uint32_t
-frag_hash(const struct fs_flow_key *key, uint32_t id)
+size_t
+insp_frags_memory(const struct insp_frags *frags)
 {
-    uint32_t h = id * 0x9e3779b1u ^ key->l4_proto;
+    return (sizeof *frags + ((size_t) frags->set_mask + 1) * FRAG_WAYS
+            * sizeof *frags->entries);
+}
+
+static uint32_t
+frag_hash(const struct insp_frags *frags, const struct fs_flow_key *key,
+          uint32_t id)
+{
+    uint32_t h = (id ^ frags->seed) * 0x9e3779b1u ^ key->l4_proto;
     int i;
 
     for (i = 0; i < 16; i += 4) {
@@ -77,74 +101,142 @@ frag_hash(const struct fs_flow_key *key, uint32_t id)
 
         memcpy(&a, key->src_ip + i, 4);
         memcpy(&b, key->dst_ip + i, 4);
-        h = (h ^ a ^ b) * 0x85ebca6bu;
+        h = (h ^ a) * 0x85ebca6bu;
         h ^= h >> 13;
+        h = (h ^ b) * 0xc2b2ae35u;
+        h ^= h >> 16;
     }
     return h;
 }
 
-static int
+static bool
+frag_entry_live(const struct frag_entry *e, uint64_t now_ns)
+{
+    return e->in_use && now_ns - e->last_ns < FRAG_TIMEOUT_NS;
+}
+
+static bool
 frag_entry_matches(const struct frag_entry *e, const struct fs_flow_key *key,
                    uint32_t id, uint64_t now_ns)
 {
-    return (e->in_use && e->id == id && e->l4_proto == key->l4_proto
-            && now_ns - e->last_ns < FRAG_TIMEOUT_NS
+    return (frag_entry_live(e, now_ns) && e->id == id
+            && e->l4_proto == key->l4_proto
             && !memcmp(e->src_ip, key->src_ip, 16)
             && !memcmp(e->dst_ip, key->dst_ip, 16));
 }
 
-/* Adds [start, end) to 'e'.  Returns nonzero if it overlaps a range that
- * is there already. */
+/* Adds [start, end) to 'e''s ranges, merging it with the ranges it
+ * touches.  Returns 0, FS_CTR_ERR_FRAG_OVERLAP if it overlaps one, or
+ * FS_CTR_ERR_FRAG_TABLE_FULL if 'e' has no room for another range. */
 static int
 frag_add_range(struct frag_entry *e, uint32_t start, uint32_t end)
 {
+    int i, j;
+
+    for (i = 0; i < e->n_ranges && e->ranges[i].end < start; i++) {
+        continue;
+    }
+    /* Now ranges[i] is the first that ends at or after 'start'. */
+    if (i < e->n_ranges && start < e->ranges[i].end
+        && e->ranges[i].start < end) {
+        return FS_CTR_ERR_FRAG_OVERLAP;
+    }
+    if (i < e->n_ranges && e->ranges[i].end == start) {
+        /* Extends ranges[i]; maybe up to the next one. */
+        e->ranges[i].end = end;
+        if (i + 1 < e->n_ranges && e->ranges[i + 1].start == end) {
+            e->ranges[i].end = e->ranges[i + 1].end;
+            for (j = i + 1; j + 1 < e->n_ranges; j++) {
+                e->ranges[j] = e->ranges[j + 1];
+            }
+            e->n_ranges--;
+        }
+        return 0;
+    }
+    if (i < e->n_ranges && e->ranges[i].start == end) {
+        e->ranges[i].start = start;
+        return 0;
+    }
+    if (e->n_ranges == FRAG_MAX_RANGES) {
+        return FS_CTR_ERR_FRAG_TABLE_FULL;
+    }
+    for (j = e->n_ranges; j > i; j--) {
+        e->ranges[j] = e->ranges[j - 1];
+    }
+    e->ranges[i].start = start;
+    e->ranges[i].end = end;
+    e->n_ranges++;
+    return 0;
+}
+
+/* Finds the entry of 'p''s datagram, or a free one for it (marked in use,
+ * fields cleared) if 'create'.  Returns NULL if there is none. */
+static struct frag_entry *
+frag_find(struct insp_frags *frags, const struct insp_parsed *p,
+          uint64_t now_ns, bool create)
+{
+    const struct fs_flow_key *key = &p->key;
+    struct frag_entry *set = &frags->entries[
+        (frag_hash(frags, key, p->frag_id) & frags->set_mask) * FRAG_WAYS];
+    struct frag_entry *free_entry = NULL;
     int i;
 
-    for (i = 0; i < e->n_ranges; i++) {
-        if (start < e->ranges[i].end && e->ranges[i].start < end) {
-            return 1;
+    for (i = 0; i < FRAG_WAYS; i++) {
+        if (frag_entry_matches(&set[i], key, p->frag_id, now_ns)) {
+            return &set[i];
+        } else if (!free_entry && !frag_entry_live(&set[i], now_ns)) {
+            free_entry = &set[i];
         }
     }
-    if (e->n_ranges < FRAG_MAX_RANGES) {
-        e->ranges[e->n_ranges].start = start;
-        e->ranges[e->n_ranges].end = end;
-        e->n_ranges++;
+    if (!create || !free_entry) {
+        return NULL;
     }
-    return 0;
+    memset(free_entry, 0, sizeof *free_entry);
+    memcpy(free_entry->src_ip, key->src_ip, 16);
+    memcpy(free_entry->dst_ip, key->dst_ip, 16);
+    free_entry->id = p->frag_id;
+    free_entry->l4_proto = key->l4_proto;
+    free_entry->in_use = 1;
+    return free_entry;
 }
 
 int
 insp_frags_track(struct insp_frags *frags, struct insp_parsed *p,
                  uint64_t now_ns)
 {
-    struct fs_flow_key *key = &p->key;
-    struct frag_entry *e;
     uint32_t end = p->frag_offset + p->frag_len;
+    struct frag_entry *e;
+    int error;
 
-    e = &frags->entries[frag_hash(key, p->frag_id) & frags->mask];
-    if (!frag_entry_matches(e, key, p->frag_id, now_ns)) {
-        memset(e, 0, sizeof *e);
-        memcpy(e->src_ip, key->src_ip, 16);
-        memcpy(e->dst_ip, key->dst_ip, 16);
-        e->id = p->frag_id;
-        e->l4_proto = key->l4_proto;
-        e->in_use = 1;
+    p->frag_ports_known = !p->frag_offset;
+    e = frag_find(frags, p, now_ns, !p->frag_offset);
+    if (!e) {
+        return (p->frag_offset ? FS_CTR_ERR_FRAG_ORPHAN
+                : FS_CTR_ERR_FRAG_TABLE_FULL);
+    }
+    if (p->frag_offset) {
+        /* Entries are made by first fragments only. */
+        p->key.src_port = e->src_port;
+        p->key.dst_port = e->dst_port;
+        p->frag_ports_known = 1;
     }
     e->last_ns = now_ns;
 
-    if (frag_add_range(e, p->frag_offset, end)) {
-        return FS_CTR_ERR_FRAG_OVERLAP;
+    error = frag_add_range(e, p->frag_offset, end);
+    if (error) {
+        return error;
     }
     if (!p->frag_offset) {
         e->have_first = 1;
-        e->src_port = key->src_port;
-        e->dst_port = key->dst_port;
-        return 0;
+        e->src_port = p->key.src_port;
+        e->dst_port = p->key.dst_port;
     }
-    if (!e->have_first) {
-        return FS_CTR_ERR_FRAG_ORPHAN;
+    if (!p->more_fragments) {
+        e->total_len = end;
     }
-    key->src_port = e->src_port;
-    key->dst_port = e->dst_port;
+    if (e->total_len && e->n_ranges == 1 && e->ranges[0].start == 0
+        && e->ranges[0].end == e->total_len) {
+        e->in_use = 0;          /* Complete. */
+    }
     return 0;
 }

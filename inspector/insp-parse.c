@@ -229,6 +229,7 @@ parse_l4(struct span s, uint8_t proto, int first_frag, int depth,
         }
         key->src_port = get_be16(s.p);
         key->dst_port = get_be16(s.p + 2);
+        out->tcp_seq = get_be32(s.p + 4);
         out->tcp_flags = s.p[13];
         if (doff < 20 || doff > s.cap) {
             /* The ports are there, so the packet still belongs to its
@@ -417,10 +418,12 @@ parse_ip(struct span s, uint16_t type, int depth, int tunnels,
         return type == ETH_TYPE_IPV6 ? FS_CTR_ERR_TRUNCATED_IPV6
                                      : FS_CTR_ERR_TRUNCATED_IPV4;
     }
+    /* The ethertype says which: Open vSwitch and Linux go by it, so an
+     * IPv6 header behind the IPv4 ethertype is neither. */
     version = s.p[0] >> 4;
-    if (version == 4) {
+    if (version == 4 && type != ETH_TYPE_IPV6) {
         return parse_ipv4(s, depth, tunnels, out);
-    } else if (version == 6) {
+    } else if (version == 6 && type != ETH_TYPE_IPV4) {
         return parse_ipv6(s, depth, tunnels, out);
     }
     return FS_CTR_ERR_IP_VERSION;

@@ -13,7 +13,10 @@
 
 #define INSP_MAX_VLANS 2        /* Tags beyond this are a parse error. */
 #define INSP_MAX_IP_DEPTH 3     /* IP-in-IP nesting: outer plus two. */
-#define INSP_MAX_IPV6_EXT 8     /* Extension headers per IPv6 packet. */
+#define INSP_MAX_IPV6_EXT 64    /* Extension headers per IPv6 packet:
+                                 * Linux and Open vSwitch set no limit but
+                                 * the packet's length; a chain this long
+                                 * is an attack, not traffic. */
 
 struct insp_parsed {
     struct fs_flow_key key;     /* As sent: 'src' is this packet's sender.
@@ -33,6 +36,9 @@ struct insp_parsed {
     uint8_t tunnel;             /* Nonzero if decapsulated. */
     uint8_t anomaly;            /* A counter for a malformation that still
                                  * leaves the packet usable, or 0. */
+    uint8_t frag_ports_known;   /* A later fragment's ports, from its first
+                                 * fragment, are in 'key' (insp_frags). */
+    uint32_t tcp_seq;           /* TCP sequence number. */
     uint32_t frag_id;
     uint32_t frag_offset;
     uint32_t frag_len;          /* Fragment payload bytes (after IP hdrs). */

@@ -106,6 +106,9 @@ struct pool_chunk {
 };
 
 struct insp_policy {
+    int8_t exceptions[FS_N_EXCEPTIONS];  /* 'exception=' lines: enum
+                                          * fs_exception_action, or -1. */
+    int8_t exception_all;       /* 'exception=*', or -1. */
     struct policy_rule *rules;  /* In judging order once parsed. */
     const char **names;         /* Rule names ("NAME:LINE") in file order. */
     size_t n_rules, allocated;
@@ -982,6 +985,79 @@ add_rule(struct insp_policy *pol)
     return &pol->rules[pol->n_rules];
 }
 
+/* Parses an exception line, "exception=CLASS, actions=ACTION", from 's'
+ * to 'end', where 's' is the start of "exception".  CLASS is an exception
+ * class (fs_exception_name()) or '*' for every class that no line of its
+ * own names; ACTION is drop, alert or allow.  Returns 0 or -EINVAL. */
+static int
+parse_exception_line(struct parser *p, const char *s, const char *end)
+{
+    struct token tok = token_at(s, end), key, cls, act;
+    struct insp_policy *pol = p->pol;
+    char q[QUOTE_SIZE], name[32];
+    int8_t *slot;
+    int e, a;
+
+    split(tok, '=', &key, &cls);
+    if (!cls.len) {
+        return parse_error(p, key.s + key.len, "'exception' needs a class "
+                           "(exception=CLASS)");
+    }
+    if (cls.len == 1 && cls.s[0] == '*') {
+        slot = &pol->exception_all;
+    } else {
+        e = (token_to_cstr(cls, name, sizeof name)
+             ? fs_exception_from_name(name) : -1);
+        if (e < 0) {
+            return parse_error(p, cls.s, "unknown exception class '%s'",
+                               quote(cls.s, cls.len, q));
+        }
+        slot = &pol->exceptions[e];
+    }
+    if (*slot >= 0) {
+        return parse_error(p, cls.s, "duplicate exception line for '%s'",
+                           quote(cls.s, cls.len, q));
+    }
+
+    s = skip_spaces(tok.s + tok.len, end);
+    if (s >= end || *s != ',') {
+        return parse_error(p, s, "expected ', actions=' after the "
+                           "exception class");
+    }
+    tok = token_at(skip_spaces(s + 1, end), end);
+    split(tok, '=', &key, &act);
+    if (key.len != 7 || memcmp(key.s, "actions", 7)) {
+        return parse_error(p, tok.s, "an exception line has only "
+                           "'exception=' and 'actions='");
+    }
+    a = (token_to_cstr(act, name, sizeof name)
+         ? fs_exception_action_from_name(name) : -1);
+    if (a < 0) {
+        return parse_error(p, act.s, "bad exception action '%s' (expected "
+                           "drop, alert or allow)",
+                           quote(act.s, act.len, q));
+    }
+    s = skip_spaces(tok.s + tok.len, end);
+    if (s < end) {
+        return parse_error(p, s, "unexpected text after the exception "
+                           "action");
+    }
+    *slot = a;
+    return 0;
+}
+
+/* Says whether the line from 's' to 'end' (no leading space) starts with
+ * the field name 'exception'. */
+static bool
+is_exception_line(const char *s, const char *end)
+{
+    struct token tok = token_at(s, end);
+    const char *eq = memchr(tok.s, '=', tok.len);
+    size_t len = eq ? (size_t) (eq - tok.s) : tok.len;
+
+    return len == 9 && !memcmp(s, "exception", 9);
+}
+
 /* Parses the line from 'line' to 'end' (without the newline).  Returns 0,
  * -EINVAL or -ENOMEM. */
 static int
@@ -1005,6 +1081,8 @@ parse_line(struct parser *p, const char *line, const char *end)
     }
     if (s == end) {
         return 0;
+    } else if (is_exception_line(s, end)) {
+        return parse_exception_line(p, s, end);
     } else if (p->pol->n_rules >= MAX_RULES) {
         return parse_error(p, s, "too many rules (maximum %d)", MAX_RULES);
     }
@@ -1093,6 +1171,8 @@ insp_policy_parse(const char *name, const char *text,
     if (!p.pol) {
         return -ENOMEM;
     }
+    memset(p.pol->exceptions, -1, sizeof p.pol->exceptions);
+    p.pol->exception_all = -1;
 
     for (p.line_no = 1; *s && !error; p.line_no++) {
         size_t len = strcspn(s, "\n");
@@ -1153,6 +1233,17 @@ insp_policy_rule_name(const struct insp_policy *policy, int index)
         return "unknown";
     }
     return policy->names[index];
+}
+
+int
+insp_policy_exception(const struct insp_policy *policy,
+                      enum fs_exception exception)
+{
+    if (!policy || (unsigned int) exception >= FS_N_EXCEPTIONS) {
+        return -1;
+    }
+    return (policy->exceptions[exception] >= 0
+            ? policy->exceptions[exception] : policy->exception_all);
 }
 
 int

@@ -7,7 +7,9 @@
  *   priority=200, profile=web, tcp, tp_dst=443, sni=*.example.com, actions=allow
  *
  * A rule is a comma-separated list of FIELD=VALUE matches, bare protocol
- * keywords, and exactly one 'actions=' list, which must come last.  See
+ * keywords, and exactly one 'actions=' list, which must come last.  A line
+ * "exception=CLASS, actions=drop|alert|allow" is not a rule: it sets what
+ * happens to packets of an exception class (inspector.h).  See
  * inspector/flowsteer-inspect.1 (POLICY) for every field.
  *
  * Errors are 0 or negative errno, as in the public API.
@@ -101,6 +103,12 @@ const char *insp_policy_rule_name(const struct insp_policy *policy,
 int insp_policy_judge(const struct insp_policy *policy,
                       const struct insp_policy_flow *flow,
                       struct insp_policy_decision *decision);
+
+/* Returns the action (enum fs_exception_action) that 'policy''s exception
+ * lines give class 'exception', or -1 if they do not name it ('policy'
+ * may be NULL). */
+int insp_policy_exception(const struct insp_policy *policy,
+                          enum fs_exception exception);
 
 /* Returns nonzero if some rule of 'policy' matches on MAC addresses (so the
  * caller knows whether to keep them per flow). */

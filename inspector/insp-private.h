@@ -54,6 +54,9 @@ struct fs_inspector {
     uint64_t next_flow_id;
     uint64_t memory_peak;
     uint64_t counters[FS_N_COUNTERS];
+    uint8_t exceptions[FS_N_EXCEPTIONS];    /* enum fs_exception_action, as
+                                             * set by the embedder. */
+    uint32_t hash_seed;                     /* Random, at creation. */
 
     /* Scratch space for struct fs_flow_info strings. */
     char app_buf[64];

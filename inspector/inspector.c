@@ -7,11 +7,15 @@
 #include "insp-private.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "insp-frag.h"
@@ -29,7 +33,7 @@
 #define DEFAULT_BUDGET_TCP 80   /* As ndpiReader: telnet needs many. */
 #define DEFAULT_BUDGET_UDP 24
 #define DEFAULT_BUDGET_OTHER 8
-#define FRAG_TABLE_SIZE 1024
+#define FRAG_TABLE_SIZE 4096   /* Datagrams in reassembly at a time. */
 
 static const char *const counter_names[FS_N_COUNTERS] = {
 #define FS_COUNTER_NAME(ENUM, NAME) NAME,
@@ -91,6 +95,134 @@ const char *
 fs_counter_name(enum fs_counter c)
 {
     return (unsigned int) c < FS_N_COUNTERS ? counter_names[c] : NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Exceptions. */
+
+static const char *const exception_names[FS_N_EXCEPTIONS] = {
+#define FS_EXCEPTION_NAME(ENUM, NAME, COUNTER) NAME,
+    FS_EXCEPTIONS(FS_EXCEPTION_NAME)
+#undef FS_EXCEPTION_NAME
+};
+
+static const char *const exception_action_names[] = {
+    [FS_EXC_ACTION_DROP] = "drop",
+    [FS_EXC_ACTION_ALERT] = "alert",
+    [FS_EXC_ACTION_ALLOW] = "allow",
+};
+#define N_EXCEPTION_ACTIONS \
+    (sizeof exception_action_names / sizeof exception_action_names[0])
+
+const char *
+fs_exception_name(enum fs_exception e)
+{
+    return (unsigned int) e < FS_N_EXCEPTIONS ? exception_names[e] : NULL;
+}
+
+/* Returns the index of 'name' among the 'n' strings of 'names', or -1. */
+static int
+name_index(const char *const *names, size_t n, const char *name)
+{
+    size_t i;
+
+    for (i = 0; name && i < n; i++) {
+        if (!strcmp(name, names[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int
+fs_exception_from_name(const char *name)
+{
+    return name_index(exception_names, FS_N_EXCEPTIONS, name);
+}
+
+const char *
+fs_exception_action_name(enum fs_exception_action action)
+{
+    return ((unsigned int) action < N_EXCEPTION_ACTIONS
+            ? exception_action_names[action] : NULL);
+}
+
+int
+fs_exception_action_from_name(const char *name)
+{
+    return name_index(exception_action_names, N_EXCEPTION_ACTIONS, name);
+}
+
+int
+fs_exception_parse(const char *spec, uint8_t actions[FS_N_EXCEPTIONS],
+                   char *err, size_t err_size)
+{
+    uint8_t result[FS_N_EXCEPTIONS];
+    const char *s = spec;
+    int item = 1;
+
+    memcpy(result, actions, sizeof result);
+    while (s && *s) {
+        size_t len = strcspn(s, ","), name_len = strcspn(s, "=,");
+        char name[32], value[32];
+        int e = -1, a;
+
+        if (name_len < len) {
+            if (name_len >= sizeof name) {
+                goto bad_class;
+            }
+            memcpy(name, s, name_len);
+            name[name_len] = '\0';
+            e = fs_exception_from_name(name);
+            if (e < 0) {
+                goto bad_class;
+            }
+            s += name_len + 1;
+            len -= name_len + 1;
+        }
+        a = -1;
+        if (len < sizeof value) {
+            memcpy(value, s, len);
+            value[len] = '\0';
+            a = fs_exception_action_from_name(value);
+        }
+        if (a < 0) {
+            if (err) {
+                snprintf(err, err_size, "item %d: bad action (expected drop, "
+                         "alert or allow)", item);
+            }
+            return -EINVAL;
+        }
+        if (e < 0) {
+            memset(result, a, sizeof result);
+        } else {
+            result[e] = a;
+        }
+        s += len + (s[len] == ',');
+        item++;
+        continue;
+
+    bad_class:
+        if (err) {
+            snprintf(err, err_size, "item %d: unknown exception class", item);
+        }
+        return -EINVAL;
+    }
+    memcpy(actions, result, sizeof result);
+    return 0;
+}
+
+/* Returns the exception class counted in 'counter', or -1 if none. */
+static int
+exception_of_counter(int counter)
+{
+    switch (counter) {
+#define FS_EXCEPTION_CASE(ENUM, NAME, COUNTER)  \
+    case FS_CTR_##COUNTER: return FS_EXC_##ENUM;
+    FS_EXCEPTIONS(FS_EXCEPTION_CASE)
+#undef FS_EXCEPTION_CASE
+    }
+    return -1;
 }
 
 static void
@@ -205,6 +337,23 @@ update_memory_peak(struct fs_inspector *insp)
 /* ---------------------------------------------------------------------- */
 /* Lifecycle. */
 
+/* Returns a seed for hashes of attacker-chosen keys, so that collisions
+ * cannot be computed offline. */
+static uint32_t
+random_seed(void)
+{
+    uint32_t seed;
+
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (uint32_t) ts.tv_nsec ^ (uint32_t) ts.tv_sec * 2654435761u
+               ^ (uint32_t) getpid() << 16;
+    }
+    return seed;
+}
+
 static uint64_t
 timeout_ns(uint32_t ms, uint32_t def_ms)
 {
@@ -259,6 +408,9 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
     insp->budget[INSP_LRU_OTHER] = opts.giveup_other ? opts.giveup_other
                                                      : DEFAULT_BUDGET_OTHER;
     insp_strtab_init(&insp->strings);
+    memset(insp->exceptions, FS_EXC_ACTION_DROP, sizeof insp->exceptions);
+    insp->exceptions[FS_EXC_NON_IP] = FS_EXC_ACTION_ALLOW;
+    insp->hash_seed = random_seed();
 
     error = insp_flow_table_init(&insp->table, opts.max_flows);
     if (error) {
@@ -288,7 +440,7 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
     if (error) {
         goto fail;
     }
-    insp->frags = insp_frags_create(FRAG_TABLE_SIZE);
+    insp->frags = insp_frags_create(FRAG_TABLE_SIZE, insp->hash_seed);
     if (!insp->frags) {
         error = -ENOMEM;
         goto fail;
@@ -905,6 +1057,78 @@ flow_inspect(struct fs_inspector *insp, struct insp_flow *f,
     }
 }
 
+int
+fs_inspector_set_exception(struct fs_inspector *insp, int exception,
+                           enum fs_exception_action action)
+{
+    if ((unsigned int) action >= N_EXCEPTION_ACTIONS
+        || exception < -1 || exception >= FS_N_EXCEPTIONS) {
+        return -EINVAL;
+    }
+    if (exception < 0) {
+        memset(insp->exceptions, action, sizeof insp->exceptions);
+    } else {
+        insp->exceptions[exception] = action;
+    }
+    return 0;
+}
+
+enum fs_exception_action
+fs_inspector_get_exception(const struct fs_inspector *insp,
+                           enum fs_exception exception)
+{
+    int action;
+
+    if ((unsigned int) exception >= FS_N_EXCEPTIONS) {
+        return FS_EXC_ACTION_DROP;
+    }
+    action = insp_policy_exception(insp->policy, exception);
+    return action >= 0 ? action : insp->exceptions[exception];
+}
+
+/* Reports packet 'pkt' (parsed as far as 'p' says) of exception class
+ * 'e', forwarded under "alert". */
+static void
+log_exception(struct fs_inspector *insp, enum fs_exception e,
+              const struct fs_packet *pkt, const struct insp_parsed *p)
+{
+    char src[64], dst[64];
+
+    if (!p->key.ip_version) {
+        insp_log(insp, FS_LOG_WARN, "exception %s: frame from port %"PRIu32
+                 " forwarded (alert)", exception_names[e], pkt->port);
+        return;
+    }
+    insp_log(insp, FS_LOG_WARN, "exception %s: %s -> %s proto %u from port "
+             "%"PRIu32" forwarded (alert)", exception_names[e],
+             fs_ip_format(p->key.src_ip, src, sizeof src),
+             fs_ip_format(p->key.dst_ip, dst, sizeof dst),
+             p->key.l4_proto, pkt->port);
+}
+
+/* Counts packet 'pkt' in counter 'counter', that of an exception class,
+ * and returns the action of that class for it (enum fs_pkt_action). */
+static int
+exception(struct fs_inspector *insp, int counter,
+          const struct fs_packet *pkt, const struct insp_parsed *p)
+{
+    int e = exception_of_counter(counter);
+    enum fs_exception_action action;
+
+    insp->counters[counter]++;
+    action = e >= 0 ? fs_inspector_get_exception(insp, e)
+                    : FS_EXC_ACTION_DROP;
+    if (action == FS_EXC_ACTION_DROP) {
+        insp->counters[FS_CTR_EXCEPTIONS_DROPPED]++;
+        return FS_PKT_DROP;
+    }
+    insp->counters[FS_CTR_EXCEPTIONS_PASSED]++;
+    if (action == FS_EXC_ACTION_ALERT) {
+        log_exception(insp, e, pkt, p);
+    }
+    return FS_PKT_PASS;
+}
+
 /* Expires idle flows of each class.  Returns how many. */
 unsigned int
 fs_inspector_expire(struct fs_inspector *insp, uint64_t now_ns)
@@ -948,14 +1172,13 @@ fs_inspector_process(struct fs_inspector *insp, const struct fs_packet *pkt)
     }
     error = insp_parse(pkt, insp->opts.decode_tunnels, &p);
     if (error) {
-        insp->counters[error]++;
         if (p.is_fragment) {
             insp->counters[FS_CTR_FRAGMENTS]++;
         }
-        return FS_PKT_PASS;
+        return exception(insp, error, pkt, &p);
     }
-    if (p.anomaly) {
-        insp->counters[p.anomaly]++;
+    if (p.anomaly && exception(insp, p.anomaly, pkt, &p) == FS_PKT_DROP) {
+        return FS_PKT_DROP;
     }
     if (insp->opts.ignore_vlan) {
         p.key.vlan = 0;
@@ -968,8 +1191,13 @@ fs_inspector_process(struct fs_inspector *insp, const struct fs_packet *pkt)
         insp->counters[FS_CTR_FRAGMENTS]++;
         error = insp_frags_track(insp->frags, &p, insp->now_ns);
         if (error) {
-            insp->counters[error]++;
-            return FS_PKT_PASS;
+            int action = exception(insp, error, pkt, &p);
+
+            /* Forwarded, a fragment whose ports are known is still judged
+             * with its flow. */
+            if (action == FS_PKT_DROP || !p.frag_ports_known) {
+                return action;
+            }
         }
     }
 
@@ -978,8 +1206,7 @@ fs_inspector_process(struct fs_inspector *insp, const struct fs_packet *pkt)
     if (idx == INSP_NIL) {
         if (p.is_fragment && p.frag_offset) {
             /* Its first fragment's flow is gone (e.g. evicted). */
-            insp->counters[FS_CTR_ERR_FRAG_ORPHAN]++;
-            return FS_PKT_PASS;
+            return exception(insp, FS_CTR_ERR_FRAG_ORPHAN, pkt, &p);
         }
         reverse = 0;
         idx = flow_create(insp, pkt, &p, hash);

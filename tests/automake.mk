@@ -14,13 +14,18 @@ AM_TESTS_ENVIRONMENT = \
 	BUILD_LDFLAGS='$(LDFLAGS)'; export BUILD_LDFLAGS;
 
 # Unit tests of internal modules (linked with the convenience library).
-check_PROGRAMS += tests/test-policy tests/test-inspector
+check_PROGRAMS += tests/test-policy tests/test-inspector tests/test-exceptions
 tests_test_policy_SOURCES = tests/test-policy.c tests/test-util.h
 tests_test_policy_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/inspector
 tests_test_policy_LDADD = inspector/libinspector.la
-tests_test_inspector_SOURCES = tests/test-inspector.c tests/test-util.h
+tests_test_inspector_SOURCES = tests/test-inspector.c tests/test-packets.h \
+	tests/test-util.h
 tests_test_inspector_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
 tests_test_inspector_LDADD = inspector/libinspector.la
+tests_test_exceptions_SOURCES = tests/test-exceptions.c tests/test-packets.h \
+	tests/test-util.h
+tests_test_exceptions_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
+tests_test_exceptions_LDADD = inspector/libinspector.la
 
 # The shell tests: run, and shipped.
 SHELL_TESTS = \
@@ -35,7 +40,8 @@ SHELL_TESTS = \
 	tests/e2e.sh \
 	tests/e2e-apps.sh
 
-TESTS += tests/test-policy tests/test-inspector $(SHELL_TESTS)
+TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
+	$(SHELL_TESTS)
 
 EXTRA_DIST += \
 	$(SHELL_TESTS) \

@@ -207,15 +207,15 @@ def case_ipv6_ext_overrun():
 
 
 def case_ipv6_ext_loop():
-    """A chain of 20 destination options headers (8 bytes each) before a
-    TCP header, more than the 8 extension headers the inspector follows:
+    """A chain of 70 destination options headers (8 bytes each) before a
+    TCP header, more than the 64 extension headers the inspector follows:
     err_ipv6_ext_chain."""
     pkt = ip6()
-    for _ in range(20):
+    for _ in range(70):
         pkt = pkt / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)])
     pkt = pkt / TCP(sport=1248, dport=80, flags="S")
     data = bytes(eth() / pkt)
-    assert len(data) == 14 + 40 + 20 * 8 + 20, len(data)
+    assert len(data) == 14 + 40 + 70 * 8 + 20, len(data)
     return [frame(data)]
 
 

@@ -71,9 +71,114 @@ struct fs_packet {
 /* What the caller should do with one packet. */
 enum fs_pkt_action {
     FS_PKT_PASS = 0,            /* Forward it. */
-    FS_PKT_DROP = 1,            /* Drop it: its flow is judged 'drop' or the
-                                 * table is full under FS_FULL_DROP_NEW. */
+    FS_PKT_DROP = 1,            /* Drop it: its flow is judged 'drop', the
+                                 * table is full under FS_FULL_DROP_NEW, or
+                                 * the packet cannot be judged and its
+                                 * exception class says drop. */
 };
+
+/* ---------------------------------------------------------------------- */
+/* Exceptions. */
+
+/* A packet that the inspector cannot judge as part of a flow falls into
+ * exactly one exception class, and the class's action decides it
+ * (fs_inspector_set_exception(), or 'exception=' lines in the policy).
+ * Every class has a counter of the same name with "err_" in front
+ * (FS_CTR_ERR_*), except non_ip, counted in FS_CTR_NON_IP.
+ *
+ *   non_ip            neither IPv4 nor IPv6 (ARP, LLDP, ...)
+ *   zero_length       an empty frame
+ *   link_type         a link type the parser does not know
+ *   truncated_l2      Ethernet, VLAN, MPLS or PPPoE header cut short
+ *   vlan_depth        more than INSP_MAX_VLANS 802.1Q/802.1ad tags
+ *   truncated_ipv4    IPv4 header cut short
+ *   ipv4_ihl          IPv4 IHL < 5 or beyond the captured bytes
+ *   ipv4_total_len    IPv4 total length < IHL or beyond the frame
+ *   ip_version        an IP ethertype whose header is another version
+ *                     (or none)
+ *   truncated_ipv6    IPv6 header or an extension header cut short
+ *   ipv6_payload_len  IPv6 payload length beyond the frame
+ *   ipv6_ext_overrun  an extension header longer than the packet
+ *   ipv6_ext_chain    more extension headers than the parser follows
+ *   tunnel_depth      IP-in-IP (or GTP-U, ...) nested too deep
+ *   truncated_tcp     TCP header shorter than 20 bytes
+ *   tcp_doff          TCP data offset < 5 or beyond the packet (the
+ *                     packet is still judged with its flow unless the
+ *                     action is drop)
+ *   truncated_udp     UDP header cut short
+ *   truncated_icmp    ICMP header cut short
+ *   frag_tiny         a first fragment too short for the whole L4 header
+ *   frag_overlap      a fragment overlapping one seen before
+ *   frag_orphan       a later fragment whose first fragment (and so its
+ *                     ports) was not seen
+ *   frag_table_full   the fragment table, or a datagram's list of
+ *                     fragments, is full: the datagram cannot be tracked
+ */
+#define FS_EXCEPTIONS(X)                                                      \
+    X(NON_IP, "non_ip", NON_IP)                                               \
+    X(ZERO_LENGTH, "zero_length", ERR_ZERO_LENGTH)                            \
+    X(LINK_TYPE, "link_type", ERR_LINK_TYPE)                                  \
+    X(TRUNCATED_L2, "truncated_l2", ERR_TRUNCATED_L2)                         \
+    X(VLAN_DEPTH, "vlan_depth", ERR_VLAN_DEPTH)                               \
+    X(TRUNCATED_IPV4, "truncated_ipv4", ERR_TRUNCATED_IPV4)                   \
+    X(IPV4_IHL, "ipv4_ihl", ERR_IPV4_IHL)                                     \
+    X(IPV4_TOTAL_LEN, "ipv4_total_len", ERR_IPV4_TOTAL_LEN)                   \
+    X(IP_VERSION, "ip_version", ERR_IP_VERSION)                               \
+    X(TRUNCATED_IPV6, "truncated_ipv6", ERR_TRUNCATED_IPV6)                   \
+    X(IPV6_PAYLOAD_LEN, "ipv6_payload_len", ERR_IPV6_PAYLOAD_LEN)             \
+    X(IPV6_EXT_OVERRUN, "ipv6_ext_overrun", ERR_IPV6_EXT_OVERRUN)             \
+    X(IPV6_EXT_CHAIN, "ipv6_ext_chain", ERR_IPV6_EXT_CHAIN)                   \
+    X(TUNNEL_DEPTH, "tunnel_depth", ERR_TUNNEL_DEPTH)                         \
+    X(TRUNCATED_TCP, "truncated_tcp", ERR_TRUNCATED_TCP)                      \
+    X(TCP_DOFF, "tcp_doff", ERR_TCP_DOFF)                                     \
+    X(TRUNCATED_UDP, "truncated_udp", ERR_TRUNCATED_UDP)                      \
+    X(TRUNCATED_ICMP, "truncated_icmp", ERR_TRUNCATED_ICMP)                   \
+    X(FRAG_TINY, "frag_tiny", ERR_FRAG_TINY)                                  \
+    X(FRAG_OVERLAP, "frag_overlap", ERR_FRAG_OVERLAP)                         \
+    X(FRAG_ORPHAN, "frag_orphan", ERR_FRAG_ORPHAN)                            \
+    X(FRAG_TABLE_FULL, "frag_table_full", ERR_FRAG_TABLE_FULL)
+
+enum fs_exception {
+#define FS_EXCEPTION_ENUM(ENUM, NAME, COUNTER) FS_EXC_##ENUM,
+    FS_EXCEPTIONS(FS_EXCEPTION_ENUM)
+#undef FS_EXCEPTION_ENUM
+    FS_N_EXCEPTIONS
+};
+
+/* What to do with the packets of one exception class. */
+enum fs_exception_action {
+    FS_EXC_ACTION_DROP,         /* Drop them ("drop"). */
+    FS_EXC_ACTION_ALERT,        /* Forward them, report each one through
+                                 * the log callback ("alert"). */
+    FS_EXC_ACTION_ALLOW,        /* Forward them, counted only ("allow"). */
+};
+
+/* A packet of a class that is forwarded but still belongs to a flow
+ * (tcp_doff, and frag_overlap for a later fragment) is judged with its
+ * flow as well: the flow's drop still drops it. */
+
+/* Returns the name of exception class 'e' ("frag_tiny"), or NULL if out of
+ * range. */
+FS_API const char *fs_exception_name(enum fs_exception e);
+
+/* Returns the exception class named 'name', or -1 if there is none. */
+FS_API int fs_exception_from_name(const char *name);
+
+/* Returns the name of 'action' ("drop", "alert", "allow"), or NULL. */
+FS_API const char *fs_exception_action_name(enum fs_exception_action action);
+
+/* Returns the action named 'name', or -1 if there is none. */
+FS_API int fs_exception_action_from_name(const char *name);
+
+/* Parses 'spec', a comma-separated list of items ACTION (for every class)
+ * and CLASS=ACTION ("drop,frag_orphan=alert"), and applies the items in
+ * order to 'actions' (an enum fs_exception_action per class, which the
+ * caller fills with the defaults first).  Returns 0, or -EINVAL, leaving
+ * 'actions' unchanged, with a message in 'err' (if nonnull, truncated to
+ * 'err_size' bytes) that quotes no more of 'spec' than a valid name. */
+FS_API int fs_exception_parse(const char *spec,
+                              uint8_t actions[FS_N_EXCEPTIONS],
+                              char *err, size_t err_size);
 
 /* ---------------------------------------------------------------------- */
 /* Flows. */
@@ -310,13 +415,31 @@ FS_API int fs_inspector_set_port(struct fs_inspector *insp, uint32_t port,
                                  const char *name, const char *profile,
                                  unsigned int *changed);
 
+/* Sets the action for packets of exception class 'exception' (enum
+ * fs_exception), or of every class if 'exception' is -1.  A policy's
+ * 'exception=' lines override this for the classes they name.  The
+ * default is FS_EXC_ACTION_DROP for every class but non_ip, which is
+ * FS_EXC_ACTION_ALLOW: the inspector judges IP traffic and lets other
+ * protocols pass unless told otherwise.  Returns 0 or -EINVAL. */
+FS_API int fs_inspector_set_exception(struct fs_inspector *insp,
+                                      int exception,
+                                      enum fs_exception_action action);
+
+/* Returns the action in force for exception class 'exception': the
+ * policy's if it names the class, else the one set with
+ * fs_inspector_set_exception().  Returns FS_EXC_ACTION_DROP for a class
+ * out of range. */
+FS_API enum fs_exception_action fs_inspector_get_exception(
+    const struct fs_inspector *insp, enum fs_exception exception);
+
 /* ---------------------------------------------------------------------- */
 /* Data path. */
 
 /* Processes one packet and returns the action for it (enum fs_pkt_action).
- * Never fails: a packet that cannot be parsed is counted and passed
- * (FS_PKT_PASS), since judging it is not the inspector's job.  The caller
- * retains ownership of 'pkt' and its data. */
+ * Never fails: a packet that cannot be judged as part of a flow (it cannot
+ * be parsed, or it is a fragment that cannot be tied to its datagram's
+ * first fragment) is counted in its exception class and gets that class's
+ * action.  The caller retains ownership of 'pkt' and its data. */
 FS_API int fs_inspector_process(struct fs_inspector *insp,
                                 const struct fs_packet *pkt);
 
@@ -353,8 +476,9 @@ FS_API int fs_inspector_foreach_flow(struct fs_inspector *insp,
 /* ---------------------------------------------------------------------- */
 /* Counters. */
 
-/* Counters, named as in fs_counter_name().  Parse errors count packets the
- * inspector could not parse, by reason; such packets are passed. */
+/* Counters, named as in fs_counter_name().  The err_* counters (and
+ * non_ip) count the packets of each exception class; exceptions_dropped
+ * and exceptions_passed count what their actions did with them. */
 #define FS_COUNTERS(C)                                                        \
     C(PACKETS, "packets")                                                     \
     C(BYTES, "bytes")                                                         \
@@ -392,7 +516,10 @@ FS_API int fs_inspector_foreach_flow(struct fs_inspector *insp,
     C(ERR_TRUNCATED_ICMP, "err_truncated_icmp")                               \
     C(ERR_FRAG_TINY, "err_frag_tiny")                                         \
     C(ERR_FRAG_OVERLAP, "err_frag_overlap")                                   \
-    C(ERR_FRAG_ORPHAN, "err_frag_orphan")
+    C(ERR_FRAG_ORPHAN, "err_frag_orphan")                                     \
+    C(ERR_FRAG_TABLE_FULL, "err_frag_table_full")                             \
+    C(EXCEPTIONS_DROPPED, "exceptions_dropped")                               \
+    C(EXCEPTIONS_PASSED, "exceptions_passed")
 
 enum fs_counter {
 #define FS_COUNTER_ENUM(ENUM, NAME) FS_CTR_##ENUM,
