@@ -29,7 +29,9 @@ struct insp_flow {
     uint32_t hash_next;         /* Next in bucket, or in the free list. */
     uint32_t lru_prev;
     uint32_t lru_next;
-    uint32_t port;
+    uint32_t port;              /* Ingress port of the first packet. */
+    uint32_t peer_port;         /* Port of the VM it goes to, by its MAC,
+                                 * or 0. */
     uint32_t cls;               /* nDPI block index, INSP_NIL if none. */
     uint64_t first_seen_ns;
     uint64_t last_seen_ns;

@@ -48,6 +48,7 @@ enum {
     M_TP_SRC = 1 << 11,
     M_TP_DST = 1 << 12,
     M_TP_ANY = 1 << 13,
+    M_DIRECTION = 1 << 14,
     /* DPI fields: need classification. */
     M_APP = 1 << 16,
     M_CATEGORY = 1 << 17,
@@ -80,6 +81,7 @@ struct policy_rule {
     int priority;
     uint8_t ip_version;         /* With M_IP_VERSION: 4 or 6. */
     uint8_t nw_proto;           /* With M_NW_PROTO. */
+    uint8_t direction;          /* With M_DIRECTION: INSP_DIR_*. */
     uint32_t port_no;           /* With M_PORT_NO. */
     const char *port_name;      /* With M_PORT_NAME. */
     const char *profile;        /* With M_PROFILE. */
@@ -643,6 +645,23 @@ parse_ja3(struct parser *p, const struct field *f, struct token val)
     return 0;
 }
 
+static int
+parse_direction(struct parser *p, const struct field *f, struct token val)
+{
+    if (val.len == 2 && !memcmp(val.s, "in", 2)) {
+        p->rule->direction = INSP_DIR_IN;
+    } else if (val.len == 3 && !memcmp(val.s, "out", 3)) {
+        p->rule->direction = INSP_DIR_OUT;
+    } else {
+        char q[QUOTE_SIZE];
+
+        return parse_error(p, val.s, "bad direction '%s' (expected in or "
+                           "out)", quote(val.s, val.len, q));
+    }
+    p->rule->match |= f->bit;
+    return 0;
+}
+
 /* Fields.  'slot' is the index in this table, except for synonyms, which
  * use their canonical field's slot.  "actions" is parsed apart. */
 static const struct field fields[] = {
@@ -679,6 +698,7 @@ static const struct field fields[] = {
     { "host", parse_host, 30, 0, 0, -1 },
     { "sni", parse_host, 30, 0, 0, -1 },
     { "ja3", parse_ja3, 32, 0, 0, -1 },
+    { "direction", parse_direction, 34, M_DIRECTION, 0, -1 },
     { "actions", NULL, 33, 0, 0, -1 },
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
@@ -1297,7 +1317,8 @@ rule_matches_port_l2(const struct policy_rule *r,
 {
     uint32_t m = r->match;
 
-    return (!(m & M_PROFILE)
+    return (!(m & M_DIRECTION) || flow->direction == r->direction)
+        && (!(m & M_PROFILE)
             || (flow->profile && !strcmp(flow->profile, r->profile)))
         && (!(m & M_PORT_NO) || flow->port == r->port_no)
         && (!(m & M_PORT_NAME)

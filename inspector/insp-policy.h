@@ -32,12 +32,23 @@ enum {
                                  * still add risks. */
 };
 
-/* What a rule can match on for one flow.  Pointers may be NULL when
- * unknown ('profile', 'port_name', MACs), and strings "" when empty.  The
- * DPI fields are meaningful only when 'classified' is nonzero. */
+/* The side of a flow that a judgement takes: the judged VM's. */
+enum {
+    INSP_DIR_OUT = 1,           /* The judged VM opened the flow. */
+    INSP_DIR_IN = 2,            /* The other end opened it, toward the
+                                 * judged VM. */
+};
+
+/* What a rule can match on for one flow, judged for one of its VMs.
+ * Pointers may be NULL when unknown ('profile', 'port_name', MACs), and
+ * strings "" when empty.  The DPI fields are meaningful only when
+ * 'classified' is nonzero. */
 struct insp_policy_flow {
     const struct fs_flow_key *key;
-    uint32_t port;              /* Ingress port of the flow's first packet. */
+    int direction;              /* INSP_DIR_*. */
+    uint32_t port;              /* The judged VM's port: the ingress port of
+                                 * the flow's first packet (out), or the
+                                 * port it goes to (in). */
     const char *port_name;      /* Its name, or NULL. */
     const char *profile;        /* Its profile, or NULL. */
     const uint8_t *src_mac;     /* 6 bytes, or NULL. */

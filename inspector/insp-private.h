@@ -19,6 +19,9 @@ struct insp_port {
     uint32_t port;
     char *name;
     char *profile;
+    uint8_t mac[6];             /* The VM's MAC (fs_inspector_set_port_mac()),
+                                 * if 'has_mac'. */
+    uint8_t has_mac;
 };
 
 /* Pool of nDPI per-flow blocks for flows in classification, allocated in

@@ -514,6 +514,30 @@ port_find(const struct fs_inspector *insp, uint32_t port)
     return NULL;
 }
 
+/* Returns the port whose VM has MAC 'mac', or 0 if none. */
+static uint32_t
+port_by_mac(const struct fs_inspector *insp, const uint8_t mac[6])
+{
+    size_t i;
+
+    for (i = 0; i < insp->n_ports; i++) {
+        if (insp->ports[i].has_mac && !memcmp(insp->ports[i].mac, mac, 6)) {
+            return insp->ports[i].port;
+        }
+    }
+    return 0;
+}
+
+/* Returns the port of the VM that flow 'f' goes to, known by its MAC, or 0
+ * if there is none other than the one it came from. */
+static uint32_t
+flow_peer_port(const struct fs_inspector *insp, const struct insp_flow *f)
+{
+    uint32_t port = port_by_mac(insp, f->dst_mac);
+
+    return port != f->port ? port : 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Flow snapshots and judging. */
 
@@ -555,6 +579,10 @@ flow_info(struct fs_inspector *insp, const struct insp_flow *f,
     info->key = f->key;
     info->port = f->port;
     info->profile = port ? port->profile : NULL;
+    info->peer_port = f->peer_port;
+    port = f->peer_port ? port_find(insp, f->peer_port) : NULL;
+    info->peer_profile = port ? port->profile : NULL;
+    info->category_id = f->category;
     info->state = f->state;
     info->app = flow_app_name(insp, f);
     info->app_id = f->app_id;
@@ -587,20 +615,22 @@ emit(struct fs_inspector *insp, enum fs_event_type type,
     }
 }
 
-/* Judges 'f' against the policy, knowing its DPI fields as INSP_CLASSIFIED_*
- * 'classified' says.
+/* Judges 'f' against the policy for the VM on port 'port_no' ('port' its
+ * record, or NULL), which is on side 'direction' (INSP_DIR_*) of the flow,
+ * knowing its DPI fields as INSP_CLASSIFIED_* 'classified' says.
  * Returns 0 with '*d' filled, or -EAGAIN if DPI is needed first. */
 static int
-judge(struct fs_inspector *insp, const struct insp_flow *f, int classified,
-      struct insp_policy_decision *d)
+judge_side(struct fs_inspector *insp, const struct insp_flow *f,
+           uint32_t port_no, const struct insp_port *port, int direction,
+           int classified, struct insp_policy_decision *d)
 {
-    const struct insp_port *port = port_find(insp, f->port);
     struct insp_policy_flow pf;
     const char *app_name;
 
     memset(&pf, 0, sizeof pf);
     pf.key = &f->key;
-    pf.port = f->port;
+    pf.direction = direction;
+    pf.port = port_no;
     pf.port_name = port ? port->name : NULL;
     pf.profile = port ? port->profile : NULL;
     pf.src_mac = f->src_mac;
@@ -625,6 +655,89 @@ judge(struct fs_inspector *insp, const struct insp_flow *f, int classified,
         pf.host = pf.ja3 = "";
     }
     return insp_policy_judge(insp->policy, &pf, d);
+}
+
+/* Returns true if 'v' drops. */
+static bool
+verdict_drops(const struct fs_verdict *v)
+{
+    return (v->actions & FS_ACT_DROP) != 0;
+}
+
+/* Merges 'b', the decision for the other VM of a flow, into 'a': the
+ * stricter wins.  A drop beats an allow; two allows add up (the lower
+ * meter rate, 'a''s mirror port first); 'log' from either side stays. */
+static void
+merge_decisions(struct insp_policy_decision *a,
+                const struct insp_policy_decision *b)
+{
+    struct fs_verdict *va = &a->verdict;
+    const struct fs_verdict *vb = &b->verdict;
+    uint32_t log = (va->actions | vb->actions) & FS_ACT_LOG;
+
+    if (verdict_drops(vb) && !verdict_drops(va)) {
+        *a = *b;
+    } else if (!verdict_drops(va) && !verdict_drops(vb)
+               && memcmp(va, vb, sizeof *va)) {
+        if (vb->actions & FS_ACT_METER
+            && (!(va->actions & FS_ACT_METER)
+                || vb->meter_kbps < va->meter_kbps)) {
+            va->meter_kbps = vb->meter_kbps;
+        }
+        if (vb->actions & FS_ACT_MIRROR && !(va->actions & FS_ACT_MIRROR)) {
+            memcpy(va->mirror_port, vb->mirror_port, sizeof va->mirror_port);
+        }
+        if (__builtin_popcount(vb->actions)
+            > __builtin_popcount(va->actions)) {
+            /* Name the rule that asked for more. */
+            a->rule_index = b->rule_index;
+            a->priority = b->priority;
+        }
+        va->actions |= vb->actions;
+    }
+    a->verdict.actions |= log;
+    a->needs_dpi |= b->needs_dpi;
+}
+
+/* Judges 'f' against the policy under the VM of each of its ends that is an
+ * inspected port (the sender of its first packet, direction=out; the VM
+ * that packet went to, known by its MAC, direction=in), the stricter
+ * verdict winning; under the ingress port if neither end is known.
+ * Returns 0 with '*d' filled, or -EAGAIN if DPI is needed first. */
+static int
+judge(struct fs_inspector *insp, const struct insp_flow *f, int classified,
+      struct insp_policy_decision *d)
+{
+    const struct insp_port *out = port_find(insp, f->port);
+    const struct insp_port *in = (f->peer_port
+                                  ? port_find(insp, f->peer_port) : NULL);
+    struct insp_policy_decision d_in;
+    int error_out, error_in;
+
+    if (!in) {
+        return judge_side(insp, f, f->port, out, INSP_DIR_OUT, classified,
+                          d);
+    }
+    error_in = judge_side(insp, f, f->peer_port, in, INSP_DIR_IN,
+                          classified, &d_in);
+    if (!out) {
+        *d = d_in;
+        return error_in;
+    }
+    error_out = judge_side(insp, f, f->port, out, INSP_DIR_OUT, classified,
+                           d);
+    if (!error_out && !error_in) {
+        merge_decisions(d, &d_in);
+        return 0;
+    } else if (!error_in && verdict_drops(&d_in.verdict)) {
+        /* A drop needs nothing more from the other side. */
+        *d = d_in;
+        return 0;
+    } else if (!error_out && verdict_drops(&d->verdict)) {
+        return 0;
+    }
+    d->needs_dpi = 1;
+    return -EAGAIN;
 }
 
 static void
@@ -831,7 +944,7 @@ rejudge_flows(struct fs_inspector *insp, int all, uint32_t port)
     for (i = 0; i < insp->table.capacity; i++) {
         struct insp_flow *f = &insp->table.flows[i];
 
-        if (f->in_use && (all || f->port == port)) {
+        if (f->in_use && (all || f->port == port || f->peer_port == port)) {
             changed += rejudge(insp, f);
         }
     }
@@ -928,45 +1041,88 @@ fs_inspector_load_policy(struct fs_inspector *insp, const char *path,
     return error;
 }
 
+/* Returns the record of port 'port', adding an empty one if there is
+ * none, or NULL if out of memory.  Valid until the next port is added. */
+static struct insp_port *
+port_get(struct fs_inspector *insp, uint32_t port)
+{
+    struct insp_port *p = port_find(insp, port);
+    struct insp_port *ports;
+    size_t i;
+
+    if (p) {
+        return p;
+    }
+    ports = realloc(insp->ports, (insp->n_ports + 1) * sizeof *ports);
+    if (!ports) {
+        return NULL;
+    }
+    insp->ports = ports;
+    for (i = insp->n_ports; i > 0 && ports[i - 1].port > port; i--) {
+        ports[i] = ports[i - 1];
+    }
+    p = &ports[i];
+    memset(p, 0, sizeof *p);
+    p->port = port;
+    insp->n_ports++;
+    return p;
+}
+
 int
 fs_inspector_set_port(struct fs_inspector *insp, uint32_t port,
                       const char *name, const char *profile,
                       unsigned int *changed)
 {
-    struct insp_port *p = port_find(insp, port);
     char *new_name = name ? strdup(name) : NULL;
     char *new_profile = profile ? strdup(profile) : NULL;
+    struct insp_port *p;
     unsigned int n;
 
-    if ((name && !new_name) || (profile && !new_profile)) {
+    p = (name && !new_name) || (profile && !new_profile)
+        ? NULL : port_get(insp, port);
+    if (!p) {
         free(new_name);
         free(new_profile);
         return -ENOMEM;
-    }
-    if (!p) {
-        struct insp_port *ports = realloc(insp->ports, (insp->n_ports + 1)
-                                                       * sizeof *ports);
-        size_t i;
-
-        if (!ports) {
-            free(new_name);
-            free(new_profile);
-            return -ENOMEM;
-        }
-        insp->ports = ports;
-        for (i = insp->n_ports; i > 0 && ports[i - 1].port > port; i--) {
-            ports[i] = ports[i - 1];
-        }
-        p = &ports[i];
-        memset(p, 0, sizeof *p);
-        p->port = port;
-        insp->n_ports++;
     }
     free(p->name);
     free(p->profile);
     p->name = new_name;
     p->profile = new_profile;
     n = rejudge_flows(insp, 0, port);
+    if (changed) {
+        *changed = n;
+    }
+    return 0;
+}
+
+int
+fs_inspector_set_port_mac(struct fs_inspector *insp, uint32_t port,
+                          const uint8_t mac[6], unsigned int *changed)
+{
+    struct insp_port *p = port_get(insp, port);
+    unsigned int n = 0;
+    uint32_t i;
+
+    if (!p) {
+        return -ENOMEM;
+    }
+    p->has_mac = mac != NULL;
+    memcpy(p->mac, mac ? mac : (const uint8_t [6]) { 0 }, 6);
+
+    /* The VM a flow goes to may be another one now. */
+    for (i = 0; i < insp->table.capacity; i++) {
+        struct insp_flow *f = &insp->table.flows[i];
+        uint32_t peer;
+
+        if (f->in_use) {
+            peer = flow_peer_port(insp, f);
+            if (peer != f->peer_port) {
+                f->peer_port = peer;
+                n += rejudge(insp, f);
+            }
+        }
+    }
     if (changed) {
         *changed = n;
     }
@@ -1019,6 +1175,7 @@ flow_create(struct fs_inspector *insp, const struct fs_packet *pkt,
     if (p->eth) {
         memcpy(f->dst_mac, p->eth, 6);
         memcpy(f->src_mac, p->eth + 6, 6);
+        f->peer_port = flow_peer_port(insp, f);
     }
     insp->counters[FS_CTR_FLOWS_CREATED]++;
 

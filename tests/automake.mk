@@ -14,7 +14,8 @@ AM_TESTS_ENVIRONMENT = \
 	BUILD_LDFLAGS='$(LDFLAGS)'; export BUILD_LDFLAGS;
 
 # Unit tests of internal modules (linked with the convenience library).
-check_PROGRAMS += tests/test-policy tests/test-inspector tests/test-exceptions
+check_PROGRAMS += tests/test-policy tests/test-inspector tests/test-exceptions \
+	tests/test-flows
 tests_test_policy_SOURCES = tests/test-policy.c tests/test-util.h
 tests_test_policy_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/inspector
 tests_test_policy_LDADD = inspector/libinspector.la
@@ -26,6 +27,10 @@ tests_test_exceptions_SOURCES = tests/test-exceptions.c tests/test-packets.h \
 	tests/test-util.h
 tests_test_exceptions_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
 tests_test_exceptions_LDADD = inspector/libinspector.la
+tests_test_flows_SOURCES = tests/test-flows.c tests/test-packets.h \
+	tests/test-util.h
+tests_test_flows_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
+tests_test_flows_LDADD = inspector/libinspector.la
 
 # The shell tests: run, and shipped.
 SHELL_TESTS = \
@@ -37,16 +42,19 @@ SHELL_TESTS = \
 	tests/flowrules.sh \
 	tests/flowsteerd.sh \
 	tests/port-afpacket.sh \
+	tests/attack-baseline.sh \
 	tests/e2e.sh \
 	tests/e2e-apps.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
+	tests/test-flows \
 	$(SHELL_TESTS)
 
 EXTRA_DIST += \
 	$(SHELL_TESTS) \
 	tests/lib.sh \
 	tests/ovs-lib.sh \
+	tests/attack.py \
 	tests/compare-reference.py \
 	tests/gen-bad-captures.py
 

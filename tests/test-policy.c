@@ -51,6 +51,7 @@ flow_init(struct test_flow *t, const char *src, const char *dst, int proto,
     memcpy(t->dst_mac, dmac, 6);
 
     t->f.key = &t->key;
+    t->f.direction = INSP_DIR_OUT;
     t->f.port = 1;
     t->f.port_name = "vm1";
     t->f.profile = "web";
@@ -530,6 +531,25 @@ test_ja3(void)
     CHECK_INT(matches("ja3=e7d705a3286e19ea42f587b344ee6866", &t), 0);
     t.f.ja3 = "";
     CHECK_INT(matches("ja3=e7d705a3286e19ea42f587b344ee6865", &t), 0);
+}
+
+static void
+test_direction(void)
+{
+    struct test_flow t;
+
+    tcp_flow(&t);
+    CHECK_INT(matches("direction=out", &t), 1);
+    CHECK_INT(matches("direction=in", &t), 0);
+    CHECK_INT(matches("direction=out, profile=web, tcp, tp_dst=443", &t), 1);
+    t.f.direction = INSP_DIR_IN;
+    CHECK_INT(matches("direction=out", &t), 0);
+    CHECK_INT(matches("direction=in, tcp, tp_dst=443", &t), 1);
+    CHECK_INT(matches("tcp, tp_dst=443", &t), 1);
+    check_error("direction=inbound, actions=drop",
+                "p.conf:1:11: bad direction 'inbound' (expected in or out)");
+    check_error("direction=in, direction=out, actions=drop",
+                "p.conf:1:15: duplicate field 'direction'");
 }
 
 static void
@@ -1245,6 +1265,7 @@ main(void)
     RUN_TEST(test_priorities);
     RUN_TEST(test_design_example);
     RUN_TEST(test_actions);
+    RUN_TEST(test_direction);
     RUN_TEST(test_verdict_format);
     RUN_TEST(test_syntax);
     RUN_TEST(test_syntax_errors);

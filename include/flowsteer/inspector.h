@@ -241,7 +241,8 @@ struct fs_flow_info {
     uint64_t id;                /* Unique per inspector (1, 2, ...; never
                                  * reused), below 2**48. */
     struct fs_flow_key key;
-    uint32_t port;              /* Ingress port of the flow's first packet. */
+    uint32_t port;              /* Ingress port of the flow's first packet:
+                                 * its initiator's VM. */
     const char *profile;        /* Profile of 'port', or NULL. */
     enum fs_flow_state state;
 
@@ -270,6 +271,13 @@ struct fs_flow_info {
     uint32_t packets_inspected; /* Packets handed to nDPI. */
     uint64_t first_seen_ns;
     uint64_t last_seen_ns;
+
+    /* The VM the flow goes to, when it is an inspected port known by its
+     * MAC (fs_inspector_set_port_mac()): the flow is judged under both
+     * 'profile' (direction=out) and 'peer_profile' (direction=in). */
+    uint32_t peer_port;         /* 0 if none. */
+    const char *peer_profile;   /* Profile of 'peer_port', or NULL. */
+    uint16_t category_id;       /* nDPI category number of 'category'. */
 };
 
 /* Formats address 'ip' (IPv6, or IPv4-mapped shown as a.b.c.d) into 'buf'
@@ -431,6 +439,16 @@ FS_API int fs_inspector_set_exception(struct fs_inspector *insp,
  * out of range. */
 FS_API enum fs_exception_action fs_inspector_get_exception(
     const struct fs_inspector *insp, enum fs_exception exception);
+
+/* Tells the inspector that the VM on port 'port' has MAC address 'mac' (6
+ * bytes; NULL: unknown).  A flow whose first packet goes to that MAC from
+ * another port is then judged under this port's profile too, with
+ * direction=in: the stricter verdict of its two ends wins (drop beats
+ * allow; two allows add up).  Live flows to or from that MAC are judged
+ * again like fs_inspector_set_policy().  Returns 0 or -ENOMEM. */
+FS_API int fs_inspector_set_port_mac(struct fs_inspector *insp,
+                                     uint32_t port, const uint8_t mac[6],
+                                     unsigned int *changed);
 
 /* ---------------------------------------------------------------------- */
 /* Data path. */

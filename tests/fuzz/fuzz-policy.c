@@ -61,6 +61,7 @@ judge_all(const struct insp_policy *pol)
         for (classified = 0; classified < 2; classified++) {
             struct insp_policy_flow flow = {
                 .key = &keys[i],
+                .direction = 1 + (int) (i & 1),
                 .port = i,
                 .port_name = i ? "vm1" : NULL,
                 .profile = i == 2 ? NULL : "web",
