@@ -147,6 +147,7 @@ write_ofctl_file(const struct bench *b, const char *name, uint64_t n)
 {
     const struct flowrules_options *o = &b->opts;
     char actions[32], hard[32];
+    const char *flags = o->exclude_syn ? "tcp_flags=-syn," : "";
     FILE *f = fopen(name, "w");
     uint64_t id;
     int error;
@@ -176,12 +177,12 @@ write_ofctl_file(const struct bench *b, const char *name, uint64_t n)
             fprintf(f, "table=%u,priority=%u,cookie=%#"PRIx64","
                     "idle_timeout=%u,%ssend_flow_rem,tcp,"
                     "vlan_tci=0x0000/0x1fff,nw_src=%s,nw_dst=%s,"
-                    "tp_src=%u,tp_dst=%u,actions=%s\n",
+                    "tp_src=%u,tp_dst=%u,%sactions=%s\n",
                     o->table, o->priority, cookie,
                     o->poll_idle ? 0 : o->idle_timeout[0], hard,
                     dir ? dst : src, dir ? src : dst,
                     dir ? r.key.dst_port : r.key.src_port,
-                    dir ? r.key.src_port : r.key.dst_port, actions);
+                    dir ? r.key.src_port : r.key.dst_port, flags, actions);
         }
     }
     error = ferror(f) ? errno : 0;
@@ -451,6 +452,7 @@ usage(void)
            "  --batch-ms=N         longest wait to fill a bundle\n"
            "  --max-inflight=N     bundles awaiting confirmation\n"
            "  --idle-timeout=S     idle timeout of the (TCP) rules, 0: none\n"
+           "  --exclude-syn        the rules do not match SYN packets\n"
            "  --timeout=S          longest wait for the switch (120)\n"
            "  -h, --help           this help\n",
            program_name, program_name, program_name);
@@ -478,7 +480,7 @@ parse_options(int argc, char *argv[], struct bench *b)
     enum {
         OPT_INSTALL = UCHAR_MAX + 1, OPT_LATENCY, OPT_OFCTL_FILE,
         OPT_BUNDLE_MAX, OPT_BATCH_MS, OPT_MAX_INFLIGHT, OPT_IDLE,
-        OPT_TIMEOUT,
+        OPT_TIMEOUT, OPT_EXCLUDE_SYN,
         VLOG_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
@@ -490,6 +492,7 @@ parse_options(int argc, char *argv[], struct bench *b)
         { "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
         { "idle-timeout", required_argument, NULL, OPT_IDLE },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "exclude-syn", no_argument, NULL, OPT_EXCLUDE_SYN },
         { "help", no_argument, NULL, 'h' },
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -534,6 +537,9 @@ parse_options(int argc, char *argv[], struct bench *b)
             break;
         case OPT_TIMEOUT:
             b->timeout_s = parse_count("--timeout", optarg, 86400);
+            break;
+        case OPT_EXCLUDE_SYN:
+            b->opts.exclude_syn = true;
             break;
         case 'h':
             usage();

@@ -273,7 +273,8 @@ fr_lru(uint8_t proto)
 
 /* Builds the match of direction 'dir' (0: as keyed, 1: reverse) of 'r'. */
 static void
-fr_build_match(const struct flowrules_rule *r, int dir, struct match *m)
+fr_build_match(const struct flowrules *fr, const struct flowrules_rule *r,
+               int dir, struct match *m)
 {
     const struct fs_flow_key *k = &r->key;
     const uint8_t *src = dir ? k->dst_ip : k->src_ip;
@@ -313,6 +314,10 @@ fr_build_match(const struct flowrules_rule *r, int dir, struct match *m)
     if (proto_has_ports(k->l4_proto)) {
         match_set_tp_src(m, htons(sport));
         match_set_tp_dst(m, htons(dport));
+    }
+    if (fr->opts.exclude_syn && k->l4_proto == IPPROTO_TCP) {
+        /* SYN and SYN-ACK go on to the rules below. */
+        match_set_tcp_flags_masked(m, htons(0), htons(TCP_SYN));
     }
 }
 
@@ -676,7 +681,7 @@ fr_encode_flow_mod(struct flowrules *fr, struct fr_flow *f, int dir,
         fm.cookie = fr_cookie(fr, f->id);
         fm.cookie_mask = OVS_BE64_MAX;
     } else {
-        fr_build_match(&f->rule, dir, &match);
+        fr_build_match(fr, &f->rule, dir, &match);
         minimatch_init(&fm.match, &match);
         fm.command = f->op == FR_OP_MODIFY ? OFPFC_MODIFY_STRICT : OFPFC_ADD;
         fm.new_cookie = fr_cookie(fr, f->id);
@@ -926,7 +931,7 @@ fr_handle_error(struct flowrules *fr, const struct ofp_header *oh)
             if (f && !f->adopted) {
                 struct match m;
 
-                fr_build_match(&f->rule, 0, &m);
+                fr_build_match(fr, &f->rule, 0, &m);
                 match_format(&m, NULL, &rule, fr->opts.priority);
                 ds_put_format(&rule, " actions=%s",
                               fs_verdict_format(&f->rule.verdict,
@@ -980,7 +985,7 @@ fr_handle_flow_removed(struct flowrules *fr, const struct ofp_header *oh)
         fremoved.reason = OFPRR_IDLE_TIMEOUT;
     }
     for (dir = 0; dir < 2; dir++) {
-        fr_build_match(&f->rule, dir, &m);
+        fr_build_match(fr, &f->rule, dir, &m);
         if (fr_match_equal(&m, &fremoved.match)) {
             break;
         }
@@ -1050,7 +1055,7 @@ fr_reconcile_one(struct flowrules *fr, const struct ofputil_flow_stats *fs)
     }
     ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
     for (dir = 0; dir < 2; dir++) {
-        fr_build_match(&f->rule, dir, &m);
+        fr_build_match(fr, &f->rule, dir, &m);
         if (fr_match_equal(&m, &fs->match)) {
             break;
         }

@@ -9,8 +9,9 @@
  * differs.  Rules with other cookies are never modified or deleted.
  *
  * Each flow gets two rules, one per direction: an exact match on the
- * 5-tuple (plus VLAN and in_port when known) in one table and priority,
- * with cookie = (namespace << 48) | flow id.  Actions by verdict:
+ * 5-tuple (plus VLAN and in_port when known, and for TCP with
+ * opts.exclude_syn, no SYN flag) in one table and priority, with cookie =
+ * (namespace << 48) | flow id.  Actions by verdict:
  *
  *   allow   resubmit(,NEXT) or NORMAL
  *   drop    no actions
@@ -98,6 +99,12 @@ struct flowrules_options {
                                  * found under the namespace that are not
                                  * desired (a restart), instead of deleting
                                  * them. */
+    bool exclude_syn;           /* Both rules of a TCP flow also match
+                                 * tcp_flags=-syn: packets with SYN set (SYN,
+                                 * SYN-ACK) go on to the rules below, so a
+                                 * new connection on the 5-tuple of a flow
+                                 * with rules is not held to its verdict.
+                                 * (false) */
 
     flowrules_error_cb *error_cb;
     flowrules_removed_cb *removed_cb;

@@ -74,6 +74,7 @@ usage(void)
            "  --batch-ms=N         longest wait to fill a bundle (1)\n"
            "  --full-policy=P      inspect or drop, when the table is full\n"
            "  --adopt              keep unknown rules of the namespace\n"
+           "  --exclude-syn        TCP rules do not match SYN packets\n"
            "  --sync-timeout=S     give up waiting after S seconds (30)\n"
            "  --stay               keep running after the input ends\n"
            "  -p, -c, -C           SSL private key, certificate, CA cert"
@@ -353,6 +354,7 @@ parse_options(int argc, char *argv[], struct flowrules_options *o,
         OPT_NEXT_TABLE, OPT_LABEL_TABLE, OPT_LABEL_REG, OPT_IDLE,
         OPT_HARD, OPT_LOG_PPS, OPT_BUNDLE_MAX, OPT_BATCH_MS, OPT_FULL,
         OPT_ADOPT, OPT_SYNC_TIMEOUT, OPT_STAY, OPT_SWITCH_IDLE,
+        OPT_EXCLUDE_SYN,
         VLOG_OPTION_ENUMS,
         SSL_OPTION_ENUMS,
     };
@@ -373,6 +375,7 @@ parse_options(int argc, char *argv[], struct flowrules_options *o,
         { "sync-timeout", required_argument, NULL, OPT_SYNC_TIMEOUT },
         { "stay", no_argument, NULL, OPT_STAY },
         { "switch-idle", no_argument, NULL, OPT_SWITCH_IDLE },
+        { "exclude-syn", no_argument, NULL, OPT_EXCLUDE_SYN },
         { "help", no_argument, NULL, 'h' },
         VLOG_LONG_OPTIONS,
         STREAM_SSL_LONG_OPTIONS,
@@ -448,6 +451,9 @@ parse_options(int argc, char *argv[], struct flowrules_options *o,
             break;
         case OPT_SWITCH_IDLE:
             o->poll_idle = false;
+            break;
+        case OPT_EXCLUDE_SYN:
+            o->exclude_syn = true;
             break;
         case 'h':
             usage();

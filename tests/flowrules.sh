@@ -136,6 +136,34 @@ pkts=$(ofctl -O OpenFlow13 dump-flows br0 "cookie=0xf5e100000000000a/-1" |
        grep -o "n_packets=[0-9]*" | cut -d= -f2 | paste -sd+ | bc)
 check "the allow rules counted the packets ($pkts)" test "${pkts:-0}" -ge 6
 
+# --exclude-syn: TCP rules do not match packets with SYN set, so a new
+# connection on a dropped 5-tuple goes on to the rules below (NORMAL
+# here): the server sees the SYN, the data packets after it are dropped.
+# Without the option, the SYN is dropped too.
+printf 'set 16 tcp 10.0.0.1:41100 10.0.0.2:8080 drop\nset 17 udp 10.0.0.1:41100 10.0.0.2:8080 drop\n' > "$tmp/syn.cmds"
+check "exclude-syn: install" rules --exclude-syn < "$tmp/syn.cmds"
+check "exclude-syn: both TCP rules match tcp_flags=-syn" \
+    test "$(ours | grep 'cookie=0xf5e1000000000010,' | grep -c 'tcp,.*tcp_flags=-syn actions=drop')" -eq 2
+check "exclude-syn: the UDP rules do not" \
+    test "$(ours | grep 'cookie=0xf5e1000000000011,' | grep -vc tcp_flags)" -eq 2
+check "exclude-syn: a restart with the same commands" rules --exclude-syn < "$tmp/syn.cmds"
+check "exclude-syn: a restart sends nothing" test "$(stat_of flow_mods_sent)" -eq 0
+check "exclude-syn: a restart keeps all 4 rules" test "$(stat_of reconcile_kept)" -eq 4
+bg_start syn vm_exec vm2 tcpdump -lni "$(vm_if vm2)" \
+    'tcp dst port 8080 and tcp[tcpflags] & tcp-syn != 0'
+wait_until 5 grep -q "listening on" "$(bg_log syn)" || fail "no tcpdump"
+check "exclude-syn: the request is cut" eval '! curl_from 41100'
+check "exclude-syn: the server saw its SYN" wait_until 3 \
+    grep -q "10.0.0.1.41100 > 10.0.0.2.8080: Flags \[S\]" "$(bg_log syn)"
+sed 's/41100/41101/' "$tmp/syn.cmds" > "$tmp/nosyn.cmds"
+check "no exclude-syn: install" rules < "$tmp/nosyn.cmds"
+check "no exclude-syn: no tcp_flags in the rules" eval '! ours | grep -q tcp_flags'
+check "no exclude-syn: the request is cut" eval '! curl_from 41101'
+sleep 0.5
+check "no exclude-syn: the server never saw the SYN" \
+    eval '! grep -q "10.0.0.1.41101 >" "$(bg_log syn)"'
+bg_stop syn
+
 # Label: the controller's table decides.  91.126 is dropped by its rule;
 # another label passes.
 printf 'set 12 tcp 10.0.0.1:41010 10.0.0.2:8080 label label=91.126,5,3\nset 13 tcp 10.0.0.1:41011 10.0.0.2:8080 label label=7.7,5,0\n' > "$tmp/label.cmds"
