@@ -958,6 +958,24 @@ fr_handle_error(struct flowrules *fr, const struct ofp_header *oh)
     }
 }
 
+/* Both of 'f''s rules are gone from the switch: frees 'f', then reports it
+ * (so that the callback may set the flow again). */
+static void
+fr_flow_gone(struct flowrules *fr, struct fr_flow *f, int reason)
+{
+    struct flowrules_rule rule = f->rule;
+    uint64_t id = f->id, packets = f->packets, bytes = f->bytes;
+
+    fr->stats.flows_removed++;
+    if (!f->deleted) {
+        fr->stats.flows--;
+    }
+    fr_free_flow(fr, f);
+    if (fr->opts.removed_cb) {
+        fr->opts.removed_cb(fr->opts.aux, id, &rule, packets, bytes, reason);
+    }
+}
+
 static void
 fr_handle_flow_removed(struct flowrules *fr, const struct ofp_header *oh)
 {
@@ -1004,15 +1022,7 @@ fr_handle_flow_removed(struct flowrules *fr, const struct ofp_header *oh)
         f->bytes += fremoved.byte_count;
     }
     if (f->state[!dir] == FR_GONE) {
-        fr->stats.flows_removed++;
-        if (fr->opts.removed_cb) {
-            fr->opts.removed_cb(fr->opts.aux, f->id, f->packets, f->bytes,
-                                fremoved.reason);
-        }
-        if (!f->deleted) {
-            fr->stats.flows--;
-        }
-        fr_free_flow(fr, f);
+        fr_flow_gone(fr, f, fremoved.reason);
     }
 }
 

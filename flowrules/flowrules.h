@@ -43,6 +43,17 @@ enum flowrules_full_policy {
     FLOWRULES_FULL_DROP_NEW,    /* Drop new flows in the inspector. */
 };
 
+/* The desired state of one flow's rules. */
+struct flowrules_rule {
+    struct fs_flow_key key;     /* src: the flow's initiator. */
+    uint32_t in_port;           /* OpenFlow port of the initiator; 0: any.
+                                 * The reverse rule then matches no port. */
+    struct fs_verdict verdict;
+    uint16_t master_id, app_id; /* For 'label'. */
+    uint16_t category;
+    uint64_t risks;             /* Only the low 32 bits go in the rule. */
+};
+
 /* A flow's rules could not be installed: 'error' is an OpenFlow error
  * (enum ofperr) or a positive errno.  'table_full' says it was a full
  * table, in which case 'policy' says what the caller should do. */
@@ -51,8 +62,13 @@ typedef void flowrules_error_cb(void *aux, uint64_t flow_id, int error,
                                 enum flowrules_full_policy policy);
 
 /* Both of a flow's rules are gone from the switch (idle or hard timeout,
- * or deleted by someone); counters are the sums over both directions. */
+ * or expired by polling), and flowrules no longer holds the flow.  'rule'
+ * is the flow's rule, valid only during the call.  Counters are the sums
+ * over both directions; 'reason' is an OFPRR_* value (OFPRR_IDLE_TIMEOUT
+ * for a flow expired by polling).  The callback may call flowrules_set()
+ * and flowrules_remove(), not flowrules_destroy(). */
 typedef void flowrules_removed_cb(void *aux, uint64_t flow_id,
+                                  const struct flowrules_rule *rule,
                                   uint64_t packets, uint64_t bytes,
                                   int reason);
 
@@ -106,25 +122,14 @@ struct flowrules_options {
                                  * with rules is not held to its verdict.
                                  * (false) */
 
-    flowrules_error_cb *error_cb;
-    flowrules_removed_cb *removed_cb;
+    flowrules_error_cb *error_cb;           /* May be NULL. */
+    flowrules_removed_cb *removed_cb;       /* May be NULL. */
     flowrules_installed_cb *installed_cb;   /* May be NULL. */
     void *aux;
 };
 
 /* Initializes 'opts' with the defaults above (target NULL). */
 void flowrules_options_init(struct flowrules_options *opts);
-
-/* The desired state of one flow's rules. */
-struct flowrules_rule {
-    struct fs_flow_key key;     /* src: the flow's initiator. */
-    uint32_t in_port;           /* OpenFlow port of the initiator; 0: any.
-                                 * The reverse rule then matches no port. */
-    struct fs_verdict verdict;
-    uint16_t master_id, app_id; /* For 'label'. */
-    uint16_t category;
-    uint64_t risks;
-};
 
 /* Creates a flowrules instance that connects to opts->target.  Returns 0
  * and stores it in '*out', or a positive errno (EINVAL for bad options).

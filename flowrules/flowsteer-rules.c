@@ -30,6 +30,7 @@
 
 #include "command-line.h"
 #include "flowrules.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -101,16 +102,78 @@ on_error(void *aux, uint64_t flow_id, int error, bool table_full,
     fflush(stdout);
 }
 
+static const struct {
+    const char *name;
+    int proto;
+} proto_names[] = {
+    { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmp6", 58 },
+    { "sctp", 132 },
+};
+
+/* Appends endpoint 'ip' and, if 'has_port', 'port' to 's', as 'set' reads
+ * them. */
 static void
-on_removed(void *aux, uint64_t flow_id, uint64_t packets, uint64_t bytes,
-           int reason)
+format_endpoint(struct ds *s, const uint8_t ip[16], int version,
+                bool has_port, uint16_t port)
+{
+    char buf[64];
+
+    fs_ip_format(ip, buf, sizeof buf);
+    ds_put_format(s, version == 6 ? "[%s]" : "%s", buf);
+    if (has_port) {
+        ds_put_format(s, ":%"PRIu16, port);
+    }
+}
+
+/* Appends 'r' to 's' in the syntax of 'set', from PROTO on. */
+static void
+format_rule(struct ds *s, const struct flowrules_rule *r)
+{
+    const struct fs_flow_key *k = &r->key;
+    bool ports = k->l4_proto == 6 || k->l4_proto == 17 || k->l4_proto == 132;
+    char actions[64];
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(proto_names); i++) {
+        if (proto_names[i].proto == k->l4_proto) {
+            break;
+        }
+    }
+    if (i < ARRAY_SIZE(proto_names)) {
+        ds_put_format(s, "%s ", proto_names[i].name);
+    } else {
+        ds_put_format(s, "%d ", k->l4_proto);
+    }
+    format_endpoint(s, k->src_ip, k->ip_version, ports, k->src_port);
+    ds_put_char(s, ' ');
+    format_endpoint(s, k->dst_ip, k->ip_version, ports, k->dst_port);
+    ds_put_format(s, " %s", fs_verdict_format(&r->verdict, actions,
+                                              sizeof actions));
+    if (k->vlan) {
+        ds_put_format(s, " vlan=%"PRIu16, k->vlan);
+    }
+    if (r->in_port) {
+        ds_put_format(s, " in_port=%"PRIu32, r->in_port);
+    }
+    if (r->verdict.actions & FS_ACT_LABEL) {
+        ds_put_format(s, " label=%"PRIu16".%"PRIu16",%"PRIu16",%"PRIu64,
+                      r->master_id, r->app_id, r->category, r->risks);
+    }
+}
+
+static void
+on_removed(void *aux, uint64_t flow_id, const struct flowrules_rule *rule,
+           uint64_t packets, uint64_t bytes, int reason)
 {
     struct tool *t = aux;
+    struct ds s = DS_EMPTY_INITIALIZER;
 
     t->removed++;
     t->removed_packets += packets;
+    format_rule(&s, rule);
     printf("removed flow %"PRIu64": %"PRIu64" packets %"PRIu64" bytes "
-           "reason %d\n", flow_id, packets, bytes, reason);
+           "reason %d: %s\n", flow_id, packets, bytes, reason, ds_cstr(&s));
+    ds_destroy(&s);
     fflush(stdout);
 }
 
@@ -171,17 +234,13 @@ parse_endpoint(const char *s, uint8_t ip[16], uint8_t *version,
 static int
 parse_proto(const char *s)
 {
-    static const struct { const char *name; int proto; } names[] = {
-        { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmp6", 58 },
-        { "sctp", 132 },
-    };
     size_t i;
     char *end;
     long n;
 
-    for (i = 0; i < ARRAY_SIZE(names); i++) {
-        if (!strcmp(s, names[i].name)) {
-            return names[i].proto;
+    for (i = 0; i < ARRAY_SIZE(proto_names); i++) {
+        if (!strcmp(s, proto_names[i].name)) {
+            return proto_names[i].proto;
         }
     }
     n = strtol(s, &end, 10);

@@ -231,6 +231,8 @@ for _ in range(3):
     s.sendto(b"x", ("10.0.0.2", 9))'
 check "idle timeout: both rules removed, counters reported" \
     wait_until 25 grep -q "removed flow 30: [3-9] packets" "$(bg_log idle)"
+check "idle timeout: the removed flow's rule is reported" grep -q \
+    "removed flow 30: .* reason 0: udp 10.0.0.1:40500 10.0.0.2:9 allow$" "$(bg_log idle)"
 grep "removed flow 30" "$(bg_log idle)" || {
     echo "  the client's log:"; sed 's/^/    /' "$(bg_log idle)"
     ofctl -O OpenFlow13 dump-flows br0 "cookie=0xf5e100000000001e/-1"
@@ -245,6 +247,8 @@ check "switch idle timeout: in the rule" eval \
     'ofctl -O OpenFlow13 --no-stats dump-flows br0 "cookie=0xf5e1000000000020/-1" | grep -q "idle_timeout=2"'
 check "switch idle timeout: counters reported" \
     wait_until 8 grep -q "removed flow 32: 0 packets" "$(bg_log idle2)"
+check "switch idle timeout: the rule reported" grep -q \
+    "removed flow 32: .* reason 0: udp 10.0.0.1:40501 10.0.0.2:9 allow$" "$(bg_log idle2)"
 bg_stop idle2
 
 echo "== a tcp: target"
