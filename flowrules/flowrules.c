@@ -612,6 +612,12 @@ flowrules_set(struct flowrules *fr, uint64_t flow_id,
     return 0;
 }
 
+bool
+flowrules_has_flow(const struct flowrules *fr, uint64_t flow_id)
+{
+    return flow_id <= FLOW_ID_MASK && fr_find(fr, flow_id);
+}
+
 int
 flowrules_remove(struct flowrules *fr, uint64_t flow_id)
 {
@@ -1118,6 +1124,12 @@ fr_reconcile_finish(struct flowrules *fr)
         f->seen_in_dump = false;
         if (f->deleted && !seen && ovs_list_is_empty(&f->dirty_node)) {
             fr_free_flow(fr, f);
+        } else if (f->deleted) {
+            if (ovs_list_is_empty(&f->dirty_node)) {
+                /* Its delete was in flight when the connection was lost,
+                 * and did not happen: send it again. */
+                fr_mark_dirty(fr, f, FR_OP_DELETE);
+            }
         } else if (f->adopted) {
             continue;
         } else if (f->state[0] == FR_FAILED) {

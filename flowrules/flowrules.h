@@ -148,8 +148,14 @@ void flowrules_destroy(struct flowrules *fr);
 int flowrules_set(struct flowrules *fr, uint64_t flow_id,
                   const struct flowrules_rule *rule);
 
-/* Removes flow 'flow_id''s rules.  Returns 0 or ENOENT. */
+/* Removes flow 'flow_id''s rules.  Returns 0 or ENOENT.  The rules are gone
+ * from the switch once flowrules_has_flow() returns false. */
 int flowrules_remove(struct flowrules *fr, uint64_t flow_id);
+
+/* Returns true while flowrules holds anything for flow 'flow_id': desired
+ * rules (set, or refused by the switch), or a removal that the switch has
+ * not confirmed yet (flowrules_remove(), idle expiry). */
+bool flowrules_has_flow(const struct flowrules *fr, uint64_t flow_id);
 
 /* Runs the connection and sends pending changes.  Never blocks. */
 void flowrules_run(struct flowrules *fr);

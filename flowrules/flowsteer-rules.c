@@ -14,6 +14,7 @@
  *       (allow, drop, mirror:PORT, meter:RATE, label, log, comma-joined).
  *   del ID
  *   sync               wait until the switch confirmed everything
+ *   wait-gone ID       wait until flowrules holds nothing for flow ID
  *   stats              print statistics as one JSON line
  *   sleep MS
  *   # comment
@@ -58,7 +59,7 @@ usage(void)
            "\nCommands (one per line on standard input):\n"
            "  set ID PROTO SRC DST ACTIONS [vlan=N] [in_port=N]"
            " [label=MASTER.APP,CAT,RISKS]\n"
-           "  del ID\n  sync\n  stats\n  sleep MS\n"
+           "  del ID\n  sync\n  wait-gone ID\n  stats\n  sleep MS\n"
            "\nOptions:\n"
            "  --table=N            table of the per-flow rules (0)\n"
            "  --priority=N         their priority (40000)\n"
@@ -305,17 +306,30 @@ cmd_set(struct tool *t, int argc, char *argv[])
                  : NULL;
 }
 
-/* Runs the loop until the switch confirmed everything.  Returns the time
- * it took in ms, or -1 on timeout. */
+static bool
+is_synced(const struct tool *t, uint64_t id OVS_UNUSED)
+{
+    return flowrules_synced(t->fr);
+}
+
+static bool
+is_gone(const struct tool *t, uint64_t id)
+{
+    return !flowrules_has_flow(t->fr, id);
+}
+
+/* Runs the loop until 'done(t, id)' returns true.  Returns the time it
+ * took in ms, or -1 after the sync timeout. */
 static long long int
-sync_now(struct tool *t)
+run_until(struct tool *t, bool (*done)(const struct tool *, uint64_t),
+          uint64_t id)
 {
     long long int start = time_msec();
     long long int deadline = start + t->sync_timeout_ms;
 
     for (;;) {
         flowrules_run(t->fr);
-        if (flowrules_synced(t->fr)) {
+        if (done(t, id)) {
             return time_msec() - start;
         }
         if (time_msec() >= deadline) {
@@ -325,6 +339,14 @@ sync_now(struct tool *t)
         poll_timer_wait_until(deadline);
         poll_block();
     }
+}
+
+/* Runs the loop until the switch confirmed everything.  Returns the time
+ * it took in ms, or -1 on timeout. */
+static long long int
+sync_now(struct tool *t)
+{
+    return run_until(t, is_synced, 0);
 }
 
 static void
@@ -380,6 +402,15 @@ execute(struct tool *t, char *line, int lineno)
             error = xstrdup("sync: timed out");
         } else {
             printf("synced in %lld ms\n", ms);
+        }
+    } else if (!strcmp(argv[0], "wait-gone") && argc == 2) {
+        long long int ms = run_until(t, is_gone,
+                                     strtoull(argv[1], NULL, 10));
+
+        if (ms < 0) {
+            error = xasprintf("wait-gone %s: timed out", argv[1]);
+        } else {
+            printf("gone %s in %lld ms\n", argv[1], ms);
         }
     } else if (!strcmp(argv[0], "stats") && argc == 1) {
         print_stats(t);

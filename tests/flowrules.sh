@@ -258,6 +258,19 @@ check "tcp: target: installs" eval 'ovs_exec "$RULES" tcp:127.0.0.1:6653 < "$tmp
 check "tcp: target: the rule is there" eval 'ours | grep -q "cookie=0xf5e100000000001f"'
 vsctl del-controller br0
 
+echo "== wait-gone: a removed flow holds nothing once its rules are gone"
+# The input stays open after wait-gone, so the tool then waits in read()
+# without running flowrules: the switch has what it had when wait-gone
+# returned.
+printf 'set 50 udp 10.0.0.1:40600 10.0.0.2:9 allow\nset 51 udp 10.0.0.1:40601 10.0.0.2:9 allow\nsync\ndel 50\nwait-gone 50\n' > "$tmp/gone.cmds"
+bg_start gone eval '{ cat "$tmp/gone.cmds"; sleep 10; } | "$RULES" "$T"'
+check "wait-gone: returns" wait_until 10 grep -q "^gone 50 in [0-9]* ms" "$(bg_log gone)"
+check "wait-gone: flow 50's rules are gone from the switch" \
+    eval '! ours | grep -q "cookie=0xf5e1000000000032,"'
+check "wait-gone: flow 51's rules are still there" \
+    test "$(ours | grep -c 'cookie=0xf5e1000000000033,')" -eq 2
+bg_stop gone
+
 echo "== bad input and errors"
 check "bad table is refused" eval '! "$RULES" --table=255 "$T" < /dev/null > /dev/null 2>&1'
 printf 'set 20 tcp 10.0.0.1:1 10.0.0.2:2 mirror:nosuchport\nset 21 tcp 10.0.0.1:1 10.0.0.2:3 allow\n' > "$tmp/bad.cmds"
