@@ -1263,6 +1263,18 @@ fr_poll_finish(struct flowrules *fr)
     }
 }
 
+void
+flowrules_set_idle_timeouts(struct flowrules *fr, const uint16_t timeouts[3])
+{
+    long long int interval;
+
+    memcpy(fr->opts.idle_timeout, timeouts, sizeof fr->opts.idle_timeout);
+    interval = fr_poll_interval(fr);
+    if (interval) {
+        fr->next_poll = MIN(fr->next_poll, time_msec() + interval);
+    }
+}
+
 static void
 fr_poll_count(struct flowrules *fr, const struct ofputil_flow_stats *fs)
 {

@@ -157,6 +157,14 @@ int flowrules_remove(struct flowrules *fr, uint64_t flow_id);
  * not confirmed yet (flowrules_remove(), idle expiry). */
 bool flowrules_has_flow(const struct flowrules *fr, uint64_t flow_id);
 
+/* Sets the idle timeouts, in seconds, of TCP, UDP and other flows
+ * ('timeouts', as opts.idle_timeout; 0: none).  With opts.poll_idle they
+ * apply at once to every flow, and the next poll comes within the new
+ * interval; without it, they go into the rules sent from now on (rules
+ * already installed keep theirs). */
+void flowrules_set_idle_timeouts(struct flowrules *fr,
+                                 const uint16_t timeouts[3]);
+
 /* Runs the connection and sends pending changes.  Never blocks. */
 void flowrules_run(struct flowrules *fr);
 

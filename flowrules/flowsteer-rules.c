@@ -15,6 +15,7 @@
  *   del ID
  *   sync               wait until the switch confirmed everything
  *   wait-gone ID       wait until flowrules holds nothing for flow ID
+ *   timeouts T U O     set the idle timeouts of TCP, UDP, other flows (s)
  *   stats              print statistics as one JSON line
  *   sleep MS
  *   # comment
@@ -59,7 +60,7 @@ usage(void)
            "\nCommands (one per line on standard input):\n"
            "  set ID PROTO SRC DST ACTIONS [vlan=N] [in_port=N]"
            " [label=MASTER.APP,CAT,RISKS]\n"
-           "  del ID\n  sync\n  wait-gone ID\n  stats\n  sleep MS\n"
+           "  del ID\n  sync\n  wait-gone ID\n  timeouts TCP UDP OTHER\n  stats\n  sleep MS\n"
            "\nOptions:\n"
            "  --table=N            table of the per-flow rules (0)\n"
            "  --priority=N         their priority (40000)\n"
@@ -341,6 +342,27 @@ run_until(struct tool *t, bool (*done)(const struct tool *, uint64_t),
     }
 }
 
+/* Executes "timeouts TCP UDP OTHER".  Returns NULL or an error message
+ * (malloc'd). */
+static char *
+cmd_timeouts(struct tool *t, char *argv[])
+{
+    uint16_t timeouts[3];
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        char *end;
+        unsigned long s = strtoul(argv[i + 1], &end, 10);
+
+        if (*end || end == argv[i + 1] || s > 65535) {
+            return xasprintf("timeouts: bad seconds '%s'", argv[i + 1]);
+        }
+        timeouts[i] = s;
+    }
+    flowrules_set_idle_timeouts(t->fr, timeouts);
+    return NULL;
+}
+
 /* Runs the loop until the switch confirmed everything.  Returns the time
  * it took in ms, or -1 on timeout. */
 static long long int
@@ -412,6 +434,8 @@ execute(struct tool *t, char *line, int lineno)
         } else {
             printf("gone %s in %lld ms\n", argv[1], ms);
         }
+    } else if (!strcmp(argv[0], "timeouts") && argc == 4) {
+        error = cmd_timeouts(t, argv);
     } else if (!strcmp(argv[0], "stats") && argc == 1) {
         print_stats(t);
     } else if (!strcmp(argv[0], "sleep") && argc == 2) {

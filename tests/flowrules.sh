@@ -251,6 +251,24 @@ check "switch idle timeout: the rule reported" grep -q \
     "removed flow 32: .* reason 0: udp 10.0.0.1:40501 10.0.0.2:9 allow$" "$(bg_log idle2)"
 bg_stop idle2
 
+# Timeouts changed while running: a shorter UDP timeout expires an idle
+# flow within seconds, not after the 60 s it was set up with (and the next
+# poll comes within the new interval, not the old 15 s).
+printf 'set 33 udp 10.0.0.1:40502 10.0.0.2:9 allow\nsync\ntimeouts 300 2 60\n' > "$tmp/tmo.cmds"
+bg_start tmo eval '"$RULES" --stay --idle-timeout=300,60,60 "$T" < "$tmp/tmo.cmds"'
+wait_until 10 grep -q '"synced":true' "$(bg_log tmo)" || fail "timeouts client did not sync"
+check "timeouts: a shorter UDP timeout expires an idle flow within seconds" \
+    wait_until 7 grep -q "removed flow 33: 0 packets" "$(bg_log tmo)"
+bg_stop tmo
+# With OpenFlow timeouts, the new ones go into the rules sent after.
+printf 'set 34 udp 10.0.0.1:40503 10.0.0.2:9 allow\nsync\ntimeouts 300 7 60\nset 35 udp 10.0.0.1:40504 10.0.0.2:9 allow\n' > "$tmp/tmo2.cmds"
+check "timeouts, switch idle: install" \
+    rules --switch-idle --idle-timeout=300,60,60 < "$tmp/tmo2.cmds"
+check "timeouts, switch idle: rules sent before keep theirs" \
+    test "$(ours | grep 'cookie=0xf5e1000000000022,' | grep -c 'idle_timeout=60,')" -eq 2
+check "timeouts, switch idle: rules sent after have the new one" \
+    test "$(ours | grep 'cookie=0xf5e1000000000023,' | grep -c 'idle_timeout=7,')" -eq 2
+
 echo "== a tcp: target"
 vsctl set-controller br0 ptcp:6653:127.0.0.1
 printf 'set 31 tcp 10.0.0.1:1 10.0.0.9:2 drop\n' > "$tmp/tcp.cmds"
