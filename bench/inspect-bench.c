@@ -451,6 +451,7 @@ run_once(const struct capture *cap, const struct bench_opts *bo,
         pcap_close(pcap);
     }
 
+    res->stats.sz = sizeof res->stats;
     fs_inspector_get_stats(insp, &res->stats);
     for (c = 0; c < FS_N_COUNTERS; c++) {
         res->counters[c] = fs_inspector_counter(insp, c);

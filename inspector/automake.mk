@@ -17,6 +17,8 @@ inspector_libinspector_la_SOURCES = \
 	inspector/insp-ndpi.h \
 	inspector/insp-policy.c \
 	inspector/insp-policy.h \
+	inspector/insp-record.c \
+	inspector/insp-record.h \
 	inspector/insp-match.c \
 	inspector/insp-match.h \
 	inspector/insp-strtab.c \

@@ -513,7 +513,7 @@ print_summary(const struct fs_inspector *insp, const struct options *opts,
 {
     uint64_t packets = fs_inspector_counter(insp, FS_CTR_PACKETS);
     uint64_t bytes = fs_inspector_counter(insp, FS_CTR_BYTES);
-    struct fs_inspector_stats st;
+    FS_INSPECTOR_STATS(st);
     double pps = seconds > 0 ? packets / seconds : 0;
     double mbps = seconds > 0 ? bytes * 8 / seconds / 1e6 : 0;
     int c;

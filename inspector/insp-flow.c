@@ -10,7 +10,8 @@ _Static_assert(sizeof(struct insp_flow) <= 256,
                "a decided flow must cost at most 256 bytes");
 
 int
-insp_flow_table_init(struct insp_flow_table *t, uint32_t capacity)
+insp_flow_table_init(struct insp_flow_table *t, uint32_t capacity,
+                     uint32_t seed)
 {
     uint32_t n_buckets = 1;
     uint32_t i;
@@ -38,6 +39,7 @@ insp_flow_table_init(struct insp_flow_table *t, uint32_t capacity)
         t->lru_head[i] = t->lru_tail[i] = INSP_NIL;
     }
     t->bucket_mask = n_buckets - 1;
+    t->seed = seed;
     t->capacity = capacity;
     t->free_head = 0;
     return 0;
@@ -70,9 +72,9 @@ mix32(uint32_t h, uint32_t v)
 
 /* Hashes one endpoint (address and port). */
 static uint32_t
-hash_endpoint(const uint8_t ip[16], uint16_t port)
+hash_endpoint(uint32_t seed, const uint8_t ip[16], uint16_t port)
 {
-    uint32_t h = port, w;
+    uint32_t h = seed ^ port, w;
     int i;
 
     for (i = 0; i < 16; i += 4) {
@@ -83,11 +85,11 @@ hash_endpoint(const uint8_t ip[16], uint16_t port)
 }
 
 uint32_t
-insp_flow_hash(const struct fs_flow_key *k)
+insp_flow_hash(const struct insp_flow_table *t, const struct fs_flow_key *k)
 {
     /* Combine the endpoints commutatively, then mix in the rest. */
-    uint32_t a = hash_endpoint(k->src_ip, k->src_port);
-    uint32_t b = hash_endpoint(k->dst_ip, k->dst_port);
+    uint32_t a = hash_endpoint(t->seed, k->src_ip, k->src_port);
+    uint32_t b = hash_endpoint(t->seed, k->dst_ip, k->dst_port);
     uint32_t h = mix32(a + b, a ^ b);
 
     h = mix32(h, (uint32_t) k->l4_proto << 16 | k->vlan);
@@ -214,7 +216,11 @@ insp_flow_remove(struct insp_flow_table *t, uint32_t idx)
             break;
         }
     }
-    lru_unlink(t, idx);
+    if (f->pinned) {
+        t->n_pinned--;
+    } else {
+        lru_unlink(t, idx);
+    }
     f->in_use = 0;
     f->hash_next = t->free_head;
     t->free_head = idx;
@@ -224,8 +230,33 @@ insp_flow_remove(struct insp_flow_table *t, uint32_t idx)
 void
 insp_flow_touch(struct insp_flow_table *t, uint32_t idx)
 {
-    if (t->lru_tail[t->flows[idx].lru] != idx) {
+    if (!t->flows[idx].pinned && t->lru_tail[t->flows[idx].lru] != idx) {
         lru_unlink(t, idx);
         lru_append(t, idx);
     }
+}
+
+void
+insp_flow_set_pinned(struct insp_flow_table *t, uint32_t idx, bool pinned)
+{
+    struct insp_flow *f = &t->flows[idx];
+
+    if (pinned && !f->pinned) {
+        lru_unlink(t, idx);
+        t->n_pinned++;
+    } else if (!pinned && f->pinned) {
+        lru_append(t, idx);
+        t->n_pinned--;
+    }
+    f->pinned = pinned;
+}
+
+uint32_t
+insp_flow_find_id(const struct insp_flow_table *t,
+                  const struct fs_flow_key *key, uint64_t id)
+{
+    int reverse;
+    uint32_t idx = insp_flow_lookup(t, key, insp_flow_hash(t, key), &reverse);
+
+    return idx != INSP_NIL && t->flows[idx].id == id ? idx : INSP_NIL;
 }

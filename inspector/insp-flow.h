@@ -6,6 +6,7 @@
 #ifndef INSP_FLOW_H
 #define INSP_FLOW_H 1
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "flowsteer/inspector.h"
 
@@ -56,28 +57,39 @@ struct insp_flow {
     uint8_t has_ja3;
     uint8_t guessed;
     uint8_t tcp_flags[2];       /* Flags seen per direction. */
+    uint8_t syn_seen;           /* Bit N: a SYN came from direction N. */
+    uint8_t closed;             /* A FIN or RST of it was let through. */
+    uint8_t pinned;             /* Kept for the caller: no expiry, no
+                                 * eviction, not on an LRU list. */
+    uint8_t end_reason;         /* enum fs_flow_end, while ending. */
+    uint32_t syn_seq[2];        /* Sequence number of that SYN. */
 };
 
 struct insp_flow_table {
     struct insp_flow *flows;
     uint32_t *buckets;
     uint32_t bucket_mask;
+    uint32_t seed;
     uint32_t capacity;
     uint32_t n_flows;
+    uint32_t n_pinned;
     uint32_t free_head;
     uint32_t lru_head[INSP_N_LRU];  /* Least recently seen. */
     uint32_t lru_tail[INSP_N_LRU];
 };
 
-/* Allocates a table of 'capacity' flows.  Returns 0 or -ENOMEM. */
-int insp_flow_table_init(struct insp_flow_table *, uint32_t capacity);
+/* Allocates a table of 'capacity' flows, hashing with 'seed'.  Returns 0
+ * or -ENOMEM. */
+int insp_flow_table_init(struct insp_flow_table *, uint32_t capacity,
+                         uint32_t seed);
 void insp_flow_table_uninit(struct insp_flow_table *);
 
 /* Bytes held by the table. */
 uint64_t insp_flow_table_memory(const struct insp_flow_table *);
 
 /* Returns the same hash for a key and its reverse. */
-uint32_t insp_flow_hash(const struct fs_flow_key *);
+uint32_t insp_flow_hash(const struct insp_flow_table *,
+                        const struct fs_flow_key *);
 
 /* Returns the index of the flow with 'key' or its reverse, or INSP_NIL.
  * Sets '*reverse' to 1 if 'key' is the flow's reverse direction. */
@@ -93,8 +105,19 @@ uint32_t insp_flow_insert(struct insp_flow_table *,
 /* Removes flow 'idx'. */
 void insp_flow_remove(struct insp_flow_table *, uint32_t idx);
 
-/* Marks flow 'idx' most recently seen. */
+/* Marks flow 'idx' most recently seen (a pinned flow stays off the LRU
+ * lists). */
 void insp_flow_touch(struct insp_flow_table *, uint32_t idx);
+
+/* Pins flow 'idx' (takes it off its LRU list: it is neither expired nor
+ * evicted) or unpins it (back at the LRU tail, as if just seen). */
+void insp_flow_set_pinned(struct insp_flow_table *, uint32_t idx,
+                          bool pinned);
+
+/* Returns the index of the flow with id 'id' and key 'key' (either
+ * direction), or INSP_NIL. */
+uint32_t insp_flow_find_id(const struct insp_flow_table *,
+                           const struct fs_flow_key *key, uint64_t id);
 
 static inline struct insp_flow *
 insp_flow_get(const struct insp_flow_table *t, uint32_t idx)

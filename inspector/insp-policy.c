@@ -1249,6 +1249,8 @@ insp_policy_rule_name(const struct insp_policy *policy, int index)
         return "default";
     } else if (index == INSP_RULE_KEPT) {
         return "previous-policy";
+    } else if (index == INSP_RULE_IMPORTED) {
+        return "imported";
     } else if (!policy || index < 0 || (size_t) index >= policy->n_rules) {
         return "unknown";
     }

@@ -69,6 +69,9 @@ struct insp_policy_flow {
  * needs DPI to judge a flow that was decided without it. */
 #define INSP_RULE_KEPT (-2)
 
+/* A rule index for a verdict that came in a flow record. */
+#define INSP_RULE_IMPORTED (-3)
+
 /* The outcome of judging a flow. */
 struct insp_policy_decision {
     struct fs_verdict verdict;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -22,6 +23,7 @@
 #include "insp-ndpi.h"
 #include "insp-parse.h"
 #include "insp-policy.h"
+#include "insp-record.h"
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC 1000000000ULL
@@ -321,7 +323,8 @@ inspector_memory(const struct fs_inspector *insp)
 
     return (sizeof *insp + insp_flow_table_memory(&insp->table)
             + chunks * INSP_CLS_CHUNK * insp->cls.block_size
-            + insp->strings.memory);
+            + insp->strings.memory
+            + (insp->frags ? insp_frags_memory(insp->frags) : 0));
 }
 
 static void
@@ -395,12 +398,9 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
         return -ENOMEM;
     }
     insp->opts = opts;
-    insp->timeout_ns[INSP_LRU_TCP] = timeout_ns(opts.idle_timeout_tcp_ms,
-                                                DEFAULT_TIMEOUT_TCP_MS);
-    insp->timeout_ns[INSP_LRU_UDP] = timeout_ns(opts.idle_timeout_udp_ms,
-                                                DEFAULT_TIMEOUT_UDP_MS);
-    insp->timeout_ns[INSP_LRU_OTHER] = timeout_ns(opts.idle_timeout_other_ms,
-                                                  DEFAULT_TIMEOUT_OTHER_MS);
+    fs_inspector_set_idle_timeouts(insp, opts.idle_timeout_tcp_ms,
+                                   opts.idle_timeout_udp_ms,
+                                   opts.idle_timeout_other_ms);
     insp->budget[INSP_LRU_TCP] = opts.giveup_tcp ? opts.giveup_tcp
                                                  : DEFAULT_BUDGET_TCP;
     insp->budget[INSP_LRU_UDP] = opts.giveup_udp ? opts.giveup_udp
@@ -411,8 +411,10 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
     memset(insp->exceptions, FS_EXC_ACTION_DROP, sizeof insp->exceptions);
     insp->exceptions[FS_EXC_NON_IP] = FS_EXC_ACTION_ALLOW;
     insp->hash_seed = random_seed();
+    insp->next_flow_id = 1;
 
-    error = insp_flow_table_init(&insp->table, opts.max_flows);
+    error = insp_flow_table_init(&insp->table, opts.max_flows,
+                                 insp->hash_seed);
     if (error) {
         goto fail;
     }
@@ -440,7 +442,8 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
     if (error) {
         goto fail;
     }
-    insp->frags = insp_frags_create(FRAG_TABLE_SIZE, insp->hash_seed);
+    insp->frags = insp_frags_create(FRAG_TABLE_SIZE,
+                                    insp->hash_seed * 2654435761u);
     if (!insp->frags) {
         error = -ENOMEM;
         goto fail;
@@ -583,6 +586,8 @@ flow_info(struct fs_inspector *insp, const struct insp_flow *f,
     port = f->peer_port ? port_find(insp, f->peer_port) : NULL;
     info->peer_profile = port ? port->profile : NULL;
     info->category_id = f->category;
+    info->pinned = f->pinned;
+    info->end_reason = f->end_reason;
     info->state = f->state;
     info->app = flow_app_name(insp, f);
     info->app_id = f->app_id;
@@ -808,13 +813,28 @@ static void
 classify_done(struct fs_inspector *insp, struct insp_flow *f,
               const struct insp_ndpi_result *res)
 {
+    struct insp_policy_decision d;
+
     classify_store(insp, f, res, INSP_CLASSIFIED_FINAL);
     classify_stop(insp, f);
     if (f->state != FS_FLOW_DECIDED) {
-        struct insp_policy_decision d;
-
         judge(insp, f, INSP_CLASSIFIED_FINAL, &d);
         decide(insp, f, &d);
+    } else if (f->rule_index == INSP_RULE_KEPT
+               && !judge(insp, f, INSP_CLASSIFIED_FINAL, &d)) {
+        /* Classified again for a policy that needs its application (see
+         * rejudge()): decided anew. */
+        struct fs_verdict old = f->verdict;
+
+        f->verdict = d.verdict;
+        f->rule_index = d.rule_index;
+        f->rule_priority = d.priority;
+        if (memcmp(&old, &f->verdict, sizeof old)) {
+            insp->counters[FS_CTR_VERDICTS_CHANGED]++;
+            emit(insp, FS_EVENT_VERDICT_CHANGED, f, &old);
+        } else {
+            emit(insp, FS_EVENT_VERDICT, f, NULL);
+        }
     }
 }
 
@@ -872,10 +892,11 @@ classify_start(struct fs_inspector *insp, struct insp_flow *f)
     return 1;
 }
 
-/* Removes flow 'idx', reporting FS_EVENT_FLOW_END and counting it in
- * counter 'why' (if not FS_N_COUNTERS). */
+/* Removes flow 'idx' for 'reason', reporting FS_EVENT_FLOW_END and counting
+ * it in counter 'why' (if not FS_N_COUNTERS). */
 static void
-end_flow(struct fs_inspector *insp, uint32_t idx, enum fs_counter why)
+end_flow(struct fs_inspector *insp, uint32_t idx, enum fs_flow_end reason,
+         enum fs_counter why)
 {
     struct insp_flow *f = insp_flow_get(&insp->table, idx);
 
@@ -883,6 +904,7 @@ end_flow(struct fs_inspector *insp, uint32_t idx, enum fs_counter why)
         /* Classify with what is known, so that the end says it. */
         giveup_flow(insp, f);
     }
+    f->end_reason = reason;
     emit(insp, FS_EVENT_FLOW_END, f, NULL);
     insp_strtab_unref(&insp->strings, f->host_id);
     insp_flow_remove(&insp->table, idx);
@@ -911,12 +933,21 @@ rejudge(struct fs_inspector *insp, struct insp_flow *f)
     if (judge(insp, f, f->classified, &d)) {
         /* Decided on L3/L4 alone, but the new policy needs to know the
          * application: classify from here on, keeping the verdict, which
-         * no rule of this policy chose. */
-        if (f->cls == INSP_NIL) {
-            classify_start(insp, f);
-        }
+         * no rule of this policy chose.  A pinned flow sees no packets: if
+         * it is allowed, the caller must let them come again; a drop is
+         * kept (the connection is dead anyway, and nothing is un-blocked
+         * on a guess). */
         f->rule_index = INSP_RULE_KEPT;
         f->rule_priority = -1;
+        if ((f->pinned && verdict_drops(&f->verdict))
+            || (f->cls == INSP_NIL && !classify_start(insp, f))) {
+            return 0;
+        }
+        if (f->pinned) {
+            insp_flow_set_pinned(&insp->table, f - insp->table.flows, false);
+            insp->counters[FS_CTR_FLOWS_REINSPECTED]++;
+            emit(insp, FS_EVENT_REINSPECT, f, NULL);
+        }
         return 0;
     }
     f->verdict = d.verdict;
@@ -954,13 +985,14 @@ rejudge_flows(struct fs_inspector *insp, int all, uint32_t port)
 /* ---------------------------------------------------------------------- */
 /* Policy and ports. */
 
-int
-fs_inspector_set_policy(struct fs_inspector *insp, const char *name,
-                        const char *text, unsigned int *changed,
-                        char *err, size_t err_size)
+/* Replaces the policy with 'text' (see fs_inspector_set_policy()), judging
+ * the live flows again if 'rejudge'. */
+static int
+set_policy(struct fs_inspector *insp, const char *name, const char *text,
+           bool rejudge, unsigned int *changed, char *err, size_t err_size)
 {
     struct insp_policy *policy;
-    unsigned int n;
+    unsigned int n = 0;
     int error;
 
     error = insp_policy_parse(name ? name : "policy", text, &policy, err,
@@ -970,11 +1002,29 @@ fs_inspector_set_policy(struct fs_inspector *insp, const char *name,
     }
     insp_policy_destroy(insp->policy);
     insp->policy = policy;
-    n = rejudge_flows(insp, 1, 0);
+    if (rejudge) {
+        n = rejudge_flows(insp, 1, 0);
+    }
     if (changed) {
         *changed = n;
     }
     return 0;
+}
+
+int
+fs_inspector_set_policy(struct fs_inspector *insp, const char *name,
+                        const char *text, unsigned int *changed,
+                        char *err, size_t err_size)
+{
+    return set_policy(insp, name, text, true, changed, err, err_size);
+}
+
+int
+fs_inspector_set_policy_for_new_flows(struct fs_inspector *insp,
+                                      const char *name, const char *text,
+                                      char *err, size_t err_size)
+{
+    return set_policy(insp, name, text, false, NULL, err, err_size);
 }
 
 int
@@ -1132,6 +1182,41 @@ fs_inspector_set_port_mac(struct fs_inspector *insp, uint32_t port,
 /* ---------------------------------------------------------------------- */
 /* Data path. */
 
+/* Adds a flow for 'key' to the table, evicting the least recently seen
+ * flow that is not pinned if the table is full and the policy says so.
+ * Returns its index, or INSP_NIL if the table is full. */
+static uint32_t
+insert_flow(struct fs_inspector *insp, const struct fs_flow_key *key,
+            uint32_t hash)
+{
+    uint32_t idx = insp_flow_insert(&insp->table, key, hash);
+    uint32_t victim = INSP_NIL;
+    int c;
+
+    if (idx != INSP_NIL) {
+        return idx;
+    }
+    insp->counters[FS_CTR_TABLE_FULL]++;
+    if (insp->opts.table_full != FS_FULL_EVICT_IDLE) {
+        return INSP_NIL;
+    }
+    for (c = 0; c < INSP_N_LRU; c++) {
+        uint32_t h = insp->table.lru_head[c];
+
+        if (h != INSP_NIL
+            && (victim == INSP_NIL
+                || insp->table.flows[h].last_seen_ns
+                   < insp->table.flows[victim].last_seen_ns)) {
+            victim = h;
+        }
+    }
+    if (victim == INSP_NIL) {
+        return INSP_NIL;        /* Every flow is pinned. */
+    }
+    end_flow(insp, victim, FS_END_EVICTED, FS_CTR_FLOWS_EVICTED);
+    return insp_flow_insert(&insp->table, key, hash);
+}
+
 /* Creates a flow for parsed packet 'p'.  Returns its index or INSP_NIL
  * (table full under a policy other than eviction). */
 static uint32_t
@@ -1142,31 +1227,12 @@ flow_create(struct fs_inspector *insp, const struct fs_packet *pkt,
     struct insp_flow *f;
     uint32_t idx;
 
-    idx = insp_flow_insert(&insp->table, &p->key, hash);
+    idx = insert_flow(insp, &p->key, hash);
     if (idx == INSP_NIL) {
-        insp->counters[FS_CTR_TABLE_FULL]++;
-        if (insp->opts.table_full != FS_FULL_EVICT_IDLE) {
-            return INSP_NIL;
-        }
-        /* Evict the least recently seen flow of any class. */
-        uint32_t victim = INSP_NIL;
-        int c;
-
-        for (c = 0; c < INSP_N_LRU; c++) {
-            uint32_t h = insp->table.lru_head[c];
-
-            if (h != INSP_NIL
-                && (victim == INSP_NIL
-                    || insp->table.flows[h].last_seen_ns
-                       < insp->table.flows[victim].last_seen_ns)) {
-                victim = h;
-            }
-        }
-        end_flow(insp, victim, FS_CTR_FLOWS_EVICTED);
-        idx = insp_flow_insert(&insp->table, &p->key, hash);
+        return INSP_NIL;
     }
     f = insp_flow_get(&insp->table, idx);
-    f->id = ++insp->next_flow_id;
+    f->id = insp->next_flow_id++;
     f->port = pkt->port;
     f->first_seen_ns = insp->now_ns;
     f->rule_index = -1;
@@ -1306,91 +1372,184 @@ fs_inspector_expire(struct fs_inspector *insp, uint64_t now_ns)
         while ((idx = insp->table.lru_head[c]) != INSP_NIL
                && insp->table.flows[idx].last_seen_ns
                   < insp->now_ns - timeout) {
-            end_flow(insp, idx, FS_CTR_FLOWS_EXPIRED);
+            end_flow(insp, idx, FS_END_IDLE, FS_CTR_FLOWS_EXPIRED);
             n++;
         }
     }
     return n;
 }
 
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+/* Says whether TCP packet 'p', from side 'reverse' of flow 'f', opens a new
+ * connection on the flow's 5-tuple (see fs_inspector_process_ex()). */
+static bool
+tcp_reopens(const struct insp_flow *f, const struct insp_parsed *p,
+            int reverse)
+{
+    if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
+        return false;
+    } else if (f->closed) {
+        return true;
+    } else if (f->syn_seen & (1u << reverse)
+               && f->syn_seq[reverse] == p->tcp_seq) {
+        return false;           /* A retransmission. */
+    }
+    /* The old connection may still be up.  Another SYN on an allowed flow
+     * is judged afresh (at worst, the rest of the old connection is
+     * classified again); a drop and a flow still classifying keep it. */
+    return (f->state == FS_FLOW_DECIDED && !verdict_drops(&f->verdict));
+}
+
+/* Looks up or creates the flow of parsed packet 'p'.  Returns its index,
+ * with '*reverse' set if 'p' goes the flow's reverse way, or INSP_NIL with
+ * the packet's action in '*action'. */
+static uint32_t
+flow_of_packet(struct fs_inspector *insp, const struct fs_packet *pkt,
+               const struct insp_parsed *p, int *reverse, int *action)
+{
+    uint32_t hash = insp_flow_hash(&insp->table, &p->key);
+    uint32_t idx = insp_flow_lookup(&insp->table, &p->key, hash, reverse);
+
+    if (idx != INSP_NIL && p->key.l4_proto == IPPROTO_TCP
+        && !(p->is_fragment && p->frag_offset)
+        && tcp_reopens(insp_flow_get(&insp->table, idx), p, *reverse)) {
+        end_flow(insp, idx, FS_END_REOPENED, FS_CTR_FLOWS_REOPENED);
+        idx = INSP_NIL;
+    }
+    if (idx != INSP_NIL) {
+        return idx;
+    }
+    if (p->is_fragment && p->frag_offset) {
+        /* Its first fragment's flow is gone (e.g. evicted). */
+        *action = exception(insp, FS_CTR_ERR_FRAG_ORPHAN, pkt, p);
+        return INSP_NIL;
+    }
+    *reverse = 0;
+    idx = flow_create(insp, pkt, p, hash);
+    if (idx == INSP_NIL) {
+        if (insp->opts.table_full == FS_FULL_BYPASS) {
+            insp->counters[FS_CTR_PACKETS_BYPASSED]++;
+            *action = FS_PKT_PASS;
+        } else {
+            /* FS_FULL_DROP_NEW, or nothing to evict. */
+            insp->counters[FS_CTR_PACKETS_DROPPED]++;
+            *action = FS_PKT_DROP;
+        }
+    }
+    return idx;
+}
+
+/* Parses 'pkt' into '*p' and applies the exception classes.  Returns -1 if
+ * the packet goes on to its flow, else its action. */
+static int
+parse_packet(struct fs_inspector *insp, const struct fs_packet *pkt,
+             struct insp_parsed *p, struct fs_pkt_result *result)
+{
+    int error, action;
+
+    error = insp_parse(pkt, insp->opts.decode_tunnels, p);
+    if (error) {
+        if (p->is_fragment) {
+            insp->counters[FS_CTR_FRAGMENTS]++;
+        }
+        result->exception = exception_of_counter(error);
+        return exception(insp, error, pkt, p);
+    }
+    if (p->anomaly) {
+        result->exception = exception_of_counter(p->anomaly);
+        if (exception(insp, p->anomaly, pkt, p) == FS_PKT_DROP) {
+            return FS_PKT_DROP;
+        }
+    }
+    if (insp->opts.ignore_vlan) {
+        p->key.vlan = 0;
+    }
+    if (pkt->ts_ns > insp->now_ns) {
+        insp->now_ns = pkt->ts_ns;
+        fs_inspector_expire(insp, pkt->ts_ns);
+    }
+    if (p->is_fragment) {
+        insp->counters[FS_CTR_FRAGMENTS]++;
+        error = insp_frags_track(insp->frags, p, insp->now_ns);
+        if (error) {
+            result->exception = exception_of_counter(error);
+            action = exception(insp, error, pkt, p);
+            /* Forwarded, a fragment whose ports are known is still judged
+             * with its flow. */
+            if (action == FS_PKT_DROP || !p->frag_ports_known) {
+                return action;
+            }
+        }
+    }
+    return -1;
+}
+
 int
-fs_inspector_process(struct fs_inspector *insp, const struct fs_packet *pkt)
+fs_inspector_process_ex(struct fs_inspector *insp,
+                        const struct fs_packet *pkt,
+                        struct fs_pkt_result *result)
 {
     struct insp_parsed p;
     struct insp_flow *f;
-    uint32_t hash, idx;
-    int error, reverse;
+    int action, reverse;
+    uint32_t idx;
 
+    result->flow_id = 0;
+    result->exception = -1;
     insp->counters[FS_CTR_PACKETS]++;
     insp->counters[FS_CTR_BYTES] += pkt->len > pkt->caplen ? pkt->len
                                                            : pkt->caplen;
     if (pkt->len > pkt->caplen) {
         insp->counters[FS_CTR_SNAPLEN_CUT]++;
     }
-    error = insp_parse(pkt, insp->opts.decode_tunnels, &p);
-    if (error) {
-        if (p.is_fragment) {
-            insp->counters[FS_CTR_FRAGMENTS]++;
-        }
-        return exception(insp, error, pkt, &p);
+    action = parse_packet(insp, pkt, &p, result);
+    if (action >= 0) {
+        return result->action = action;
     }
-    if (p.anomaly && exception(insp, p.anomaly, pkt, &p) == FS_PKT_DROP) {
-        return FS_PKT_DROP;
-    }
-    if (insp->opts.ignore_vlan) {
-        p.key.vlan = 0;
-    }
-    if (pkt->ts_ns > insp->now_ns) {
-        insp->now_ns = pkt->ts_ns;
-        fs_inspector_expire(insp, pkt->ts_ns);
-    }
-    if (p.is_fragment) {
-        insp->counters[FS_CTR_FRAGMENTS]++;
-        error = insp_frags_track(insp->frags, &p, insp->now_ns);
-        if (error) {
-            int action = exception(insp, error, pkt, &p);
-
-            /* Forwarded, a fragment whose ports are known is still judged
-             * with its flow. */
-            if (action == FS_PKT_DROP || !p.frag_ports_known) {
-                return action;
-            }
-        }
-    }
-
-    hash = insp_flow_hash(&p.key);
-    idx = insp_flow_lookup(&insp->table, &p.key, hash, &reverse);
+    idx = flow_of_packet(insp, pkt, &p, &reverse, &action);
     if (idx == INSP_NIL) {
         if (p.is_fragment && p.frag_offset) {
-            /* Its first fragment's flow is gone (e.g. evicted). */
-            return exception(insp, FS_CTR_ERR_FRAG_ORPHAN, pkt, &p);
+            result->exception = FS_EXC_FRAG_ORPHAN;
         }
-        reverse = 0;
-        idx = flow_create(insp, pkt, &p, hash);
-        if (idx == INSP_NIL) {
-            if (insp->opts.table_full == FS_FULL_DROP_NEW) {
-                insp->counters[FS_CTR_PACKETS_DROPPED]++;
-                return FS_PKT_DROP;
-            }
-            insp->counters[FS_CTR_PACKETS_BYPASSED]++;
-            return FS_PKT_PASS;
-        }
+        return result->action = action;
     }
+
     f = insp_flow_get(&insp->table, idx);
+    result->flow_id = f->id;
     f->packets[reverse]++;
     f->bytes[reverse] += p.wire_len;
     f->tcp_flags[reverse] |= p.tcp_flags;
     f->last_seen_ns = insp->now_ns;
     insp_flow_touch(&insp->table, idx);
+    if (p.key.l4_proto == IPPROTO_TCP && (p.tcp_flags & TCP_SYN)
+        && !(p.tcp_flags & TCP_ACK) && !(f->syn_seen & (1u << reverse))) {
+        f->syn_seen |= 1u << reverse;
+        f->syn_seq[reverse] = p.tcp_seq;
+    }
 
     if (f->cls != INSP_NIL && !(p.is_fragment && p.frag_offset)) {
         flow_inspect(insp, f, &p);
     }
     if (f->verdict.actions & FS_ACT_DROP) {
         insp->counters[FS_CTR_PACKETS_DROPPED]++;
-        return FS_PKT_DROP;
+        return result->action = FS_PKT_DROP;
     }
-    return FS_PKT_PASS;
+    if (p.key.l4_proto == IPPROTO_TCP && p.tcp_flags & (TCP_FIN | TCP_RST)) {
+        f->closed = 1;          /* Only what is let through counts. */
+    }
+    return result->action = FS_PKT_PASS;
+}
+
+int
+fs_inspector_process(struct fs_inspector *insp, const struct fs_packet *pkt)
+{
+    struct fs_pkt_result result;
+
+    return fs_inspector_process_ex(insp, pkt, &result);
 }
 
 unsigned int
@@ -1432,7 +1591,7 @@ fs_inspector_flush(struct fs_inspector *insp)
 
     for (i = 0; i < insp->table.capacity; i++) {
         if (insp->table.flows[i].in_use) {
-            end_flow(insp, i, FS_N_COUNTERS);
+            end_flow(insp, i, FS_END_FLUSHED, FS_N_COUNTERS);
             n++;
         }
     }
@@ -1462,6 +1621,214 @@ fs_inspector_foreach_flow(struct fs_inspector *insp, fs_flow_cb *cb,
     return 0;
 }
 
+int
+fs_inspector_pin_flow(struct fs_inspector *insp, uint64_t id,
+                      const struct fs_flow_key *key, int pinned)
+{
+    uint32_t idx = insp_flow_find_id(&insp->table, key, id);
+
+    if (idx == INSP_NIL) {
+        return -ENOENT;
+    }
+    insp_flow_set_pinned(&insp->table, idx, pinned != 0);
+    if (!pinned) {
+        insp->table.flows[idx].last_seen_ns = insp->now_ns;
+    }
+    return 0;
+}
+
+int
+fs_inspector_remove_flow(struct fs_inspector *insp, uint64_t id,
+                         const struct fs_flow_key *key)
+{
+    uint32_t idx = insp_flow_find_id(&insp->table, key, id);
+
+    if (idx == INSP_NIL) {
+        return -ENOENT;
+    }
+    end_flow(insp, idx, FS_END_REMOVED, FS_N_COUNTERS);
+    return 0;
+}
+
+int
+fs_inspector_reserve_flow_ids(struct fs_inspector *insp, uint64_t id)
+{
+    if (!id || id >= UINT64_C(1) << 48) {
+        return -EINVAL;
+    }
+    if (id > insp->next_flow_id) {
+        insp->next_flow_id = id;
+    }
+    return 0;
+}
+
+void
+fs_inspector_set_idle_timeouts(struct fs_inspector *insp, uint32_t tcp_ms,
+                               uint32_t udp_ms, uint32_t other_ms)
+{
+    insp->timeout_ns[INSP_LRU_TCP] = timeout_ns(tcp_ms,
+                                                DEFAULT_TIMEOUT_TCP_MS);
+    insp->timeout_ns[INSP_LRU_UDP] = timeout_ns(udp_ms,
+                                                DEFAULT_TIMEOUT_UDP_MS);
+    insp->timeout_ns[INSP_LRU_OTHER] = timeout_ns(other_ms,
+                                                  DEFAULT_TIMEOUT_OTHER_MS);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Flow records. */
+
+static uint64_t
+age(uint64_t now, uint64_t then)
+{
+    return now > then ? now - then : 0;
+}
+
+/* Fills record 'r' with decided flow 'f'. */
+static void
+flow_to_record(struct fs_inspector *insp, const struct insp_flow *f,
+               struct insp_record *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = f->id;
+    r->key = f->key;
+    r->port = f->port;
+    r->peer_port = f->peer_port;
+    memcpy(r->src_mac, f->src_mac, 6);
+    memcpy(r->dst_mac, f->dst_mac, 6);
+    r->classified = f->classified;
+    r->syn_seen = f->syn_seen;
+    r->pinned = f->pinned;
+    r->closed = f->closed;
+    r->has_ja3 = f->has_ja3;
+    r->guessed = f->guessed;
+    r->app_id = f->app_id;
+    r->master_id = f->master_id;
+    r->category = f->category;
+    r->risks = f->risks;
+    memcpy(r->ja3, f->ja3, 16);
+    r->verdict = f->verdict;
+    r->rule_priority = f->rule_priority;
+    memcpy(r->packets, f->packets, sizeof r->packets);
+    memcpy(r->bytes, f->bytes, sizeof r->bytes);
+    memcpy(r->syn_seq, f->syn_seq, sizeof r->syn_seq);
+    r->first_age_ns = age(insp->now_ns, f->first_seen_ns);
+    r->last_age_ns = age(insp->now_ns, f->last_seen_ns);
+    snprintf(r->host, sizeof r->host, "%s",
+             insp_strtab_get(&insp->strings, f->host_id));
+    snprintf(r->rule, sizeof r->rule, "%s",
+             insp_policy_rule_name(insp->policy, f->rule_index));
+}
+
+int
+fs_inspector_export_flow(struct fs_inspector *insp, uint64_t id,
+                         const struct fs_flow_key *key, void *buf,
+                         size_t size)
+{
+    uint32_t idx = insp_flow_find_id(&insp->table, key, id);
+    struct insp_record r;
+
+    if (idx == INSP_NIL
+        || insp->table.flows[idx].state != FS_FLOW_DECIDED) {
+        return -ENOENT;
+    }
+    flow_to_record(insp, &insp->table.flows[idx], &r);
+    return insp_record_encode(&r, buf, size);
+}
+
+int
+fs_inspector_export_flows(struct fs_inspector *insp, int pinned_only,
+                          fs_record_cb *cb, void *aux)
+{
+    uint8_t buf[FS_FLOW_RECORD_MAX];
+    uint32_t i;
+
+    for (i = 0; i < insp->table.capacity; i++) {
+        const struct insp_flow *f = &insp->table.flows[i];
+        struct insp_record r;
+        int len, ret;
+
+        if (!f->in_use || f->state != FS_FLOW_DECIDED
+            || (pinned_only && !f->pinned)) {
+            continue;
+        }
+        flow_to_record(insp, f, &r);
+        len = insp_record_encode(&r, buf, sizeof buf);
+        ret = len > 0 ? cb(aux, buf, len) : 0;
+        if (ret) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+int
+fs_inspector_import_flow(struct fs_inspector *insp, const void *rec,
+                         size_t len, unsigned int flags, uint64_t *id)
+{
+    struct insp_record r;
+    struct insp_flow *f;
+    uint32_t hash, idx;
+    int reverse;
+
+    if (insp_record_decode(rec, len, &r)) {
+        insp->counters[FS_CTR_RECORDS_BAD]++;
+        return -EINVAL;
+    }
+    if (insp->opts.ignore_vlan) {
+        r.key.vlan = 0;
+    }
+    hash = insp_flow_hash(&insp->table, &r.key);
+    if (insp_flow_lookup(&insp->table, &r.key, hash, &reverse)
+        != INSP_NIL) {
+        return -EEXIST;
+    }
+    idx = insert_flow(insp, &r.key, hash);
+    if (idx == INSP_NIL) {
+        return -ENOSPC;
+    }
+    f = insp_flow_get(&insp->table, idx);
+    f->id = r.id;
+    f->port = r.port;
+    f->peer_port = r.peer_port;
+    memcpy(f->src_mac, r.src_mac, 6);
+    memcpy(f->dst_mac, r.dst_mac, 6);
+    f->state = FS_FLOW_DECIDED;
+    f->classified = r.classified;
+    f->syn_seen = r.syn_seen;
+    f->closed = r.closed;
+    f->has_ja3 = r.has_ja3;
+    f->guessed = r.guessed;
+    f->app_id = r.app_id;
+    f->master_id = r.master_id;
+    f->category = r.category;
+    f->risks = r.risks;
+    memcpy(f->ja3, r.ja3, 16);
+    f->host_id = insp_strtab_ref(&insp->strings, r.host);
+    f->verdict = r.verdict;
+    f->rule_index = INSP_RULE_IMPORTED;
+    f->rule_priority = r.rule_priority;
+    memcpy(f->packets, r.packets, sizeof f->packets);
+    memcpy(f->bytes, r.bytes, sizeof f->bytes);
+    memcpy(f->syn_seq, r.syn_seq, sizeof f->syn_seq);
+    f->first_seen_ns = age(insp->now_ns, r.first_age_ns);
+    f->last_seen_ns = age(insp->now_ns, r.last_age_ns);
+    if (r.pinned) {
+        insp_flow_set_pinned(&insp->table, idx, true);
+    }
+    if (r.id >= insp->next_flow_id) {
+        insp->next_flow_id = r.id + 1;
+    }
+    insp->counters[FS_CTR_FLOWS_IMPORTED]++;
+    if (id) {
+        *id = r.id;
+    }
+    emit(insp, FS_EVENT_VERDICT, f, NULL);
+    if (flags & FS_IMPORT_REJUDGE && f->in_use && f->id == r.id) {
+        rejudge(insp, f);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Counters. */
 
@@ -1475,15 +1842,22 @@ void
 fs_inspector_get_stats(const struct fs_inspector *insp,
                        struct fs_inspector_stats *stats)
 {
-    memset(stats, 0, sizeof *stats);
-    stats->flows = insp->table.n_flows;
-    stats->flows_classifying = insp->cls.n_used;
-    stats->max_flows = insp->table.capacity;
-    stats->max_classifying = insp->cls.max;
-    stats->bytes_per_flow = (sizeof(struct insp_flow)
-                             + sizeof *insp->table.buckets);
-    stats->bytes_per_classifying = insp->cls.block_size;
-    stats->memory = inspector_memory(insp);
-    stats->memory_peak = insp->memory_peak > stats->memory
-                         ? insp->memory_peak : stats->memory;
+    struct fs_inspector_stats st;
+    size_t sz = stats->sz;
+
+    memset(&st, 0, sizeof st);
+    st.sz = sizeof st;
+    st.flows = insp->table.n_flows;
+    st.flows_classifying = insp->cls.n_used;
+    st.max_flows = insp->table.capacity;
+    st.max_classifying = insp->cls.max;
+    st.bytes_per_flow = (sizeof(struct insp_flow)
+                         + sizeof *insp->table.buckets);
+    st.bytes_per_classifying = insp->cls.block_size;
+    st.memory = inspector_memory(insp);
+    st.memory_peak = insp->memory_peak > st.memory ? insp->memory_peak
+                                                   : st.memory;
+    st.flows_pinned = insp->table.n_pinned;
+    memcpy(stats, &st, sz < sizeof st ? sz : sizeof st);
+    stats->sz = sz;
 }

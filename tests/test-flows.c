@@ -1,7 +1,10 @@
 /*
  * Unit tests of how the inspector ties verdicts to VMs and connections:
  * a flow is judged under the inspected VM of each of its ends, whichever
- * opened it (direction=in|out).
+ * opened it (direction=in|out); a new TCP connection on a 5-tuple is a new
+ * flow; pinned flows outlive their idle timeout and are judged again, or
+ * re-inspected, when the policy changes; flow records carry a flow from
+ * one inspector to another, and bad records are refused.
  */
 #include <config.h>
 
@@ -178,6 +181,441 @@ test_one_side_needs_dpi(void)
     fs_inspector_destroy(insp);
 }
 
+/* Records every event's type, flow id and end reason, in order. */
+struct trace {
+    int n;
+    enum fs_event_type type[32];
+    uint64_t id[32];
+    int end_reason[32];
+    uint32_t actions[32];
+};
+
+static void
+trace_event(void *aux, enum fs_event_type type, const struct fs_flow_info *f,
+            const struct fs_verdict *old)
+{
+    struct trace *t = aux;
+
+    (void) old;
+    if (t->n < 32) {
+        t->type[t->n] = type;
+        t->id[t->n] = f->id;
+        t->end_reason[t->n] = f->end_reason;
+        t->actions[t->n] = f->verdict.actions;
+        t->n++;
+    }
+}
+
+static struct fs_inspector *
+make_traced(struct trace *t, const char *policy)
+{
+    FS_INSPECTOR_OPTS(opts, .event_cb = trace_event, .event_aux = t);
+    struct fs_inspector *insp = NULL;
+    char err[256];
+
+    memset(t, 0, sizeof *t);
+    CHECK_INT(fs_inspector_create(&opts, &insp), 0);
+    if (!insp) {
+        exit(1);
+    }
+    if (policy) {
+        CHECK_INT(fs_inspector_set_policy(insp, "t", policy, NULL, err,
+                                          sizeof err), 0);
+    }
+    return insp;
+}
+
+/* Sends TCP 10.0.0.1:40000 -> 10.0.0.2:'dport' with 'flags' and sequence
+ * number 'seq' ('reverse': the other way) and returns its result. */
+static struct fs_pkt_result
+tcp(struct fs_inspector *insp, uint16_t dport, uint8_t flags, uint32_t seq,
+    int reverse, uint64_t ts)
+{
+    struct fs_pkt_result res;
+    struct fs_packet pkt;
+    struct pkt k;
+
+    if (reverse) {
+        build(&k, 6, 2, dport, 1, 40000, flags, NULL, 0);
+    } else {
+        build(&k, 6, 1, 40000, 2, dport, flags, NULL, 0);
+    }
+    put_tcp(k.data + 14 + 20, reverse ? dport : 40000,
+            reverse ? 40000 : dport, flags, seq);
+    memset(&pkt, 0, sizeof pkt);
+    pkt.data = k.data;
+    pkt.caplen = pkt.len = k.len;
+    pkt.ts_ns = ts;
+    pkt.port = reverse ? 2 : 1;
+    pkt.link_type = FS_LINK_ETHERNET;
+    memset(&res, 0xff, sizeof res);
+    CHECK_INT(fs_inspector_process_ex(insp, &pkt, &res), res.action);
+    return res;
+}
+
+#define FIN 0x01
+#define RST 0x04
+
+static void
+test_connection_reuse(void)
+{
+    static const char policy[] = "priority=100, tcp, tp_dst=22, "
+                                 "actions=drop\n";
+    struct trace t;
+    struct fs_inspector *insp = make_traced(&t, policy);
+    struct fs_pkt_result r1, r2;
+
+    /* An allowed connection, decided on its SYN. */
+    r1 = tcp(insp, 443, SYN, 1000, 0, SEC);
+    CHECK(r1.flow_id != 0);
+    CHECK_INT(r1.action, FS_PKT_PASS);
+    CHECK_INT(r1.exception, -1);
+    /* Its SYN again (a retransmission): same flow. */
+    CHECK_INT(tcp(insp, 443, SYN, 1000, 0, SEC).flow_id, r1.flow_id);
+    tcp(insp, 443, SYN | ACK, 5000, 1, SEC);
+    CHECK_INT(tcp(insp, 443, ACK, 1001, 0, SEC).flow_id, r1.flow_id);
+
+    /* A new SYN (another sequence number) on the allowed 5-tuple: a new
+     * connection, a new flow. */
+    t.n = 0;
+    r2 = tcp(insp, 443, SYN, 9000, 0, SEC);
+    CHECK(r2.flow_id != r1.flow_id);
+    CHECK_INT(t.n, 2);
+    CHECK_INT(t.type[0], FS_EVENT_FLOW_END);
+    CHECK_INT(t.id[0], r1.flow_id);
+    CHECK_INT(t.end_reason[0], FS_END_REOPENED);
+    CHECK_INT(t.type[1], FS_EVENT_VERDICT);
+    CHECK_INT(t.id[1], r2.flow_id);
+    CHECK_INT(CTR(insp, FLOWS_REOPENED), 1);
+
+    /* After a RST that was let through, even the same sequence number
+     * opens a new connection. */
+    tcp(insp, 443, RST, 9001, 0, SEC);
+    r1 = tcp(insp, 443, SYN, 9000, 0, SEC);
+    CHECK(r1.flow_id != r2.flow_id);
+    CHECK_INT(CTR(insp, FLOWS_REOPENED), 2);
+
+    /* A dropped flow keeps its verdict: a SYN does not undo it, nor does
+     * a RST, which is not let through. */
+    r1 = tcp(insp, 22, SYN, 100, 0, SEC);
+    CHECK_INT(r1.action, FS_PKT_DROP);
+    CHECK_INT(tcp(insp, 22, RST, 101, 0, SEC).action, FS_PKT_DROP);
+    r2 = tcp(insp, 22, SYN, 7777, 0, SEC);
+    CHECK_INT(r2.flow_id, r1.flow_id);
+    CHECK_INT(r2.action, FS_PKT_DROP);
+    CHECK_INT(CTR(insp, FLOWS_REOPENED), 2);
+    fs_inspector_destroy(insp);
+}
+
+static void
+test_connection_reuse_while_classifying(void)
+{
+    /* A flow waiting for its application: another SYN stays with it unless
+     * the connection was closed. */
+    static const char policy[] = "priority=100, app=HTTP, actions=allow\n"
+                                 "priority=1, actions=drop\n";
+    struct trace t;
+    struct fs_inspector *insp = make_traced(&t, policy);
+    struct fs_pkt_result r1, r2;
+
+    r1 = tcp(insp, 80, SYN, 1000, 0, SEC);
+    CHECK_INT(r1.action, FS_PKT_PASS);
+    r2 = tcp(insp, 80, SYN, 2000, 0, SEC);
+    CHECK_INT(r2.flow_id, r1.flow_id);
+    tcp(insp, 80, FIN | ACK, 2001, 0, SEC);
+    r2 = tcp(insp, 80, SYN, 3000, 0, SEC);
+    CHECK(r2.flow_id != r1.flow_id);
+    fs_inspector_destroy(insp);
+}
+
+/* Finds the flow to 10.0.0.2:'dport' and stores its info's id, key and
+ * pinned flag. */
+struct find {
+    uint16_t dport;
+    uint64_t id;
+    struct fs_flow_key key;
+    int pinned, found;
+    uint32_t actions;
+    char rule[64];
+};
+
+static int
+find_flow(void *aux, const struct fs_flow_info *f)
+{
+    struct find *q = aux;
+
+    if (f->key.dst_port != q->dport) {
+        return 0;
+    }
+    q->id = f->id;
+    q->key = f->key;
+    q->pinned = f->pinned;
+    q->actions = f->verdict.actions;
+    snprintf(q->rule, sizeof q->rule, "%s", f->rule);
+    q->found = 1;
+    return 1;
+}
+
+static struct find
+lookup(struct fs_inspector *insp, uint16_t dport)
+{
+    struct find q;
+
+    memset(&q, 0, sizeof q);
+    q.dport = dport;
+    fs_inspector_foreach_flow(insp, find_flow, &q);
+    return q;
+}
+
+static void
+test_pinned_flows(void)
+{
+    static const char allow[] = "priority=100, tcp, tp_dst=443, "
+                                "actions=allow\n";
+    static const char deny[] = "priority=100, tcp, tp_dst=443, "
+                               "actions=drop\n";
+    struct trace t;
+    struct fs_inspector *insp = make_traced(&t, allow);
+    FS_INSPECTOR_STATS(st);
+    struct find q;
+    unsigned int changed;
+
+    fs_inspector_set_idle_timeouts(insp, 2000, 2000, 2000);
+    tcp(insp, 443, SYN, 1, 0, SEC);
+    tcp(insp, 444, SYN, 1, 0, SEC);
+    q = lookup(insp, 443);
+    CHECK(q.found);
+    CHECK_INT(fs_inspector_pin_flow(insp, q.id, &q.key, 1), 0);
+    CHECK_INT(fs_inspector_pin_flow(insp, q.id + 1000, &q.key, 1), -ENOENT);
+    fs_inspector_get_stats(insp, &st);
+    CHECK_INT(st.flows_pinned, 1);
+
+    /* Long past the idle timeout, the unpinned flow is gone, the pinned
+     * one is still judged by a policy change. */
+    CHECK_INT(fs_inspector_expire(insp, 100 * SEC), 1);
+    CHECK(lookup(insp, 443).found);
+    CHECK(!lookup(insp, 444).found);
+    CHECK_INT(fs_inspector_set_policy(insp, "t", deny, &changed, NULL, 0),
+              0);
+    CHECK_INT(changed, 1);
+    CHECK_INT(lookup(insp, 443).actions, FS_ACT_DROP);
+
+    /* Unpinned, it idles out like any other; removed, it ends at once. */
+    CHECK_INT(fs_inspector_pin_flow(insp, q.id, &q.key, 0), 0);
+    CHECK_INT(fs_inspector_expire(insp, 101 * SEC), 0);
+    CHECK_INT(fs_inspector_expire(insp, 103 * SEC), 1);
+    tcp(insp, 443, SYN, 1, 0, 104 * SEC);
+    q = lookup(insp, 443);
+    t.n = 0;
+    CHECK_INT(fs_inspector_remove_flow(insp, q.id, &q.key), 0);
+    CHECK_INT(t.n, 1);
+    CHECK_INT(t.end_reason[0], FS_END_REMOVED);
+    CHECK_INT(fs_inspector_remove_flow(insp, q.id, &q.key), -ENOENT);
+    fs_inspector_destroy(insp);
+}
+
+static void
+test_pinned_flows_not_evicted(void)
+{
+    FS_INSPECTOR_OPTS(opts, .max_flows = 2);
+    struct fs_inspector *insp = NULL;
+    struct find q;
+
+    CHECK_INT(fs_inspector_create(&opts, &insp), 0);
+    tcp(insp, 1, SYN, 1, 0, SEC);
+    tcp(insp, 2, SYN, 1, 0, SEC);
+    q = lookup(insp, 1);
+    fs_inspector_pin_flow(insp, q.id, &q.key, 1);
+    q = lookup(insp, 2);
+    fs_inspector_pin_flow(insp, q.id, &q.key, 1);
+    /* Nothing to evict: a new flow is dropped, not let through. */
+    CHECK_INT(tcp(insp, 3, SYN, 1, 0, SEC).action, FS_PKT_DROP);
+    CHECK(lookup(insp, 1).found && lookup(insp, 2).found);
+    fs_inspector_pin_flow(insp, q.id, &q.key, 0);
+    CHECK_INT(tcp(insp, 3, SYN, 1, 0, SEC).action, FS_PKT_PASS);
+    CHECK(lookup(insp, 1).found && !lookup(insp, 2).found);
+    fs_inspector_destroy(insp);
+}
+
+static void
+test_reinspect(void)
+{
+    /* Decided on L4, pinned; the new policy judges by application. */
+    static const char l4[] = "priority=100, tcp, actions=allow\n";
+    static const char dpi[] = "priority=100, app=HTTP, actions=allow\n"
+                              "priority=1, actions=drop\n";
+    struct trace t;
+    struct fs_inspector *insp = make_traced(&t, l4);
+    struct find q;
+
+    http_flow(insp, 40001, SEC, 1);
+    tcp(insp, 22, SYN, 1, 0, SEC);
+    q = lookup(insp, 80);
+    fs_inspector_pin_flow(insp, q.id, &q.key, 1);
+    q = lookup(insp, 22);
+    fs_inspector_pin_flow(insp, q.id, &q.key, 1);
+    t.n = 0;
+    CHECK_INT(fs_inspector_set_policy(insp, "t", dpi, NULL, NULL, 0), 0);
+    /* Both allowed flows must be seen again: unpinned, REINSPECT. */
+    CHECK_INT(t.n, 2);
+    CHECK_INT(t.type[0], FS_EVENT_REINSPECT);
+    CHECK_INT(t.type[1], FS_EVENT_REINSPECT);
+    CHECK_INT(CTR(insp, FLOWS_REINSPECTED), 2);
+    CHECK(!lookup(insp, 80).pinned);
+    CHECK_STR(lookup(insp, 80).rule, "previous-policy");
+
+    /* Its next packets classify it; it is decided again. */
+    t.n = 0;
+    http_flow(insp, 40001, 2 * SEC, 1);
+    fs_inspector_giveup_all(insp);
+    CHECK(t.n >= 1);
+    CHECK_INT(lookup(insp, 80).actions, FS_ACT_ALLOW);
+    CHECK_STR(lookup(insp, 80).rule, "t:1");
+
+    /* A pinned drop that the new policy cannot judge without DPI stays
+     * dropped, and pinned. */
+    fs_inspector_destroy(insp);
+    insp = make_traced(&t, "priority=100, tcp, actions=drop\n");
+    tcp(insp, 22, SYN, 1, 0, SEC);
+    q = lookup(insp, 22);
+    fs_inspector_pin_flow(insp, q.id, &q.key, 1);
+    t.n = 0;
+    CHECK_INT(fs_inspector_set_policy(insp, "t", dpi, NULL, NULL, 0), 0);
+    CHECK_INT(t.n, 0);
+    CHECK_INT(lookup(insp, 22).actions, FS_ACT_DROP);
+    CHECK(lookup(insp, 22).pinned);
+    fs_inspector_destroy(insp);
+}
+
+static void
+test_policy_for_new_flows(void)
+{
+    struct trace t;
+    struct fs_inspector *insp = make_traced(&t, "priority=1, actions=drop\n");
+
+    tcp(insp, 22, SYN, 1, 0, SEC);
+    t.n = 0;
+    CHECK_INT(fs_inspector_set_policy_for_new_flows(insp, "x", "", NULL, 0),
+              0);
+    CHECK_INT(t.n, 0);
+    CHECK_INT(lookup(insp, 22).actions, FS_ACT_DROP);
+    CHECK_INT(tcp(insp, 23, SYN, 1, 0, SEC).action, FS_PKT_PASS);
+    fs_inspector_destroy(insp);
+}
+
+struct saved {
+    uint8_t rec[8][FS_FLOW_RECORD_MAX];
+    size_t len[8];
+    int n;
+};
+
+static int
+save_record(void *aux, const void *rec, size_t len)
+{
+    struct saved *s = aux;
+
+    if (s->n < 8) {
+        memcpy(s->rec[s->n], rec, len);
+        s->len[s->n++] = len;
+    }
+    return 0;
+}
+
+static void
+test_records(void)
+{
+    static const char policy[] = "priority=100, app=HTTP, actions=allow,log\n"
+                                 "priority=200, tcp, tp_dst=22, "
+                                 "actions=drop\n";
+    struct trace t1, t2;
+    struct fs_inspector *a = make_traced(&t1, policy);
+    struct fs_inspector *b;
+    struct saved saved;
+    struct find q;
+    uint64_t id;
+    int i;
+
+    http_flow(a, 40001, SEC, 1);
+    fs_inspector_giveup_all(a);
+    tcp(a, 22, SYN, 1, 0, SEC);
+    q = lookup(a, 80);
+    fs_inspector_pin_flow(a, q.id, &q.key, 1);
+    memset(&saved, 0, sizeof saved);
+    CHECK_INT(fs_inspector_export_flows(a, 1, save_record, &saved), 0);
+    CHECK_INT(saved.n, 1);
+    CHECK_INT(fs_inspector_export_flows(a, 0, save_record, &saved), 0);
+    CHECK_INT(saved.n, 3);
+
+    /* Into another inspector: same id, verdict, classification; pinned;
+     * new flows' ids stay above it. */
+    b = make_traced(&t2, NULL);
+    CHECK_INT(fs_inspector_import_flow(b, saved.rec[0], saved.len[0], 0,
+                                       &id), 0);
+    CHECK_INT(id, q.id);
+    CHECK_INT(t2.n, 1);
+    CHECK_INT(t2.type[0], FS_EVENT_VERDICT);
+    CHECK_INT(t2.actions[0], FS_ACT_ALLOW | FS_ACT_LOG);
+    q = lookup(b, 80);
+    CHECK(q.pinned);
+    CHECK_STR(q.rule, "imported");
+    CHECK_INT(fs_inspector_import_flow(b, saved.rec[0], saved.len[0], 0,
+                                       NULL), -EEXIST);
+    CHECK(tcp(b, 9, SYN, 1, 0, SEC).flow_id > id);
+    {
+        uint8_t again[FS_FLOW_RECORD_MAX];
+
+        CHECK_INT(fs_inspector_export_flow(b, q.id, &q.key, again,
+                                           sizeof again),
+                  (int) saved.len[0] - (int) strlen("t:1")
+                  + (int) strlen("imported"));
+        CHECK_INT(fs_inspector_export_flow(b, q.id, &q.key, again, 10),
+                  -ENOSPC);
+    }
+
+    /* FS_IMPORT_REJUDGE: the importer's policy decides. */
+    fs_inspector_set_policy(b, "p", "priority=1, actions=drop\n", NULL,
+                            NULL, 0);
+    t2.n = 0;
+    CHECK_INT(fs_inspector_import_flow(b, saved.rec[2], saved.len[2],
+                                       FS_IMPORT_REJUDGE, NULL), 0);
+    CHECK_INT(t2.n, 1);         /* The drop stays a drop: no change. */
+    CHECK_INT(fs_inspector_import_flow(b, saved.rec[1], saved.len[1],
+                                       FS_IMPORT_REJUDGE, NULL), -EEXIST);
+
+    /* Damaged records: every truncation, and each byte flipped, is either
+     * refused or a valid record; nothing crashes. */
+    for (i = 0; i < (int) saved.len[1]; i++) {
+        CHECK_INT(fs_inspector_import_flow(b, saved.rec[1], i, 0, NULL),
+                  -EINVAL);
+    }
+    for (i = 0; i < 8; i++) {
+        uint8_t bad[FS_FLOW_RECORD_MAX];
+
+        memcpy(bad, saved.rec[1], saved.len[1]);
+        bad[(int[]) { 0, 2, 3, 4, 55, 108, 176, 179 }[i]] ^= 0x40;
+        CHECK_INT(fs_inspector_import_flow(b, bad, saved.len[1], 0, NULL),
+                  -EINVAL);
+    }
+    CHECK(CTR(b, RECORDS_BAD) >= saved.len[1] + 8);
+    fs_inspector_destroy(a);
+    fs_inspector_destroy(b);
+}
+
+static void
+test_reserved_ids(void)
+{
+    struct trace t;
+    struct fs_inspector *insp = make_traced(&t, NULL);
+
+    CHECK_INT(fs_inspector_reserve_flow_ids(insp, 0), -EINVAL);
+    CHECK_INT(fs_inspector_reserve_flow_ids(insp, UINT64_C(1) << 48),
+              -EINVAL);
+    CHECK_INT(fs_inspector_reserve_flow_ids(insp, 5000), 0);
+    CHECK_INT(fs_inspector_reserve_flow_ids(insp, 10), 0);  /* No lower. */
+    CHECK_INT(tcp(insp, 1, SYN, 1, 0, SEC).flow_id, 5000);
+    fs_inspector_destroy(insp);
+}
+
 int
 main(void)
 {
@@ -185,5 +623,13 @@ main(void)
     RUN_TEST(test_mac_learned_later_rejudges);
     RUN_TEST(test_merged_allows);
     RUN_TEST(test_one_side_needs_dpi);
+    RUN_TEST(test_connection_reuse);
+    RUN_TEST(test_connection_reuse_while_classifying);
+    RUN_TEST(test_pinned_flows);
+    RUN_TEST(test_pinned_flows_not_evicted);
+    RUN_TEST(test_reinspect);
+    RUN_TEST(test_policy_for_new_flows);
+    RUN_TEST(test_records);
+    RUN_TEST(test_reserved_ids);
     return test_exit_status();
 }

@@ -22,7 +22,7 @@ test_bidirectional_and_vlan(void)
     FS_INSPECTOR_OPTS(opts);
     struct events ev;
     struct fs_inspector *insp = make(&opts, &ev, NULL);
-    struct fs_inspector_stats st;
+    FS_INSPECTOR_STATS(st);
     struct pkt k;
 
     send_udp(insp, 1, 1000, 2, 2000, "x", 1 * SEC);
@@ -347,7 +347,7 @@ static void
 test_memory_cap(void)
 {
     FS_INSPECTOR_OPTS(opts, .max_flows = 1024);
-    struct fs_inspector_stats st;
+    FS_INSPECTOR_STATS(st);
     struct fs_inspector *insp;
     struct events ev;
     uint64_t table;

@@ -253,6 +253,8 @@ record(void *aux, enum fs_event_type type, const struct fs_flow_info *f,
     case FS_EVENT_FLOW_END:
         ev->ends++;
         break;
+    case FS_EVENT_REINSPECT:
+        break;
     }
     snprintf(ev->last_app, sizeof ev->last_app, "%s", f->app);
     snprintf(ev->last_host, sizeof ev->last_host, "%s", f->host);

@@ -698,7 +698,8 @@ test_priorities(void)
     CHECK_STR(insp_policy_rule_name(pol, -1), "default");
     CHECK_STR(insp_policy_rule_name(pol, 7), "unknown");
     CHECK_STR(insp_policy_rule_name(pol, INSP_RULE_KEPT), "previous-policy");
-    CHECK_STR(insp_policy_rule_name(pol, -3), "unknown");
+    CHECK_STR(insp_policy_rule_name(pol, INSP_RULE_IMPORTED), "imported");
+    CHECK_STR(insp_policy_rule_name(pol, -4), "unknown");
 
     /* Default priority 32768, and equal priorities in file order. */
     CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);

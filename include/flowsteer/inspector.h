@@ -202,6 +202,18 @@ enum fs_flow_state {
     FS_FLOW_DECIDED,            /* Classified and judged. */
 };
 
+/* Why a flow ended (fs_flow_info's 'end_reason' in FS_EVENT_FLOW_END). */
+enum fs_flow_end {
+    FS_END_NONE,                /* It has not. */
+    FS_END_IDLE,                /* Idle for its timeout. */
+    FS_END_EVICTED,             /* The table was full. */
+    FS_END_FLUSHED,             /* fs_inspector_flush(). */
+    FS_END_REOPENED,            /* A new TCP connection on its 5-tuple: a
+                                 * new flow, with a new id, takes its place
+                                 * (see fs_inspector_process()). */
+    FS_END_REMOVED,             /* fs_inspector_remove_flow(). */
+};
+
 /* A verdict: what the policy says to do with a flow.  'actions' is a set of
  * FS_ACT_* bits; exactly one of ALLOW and DROP is set once a flow is
  * decided.  MIRROR, METER and LABEL imply ALLOW. */
@@ -278,6 +290,8 @@ struct fs_flow_info {
     uint32_t peer_port;         /* 0 if none. */
     const char *peer_profile;   /* Profile of 'peer_port', or NULL. */
     uint16_t category_id;       /* nDPI category number of 'category'. */
+    uint8_t pinned;             /* fs_inspector_pin_flow(). */
+    uint8_t end_reason;         /* enum fs_flow_end. */
 };
 
 /* Formats address 'ip' (IPv6, or IPv4-mapped shown as a.b.c.d) into 'buf'
@@ -297,13 +311,24 @@ FS_API const char *fs_risk_name(unsigned int bit);
 /* Events. */
 
 enum fs_event_type {
-    FS_EVENT_VERDICT,           /* A flow was decided. */
+    FS_EVENT_VERDICT,           /* A flow was decided (or decided again,
+                                 * after FS_EVENT_REINSPECT, or imported). */
     FS_EVENT_VERDICT_CHANGED,   /* A policy change altered a verdict. */
-    FS_EVENT_FLOW_END,          /* A flow expired, was evicted or flushed. */
+    FS_EVENT_FLOW_END,          /* A flow ended: 'end_reason' says why. */
+    FS_EVENT_REINSPECT,         /* A pinned flow, decided on L2-L4 fields
+                                 * alone and allowed, must be seen again:
+                                 * a new policy needs its application to
+                                 * judge it.  It is unpinned and classified
+                                 * from its next packets (its verdict stays
+                                 * until then); the caller should stop
+                                 * enforcing it elsewhere so that they come.
+                                 * A drop is kept instead. */
 };
 
 /* 'flow' is valid until the callback returns.  For FS_EVENT_VERDICT_CHANGED
- * 'old_verdict' holds the previous verdict; otherwise it is NULL. */
+ * 'old_verdict' holds the previous verdict; otherwise it is NULL.  The
+ * callback may call fs_inspector_pin_flow(), but nothing else of the
+ * inspector. */
 typedef void fs_event_cb(void *aux, enum fs_event_type,
                          const struct fs_flow_info *flow,
                          const struct fs_verdict *old_verdict);
@@ -409,6 +434,15 @@ FS_API int fs_inspector_set_policy(struct fs_inspector *insp,
                                    unsigned int *changed,
                                    char *err, size_t err_size);
 
+/* Like fs_inspector_set_policy(), except that no live flow is judged
+ * again: decided flows keep their verdicts, and the policy judges the flows
+ * decided from now on.  For a stand-in while the real policy cannot be
+ * read, which must not undo the verdicts it gave. */
+FS_API int fs_inspector_set_policy_for_new_flows(struct fs_inspector *insp,
+                                                 const char *name,
+                                                 const char *text,
+                                                 char *err, size_t err_size);
+
 /* Like fs_inspector_set_policy() for the contents of file 'path'.
  * Returns -errno if the file cannot be read. */
 FS_API int fs_inspector_load_policy(struct fs_inspector *insp,
@@ -468,6 +502,28 @@ FS_API unsigned int fs_inspector_process_burst(struct fs_inspector *insp,
                                                unsigned int n,
                                                uint8_t *actions);
 
+/* What fs_inspector_process_ex() found about one packet. */
+struct fs_pkt_result {
+    uint64_t flow_id;           /* The packet's flow, or 0 if it has none
+                                 * (an exception, a full table). */
+    int16_t exception;          /* Its enum fs_exception, or -1. */
+    uint8_t action;             /* enum fs_pkt_action. */
+};
+
+/* Like fs_inspector_process(), also storing in '*result' which flow the
+ * packet belongs to.  Returns the action.
+ *
+ * TCP: a verdict belongs to a connection, not to a 5-tuple.  A SYN without
+ * ACK on the 5-tuple of a flow starts a new flow (FS_EVENT_FLOW_END with
+ * FS_END_REOPENED for the old one, then a new id and a fresh
+ * classification) when the old connection is over: a FIN or RST of it was
+ * let through, or it was decided and allowed and the SYN is not a
+ * retransmission of its own (another sequence number).  A SYN on a flow
+ * that is dropped, or still classifying and not closed, stays with it. */
+FS_API int fs_inspector_process_ex(struct fs_inspector *insp,
+                                   const struct fs_packet *pkt,
+                                   struct fs_pkt_result *result);
+
 /* Expires flows idle since before 'now_ns' minus their timeout, reporting
  * FS_EVENT_FLOW_END for each.  fs_inspector_process() does this by itself
  * as packet time moves on; call it when no packets arrive.  Returns the
@@ -490,6 +546,83 @@ FS_API unsigned int fs_inspector_flush(struct fs_inspector *insp);
 typedef int fs_flow_cb(void *aux, const struct fs_flow_info *flow);
 FS_API int fs_inspector_foreach_flow(struct fs_inspector *insp,
                                      fs_flow_cb *cb, void *aux);
+
+/* Pins (if 'pinned') or unpins flow 'id', whose key is 'key' (either
+ * direction).  A caller that enforces a decided flow's verdict elsewhere
+ * (flowsteerd: OpenFlow rules in Open vSwitch) pins it: the flow then sees
+ * no packets, yet it must stay, so that a policy change judges it again
+ * and its connection's next SYN, FIN or RST is judged with it.  A pinned
+ * flow is never expired nor evicted; the caller removes it
+ * (fs_inspector_remove_flow()) or unpins it.  Returns 0, or -ENOENT if
+ * there is no such flow. */
+FS_API int fs_inspector_pin_flow(struct fs_inspector *insp, uint64_t id,
+                                 const struct fs_flow_key *key, int pinned);
+
+/* Removes flow 'id', whose key is 'key', reporting FS_EVENT_FLOW_END with
+ * FS_END_REMOVED.  Returns 0 or -ENOENT. */
+FS_API int fs_inspector_remove_flow(struct fs_inspector *insp, uint64_t id,
+                                    const struct fs_flow_key *key);
+
+/* Makes the ids of new flows at least 'id' (never lowers them): for a
+ * caller whose ids must stay unique across restarts of the inspector (they
+ * name OpenFlow rules that outlive it).  Returns 0, or -EINVAL if 'id' is
+ * 0 or not below 2**48. */
+FS_API int fs_inspector_reserve_flow_ids(struct fs_inspector *insp,
+                                         uint64_t id);
+
+/* Sets the idle timeouts, in milliseconds (0: the default, UINT32_MAX:
+ * never), as in struct fs_inspector_opts.  They apply to live flows at
+ * once. */
+FS_API void fs_inspector_set_idle_timeouts(struct fs_inspector *insp,
+                                           uint32_t tcp_ms, uint32_t udp_ms,
+                                           uint32_t other_ms);
+
+/* ---------------------------------------------------------------------- */
+/* Flow records: a decided flow's state, to restore it in another inspector
+ * (after a restart, or on another host).
+ *
+ * A record is versioned, length-checked, in network byte order and
+ * independent of struct layout: key, VMs' ports and MACs, classification
+ * (application, category, risks, host, JA3), verdict, counters, TCP
+ * connection state, and whether the flow is pinned.  Times are ages, so
+ * they mean the same to another clock.  Flows still classifying are not
+ * exported (nDPI's state cannot be). */
+
+#define FS_FLOW_RECORD_MAX 1024     /* Bytes a record takes at most. */
+
+/* Writes the record of flow 'id' (key 'key') into 'buf' of 'size' bytes.
+ * Returns its length, -ENOENT if there is no such decided flow, or
+ * -ENOSPC if 'size' is too small. */
+FS_API int fs_inspector_export_flow(struct fs_inspector *insp, uint64_t id,
+                                    const struct fs_flow_key *key, void *buf,
+                                    size_t size);
+
+/* Calls 'cb' with the record of each decided flow (only the pinned ones if
+ * 'pinned_only').  The record is valid until 'cb' returns; 'cb' must not
+ * call into the inspector.  Stops early if 'cb' returns nonzero and
+ * returns that value; otherwise returns 0. */
+typedef int fs_record_cb(void *aux, const void *record, size_t len);
+FS_API int fs_inspector_export_flows(struct fs_inspector *insp,
+                                     int pinned_only, fs_record_cb *cb,
+                                     void *aux);
+
+/* Flags for fs_inspector_import_flow(). */
+enum {
+    FS_IMPORT_REJUDGE = 1 << 0, /* Judge the flow by the policy in use
+                                 * (else keep the record's verdict). */
+};
+
+/* Restores the flow in record 'rec' of 'len' bytes, with its id, which
+ * later new flows' ids stay above, and reports it: FS_EVENT_VERDICT, or
+ * FS_EVENT_VERDICT_CHANGED if FS_IMPORT_REJUDGE changed its verdict.
+ * Stores its id in '*id' if nonnull.  Returns 0, or -EINVAL for a record
+ * that is malformed (too short or long, another version, bad lengths or
+ * values), -EEXIST if a flow with its key or id is live, -ENOSPC if the
+ * table is full of flows that cannot be evicted.  Never reads beyond
+ * 'len'. */
+FS_API int fs_inspector_import_flow(struct fs_inspector *insp,
+                                    const void *rec, size_t len,
+                                    unsigned int flags, uint64_t *id);
 
 /* ---------------------------------------------------------------------- */
 /* Counters. */
@@ -537,7 +670,11 @@ FS_API int fs_inspector_foreach_flow(struct fs_inspector *insp,
     C(ERR_FRAG_ORPHAN, "err_frag_orphan")                                     \
     C(ERR_FRAG_TABLE_FULL, "err_frag_table_full")                             \
     C(EXCEPTIONS_DROPPED, "exceptions_dropped")                               \
-    C(EXCEPTIONS_PASSED, "exceptions_passed")
+    C(EXCEPTIONS_PASSED, "exceptions_passed")                                 \
+    C(FLOWS_REOPENED, "flows_reopened")                                       \
+    C(FLOWS_REINSPECTED, "flows_reinspected")                                 \
+    C(FLOWS_IMPORTED, "flows_imported")                                       \
+    C(RECORDS_BAD, "records_bad")
 
 enum fs_counter {
 #define FS_COUNTER_ENUM(ENUM, NAME) FS_CTR_##ENUM,
@@ -554,6 +691,8 @@ FS_API uint64_t fs_inspector_counter(const struct fs_inspector *insp,
                                      enum fs_counter c);
 
 struct fs_inspector_stats {
+    size_t sz;                  /* sizeof(struct fs_inspector_stats): set
+                                 * by the caller (FS_INSPECTOR_STATS()). */
     uint32_t flows;             /* Live flows. */
     uint32_t flows_classifying; /* Of which still in classification. */
     uint32_t max_flows;
@@ -562,9 +701,16 @@ struct fs_inspector_stats {
     uint32_t bytes_per_classifying; /* Extra while classifying (nDPI). */
     uint64_t memory;            /* Bytes held now by flow state. */
     uint64_t memory_peak;
+    uint32_t flows_pinned;      /* Live flows pinned by the caller. */
 };
 
-/* Fills '*stats' with the inspector's current figures. */
+#define FS_INSPECTOR_STATS(NAME)                                       \
+    struct fs_inspector_stats NAME = {                                 \
+        .sz = sizeof(struct fs_inspector_stats)                        \
+    }
+
+/* Fills '*stats' with the inspector's current figures, as far as
+ * stats->sz says the caller's struct goes. */
 FS_API void fs_inspector_get_stats(const struct fs_inspector *insp,
                                    struct fs_inspector_stats *stats);
 

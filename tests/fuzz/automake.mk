@@ -2,11 +2,12 @@
 # 'make fuzz-smoke' runs each one for FUZZ_SECONDS (default 30) from the
 # seed corpus and fails on any crash, leak or sanitizer report.
 EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-policy.c \
-	tests/fuzz/make-seeds.sh
+	tests/fuzz/fuzz-record.c tests/fuzz/make-seeds.sh
 
 if ENABLE_FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined
-FUZZ_TARGETS = tests/fuzz/fuzz-packet tests/fuzz/fuzz-policy
+FUZZ_TARGETS = tests/fuzz/fuzz-packet tests/fuzz/fuzz-policy \
+	tests/fuzz/fuzz-record
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 
 tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz-packet.c
@@ -19,6 +20,11 @@ tests_fuzz_fuzz_policy_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) \
 	-I$(top_srcdir)/inspector
 tests_fuzz_fuzz_policy_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_policy_LDADD = inspector/libinspector.la
+
+tests_fuzz_fuzz_record_SOURCES = tests/fuzz/fuzz-record.c
+tests_fuzz_fuzz_record_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_record_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_record_LDADD = inspector/libinspector.la
 
 FUZZ_SECONDS ?= 30
 fuzz-smoke: $(FUZZ_TARGETS)

@@ -37,4 +37,33 @@ fuzz-policy)
     printf 'priority=1, udp, tp_dst=53-60, actions=mirror:p9,meter:1000\n# c\n' > "$dir/p4"
     printf 'ipv6_src=2001:db8::/32, dl_src=00:11:22:33:44:55, actions=label\n' > "$dir/p5"
     ;;
+fuzz-record)
+    # Version 1 records (inspector/insp-record.h): an allowed HTTP flow
+    # with a host, a dropped one with a mirror-less verdict, an IPv6 one.
+    py=$(command -v /usr/bin/python3 || command -v python3)
+    "$py" - "$dir" <<'PY'
+import struct, sys
+out = sys.argv[1]
+def v4(a):
+    return bytes(10) + b'\xff\xff' + bytes(a)
+def record(name, flags, classified, rid, src, dst, sport, dport, proto,
+           ipver, actions, meter, prio, host, rule, mirror=b''):
+    fixed = struct.pack('>HBBHBBQ16s16sHHHBBII6s6sHHHHQ16sIIi4Q2IQQBBBB',
+        0x4672, 1, flags, 0, classified, 1, rid, src, dst, sport, dport, 0,
+        proto, ipver, 1, 0, b'\x02\0\0\0\0\x01', b'\x02\0\0\0\0\x02',
+        7, 0, 5, 0, 1 << 36, bytes(16), actions, meter, prio, 3, 2, 300,
+        200, 1000, 2000, 10**9, 10**8, len(mirror), len(host), len(rule), 0)
+    body = fixed + mirror + host + rule
+    body = body[:4] + struct.pack('>H', len(body)) + body[6:]
+    with open('%s/%s' % (out, name), 'wb') as f:
+        f.write(body)
+record('http', 1, 1, 5, v4([10, 0, 0, 1]), v4([10, 0, 0, 2]), 40000, 80, 6,
+       4, 1 | 32, 0, 100, b'www.example.com', b'p.conf:3')
+record('drop', 3, 0, 77, v4([10, 0, 0, 1]), v4([10, 0, 0, 9]), 53, 53, 17,
+       4, 2, 0, 5, b'', b'default')
+record('v6', 0, 2, 2**40, bytes([0xfd] + [0] * 14 + [1]),
+       bytes([0xfd] + [0] * 14 + [2]), 1, 2, 6, 6, 1 | 4 | 8, 1000, -1,
+       b'', b'imported', b'p2')
+PY
+    ;;
 esac
