@@ -62,6 +62,8 @@ struct insp_flow {
     uint8_t pinned;             /* Kept for the caller: no expiry, no
                                  * eviction, not on an LRU list. */
     uint8_t end_reason;         /* enum fs_flow_end, while ending. */
+    uint8_t inputs_lost;        /* Restored from a verdict alone
+                                 * (fs_inspector_import_verdict()). */
     uint32_t syn_seq[2];        /* Sequence number of that SYN. */
 };
 

@@ -16,8 +16,9 @@ enum {
     F_CLOSED = 1 << 1,
     F_HAS_JA3 = 1 << 2,
     F_GUESSED = 1 << 3,
+    F_INPUTS_LOST = 1 << 4,
 };
-#define F_ALL (F_PINNED | F_CLOSED | F_HAS_JA3 | F_GUESSED)
+#define F_ALL (F_PINNED | F_CLOSED | F_HAS_JA3 | F_GUESSED | F_INPUTS_LOST)
 
 #define ACT_ALL (FS_ACT_ALLOW | FS_ACT_DROP | FS_ACT_MIRROR | FS_ACT_METER \
                  | FS_ACT_LABEL | FS_ACT_LOG)
@@ -111,7 +112,8 @@ insp_record_encode(const struct insp_record *r, uint8_t *buf, size_t size)
     put16(buf, RECORD_MAGIC);
     buf[2] = RECORD_VERSION;
     buf[3] = ((r->pinned ? F_PINNED : 0) | (r->closed ? F_CLOSED : 0)
-              | (r->has_ja3 ? F_HAS_JA3 : 0) | (r->guessed ? F_GUESSED : 0));
+              | (r->has_ja3 ? F_HAS_JA3 : 0) | (r->guessed ? F_GUESSED : 0)
+              | (r->inputs_lost ? F_INPUTS_LOST : 0));
     put16(buf + 4, len);
     buf[6] = r->classified;
     buf[7] = r->syn_seen;
@@ -201,6 +203,7 @@ insp_record_decode(const uint8_t *buf, size_t len, struct insp_record *r)
     r->closed = (buf[3] & F_CLOSED) != 0;
     r->has_ja3 = (buf[3] & F_HAS_JA3) != 0;
     r->guessed = (buf[3] & F_GUESSED) != 0;
+    r->inputs_lost = (buf[3] & F_INPUTS_LOST) != 0;
     r->classified = buf[6];
     r->syn_seen = buf[7];
     r->id = get64(buf + 8);

@@ -6,7 +6,8 @@
  *   offset  size  field
  *        0     2  magic 0x4672 ("Fr")
  *        2     1  version (1)
- *        3     1  flags: 1 pinned, 2 closed, 4 has JA3, 8 guessed
+ *        3     1  flags: 1 pinned, 2 closed, 4 has JA3, 8 guessed,
+ *                 16 inputs lost (only the verdict is known)
  *        4     2  length of the whole record
  *        6     1  classified (INSP_CLASSIFIED_*)
  *        7     1  syn_seen
@@ -60,7 +61,7 @@ struct insp_record {
     uint8_t src_mac[6], dst_mac[6];
     uint8_t classified;
     uint8_t syn_seen;
-    uint8_t pinned, closed, has_ja3, guessed;
+    uint8_t pinned, closed, has_ja3, guessed, inputs_lost;
     uint16_t app_id, master_id, category;
     uint64_t risks;
     uint8_t ja3[16];

@@ -921,6 +921,11 @@ rejudge(struct fs_inspector *insp, struct insp_flow *f)
     struct insp_policy_decision d;
     struct fs_verdict old = f->verdict;
 
+    if (f->inputs_lost && verdict_drops(&f->verdict)) {
+        /* Restored from a drop rule alone: the VMs it was judged under are
+         * not known, so nothing can safely undo it. */
+        return 0;
+    }
     if (f->state == FS_FLOW_CLASSIFYING) {
         if (!judge(insp, f, INSP_CLASSIFIED_NONE, &d)) {
             decide(insp, f, &d);
@@ -1701,6 +1706,7 @@ flow_to_record(struct fs_inspector *insp, const struct insp_flow *f,
     r->closed = f->closed;
     r->has_ja3 = f->has_ja3;
     r->guessed = f->guessed;
+    r->inputs_lost = f->inputs_lost;
     r->app_id = f->app_id;
     r->master_id = f->master_id;
     r->category = f->category;
@@ -1798,6 +1804,7 @@ fs_inspector_import_flow(struct fs_inspector *insp, const void *rec,
     f->closed = r.closed;
     f->has_ja3 = r.has_ja3;
     f->guessed = r.guessed;
+    f->inputs_lost = r.inputs_lost;
     f->app_id = r.app_id;
     f->master_id = r.master_id;
     f->category = r.category;
@@ -1827,6 +1834,29 @@ fs_inspector_import_flow(struct fs_inspector *insp, const void *rec,
         rejudge(insp, f);
     }
     return 0;
+}
+
+int
+fs_inspector_import_verdict(struct fs_inspector *insp, uint64_t id,
+                            const struct fs_flow_key *key, uint32_t port,
+                            const struct fs_verdict *verdict)
+{
+    uint8_t buf[FS_FLOW_RECORD_MAX];
+    struct insp_record r;
+    int len;
+
+    memset(&r, 0, sizeof r);
+    r.id = id;
+    r.key = *key;
+    r.port = port;
+    r.pinned = 1;
+    r.inputs_lost = 1;
+    r.verdict = *verdict;
+    r.rule_priority = -1;
+    snprintf(r.rule, sizeof r.rule, "imported");
+    len = insp_record_encode(&r, buf, sizeof buf);
+    return (len < 0 ? len
+            : fs_inspector_import_flow(insp, buf, len, 0, NULL));
 }
 
 /* ---------------------------------------------------------------------- */

@@ -602,6 +602,53 @@ test_records(void)
 }
 
 static void
+test_import_verdict(void)
+{
+    struct trace t;
+    struct fs_inspector *insp = make_traced(&t, "priority=1, actions=drop\n");
+    struct fs_verdict drop = { .actions = FS_ACT_DROP };
+    struct fs_verdict allow = { .actions = FS_ACT_ALLOW };
+    struct fs_verdict bad = { .actions = FS_ACT_DROP | FS_ACT_ALLOW };
+    struct fs_flow_key k1, k2;
+    struct pkt k;
+
+    memset(&k1, 0, sizeof k1);
+    k1.src_ip[10] = k1.src_ip[11] = 0xff;
+    k1.dst_ip[10] = k1.dst_ip[11] = 0xff;
+    k1.src_ip[12] = 10, k1.src_ip[15] = 1;
+    k1.dst_ip[12] = 10, k1.dst_ip[15] = 2;
+    k1.src_port = 40000;
+    k1.dst_port = 22;
+    k1.l4_proto = 6;
+    k1.ip_version = 4;
+    k2 = k1;
+    k2.dst_port = 23;
+    CHECK_INT(fs_inspector_import_verdict(insp, 100, &k1, 1, &drop), 0);
+    CHECK_INT(fs_inspector_import_verdict(insp, 101, &k2, 1, &allow), 0);
+    CHECK_INT(fs_inspector_import_verdict(insp, 102, &k2, 1, &bad), -EINVAL);
+    CHECK_INT(t.n, 2);
+    CHECK(lookup(insp, 22).pinned);
+
+    /* An allow-all policy undoes neither the drop (its inputs are gone)
+     * ... */
+    t.n = 0;
+    CHECK_INT(fs_inspector_set_policy(insp, "t", "", NULL, NULL, 0), 0);
+    CHECK_INT(lookup(insp, 22).actions, FS_ACT_DROP);
+    /* ... while the allow is judged, and cut, by a stricter one. */
+    CHECK_INT(fs_inspector_set_policy(insp, "t", "tcp, tp_dst=23, "
+                                      "actions=drop\n", NULL, NULL, 0), 0);
+    CHECK_INT(lookup(insp, 23).actions, FS_ACT_DROP);
+    CHECK_INT(t.n, 1);
+    CHECK_INT(t.type[0], FS_EVENT_VERDICT_CHANGED);
+
+    /* Its SYN, from the same port: still dropped, by its flow. */
+    build(&k, 6, 1, 40000, 2, 22, SYN, NULL, 0);
+    CHECK_INT(send(insp, &k, SEC, 1), FS_PKT_DROP);
+    CHECK_INT(CTR(insp, FLOWS_CREATED), 0);
+    fs_inspector_destroy(insp);
+}
+
+static void
 test_reserved_ids(void)
 {
     struct trace t;
@@ -630,6 +677,7 @@ main(void)
     RUN_TEST(test_reinspect);
     RUN_TEST(test_policy_for_new_flows);
     RUN_TEST(test_records);
+    RUN_TEST(test_import_verdict);
     RUN_TEST(test_reserved_ids);
     return test_exit_status();
 }

@@ -624,6 +624,19 @@ FS_API int fs_inspector_import_flow(struct fs_inspector *insp,
                                     const void *rec, size_t len,
                                     unsigned int flags, uint64_t *id);
 
+/* Adds a decided, pinned flow of which only the key, the ingress port of
+ * its first packet and the verdict are known (a rule found in the switch
+ * after a restart that lost the flow's record), and reports it
+ * (FS_EVENT_VERDICT).  Policy changes never undo such a drop, since the VMs
+ * it was judged under are unknown; such an allow is judged again on what
+ * is known (re-inspected if the new policy needs its application).
+ * Returns as fs_inspector_import_flow(). */
+FS_API int fs_inspector_import_verdict(struct fs_inspector *insp,
+                                       uint64_t id,
+                                       const struct fs_flow_key *key,
+                                       uint32_t port,
+                                       const struct fs_verdict *verdict);
+
 /* ---------------------------------------------------------------------- */
 /* Counters. */
 
