@@ -95,6 +95,8 @@ struct fr_flow {
     bool adopted;               /* Found on the switch; rule unknown. */
     bool seen_in_dump;          /* Scratch for reconciliation. */
     bool expiring;              /* Deleted by us for being idle. */
+    bool committing;            /* In the front of 'dirty' that goes in
+                                 * one bundle (flowrules_commit()). */
     uint64_t packets, bytes;    /* From flow-removed messages. */
     uint64_t poll_packets;      /* Sum over this poll's replies. */
     uint64_t idle_packets;      /* Packets at the last change seen. */
@@ -131,6 +133,7 @@ struct flowrules {
 
     struct hmap flows;          /* Desired table. */
     struct ovs_list dirty;      /* Flows with changes to send. */
+    size_t n_committing;        /* Flows at its front, of a commit. */
     long long int dirty_since;  /* When 'dirty' became nonempty. */
     struct ovs_list inflight;   /* struct fr_bundle. */
     size_t n_inflight;
@@ -543,15 +546,27 @@ fr_mark_dirty(struct flowrules *fr, struct fr_flow *f, enum fr_op op)
     }
 }
 
+/* Takes 'f' off the dirty list, if it is there. */
+static void
+fr_undirty(struct flowrules *fr, struct fr_flow *f)
+{
+    if (!ovs_list_is_empty(&f->dirty_node)) {
+        ovs_list_remove(&f->dirty_node);
+        ovs_list_init(&f->dirty_node);
+    }
+    if (f->committing) {
+        f->committing = false;
+        fr->n_committing--;
+    }
+}
+
 static void
 fr_free_flow(struct flowrules *fr, struct fr_flow *f)
 {
     if (f->meter_id) {
         fr_meter_unref(fr, f->meter_id);
     }
-    if (!ovs_list_is_empty(&f->dirty_node)) {
-        ovs_list_remove(&f->dirty_node);
-    }
+    fr_undirty(fr, f);
     hmap_remove(&fr->flows, &f->node);
     free(f);
 }
@@ -726,7 +741,8 @@ fr_fail_flow(struct flowrules *fr, struct fr_flow *f, int error,
  * many. */
 #define FR_SEND_EVERY 256
 
-/* Sends one bundle with up to bundle_max flow_mods from 'dirty'. */
+/* Sends one bundle with up to bundle_max flow_mods from 'dirty', or, after
+ * flowrules_commit(), with the flows of the commit. */
 static void
 fr_send_bundle(struct flowrules *fr)
 {
@@ -735,6 +751,7 @@ fr_send_bundle(struct flowrules *fr)
     struct ofpbuf ofpacts;
     size_t backlog = ovs_list_size(&fr->dirty) * 2;
     uint32_t max = fr->opts.bundle_max;
+    bool commit = fr->n_committing > 0;
     uint32_t xid;
 
     /* A backlog larger than the bundles in flight can carry goes in one
@@ -742,7 +759,11 @@ fr_send_bundle(struct flowrules *fr)
      * one commit of N rules is cheaper than several (at 100,000 flows,
      * ovs-vswitchd spent 0.80 s of CPU for 2 bundles and 1.06 s for 16;
      * bench/run-flowrules-bench.sh prints it). */
-    if (backlog > (size_t) max * fr->opts.max_inflight) {
+    if (commit) {
+        /* At most 3 flow_mods per flow (FR_OP_REPLACE). */
+        max = MIN(fr->n_committing * 3, FR_BUNDLE_HARD_MAX);
+        fr->stats.commits++;
+    } else if (backlog > (size_t) max * fr->opts.max_inflight) {
         max = MIN(backlog + 3, FR_BUNDLE_HARD_MAX);
     }
 
@@ -752,12 +773,13 @@ fr_send_bundle(struct flowrules *fr)
     b->flow_ids = xmalloc(max * sizeof *b->flow_ids);
     fr_send(fr, fr_bundle_ctrl(fr, b->id, OFPBCT_OPEN_REQUEST, xid++));
 
-    while (!ovs_list_is_empty(&fr->dirty) && b->n + 3 <= max) {
-        struct fr_flow *f = CONTAINER_OF(ovs_list_pop_front(&fr->dirty),
+    while (!ovs_list_is_empty(&fr->dirty) && b->n + 3 <= max
+           && (!commit || fr->n_committing)) {
+        struct fr_flow *f = CONTAINER_OF(ovs_list_front(&fr->dirty),
                                          struct fr_flow, dirty_node);
         int i;
 
-        ovs_list_init(&f->dirty_node);
+        fr_undirty(fr, f);
         if (f->op == FR_OP_ADD && time_msec() < fr->full_until) {
             /* The table was full a moment ago: no retry storm. */
             fr->stats.table_full++;
@@ -1100,8 +1122,7 @@ fr_reconcile_one(struct flowrules *fr, const struct ofputil_flow_stats *fs)
         if (f->state[!dir] == FR_INSTALLED && f->op != FR_OP_REPLACE
             && !ovs_list_is_empty(&f->dirty_node)) {
             /* Both rules are there as wanted: nothing to send. */
-            ovs_list_remove(&f->dirty_node);
-            ovs_list_init(&f->dirty_node);
+            fr_undirty(fr, f);
         }
     } else if (f->op != FR_OP_REPLACE
                || ovs_list_is_empty(&f->dirty_node)) {
@@ -1491,7 +1512,8 @@ flowrules_run(struct flowrules *fr)
     }
     while (!ovs_list_is_empty(&fr->dirty)
            && fr->n_inflight < fr->opts.max_inflight
-           && (ovs_list_size(&fr->dirty) * 2 >= fr->opts.bundle_max
+           && (fr->n_committing
+               || ovs_list_size(&fr->dirty) * 2 >= fr->opts.bundle_max
                || time_msec() >= fr->dirty_since + fr->opts.batch_ms)) {
         fr_send_bundle(fr);
     }
@@ -1504,13 +1526,32 @@ flowrules_wait(struct flowrules *fr)
     rconn_recv_wait(fr->rconn);
     if (fr->reconciled && !ovs_list_is_empty(&fr->dirty)
         && fr->n_inflight < fr->opts.max_inflight) {
-        poll_timer_wait_until(fr->dirty_since + fr->opts.batch_ms);
+        if (fr->n_committing) {
+            poll_immediate_wake();
+        } else {
+            poll_timer_wait_until(fr->dirty_since + fr->opts.batch_ms);
+        }
     }
     if (fr->reconciled && fr->opts.poll_idle && fr_poll_interval(fr)) {
         poll_timer_wait_until(fr->next_poll);
     }
     if (fr->reconciled && fr->poll_wanted && !fr->poll_xid) {
         poll_immediate_wake();
+    }
+}
+
+void
+flowrules_commit(struct flowrules *fr)
+{
+    struct fr_flow *f;
+
+    /* The flows marked before are at the front: the list only grows at
+     * its back, and a flow taken off it loses its mark. */
+    LIST_FOR_EACH (f, dirty_node, &fr->dirty) {
+        if (!f->committing) {
+            f->committing = true;
+            fr->n_committing++;
+        }
     }
 }
 

@@ -157,6 +157,17 @@ int flowrules_remove(struct flowrules *fr, uint64_t flow_id);
  * not confirmed yet (flowrules_remove(), idle expiry). */
 bool flowrules_has_flow(const struct flowrules *fr, uint64_t flow_id);
 
+/* Every change made so far goes out in one ordered, atomic bundle, ignoring
+ * opts.bundle_max (up to 2**20 flow mods; more take as few bundles as that
+ * allows) and opts.batch_ms, as soon as the connection is reconciled and a
+ * bundle slot is free (opts.max_inflight).  Changes made after the call
+ * wait for the next bundle as usual, except that a flow changed again
+ * before its committed change is sent goes in with its latest rule.  If the
+ * connection is lost before the switch confirms the bundle, the switch
+ * discards it whole, and what the reconciliation then sends goes in the
+ * usual bundles.  Counted in stats.commits. */
+void flowrules_commit(struct flowrules *fr);
+
 /* Sets the idle timeouts, in seconds, of TCP, UDP and other flows
  * ('timeouts', as opts.idle_timeout; 0: none).  With opts.poll_idle they
  * apply at once to every flow, and the next poll comes within the new
@@ -200,6 +211,7 @@ struct flowrules_stats {
     uint64_t bundles_sent;
     uint64_t bundles_committed;
     uint64_t bundles_failed;
+    uint64_t commits;           /* Bundles sent for flowrules_commit(). */
     uint64_t errors;            /* OpenFlow errors received. */
     uint64_t rules_failed;      /* Rules given up on (not retried). */
     uint64_t table_full;

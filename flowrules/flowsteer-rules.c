@@ -13,6 +13,7 @@
  *       IPv4[:PORT] or [IPv6][:PORT]; ACTIONS as in a policy
  *       (allow, drop, mirror:PORT, meter:RATE, label, log, comma-joined).
  *   del ID
+ *   commit             send the changes so far in one bundle
  *   sync               wait until the switch confirmed everything
  *   wait-gone ID       wait until flowrules holds nothing for flow ID
  *   timeouts T U O     set the idle timeouts of TCP, UDP, other flows (s)
@@ -60,7 +61,7 @@ usage(void)
            "\nCommands (one per line on standard input):\n"
            "  set ID PROTO SRC DST ACTIONS [vlan=N] [in_port=N]"
            " [label=MASTER.APP,CAT,RISKS]\n"
-           "  del ID\n  sync\n  wait-gone ID\n  timeouts TCP UDP OTHER\n  stats\n  sleep MS\n"
+           "  del ID\n  commit\n  sync\n  wait-gone ID\n  timeouts TCP UDP OTHER\n  stats\n  sleep MS\n"
            "\nOptions:\n"
            "  --table=N            table of the per-flow rules (0)\n"
            "  --priority=N         their priority (40000)\n"
@@ -380,6 +381,7 @@ print_stats(const struct tool *t)
     printf("{\"flows\":%"PRIu64",\"rules_installed\":%"PRIu64
            ",\"flow_mods_sent\":%"PRIu64",\"bundles_sent\":%"PRIu64
            ",\"bundles_committed\":%"PRIu64",\"bundles_failed\":%"PRIu64
+           ",\"commits\":%"PRIu64
            ",\"errors\":%"PRIu64",\"rules_failed\":%"PRIu64
            ",\"table_full\":%"PRIu64",\"connects\":%"PRIu64
            ",\"reconcile_kept\":%"PRIu64",\"reconcile_sent\":%"PRIu64
@@ -387,10 +389,11 @@ print_stats(const struct tool *t)
            ",\"flows_removed\":%"PRIu64",\"meters\":%"PRIu64
            ",\"memory\":%zu,\"synced\":%s}\n",
            s.flows, s.rules_installed, s.flow_mods_sent, s.bundles_sent,
-           s.bundles_committed, s.bundles_failed, s.errors, s.rules_failed,
-           s.table_full, s.connects, s.reconcile_kept, s.reconcile_sent,
-           s.reconcile_deleted, s.reconcile_adopted, s.flows_removed,
-           s.meters, s.memory, flowrules_synced(t->fr) ? "true" : "false");
+           s.bundles_committed, s.bundles_failed, s.commits, s.errors,
+           s.rules_failed, s.table_full, s.connects, s.reconcile_kept,
+           s.reconcile_sent, s.reconcile_deleted, s.reconcile_adopted,
+           s.flows_removed, s.meters, s.memory,
+           flowrules_synced(t->fr) ? "true" : "false");
     fflush(stdout);
 }
 
@@ -417,6 +420,8 @@ execute(struct tool *t, char *line, int lineno)
         int e = flowrules_remove(t->fr, strtoull(argv[1], NULL, 10));
 
         error = e ? xasprintf("del %s: %s", argv[1], ovs_strerror(e)) : NULL;
+    } else if (!strcmp(argv[0], "commit") && argc == 1) {
+        flowrules_commit(t->fr);
     } else if (!strcmp(argv[0], "sync") && argc == 1) {
         long long int ms = sync_now(t);
 

@@ -313,6 +313,36 @@ check "table full: counted" test "$(stat_of table_full)" -ge 1
 check "table full: no retry storm" test "$(stat_of flow_mods_sent)" -le 100
 vsctl clear Bridge br0 flow_tables > /dev/null
 
+echo "== commit: a change to many verdicts goes in one bundle"
+# 5000 flows, bundles of 3000 flow mods: changing every verdict takes 4
+# bundles, unless committed.
+seq 3000 7999 | awk '{printf "set %d tcp 10.4.%d.%d:%d 10.5.0.1:80 allow\n", $1, int($1/250)%250, $1%250, 1024+$1}' > "$tmp/c-allow.cmds"
+sed 's/ allow$/ drop/' "$tmp/c-allow.cmds" > "$tmp/c-drop.cmds"
+stat_at() {   # stat_at N KEY: a number from the Nth stats line
+    grep '^{' "$tmp/rules.out" | sed -n "$1p" | grep -o "\"$2\":[0-9]*" | cut -d: -f2
+}
+moved() {     # moved KEY: how much KEY moved from the first stats line to the last
+    echo $(( $(stat_at 2 "$1") - $(stat_at 1 "$1") ))
+}
+n_actions() { ours | grep -c "actions=$1$"; }
+{ cat "$tmp/c-allow.cmds"; echo sync; echo stats; cat "$tmp/c-drop.cmds"; echo commit; } > "$tmp/commit.cmds"
+check "commit: the tool succeeds" rules --bundle-max=3000 < "$tmp/commit.cmds"
+check "commit: 10000 flow mods ($(moved flow_mods_sent))" test "$(moved flow_mods_sent)" -eq 10000
+check "commit: in exactly one bundle ($(moved bundles_sent))" test "$(moved bundles_sent)" -eq 1
+check "commit: counted" test "$(stat_of commits)" -eq 1
+check "commit: all 10000 rules changed to drop" test "$(n_actions drop)" -eq 10000
+check "commit: and nothing else is there" test "$(n_ours)" -eq 10000
+{ cat "$tmp/c-drop.cmds"; echo sync; echo stats; cat "$tmp/c-allow.cmds"; } > "$tmp/nocommit.cmds"
+check "no commit: the tool succeeds" rules --bundle-max=3000 < "$tmp/nocommit.cmds"
+check "no commit: the same change takes several bundles ($(moved bundles_sent))" \
+    test "$(moved bundles_sent)" -ge 2
+check "no commit: all 10000 rules changed back" test "$(n_actions NORMAL)" -eq 10000
+# A change made after the commit waits for the next bundle.
+{ cat "$tmp/commit.cmds"; echo "set 8000 tcp 10.4.0.1:1 10.5.0.1:80 drop"; } > "$tmp/commit2.cmds"
+check "commit, then a change: the tool succeeds" rules --bundle-max=3000 < "$tmp/commit2.cmds"
+check "commit, then a change: 10002 flow mods" test "$(moved flow_mods_sent)" -eq 10002
+check "commit, then a change: in two bundles ($(moved bundles_sent))" test "$(moved bundles_sent)" -eq 2
+
 # A connection killed in the middle of bundles: the switch discards the
 # uncommitted bundle, so it holds whole flows only (2 rules per cookie);
 # the next run completes the set.
