@@ -214,6 +214,18 @@ fs_exception_parse(const char *spec, uint8_t actions[FS_N_EXCEPTIONS],
     return 0;
 }
 
+int
+fs_exception_counter(enum fs_exception e)
+{
+    static const int counters[FS_N_EXCEPTIONS] = {
+#define FS_EXCEPTION_COUNTER(ENUM, NAME, COUNTER) FS_CTR_##COUNTER,
+        FS_EXCEPTIONS(FS_EXCEPTION_COUNTER)
+#undef FS_EXCEPTION_COUNTER
+    };
+
+    return (unsigned int) e < FS_N_EXCEPTIONS ? counters[e] : -1;
+}
+
 /* Returns the exception class counted in 'counter', or -1 if none. */
 static int
 exception_of_counter(int counter)

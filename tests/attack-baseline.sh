@@ -73,7 +73,7 @@ attack() {
 }
 
 mapfile -t classes < <("$py" "$ATTACK" list | awk '{ print $1 }')
-check "attack.py lists its classes" test "${#classes[@]}" -ge 11
+check "attack.py lists its classes" test "${#classes[@]}" -ge 12
 n=0
 for c in "${classes[@]}"; do
     n=$((n + 1))
@@ -102,6 +102,10 @@ expect = {
         and field("mf") == [True, True, False]
         and field("dport") == [80, port, None]
         and field("tcp_flags") == ["S", "S", None],
+    "overlap-frag-hdr": lambda: field("frag_offset") == [0, 0, 24]
+        and field("mf") == [True, True, False]
+        and field("dport") == [80, port, None]
+        and field("doff") == [6, 6, None],
     "out-of-order-frag": lambda: field("frag_offset") == [32, 16, 0]
         and field("mf") == [False, True, True] and tcp_syn_to_port(f[2])
         and f[2]["doff"] == 10,

@@ -227,6 +227,25 @@ def attack_overlap_frag(args):
                             (16, real[16:], False)])
 
 
+@attack_class("overlap-frag-hdr")
+def attack_overlap_frag_hdr(args):
+    """Overlapping IPv4 fragments, each with a whole TCP header.
+
+    A SYN carrying 16 bytes of data, in three fragments: offset 0 with the
+    whole 24-byte header (MSS option) of a SYN to --benign-dport, offset 0
+    again with the header of the SYN to --dport, then the data at offset
+    24.  Unlike overlap-frag, the first fragment is not tiny: a filter that
+    judges first fragments sees a complete, benign header, and lets the
+    datagram through unless it notices the overlap.  Each header has the
+    checksum of its own reading."""
+    data = b"overlapping-frag"
+    real = tcp_bytes(args, syn(args) / S.Raw(data))
+    benign = tcp_bytes(args, syn(args, dport=args.benign_dport) / S.Raw(data))
+    assert len(real) == 40 and real[24:] == benign[24:] == data
+    return fragments(args, [(0, benign[:24], True), (0, real[:24], True),
+                            (24, real[24:], False)])
+
+
 @attack_class("out-of-order-frag")
 def attack_out_of_order_frag(args):
     """A SYN as three IPv4 fragments (16, 16, 8 bytes), sent last first.

@@ -337,6 +337,10 @@ test_spec_parsing(void)
         CHECK_INT(fs_exception_from_name(fs_exception_name(e)), e);
     }
     CHECK(fs_exception_name(FS_N_EXCEPTIONS) == NULL);
+    CHECK_INT(fs_exception_counter(FS_EXC_NON_IP), FS_CTR_NON_IP);
+    CHECK_INT(fs_exception_counter(FS_EXC_FRAG_TABLE_FULL),
+              FS_CTR_ERR_FRAG_TABLE_FULL);
+    CHECK_INT(fs_exception_counter(FS_N_EXCEPTIONS), -1);
     CHECK_INT(fs_exception_from_name("bogus"), -1);
     CHECK_STR(fs_exception_action_name(FS_EXC_ACTION_ALERT), "alert");
     CHECK_INT(fs_exception_action_from_name("allow"), FS_EXC_ACTION_ALLOW);

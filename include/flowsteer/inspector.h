@@ -164,6 +164,10 @@ FS_API const char *fs_exception_name(enum fs_exception e);
 /* Returns the exception class named 'name', or -1 if there is none. */
 FS_API int fs_exception_from_name(const char *name);
 
+/* Returns the counter (enum fs_counter) of exception class 'e', or -1 if
+ * out of range. */
+FS_API int fs_exception_counter(enum fs_exception e);
+
 /* Returns the name of 'action' ("drop", "alert", "allow"), or NULL. */
 FS_API const char *fs_exception_action_name(enum fs_exception_action action);
 
