@@ -20,6 +20,10 @@
  * namespace lists what the switch has; identical rules are kept, missing
  * or different ones are (re)sent, rules of unknown flows are deleted (or
  * adopted, on the first connection with opts.adopt), all in bundles.
+ * An adopted flow's rule is decoded from its two rules, and checked by
+ * building them again from it; from then on it is a flow like the others.
+ * One whose rules do not decode is 'opaque': kept, expired and reported
+ * by its cookie alone, never sent again.
  */
 #include <config.h>
 #include "flowrules.h"
@@ -92,7 +96,9 @@ struct fr_flow {
     uint8_t state[2];           /* enum fr_state per direction. */
     uint8_t op;                 /* enum fr_op, while DIRTY or INFLIGHT. */
     bool deleted;               /* Desired: gone.  Freed once confirmed. */
-    bool adopted;               /* Found on the switch; rule unknown. */
+    bool adopted;               /* Found on the switch, nobody set it. */
+    bool opaque;                /* Adopted, rules not decoded: 'rule' has
+                                 * only the protocol and drop or allow. */
     bool seen_in_dump;          /* Scratch for reconciliation. */
     bool expiring;              /* Deleted by us for being idle. */
     bool committing;            /* In the front of 'dirty' that goes in
@@ -431,7 +437,7 @@ fr_meter_find(struct flowrules *fr, uint32_t kbps)
     size_t i;
 
     for (i = 0; i < fr->n_meters; i++) {
-        if (fr->meters[i].refs && fr->meters[i].kbps == kbps) {
+        if (fr->meters[i].refs && fr->meters[i].kbps == kbps && kbps) {
             return &fr->meters[i];
         }
     }
@@ -502,6 +508,48 @@ fr_meter_ref(struct flowrules *fr, uint32_t kbps)
     return m->id;
 }
 
+/* Returns the rate that this instance gave meter 'id', or 0 if none. */
+static uint32_t
+fr_meter_rate(const struct flowrules *fr, uint32_t id)
+{
+    size_t i;
+
+    for (i = 0; i < fr->n_meters; i++) {
+        if (fr->meters[i].id == id) {
+            return fr->meters[i].kbps;
+        }
+    }
+    return 0;
+}
+
+/* Takes a reference to meter 'id', which an adopted rule uses: one of this
+ * instance's, or else one of unknown rate (kbps 0), which is neither
+ * shared with new flows nor sent again, and whose id is not given out. */
+static void
+fr_meter_adopt(struct flowrules *fr, uint32_t id)
+{
+    struct fr_meter *m = NULL;
+    size_t i;
+
+    for (i = 0; i < fr->n_meters && !m; i++) {
+        if (fr->meters[i].id == id) {
+            m = &fr->meters[i];
+        }
+    }
+    if (!m) {
+        fr->meters = xrealloc(fr->meters,
+                              ++fr->n_meters * sizeof *fr->meters);
+        m = &fr->meters[fr->n_meters - 1];
+        m->id = id;
+        m->kbps = 0;
+        m->refs = 0;
+        fr->next_meter_id = MAX(fr->next_meter_id, id + 1);
+    }
+    if (!m->refs++) {
+        fr->stats.meters++;
+    }
+}
+
 static void
 fr_meter_unref(struct flowrules *fr, uint32_t id)
 {
@@ -533,11 +581,26 @@ fr_find(const struct flowrules *fr, uint64_t id)
     return NULL;
 }
 
+/* Returns true if a flow_mod of 'f' with its op changes direction 'dir':
+ * a delete leaves a rule that the switch removed gone, since no
+ * flow-removed message will come for it. */
+static bool
+fr_op_touches(const struct fr_flow *f, int dir)
+{
+    return f->op != FR_OP_DELETE || f->state[dir] != FR_GONE;
+}
+
 static void
 fr_mark_dirty(struct flowrules *fr, struct fr_flow *f, enum fr_op op)
 {
+    int dir;
+
     f->op = op;
-    f->state[0] = f->state[1] = FR_DIRTY;
+    for (dir = 0; dir < 2; dir++) {
+        if (fr_op_touches(f, dir)) {
+            f->state[dir] = FR_DIRTY;
+        }
+    }
     if (ovs_list_is_empty(&f->dirty_node)) {
         if (ovs_list_is_empty(&fr->dirty)) {
             fr->dirty_since = time_msec();
@@ -558,6 +621,22 @@ fr_undirty(struct flowrules *fr, struct fr_flow *f)
         f->committing = false;
         fr->n_committing--;
     }
+}
+
+/* Returns true if a bundle carrying 'f''s last change is in flight. */
+static bool
+fr_is_inflight(const struct fr_flow *f)
+{
+    return f->state[0] == FR_INFLIGHT || f->state[1] == FR_INFLIGHT;
+}
+
+/* Returns true if 'f''s rules are installed, but for any that the switch
+ * removed. */
+static bool
+fr_is_installed(const struct fr_flow *f)
+{
+    return ((f->state[0] == FR_INSTALLED || f->state[0] == FR_GONE)
+            && (f->state[1] == FR_INSTALLED || f->state[1] == FR_GONE));
 }
 
 static void
@@ -596,9 +675,9 @@ flowrules_set(struct flowrules *fr, uint64_t flow_id,
         ovs_list_init(&f->dirty_node);
         hmap_insert(&fr->flows, &f->node, hash_uint64(flow_id));
         fr->stats.flows++;
-    } else if (existed && !f->adopted
-               && !memcmp(&f->rule, rule, sizeof *rule)
+    } else if (existed && !memcmp(&f->rule, rule, sizeof *rule)
                && f->state[0] != FR_FAILED) {
+        f->adopted = false;     /* The caller's now. */
         return 0;               /* No change. */
     } else if (f->deleted) {
         f->deleted = false;
@@ -619,7 +698,7 @@ flowrules_set(struct flowrules *fr, uint64_t flow_id,
         f->meter_id = 0;
     }
     f->rule = *rule;
-    f->adopted = false;
+    f->adopted = f->opaque = false;
     if (a & FS_ACT_METER) {
         f->meter_id = fr_meter_ref(fr, rule->verdict.meter_kbps);
     }
@@ -818,7 +897,11 @@ fr_send_bundle(struct flowrules *fr)
             b->flow_ids[b->n++] = f->id;
             fr->stats.flow_mods_sent++;
         }
-        f->state[0] = f->state[1] = FR_INFLIGHT;
+        for (i = 0; i < 2; i++) {
+            if (fr_op_touches(f, i)) {
+                f->state[i] = FR_INFLIGHT;
+            }
+        }
         if (b->n % FR_SEND_EVERY < n_msgs[f->op]) {
             /* Hand what is queued to the socket now: with a large bundle,
              * the switch would otherwise sit idle until every flow_mod is
@@ -878,7 +961,7 @@ fr_bundle_done(struct flowrules *fr, struct fr_bundle *b)
     for (i = 0; i < b->n; i++) {
         struct fr_flow *f = fr_find(fr, b->flow_ids[i]);
 
-        if (!f || f->state[0] != FR_INFLIGHT) {
+        if (!f || !fr_is_inflight(f)) {
             continue;           /* Changed again since, or failed. */
         }
         if (b->failed && b->blamed) {
@@ -956,7 +1039,7 @@ fr_handle_error(struct flowrules *fr, const struct ofp_header *oh)
         if (!VLOG_DROP_WARN(&rl)) {
             struct ds rule = DS_EMPTY_INITIALIZER;
 
-            if (f && !f->adopted) {
+            if (f && !f->opaque) {
                 struct match m;
 
                 fr_build_match(fr, &f->rule, 0, &m);
@@ -973,7 +1056,7 @@ fr_handle_error(struct flowrules *fr, const struct ofp_header *oh)
             fr->stats.table_full++;
             fr->full_until = time_msec() + 1000;
         }
-        if (f && f->state[0] == FR_INFLIGHT) {
+        if (f && fr_is_inflight(f)) {
             fr_fail_flow(fr, f, error, full);
             b->blamed = true;
         }
@@ -1023,17 +1106,21 @@ fr_handle_flow_removed(struct flowrules *fr, const struct ofp_header *oh)
         return;                 /* Not ours. */
     }
     f = fr_find(fr, cookie & FLOW_ID_MASK);
-    if (!f || f->adopted
-        || (fremoved.reason == OFPRR_DELETE && !f->expiring)) {
+    if (!f || (fremoved.reason == OFPRR_DELETE && !f->expiring)) {
         return;                 /* Unknown, or deleted on request. */
     }
     if (f->expiring) {
         fremoved.reason = OFPRR_IDLE_TIMEOUT;
     }
-    for (dir = 0; dir < 2; dir++) {
-        fr_build_match(fr, &f->rule, dir, &m);
-        if (fr_match_equal(&m, &fremoved.match)) {
-            break;
+    if (f->opaque) {
+        /* Rules not decoded: the first one not gone yet. */
+        dir = f->state[0] != FR_GONE ? 0 : 1;
+    } else {
+        for (dir = 0; dir < 2; dir++) {
+            fr_build_match(fr, &f->rule, dir, &m);
+            if (fr_match_equal(&m, &fremoved.match)) {
+                break;
+            }
         }
     }
     if (dir == 2) {
@@ -1054,6 +1141,251 @@ fr_handle_flow_removed(struct flowrules *fr, const struct ofp_header *oh)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* Adoption: rules found on the switch, decoded back into flows' rules. */
+
+/* Returns the name of the switch's port 'port', or NULL if unknown. */
+static const char *
+fr_port_name(const struct flowrules *fr, ofp_port_t port)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &fr->ports) {
+        if (u16_to_ofp((uintptr_t) node->data) == port) {
+            return node->name;
+        }
+    }
+    return NULL;
+}
+
+/* Decodes 'm', the match of a dumped rule, as direction 0 of a flow into
+ * the key and in_port of 'r'.  Returns false unless fr_build_match() makes
+ * 'm' of them. */
+static bool
+fr_decode_match(const struct flowrules *fr, const struct match *m,
+                struct flowrules_rule *r)
+{
+    const struct flow *fl = &m->flow;
+    struct fs_flow_key *k = &r->key;
+    struct match built;
+
+    if (m->wc.masks.in_port.ofp_port == u16_to_ofp(UINT16_MAX)) {
+        r->in_port = ofp_to_u16(fl->in_port.ofp_port);
+    }
+    if (m->wc.masks.vlans[0].tci & fl->vlans[0].tci & htons(VLAN_CFI)) {
+        k->vlan = vlan_tci_to_vid(fl->vlans[0].tci);
+    }
+    if (fl->dl_type == htons(ETH_TYPE_IP)) {
+        struct in6_addr src = in6_addr_mapped_ipv4(fl->nw_src);
+        struct in6_addr dst = in6_addr_mapped_ipv4(fl->nw_dst);
+
+        k->ip_version = 4;
+        memcpy(k->src_ip, &src, 16);
+        memcpy(k->dst_ip, &dst, 16);
+    } else if (fl->dl_type == htons(ETH_TYPE_IPV6)) {
+        k->ip_version = 6;
+        memcpy(k->src_ip, &fl->ipv6_src, 16);
+        memcpy(k->dst_ip, &fl->ipv6_dst, 16);
+    } else {
+        return false;
+    }
+    k->l4_proto = fl->nw_proto & m->wc.masks.nw_proto;
+    if (proto_has_ports(k->l4_proto)) {
+        k->src_port = ntohs(fl->tp_src);
+        k->dst_port = ntohs(fl->tp_dst);
+    }
+    if (r->in_port > 0xff00) {
+        return false;           /* Not a port flowrules_set() takes. */
+    }
+    fr_build_match(fr, r, 0, &built);
+    return fr_match_equal(&built, m);
+}
+
+/* Decodes the 'n' bytes of actions 'ofpacts' of a dumped rule into the
+ * verdict and label fields of 'f''s rule and into 'f->meter_id'.  Returns
+ * false unless fr_build_actions() makes the same actions of them. */
+static bool
+fr_decode_actions(const struct flowrules *fr, const struct ofpact *ofpacts,
+                  size_t n, struct fr_flow *f)
+{
+    const struct ofpact *end = ofpact_end(ofpacts, n);
+    const struct ofpact *a = ofpacts;
+    struct flowrules_rule *r = &f->rule;
+    struct fs_verdict *v = &r->verdict;
+    uint64_t stub[1024 / 8];
+    struct ofpbuf built;
+    bool equal;
+
+    if (a < end && a->type == OFPACT_CONTROLLER) {
+        v->actions |= FS_ACT_LOG;
+        a = ofpact_next(a);
+    }
+    v->actions |= a < end ? FS_ACT_ALLOW : FS_ACT_DROP;
+    if (a < end && a->type == OFPACT_METER) {
+        uint32_t id = ofpact_get_METER(a)->meter_id;
+
+        if (!id || id >= fr->log_meter_id) {
+            return false;       /* Not an id flowrules gives out. */
+        }
+        f->meter_id = id;
+        v->actions |= FS_ACT_METER;
+        v->meter_kbps = fr_meter_rate(fr, id);
+        a = ofpact_next(a);
+    }
+    if (a < end && a->type == OFPACT_OUTPUT
+        && ofp_to_u16(ofpact_get_OUTPUT(a)->port) < ofp_to_u16(OFPP_MAX)) {
+        const char *name = fr_port_name(fr, ofpact_get_OUTPUT(a)->port);
+
+        if (!name || strlen(name) >= sizeof v->mirror_port) {
+            return false;
+        }
+        ovs_strlcpy(v->mirror_port, name, sizeof v->mirror_port);
+        v->actions |= FS_ACT_MIRROR;
+        a = ofpact_next(a);
+    }
+    if (a < end && a->type == OFPACT_SET_FIELD) {
+        uint32_t regs[3];
+        int i;
+
+        for (i = 0; i < 3; i++, a = ofpact_next(a)) {
+            const struct ofpact_set_field *sf;
+
+            if (a >= end || a->type != OFPACT_SET_FIELD) {
+                return false;
+            }
+            sf = ofpact_get_SET_FIELD(a);
+            if (sf->field->id != MFF_REG0 + fr->opts.label_reg + i) {
+                return false;
+            }
+            regs[i] = ntohl(sf->value->be32);
+        }
+        v->actions |= FS_ACT_LABEL;
+        r->master_id = regs[0] >> 16;
+        r->app_id = regs[0] & 0xffff;
+        r->category = regs[1];
+        r->risks = regs[2];
+    }
+
+    /* The rest, the continue or the label's resubmit, and every detail
+     * (masks, tables, ports) are checked here. */
+    ofpbuf_use_stub(&built, stub, sizeof stub);
+    equal = (!fr_build_actions(fr, f, &built)
+             && ofpacts_equal_stringwise(built.data, built.size, ofpacts, n));
+    ofpbuf_uninit(&built);
+    return equal;
+}
+
+/* Decodes dumped rule 'fs' as direction 0 of a flow into 'd', a scratch
+ * flow (only its rule and meter_id are meaningful).  Returns true if
+ * building the rule again from 'd' gives 'fs'. */
+static bool
+fr_decode_rule(const struct flowrules *fr,
+               const struct ofputil_flow_stats *fs, struct fr_flow *d)
+{
+    bool match_ok, actions_ok;
+
+    memset(d, 0, sizeof *d);
+    match_ok = fr_decode_match(fr, &fs->match, &d->rule);
+    actions_ok = fr_decode_actions(fr, fs->ofpacts, fs->ofpacts_len, d);
+    return match_ok && actions_ok && fs->priority == fr->opts.priority;
+}
+
+/* Makes adopted flow 'f' opaque ('why' says why, for the log).  Of its rule,
+ * as far as it was decoded, it keeps the protocol, for the idle timeout,
+ * and whether the rules had no actions: then drop, else allow. */
+static void
+fr_make_opaque(struct fr_flow *f, const char *why)
+{
+    uint8_t l4_proto = f->rule.key.l4_proto;
+    bool no_actions = f->rule.verdict.actions == FS_ACT_DROP;
+
+    VLOG_DBG("flow %"PRIu64": adopted, rules not decoded: %s", f->id, why);
+    f->opaque = true;
+    memset(&f->rule, 0, sizeof f->rule);
+    f->rule.key.l4_proto = l4_proto;
+    f->rule.verdict.actions = no_actions ? FS_ACT_DROP : FS_ACT_ALLOW;
+}
+
+/* Returns true if 'f''s rule, decoded from the first rule of a pair, and
+ * 'd''s, decoded from the second, are the two directions of one flow.  The
+ * one with an in_port is direction 0: if that is 'd''s, it becomes 'f''s
+ * rule. */
+static bool
+fr_adopt_pair(const struct flowrules *fr, struct fr_flow *f,
+              const struct fr_flow *d)
+{
+    const struct flowrules_rule *a = &f->rule, *b = &d->rule;
+    const struct flowrules_rule *fwd = b->in_port ? b : a;
+    const struct flowrules_rule *rev = b->in_port ? a : b;
+    struct match want, got;
+
+    if (memcmp(&a->verdict, &b->verdict, sizeof a->verdict)
+        || a->master_id != b->master_id || a->app_id != b->app_id
+        || a->category != b->category || a->risks != b->risks
+        || f->meter_id != d->meter_id || (a->in_port && b->in_port)) {
+        return false;
+    }
+    fr_build_match(fr, fwd, 1, &want);
+    fr_build_match(fr, rev, 0, &got);
+    if (!fr_match_equal(&want, &got)) {
+        return false;
+    }
+    if (fwd != a) {
+        f->rule = *fwd;
+    }
+    return true;
+}
+
+/* Dumped rule 'fs', on the first connection with opts.adopt, belongs to
+ * adopted flow 'f'.  Its first rule is decoded as direction 0, and its
+ * second must be the other direction; anything else makes it opaque. */
+static void
+fr_adopt_rule(struct flowrules *fr, struct fr_flow *f,
+              const struct ofputil_flow_stats *fs)
+{
+    struct fr_flow d;
+    bool ok = fr_decode_rule(fr, fs, &d);
+
+    if (f->state[0] == FR_UNKNOWN) {
+        f->state[0] = FR_INSTALLED;
+        f->rule = d.rule;
+        if (d.meter_id) {
+            /* Held while the rule may use it, decoded or not. */
+            fr_meter_adopt(fr, d.meter_id);
+            f->meter_id = d.meter_id;
+        }
+        if (!ok) {
+            fr_make_opaque(f, "a rule flowrules does not make");
+        }
+    } else if (f->state[1] == FR_UNKNOWN) {
+        f->state[1] = FR_INSTALLED;
+        if (!f->opaque && !(ok && fr_adopt_pair(fr, f, &d))) {
+            fr_make_opaque(f, "its two rules are not one flow's");
+        }
+    } else if (!f->opaque) {
+        fr_make_opaque(f, "more than two rules");
+    }
+}
+
+/* Dumped rule 'fs' is one of opaque flow 'f''s, after a reconnection: it
+ * is the first of them not found yet. */
+static void
+fr_opaque_seen(struct flowrules *fr, struct fr_flow *f)
+{
+    int dir;
+
+    for (dir = 0; dir < 2; dir++) {
+        if (f->state[dir] == FR_UNKNOWN) {
+            f->state[dir] = FR_INSTALLED;
+            fr->stats.reconcile_kept++;
+            return;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reconciliation. */
+
 /* Compares a dumped rule with the desired one. */
 static void
 fr_reconcile_one(struct flowrules *fr, const struct ofputil_flow_stats *fs)
@@ -1067,10 +1399,9 @@ fr_reconcile_one(struct flowrules *fr, const struct ofputil_flow_stats *fs)
     int dir;
 
     if (!f && fr->first_connection && fr->opts.adopt) {
-        f = xzalloc(sizeof *f);
+        f = xzalloc(sizeof *f);     /* Both rules FR_UNKNOWN. */
         f->id = id;
         f->adopted = true;
-        f->state[0] = f->state[1] = FR_INSTALLED;
         ovs_list_init(&f->dirty_node);
         hmap_insert(&fr->flows, &f->node, hash_uint64(id));
         fr->stats.flows++;
@@ -1088,7 +1419,13 @@ fr_reconcile_one(struct flowrules *fr, const struct ofputil_flow_stats *fs)
         return;
     }
     f->seen_in_dump = true;
-    if (f->adopted || f->deleted) {
+    if (f->deleted) {
+        return;
+    } else if (f->adopted && fr->first_connection) {
+        fr_adopt_rule(fr, f, fs);
+        return;
+    } else if (f->opaque) {
+        fr_opaque_seen(fr, f);
         return;
     }
     ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
@@ -1133,14 +1470,67 @@ fr_reconcile_one(struct flowrules *fr, const struct ofputil_flow_stats *fs)
     ofpbuf_uninit(&ofpacts);
 }
 
+/* The dump is complete, for 'f', adopted in it ('adopting') or opaque since
+ * an earlier one: a rule it did not show is gone.  Returns true if 'f' is
+ * to be reported (fr_report()). */
+static bool
+fr_finish_adopted(struct fr_flow *f, bool adopting)
+{
+    int dir;
+
+    if (adopting) {
+        if (f->state[1] == FR_UNKNOWN) {
+            f->state[1] = FR_GONE;
+            if (!f->opaque) {
+                fr_make_opaque(f, "one rule alone");
+            }
+        }
+        return true;
+    }
+    /* Opaque rules cannot be sent again. */
+    for (dir = 0; dir < 2; dir++) {
+        if (f->state[dir] == FR_UNKNOWN) {
+            f->state[dir] = FR_GONE;
+        }
+    }
+    return f->state[0] == FR_GONE && f->state[1] == FR_GONE;
+}
+
+/* After a reconciliation, calls the callbacks for the 'n' flows in 'ids':
+ * adopted ('adopting'), or opaque and gone.  They may change the table. */
+static void
+fr_report(struct flowrules *fr, const uint64_t *ids, size_t n, bool adopting)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        struct fr_flow *f = fr_find(fr, ids[i]);
+
+        if (!f || f->deleted) {
+            continue;
+        } else if (adopting && f->adopted && fr->opts.adopted_cb) {
+            struct flowrules_rule rule = f->rule;
+
+            fr->opts.adopted_cb(fr->opts.aux, f->id, &rule);
+        } else if (!adopting && f->opaque && f->state[0] == FR_GONE
+                   && f->state[1] == FR_GONE) {
+            fr_flow_gone(fr, f, OFPRR_DELETE);
+        }
+    }
+}
+
 /* The dump is complete: anything desired and not confirmed is sent. */
 static void
 fr_reconcile_finish(struct flowrules *fr)
 {
+    bool adopting = fr->first_connection;
+    uint64_t *report = NULL;    /* Flows for the callbacks, at the end. */
+    size_t n_report = 0, allocated = 0;
     struct fr_flow *f, *next;
 
     HMAP_FOR_EACH_SAFE (f, next, node, &fr->flows) {
         bool seen = f->seen_in_dump;
+        bool to_report = false;
 
         f->seen_in_dump = false;
         if (f->deleted && !seen && ovs_list_is_empty(&f->dirty_node)) {
@@ -1151,8 +1541,8 @@ fr_reconcile_finish(struct flowrules *fr)
                  * and did not happen: send it again. */
                 fr_mark_dirty(fr, f, FR_OP_DELETE);
             }
-        } else if (f->adopted) {
-            continue;
+        } else if ((f->adopted && adopting) || f->opaque) {
+            to_report = fr_finish_adopted(f, adopting);
         } else if (f->state[0] == FR_FAILED) {
             continue;           /* Not retried until set again. */
         } else if ((f->state[0] == FR_UNKNOWN || f->state[1] == FR_UNKNOWN)
@@ -1162,6 +1552,12 @@ fr_reconcile_finish(struct flowrules *fr)
             fr_mark_dirty(fr, f, FR_OP_ADD);
             fr->stats.reconcile_sent += 2;
         }
+        if (to_report) {
+            if (n_report >= allocated) {
+                report = x2nrealloc(report, &allocated, sizeof *report);
+            }
+            report[n_report++] = f->id;
+        }
     }
     fr->reconciled = true;
     fr->first_connection = false;
@@ -1169,6 +1565,8 @@ fr_reconcile_finish(struct flowrules *fr)
               "%"PRIu64" stray deleted, %"PRIu64" adopted", fr->target,
               fr->stats.reconcile_kept, fr->stats.reconcile_sent,
               fr->stats.reconcile_deleted, fr->stats.reconcile_adopted);
+    fr_report(fr, report, n_report, adopting);
+    free(report);
 }
 
 /* Sends a flow stats request for every rule under the cookie namespace
@@ -1266,8 +1664,7 @@ fr_poll_finish(struct flowrules *fr)
         uint64_t n = f->poll_packets;
 
         f->poll_packets = 0;
-        if (f->deleted || f->adopted || f->state[0] != FR_INSTALLED
-            || f->state[1] != FR_INSTALLED) {
+        if (f->deleted || !fr_is_installed(f)) {
             continue;
         }
         if (!f->idle_since || n != f->idle_packets) {
@@ -1415,8 +1812,8 @@ fr_handle_msg(struct flowrules *fr, struct ofpbuf *msg)
 static void
 fr_connected(struct flowrules *fr)
 {
+    struct fr_flow *f, *next;
     struct fr_bundle *b;
-    struct fr_flow *f;
     struct ofpbuf *msg;
     size_t i;
 
@@ -1432,7 +1829,15 @@ fr_connected(struct flowrules *fr)
     /* What the switch has is unknown until the dump: a restarted switch
      * has nothing, and a bundle in flight may or may not have been
      * committed. */
-    HMAP_FOR_EACH (f, node, &fr->flows) {
+    HMAP_FOR_EACH_SAFE (f, next, node, &fr->flows) {
+        f->seen_in_dump = false;
+        if (fr->first_connection && f->adopted && !f->deleted) {
+            /* Adopted from a dump that the lost connection cut short:
+             * adopted again from the next one. */
+            fr->stats.flows--;
+            fr_free_flow(fr, f);
+            continue;
+        }
         for (i = 0; i < 2; i++) {
             if (f->state[i] == FR_INSTALLED || f->state[i] == FR_INFLIGHT) {
                 f->state[i] = FR_UNKNOWN;
@@ -1441,6 +1846,9 @@ fr_connected(struct flowrules *fr)
     }
     fr->stats.reconcile_kept = fr->stats.reconcile_sent = 0;
     fr->stats.reconcile_deleted = 0;
+    if (fr->first_connection) {
+        fr->stats.reconcile_adopted = 0;
+    }
     VLOG_INFO("%s: connected (OpenFlow %#x), reconciling", fr->target,
               fr->version);
 
@@ -1450,7 +1858,7 @@ fr_connected(struct flowrules *fr)
     }
     fr_send_meter(fr, fr->log_meter_id, fr->opts.log_pps, true);
     for (i = 0; i < fr->n_meters; i++) {
-        if (fr->meters[i].refs) {
+        if (fr->meters[i].refs && fr->meters[i].kbps) {
             fr_send_meter(fr, fr->meters[i].id, fr->meters[i].kbps, false);
         }
     }

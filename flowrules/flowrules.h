@@ -22,6 +22,11 @@
  *   log     controller(reason=action) through OVS's controller meter,
  *           then as the rest of the verdict
  *
+ * With opts.adopt, rules found under the namespace on the first connection
+ * that nobody set are kept, and decoded back into the rule that made them
+ * (see flowrules_adopted_cb); they then expire and are reported like the
+ * caller's own.
+ *
  * Errors: 0 or a positive errno value (OVS convention).  The module is a
  * run/wait module: call flowrules_run() and flowrules_wait() from the main
  * loop.  Not thread safe.
@@ -48,7 +53,8 @@ struct flowrules_rule {
     struct fs_flow_key key;     /* src: the flow's initiator. */
     uint32_t in_port;           /* OpenFlow port of the initiator; 0: any.
                                  * The reverse rule then matches no port. */
-    struct fs_verdict verdict;
+    struct fs_verdict verdict;  /* meter_kbps 0: the rate of an adopted
+                                 * rule's meter is unknown. */
     uint16_t master_id, app_id; /* For 'label'. */
     uint16_t category;
     uint64_t risks;             /* Only the low 32 bits go in the rule. */
@@ -62,11 +68,14 @@ typedef void flowrules_error_cb(void *aux, uint64_t flow_id, int error,
                                 enum flowrules_full_policy policy);
 
 /* Both of a flow's rules are gone from the switch (idle or hard timeout,
- * or expired by polling), and flowrules no longer holds the flow.  'rule'
- * is the flow's rule, valid only during the call.  Counters are the sums
- * over both directions; 'reason' is an OFPRR_* value (OFPRR_IDLE_TIMEOUT
- * for a flow expired by polling).  The callback may call flowrules_set()
- * and flowrules_remove(), not flowrules_destroy(). */
+ * expired by polling, or, for an adopted flow whose rules were not decoded,
+ * gone across a reconnection: reason OFPRR_DELETE), and flowrules no longer
+ * holds the flow.  'rule' is the flow's rule (for an adopted flow, as
+ * decoded: see flowrules_adopted_cb), valid only during the call.
+ * Counters are the sums over both directions; 'reason' is an OFPRR_*
+ * value (OFPRR_IDLE_TIMEOUT for a flow expired by polling).  The callback
+ * may call flowrules_set() and flowrules_remove(), not
+ * flowrules_destroy(). */
 typedef void flowrules_removed_cb(void *aux, uint64_t flow_id,
                                   const struct flowrules_rule *rule,
                                   uint64_t packets, uint64_t bytes,
@@ -78,6 +87,21 @@ typedef void flowrules_removed_cb(void *aux, uint64_t flow_id,
  * already installed.  The callback may call flowrules_set() and
  * flowrules_remove(), not flowrules_destroy(). */
 typedef void flowrules_installed_cb(void *aux, uint64_t flow_id);
+
+/* Flow 'flow_id' was adopted (opts.adopt): its rules were found under the
+ * namespace on the first connection and nobody had set it.  Called once
+ * per adopted flow when that reconciliation finishes.  'rule' is the rule
+ * decoded from the switch's two rules: the one with an in_port is the
+ * initiator's (direction 0); with no in_port on either, the first one
+ * dumped is.  If they do not decode (one rule alone, rules that
+ * flowrules with these options does not make), rule->key.ip_version is 0
+ * and only rule->key.l4_proto (0 if unknown) and the verdict, drop for
+ * rules with no actions and allow otherwise, are known; flowrules_set()
+ * then replaces both rules.  'rule' is valid only during the call.  The
+ * callback may call flowrules_set() and flowrules_remove(), not
+ * flowrules_destroy(). */
+typedef void flowrules_adopted_cb(void *aux, uint64_t flow_id,
+                                  const struct flowrules_rule *rule);
 
 struct flowrules_options {
     const char *target;         /* "unix:DIR/BRIDGE.mgmt", "tcp:IP:PORT",
@@ -114,17 +138,20 @@ struct flowrules_options {
     bool adopt;                 /* On the first connection, keep rules
                                  * found under the namespace that are not
                                  * desired (a restart), instead of deleting
-                                 * them. */
+                                 * them, and decode them (adopted_cb).
+                                 * (false) */
     bool exclude_syn;           /* Both rules of a TCP flow also match
                                  * tcp_flags=-syn: packets with SYN set (SYN,
                                  * SYN-ACK) go on to the rules below, so a
                                  * new connection on the 5-tuple of a flow
                                  * with rules is not held to its verdict.
+                                 * Adopted rules decode only if they agree.
                                  * (false) */
 
     flowrules_error_cb *error_cb;           /* May be NULL. */
     flowrules_removed_cb *removed_cb;       /* May be NULL. */
     flowrules_installed_cb *installed_cb;   /* May be NULL. */
+    flowrules_adopted_cb *adopted_cb;       /* May be NULL. */
     void *aux;
 };
 
@@ -142,9 +169,10 @@ void flowrules_destroy(struct flowrules *fr);
 
 /* Sets the desired rules of flow 'flow_id' (< 2**48) to 'rule': installs
  * them, or replaces their actions in place (counters kept) if the verdict
- * changed.  Returns 0, or EINVAL (bad id or verdict), ENOENT (mirror port
- * unknown to the switch), ENOMEM.  The caller retains ownership of
- * 'rule'. */
+ * changed; for an adopted flow, replaces its rules (in place if they were
+ * decoded and the match is the same).  Returns 0, or EINVAL (bad id or
+ * verdict), ENOENT (mirror port unknown to the switch), ENOMEM.  The
+ * caller retains ownership of 'rule'. */
 int flowrules_set(struct flowrules *fr, uint64_t flow_id,
                   const struct flowrules_rule *rule);
 
@@ -153,8 +181,8 @@ int flowrules_set(struct flowrules *fr, uint64_t flow_id,
 int flowrules_remove(struct flowrules *fr, uint64_t flow_id);
 
 /* Returns true while flowrules holds anything for flow 'flow_id': desired
- * rules (set, or refused by the switch), or a removal that the switch has
- * not confirmed yet (flowrules_remove(), idle expiry). */
+ * rules (set, adopted, or refused by the switch), or a removal that the
+ * switch has not confirmed yet (flowrules_remove(), idle expiry). */
 bool flowrules_has_flow(const struct flowrules *fr, uint64_t flow_id);
 
 /* Every change made so far goes out in one ordered, atomic bundle, ignoring
@@ -219,7 +247,7 @@ struct flowrules_stats {
     uint64_t reconcile_kept;    /* Rules found identical on reconnect. */
     uint64_t reconcile_sent;    /* Rules (re)sent after a reconnect. */
     uint64_t reconcile_deleted; /* Stray rules deleted after a reconnect. */
-    uint64_t reconcile_adopted; /* Rules adopted (opts.adopt). */
+    uint64_t reconcile_adopted; /* Flows adopted (opts.adopt). */
     uint64_t flows_removed;     /* By the switch (timeouts). */
     uint64_t meters;            /* Meters in use. */
     size_t memory;              /* Bytes held for the desired table. */

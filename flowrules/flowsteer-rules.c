@@ -6,7 +6,9 @@
  * desired table, flowrules sends the difference.  At the end of input it
  * waits until the switch has confirmed everything, prints statistics as
  * JSON, and exits (or, with --stay, keeps the connection and its
- * reconciliation running until killed).
+ * reconciliation running until killed).  With --adopt, flows adopted from
+ * the switch are printed as the 'set' commands that would make them:
+ * "adopted: set ID ...".
  *
  *   set ID PROTO SRC DST ACTIONS [vlan=N] [in_port=N] [label=M.A,C,R]
  *       PROTO: tcp, udp, icmp, icmp6, sctp or a number; SRC and DST:
@@ -61,7 +63,8 @@ usage(void)
            "\nCommands (one per line on standard input):\n"
            "  set ID PROTO SRC DST ACTIONS [vlan=N] [in_port=N]"
            " [label=MASTER.APP,CAT,RISKS]\n"
-           "  del ID\n  commit\n  sync\n  wait-gone ID\n  timeouts TCP UDP OTHER\n  stats\n  sleep MS\n"
+           "  del ID\n  commit\n  sync\n  wait-gone ID\n"
+           "  timeouts TCP UDP OTHER\n  stats\n  sleep MS\n"
            "\nOptions:\n"
            "  --table=N            table of the per-flow rules (0)\n"
            "  --priority=N         their priority (40000)\n"
@@ -128,7 +131,9 @@ format_endpoint(struct ds *s, const uint8_t ip[16], int version,
     }
 }
 
-/* Appends 'r' to 's' in the syntax of 'set', from PROTO on. */
+/* Appends 'r' to 's' in the syntax of 'set', from PROTO on; for an
+ * adopted flow whose rules were not decoded, "(not decoded) PROTO ACTIONS"
+ * (see flowrules_adopted_cb). */
 static void
 format_rule(struct ds *s, const struct flowrules_rule *r)
 {
@@ -137,6 +142,9 @@ format_rule(struct ds *s, const struct flowrules_rule *r)
     char actions[64];
     size_t i;
 
+    if (!k->ip_version) {
+        ds_put_cstr(s, "(not decoded) ");
+    }
     for (i = 0; i < ARRAY_SIZE(proto_names); i++) {
         if (proto_names[i].proto == k->l4_proto) {
             break;
@@ -146,6 +154,11 @@ format_rule(struct ds *s, const struct flowrules_rule *r)
         ds_put_format(s, "%s ", proto_names[i].name);
     } else {
         ds_put_format(s, "%d ", k->l4_proto);
+    }
+    if (!k->ip_version) {
+        ds_put_cstr(s, fs_verdict_format(&r->verdict, actions,
+                                         sizeof actions));
+        return;
     }
     format_endpoint(s, k->src_ip, k->ip_version, ports, k->src_port);
     ds_put_char(s, ' ');
@@ -176,6 +189,20 @@ on_removed(void *aux, uint64_t flow_id, const struct flowrules_rule *rule,
     format_rule(&s, rule);
     printf("removed flow %"PRIu64": %"PRIu64" packets %"PRIu64" bytes "
            "reason %d: %s\n", flow_id, packets, bytes, reason, ds_cstr(&s));
+    ds_destroy(&s);
+    fflush(stdout);
+}
+
+/* Prints adopted flows as the 'set' command that would make them. */
+static void
+on_adopted(void *aux OVS_UNUSED, uint64_t flow_id,
+           const struct flowrules_rule *rule)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    format_rule(&s, rule);
+    printf("adopted: %s%"PRIu64" %s\n", rule->key.ip_version ? "set " : "",
+           flow_id, ds_cstr(&s));
     ds_destroy(&s);
     fflush(stdout);
 }
@@ -617,6 +644,7 @@ main(int argc, char *argv[])
     }
     o.error_cb = on_error;
     o.removed_cb = on_removed;
+    o.adopted_cb = on_adopted;
     o.aux = &t;
     error = flowrules_create(&o, &t.fr);
     if (error) {

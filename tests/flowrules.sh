@@ -2,9 +2,11 @@
 # flowrules against a real ovs-vswitchd (userspace datapath): rules for
 # each action installed, replaced and removed exactly; enforcement with
 # real packets between VMs (drop, allow, mirror, meter, label with a
-# controller's own rules); restarts of ovs-vswitchd and of the client;
-# flow-removed counters; a tcp: target; bad input and OVS errors; a
-# connection killed in the middle of bundles.
+# controller's own rules, SYN excluded); restarts of ovs-vswitchd and of
+# the client; flow-removed counters and rules; idle timeouts changed while
+# running; adoption of an earlier run's rules; a tcp: target; waiting for
+# a removal; bad input and OVS errors; many verdicts changed in one
+# committed bundle; a connection killed in the middle of bundles.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
 
 RULES=$top_builddir/flowrules/flowsteer-rules
@@ -268,6 +270,70 @@ check "timeouts, switch idle: rules sent before keep theirs" \
     test "$(ours | grep 'cookie=0xf5e1000000000022,' | grep -c 'idle_timeout=60,')" -eq 2
 check "timeouts, switch idle: rules sent after have the new one" \
     test "$(ours | grep 'cookie=0xf5e1000000000023,' | grep -c 'idle_timeout=7,')" -eq 2
+
+echo "== adoption: rules of an earlier run decoded back into flows"
+cat > "$tmp/adopt.cmds" <<EOF
+set 60 tcp 10.0.0.1:42000 10.0.0.2:8080 allow in_port=1
+set 61 udp 10.0.0.1:5353 10.0.0.2:53 drop
+set 62 icmp 10.0.0.1 10.0.0.4 mirror:$p3
+set 63 udp 10.0.0.1:50000 10.0.0.2:5201 meter:5000 in_port=1
+set 64 tcp 10.0.0.1:42001 10.0.0.2:8080 label label=91.126,5,3
+set 65 tcp [fd00::1]:443 [fd00::2]:5555 drop,log vlan=7
+set 66 udp 10.0.0.3:40000 10.0.0.1:53 allow,log in_port=3
+EOF
+check "adopt: the first run installs" rules --exclude-syn < "$tmp/adopt.cmds"
+# adopted: the 'set' commands that a second run prints for what it
+# adopted.  A flow without in_port may come back from either end, so both
+# sides are compared with the endpoints of such flows in order.
+adopted() { grep '^adopted: ' "$tmp/rules.out" | sed 's/^adopted: //'; }
+canon() { awk '!/in_port=/ && $4 > $5 { t = $4; $4 = $5; $5 = t } { print }' | sort; }
+check "adopt: a second run with no commands" rules --adopt --exclude-syn < /dev/null
+check "adopt: 7 flows adopted" test "$(stat_of reconcile_adopted)" -eq 7
+check "adopt: nothing sent" test "$(stat_of flow_mods_sent)" -eq 0
+check "adopt: one line per flow" test "$(adopted | wc -l)" -eq 7
+# The meter's rate is unknown to a run that did not create it.
+check "adopt: the rules decode to the first run's commands" eval \
+    'diff <(sed "s/meter:5000/meter:0/" "$tmp/adopt.cmds" | canon) <(adopted | canon)'
+check "adopt: the rules are still there" test "$(n_ours)" -eq 14
+# A run that has meter 1 at 5000 kbps knows the adopted rule's rate; a
+# set of an adopted flow modifies its rules in place.
+printf 'set 67 udp 10.0.0.1:50002 10.0.0.2:5201 meter:5000\nsync\nset 61 udp 10.0.0.1:5353 10.0.0.2:53 allow\n' > "$tmp/adopt2.cmds"
+check "adopt: a run with a meter, then a set" rules --adopt --exclude-syn < "$tmp/adopt2.cmds"
+check "adopt: a known meter's rate is decoded" \
+    grep -q "^adopted: set 63 udp 10.0.0.1:50000 10.0.0.2:5201 meter:5000 in_port=1$" "$tmp/rules.out"
+check "adopt: flow 67 added, adopted 61 modified (4 flow mods)" \
+    test "$(stat_of flow_mods_sent)" -eq 4
+check "adopt: flow 61 allowed now" \
+    test "$(ours | grep 'cookie=0xf5e100000000003d,' | grep -c 'actions=NORMAL$')" -eq 2
+# Without --exclude-syn, the TCP rules (tcp_flags=-syn) do not decode: they
+# are kept by their cookie, and a set replaces both rules.
+printf 'sync\nset 64 tcp 10.0.0.1:42001 10.0.0.2:8080 drop\n' > "$tmp/adopt3.cmds"
+check "adopt: a run without --exclude-syn" rules --adopt < "$tmp/adopt3.cmds"
+check "adopt: the 3 TCP flows are not decoded" \
+    test "$(grep -c '^adopted: 6[045] (not decoded) tcp allow$' "$tmp/rules.out")" -eq 3
+check "adopt: the 5 others are" test "$(grep -c '^adopted: set 6[12367] ' "$tmp/rules.out")" -eq 5
+check "adopt: a set of one not decoded replaces it (3 flow mods)" \
+    test "$(stat_of flow_mods_sent)" -eq 3
+check "adopt: flow 64 replaced" \
+    test "$(ours | grep 'cookie=0xf5e1000000000040,' | grep -v tcp_flags | grep -c 'actions=drop$')" -eq 2
+# Adopted flows expire when idle, and are reported with their rules; so
+# does one whose reverse rule someone deleted, which does not decode alone
+# (its delete waits for one flow-removed message only).
+ofctl -O OpenFlow13 del-flows --strict br0 \
+    "cookie=0xf5e100000000003e/-1,priority=40000,icmp,vlan_tci=0x0000/0x1fff,nw_src=10.0.0.4,nw_dst=10.0.0.1"
+check "adopt: one rule of flow 62 deleted" test "$(n_ours)" -eq 15
+bg_start adopt eval '"$RULES" --stay --adopt --exclude-syn --idle-timeout=2,2,2 "$T" < /dev/null'
+check "adopt: a rule alone is not decoded" wait_until 5 \
+    grep -q "^adopted: 62 (not decoded) icmp allow$" "$(bg_log adopt)"
+check "adopt: idle adopted flows expire" wait_until 20 eval 'test "$(n_ours)" -eq 0'
+check "adopt: all 8 reported removed" \
+    wait_until 2 eval 'test "$(grep -c "^removed flow 6[0-7]: " "$(bg_log adopt)")" -eq 8'
+check "adopt: removed with the decoded rule" grep -q \
+    "^removed flow 60: 0 packets 0 bytes reason 0: tcp 10.0.0.1:42000 10.0.0.2:8080 allow in_port=1$" "$(bg_log adopt)"
+check "adopt: removed, not decoded (no tcp_flags)" grep -q \
+    "^removed flow 64: 0 packets 0 bytes reason 0: (not decoded) tcp drop$" "$(bg_log adopt)"
+grep -q "^removed flow 6" "$(bg_log adopt)" || sed 's/^/    /' "$(bg_log adopt)"
+bg_stop adopt
 
 echo "== a tcp: target"
 vsctl set-controller br0 ptcp:6653:127.0.0.1
