@@ -148,6 +148,7 @@ struct flowrules {
 
     /* Reconciliation after a (re)connection. */
     bool reconciled;
+    bool ever_reconciled;       /* The first reconciliation is over. */
     bool first_connection;
     uint32_t dump_xid;
     uint32_t poll_xid;          /* Counter poll in progress, or 0. */
@@ -710,6 +711,15 @@ bool
 flowrules_has_flow(const struct flowrules *fr, uint64_t flow_id)
 {
     return flow_id <= FLOW_ID_MASK && fr_find(fr, flow_id);
+}
+
+const struct flowrules_rule *
+flowrules_get_rule(const struct flowrules *fr, uint64_t flow_id)
+{
+    const struct fr_flow *f = (flow_id <= FLOW_ID_MASK
+                               ? fr_find(fr, flow_id) : NULL);
+
+    return f && !f->deleted ? &f->rule : NULL;
 }
 
 int
@@ -1567,6 +1577,7 @@ fr_reconcile_finish(struct flowrules *fr)
               fr->stats.reconcile_deleted, fr->stats.reconcile_adopted);
     fr_report(fr, report, n_report, adopting);
     free(report);
+    fr->ever_reconciled = true;
 }
 
 /* Sends a flow stats request for every rule under the cookie namespace
@@ -1991,6 +2002,12 @@ flowrules_get_packets(const struct flowrules *fr, uint64_t flow_id,
     }
     *packets = f->idle_packets + f->packets;
     return true;
+}
+
+bool
+flowrules_reconciled(const struct flowrules *fr)
+{
+    return fr->ever_reconciled;
 }
 
 bool

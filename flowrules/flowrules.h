@@ -180,6 +180,15 @@ int flowrules_set(struct flowrules *fr, uint64_t flow_id,
  * from the switch once flowrules_has_flow() returns false. */
 int flowrules_remove(struct flowrules *fr, uint64_t flow_id);
 
+/* Returns the desired rule of flow 'flow_id', valid until the next call
+ * that changes it, or NULL if it has none (never set, or removed). */
+const struct flowrules_rule *flowrules_get_rule(const struct flowrules *fr,
+                                                uint64_t flow_id);
+
+/* Returns true once the first reconciliation with the switch is over (and
+ * opts.adopted_cb has been called for every adopted flow). */
+bool flowrules_reconciled(const struct flowrules *fr);
+
 /* Returns true while flowrules holds anything for flow 'flow_id': desired
  * rules (set, adopted, or refused by the switch), or a removal that the
  * switch has not confirmed yet (flowrules_remove(), idle expiry). */
