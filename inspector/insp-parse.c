@@ -264,6 +264,10 @@ parse_ipv4(struct span s, int depth, int tunnels, struct insp_parsed *out)
     if (s.cap < 20) {
         return FS_CTR_ERR_TRUNCATED_IPV4;
     }
+    /* The addresses first, for the log of a packet that is bad after. */
+    reset_key(&out->key);
+    set_ipv4_addrs(&out->key, s.p);
+    out->key.l4_proto = s.p[9];
     ihl = (uint32_t) (s.p[0] & 0x0f) * 4;
     if (ihl < 20 || ihl > s.cap) {
         return FS_CTR_ERR_IPV4_IHL;
@@ -279,9 +283,6 @@ parse_ipv4(struct span s, int depth, int tunnels, struct insp_parsed *out)
     proto = s.p[9];
     frag = get_be16(s.p + 6);
 
-    reset_key(&out->key);
-    set_ipv4_addrs(&out->key, s.p);
-    out->key.l4_proto = proto;
     out->l3 = s.p;
     out->l3_len = s.cap;
     out->l4 = NULL;

@@ -1639,6 +1639,24 @@ fs_inspector_foreach_flow(struct fs_inspector *insp, fs_flow_cb *cb,
 }
 
 int
+fs_inspector_find_flow(struct fs_inspector *insp,
+                       const struct fs_flow_key *key, fs_flow_cb *cb,
+                       void *aux)
+{
+    struct fs_flow_info info;
+    uint32_t idx;
+    int reverse;
+
+    idx = insp_flow_lookup(&insp->table, key,
+                           insp_flow_hash(&insp->table, key), &reverse);
+    if (idx == INSP_NIL) {
+        return -ENOENT;
+    }
+    flow_info(insp, insp_flow_get(&insp->table, idx), &info);
+    return cb(aux, &info);
+}
+
+int
 fs_inspector_pin_flow(struct fs_inspector *insp, uint64_t id,
                       const struct fs_flow_key *key, int pinned)
 {

@@ -12,7 +12,9 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-steer.c \
 	ovs-ext/fs-steer.h \
 	ovs-ext/fs-topo.c \
-	ovs-ext/fs-topo.h
+	ovs-ext/fs-topo.h \
+	ovs-ext/fs-verdict.c \
+	ovs-ext/fs-verdict.h
 ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
 	-I$(top_srcdir)/dpdk-pmd
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)

@@ -7,9 +7,11 @@
  * every module has a run and a wait function, and main() blocks once per
  * iteration in poll_block().
  *
- * This version configures and reports; the steering pipeline, the
- * inspector's packet I/O and verdict rules (flowrules) attach to the same
- * loop.
+ * The modules: fs-config (the database), fs-topo (the security bridge and
+ * its ports), fs-steer (the steering pipeline), fs-dp (the inspector's
+ * packets), fs-verdict (verdicts to rules, the flow state across
+ * restarts), fs-flows (flowsteer/flows).  This file holds the policy, the
+ * liveness tap and the commands.
  */
 #include <config.h>
 
@@ -37,6 +39,7 @@
 #include "fs-flows.h"
 #include "fs-steer.h"
 #include "fs-topo.h"
+#include "fs-verdict.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -59,13 +62,12 @@ struct flowsteerd {
     struct fs_topo topo;
     struct fs_steer *steer;
     struct fs_dp *dp;
-    struct flowrules *fr;       /* Verdict rules in the integration bridge. */
-    char *fr_bridge;            /* Its bridge. */
+    struct fs_verdicts *verdicts;   /* Verdict rules in the integration
+                                     * bridge. */
     int live_fd;                /* flowsteerd's liveness tap, or -1. */
     long long int live_down_since; /* Since when OVS sees it down (ms),
                                     * or LLONG_MAX. */
     unsigned int n_live_remade; /* Times it was made again. */
-    bool flushing;
 
     struct fs_inspector *insp;
     char *policy_loaded;        /* Path of the policy in use, or NULL. */
@@ -83,6 +85,7 @@ struct flowsteerd {
 
 static char *db_remote;
 static char *unixctl_path;
+static char *flow_state;        /* --flow-state, or NULL for the default. */
 
 static void usage(void) OVS_NO_RETURN;
 
@@ -98,8 +101,12 @@ usage(void)
     printf("\nOther options:\n"
            "  --db=DATABASE           same as the argument\n"
            "  --unixctl=SOCKET        override the control socket name\n"
+           "  --flow-state=FILE       keep the flows with rules there across\n"
+           "                          restarts (default: %s/flowsteerd.flows;\n"
+           "                          'none': nowhere)\n"
            "  -h, --help              display this help message\n"
-           "  -V, --version           display version information\n");
+           "  -V, --version           display version information\n",
+           ovs_rundir());
     exit(EXIT_SUCCESS);
 }
 
@@ -109,12 +116,14 @@ parse_options(int argc, char *argv[])
     enum {
         OPT_DB = UCHAR_MAX + 1,
         OPT_UNIXCTL,
+        OPT_FLOW_STATE,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         { "db", required_argument, NULL, OPT_DB },
         { "unixctl", required_argument, NULL, OPT_UNIXCTL },
+        { "flow-state", required_argument, NULL, OPT_FLOW_STATE },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         VLOG_LONG_OPTIONS,
@@ -136,6 +145,10 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_UNIXCTL:
             unixctl_path = optarg;
+            break;
+        case OPT_FLOW_STATE:
+            free(flow_state);
+            flow_state = xstrdup(optarg);
             break;
         case 'h':
             usage();
@@ -162,10 +175,17 @@ parse_options(int argc, char *argv[])
         ovs_fatal(0, "at most one non-option argument (use --help for help)");
     } else if (argc == 1) {
         free(db_remote);
+    free(flow_state);
         db_remote = xstrdup(argv[0]);
     }
     if (!db_remote) {
         db_remote = xasprintf("unix:%s/db.sock", ovs_rundir());
+    }
+    if (!flow_state) {
+        flow_state = xasprintf("%s/flowsteerd.flows", ovs_rundir());
+    } else if (!strcmp(flow_state, "none")) {
+        free(flow_state);
+        flow_state = NULL;
     }
 }
 
@@ -185,7 +205,6 @@ static void
 policy_failed(struct flowsteerd *d, const char *error)
 {
     char msg[sizeof d->policy_error];
-    unsigned int changed = 0;
 
     if (d->policy_loaded) {
         snprintf(msg, sizeof msg, "%s; keeping %s", error, d->policy_loaded);
@@ -195,11 +214,13 @@ policy_failed(struct flowsteerd *d, const char *error)
                  d->cfg.fail == FS_FAIL_CLOSED ? "dropped" : "allowed",
                  fs_fail_name(d->cfg.fail));
         if (d->policy_fallback != (int) d->cfg.fail) {
+            /* For new flows only: flows restored at start keep the
+             * verdicts they had (a stand-in undoes nothing). */
             d->policy_fallback = d->cfg.fail;
-            fs_inspector_set_policy(d->insp, "(no policy)",
-                                    d->cfg.fail == FS_FAIL_CLOSED
-                                    ? "priority=0, actions=drop" : "",
-                                    &changed, NULL, 0);
+            fs_inspector_set_policy_for_new_flows(
+                d->insp, "(no policy)",
+                d->cfg.fail == FS_FAIL_CLOSED ? "priority=0, actions=drop"
+                                              : "", NULL, 0);
         }
     }
     if (strcmp(msg, d->policy_error)) {
@@ -227,6 +248,7 @@ policy_run(struct flowsteerd *d, bool force)
     if (!path) {
         if (d->policy_loaded || d->policy_fallback >= 0) {
             fs_inspector_set_policy(d->insp, "(none)", "", &changed, NULL, 0);
+            fs_verdicts_commit(d->verdicts);
             VLOG_INFO("policy removed: every flow is allowed (%u verdicts "
                       "changed)", changed);
             free(d->policy_loaded);
@@ -251,6 +273,7 @@ policy_run(struct flowsteerd *d, bool force)
         policy_failed(d, error);
         return;
     }
+    fs_verdicts_commit(d->verdicts);
     d->policy_error[0] = '\0';
     d->policy_fallback = -1;
     free(d->policy_loaded);
@@ -261,18 +284,34 @@ policy_run(struct flowsteerd *d, bool force)
 /* ---------------------------------------------------------------------- */
 /* Configuration. */
 
+static uint32_t
+idle_ms(uint16_t seconds)
+{
+    return seconds * 1000u;
+}
+
 static void
 config_apply(struct flowsteerd *d)
 {
     const struct fs_config_port *p;
+    int e;
 
+    for (e = 0; e < FS_N_EXCEPTIONS; e++) {
+        fs_inspector_set_exception(d->insp, e, d->cfg.exceptions[e]);
+    }
+    fs_inspector_set_idle_timeouts(d->insp, idle_ms(d->cfg.idle_timeout[0]),
+                                   idle_ms(d->cfg.idle_timeout[1]),
+                                   idle_ms(d->cfg.idle_timeout[2]));
     LIST_FOR_EACH (p, node, &d->cfg.ports) {
         if (p->ofport > 0) {
             fs_inspector_set_port(d->insp, p->ofport, p->name, p->profile,
                                   NULL);
+            fs_inspector_set_port_mac(d->insp, p->ofport,
+                                      p->has_mac ? p->mac : NULL, NULL);
         }
     }
     policy_run(d, true);
+    fs_verdicts_commit(d->verdicts);
 }
 
 static void
@@ -314,26 +353,6 @@ config_run(struct flowsteerd *d)
 /* ---------------------------------------------------------------------- */
 /* Steering. */
 
-/* Returns the attached-mac of interface 'name', normalized, or "". */
-static void
-port_mac(struct flowsteerd *d, const char *name, char mac[18])
-{
-    const struct ovsrec_interface *iface;
-    struct eth_addr ea;
-
-    mac[0] = '\0';
-    OVSREC_INTERFACE_FOR_EACH (iface, d->idl) {
-        if (!strcmp(iface->name, name)) {
-            const char *s = smap_get(&iface->external_ids, "attached-mac");
-
-            if (s && eth_addr_from_string(s, &ea)) {
-                snprintf(mac, 18, ETH_ADDR_FMT, ETH_ADDR_ARGS(ea));
-            }
-            return;
-        }
-    }
-}
-
 /* Keeps the steering rules in step with the configuration and topology:
  * none until the topology is complete. */
 static void
@@ -360,7 +379,10 @@ steer_update(struct flowsteerd *d)
     LIST_FOR_EACH (p, node, &d->cfg.ports) {
         if (p->ofport > 0 && p->ofport < 4096) {
             spec.ports[n].ofport = p->ofport;
-            port_mac(d, p->name, spec.ports[n].mac);
+            if (p->has_mac) {
+                snprintf(spec.ports[n].mac, sizeof spec.ports[n].mac,
+                         ETH_ADDR_FMT, ETH_ADDR_BYTES_ARGS(p->mac));
+            }
             n++;
         }
     }
@@ -370,42 +392,7 @@ steer_update(struct flowsteerd *d)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Verdicts to rules. */
-
-static void
-on_verdict(void *d_, enum fs_event_type type, const struct fs_flow_info *f,
-           const struct fs_verdict *old OVS_UNUSED)
-{
-    struct flowsteerd *d = d_;
-    struct flowrules_rule rule;
-    int error;
-
-    if (!d->fr) {
-        return;
-    }
-    if (type == FS_EVENT_FLOW_END) {
-        /* A flow the inspector forgets keeps its rule until the rule is
-         * idle (flowrules expires it); a flush removes it now. */
-        if (d->flushing) {
-            flowrules_remove(d->fr, f->id);
-        }
-        return;
-    }
-    memset(&rule, 0, sizeof rule);
-    rule.key = f->key;
-    rule.in_port = f->port;
-    rule.verdict = f->verdict;
-    rule.master_id = f->master_id;
-    rule.app_id = f->app_id;
-    rule.risks = f->risks;
-    error = flowrules_set(d->fr, f->id, &rule);
-    if (error) {
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-
-        VLOG_WARN_RL(&rl, "flow %"PRIu64": no rule: %s", f->id,
-                     ovs_strerror(error));
-    }
-}
+/* Liveness. */
 
 /* How long Open vSwitch may see the liveness tap's link down, while the
  * tap is up, before flowsteerd makes the tap again. */
@@ -495,33 +482,6 @@ live_update(struct flowsteerd *d)
     }
 }
 
-/* Keeps the verdict-rule client pointed at the integration bridge. */
-static void
-rules_update(struct flowsteerd *d)
-{
-    const char *bridge = d->cfg.enabled ? d->cfg.bridge : NULL;
-
-    if (nullable_string_is_equal(bridge, d->fr_bridge)) {
-        return;
-    }
-    flowrules_destroy(d->fr);
-    d->fr = NULL;
-    free(d->fr_bridge);
-    d->fr_bridge = nullable_xstrdup(bridge);
-    if (bridge) {
-        struct flowrules_options opts;
-        char *target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), bridge);
-
-        flowrules_options_init(&opts);
-        opts.target = target;
-        opts.adopt = true;      /* A restart keeps the rules in force. */
-        if (flowrules_create(&opts, &d->fr)) {
-            VLOG_ERR("%s: cannot set up verdict rules", target);
-        }
-        free(target);
-    }
-}
-
 /* ---------------------------------------------------------------------- */
 /* ovs-appctl commands. */
 
@@ -546,12 +506,21 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         }
         fs_steer_format(d->steer, &ds);
         fs_dp_format(d->dp, &ds);
+        fs_verdicts_format(d->verdicts, &ds);
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
     if (d->policy_error[0]) {
         ds_put_format(&ds, "  policy: %s\n", d->policy_error);
     }
+    /* What is in force: the key's actions, or the policy file's. */
+    ds_put_cstr(&ds, "exception policy:");
+    for (c = 0; c < FS_N_EXCEPTIONS; c++) {
+        ds_put_format(&ds, " %s=%s", fs_exception_name(c),
+                      fs_exception_action_name(
+                          fs_inspector_get_exception(d->insp, c)));
+    }
+    ds_put_char(&ds, '\n');
     ds_put_cstr(&ds, "counters:");
     for (c = 0; c < FS_N_COUNTERS; c++) {
         ds_put_format(&ds, " %s=%"PRIu64, fs_counter_name(c),
@@ -576,8 +545,8 @@ flows_reply(struct flowsteerd *d, struct unixctl_conn *conn, bool json)
 {
     struct ds ds = DS_EMPTY_INITIALIZER;
 
-    fs_flows_format(d->insp, d->fr, d->cfg_valid ? &d->cfg : NULL, json,
-                    &ds);
+    fs_flows_format(d->insp, fs_verdicts_rules(d->verdicts),
+                    d->cfg_valid ? &d->cfg : NULL, json, &ds);
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }
@@ -589,6 +558,7 @@ flowsteer_flows(struct unixctl_conn *conn, int argc, const char *argv[],
                 void *d_)
 {
     struct flowsteerd *d = d_;
+    struct flowrules *fr = fs_verdicts_rules(d->verdicts);
     bool json = argc > 1;
     struct flows_request *r;
     uint64_t seqno;
@@ -597,7 +567,7 @@ flowsteer_flows(struct unixctl_conn *conn, int argc, const char *argv[],
         unixctl_command_reply_error(conn, "usage: flowsteer/flows [--json]");
         return;
     }
-    seqno = d->fr ? flowrules_poll(d->fr) : 0;
+    seqno = fr ? flowrules_poll(fr) : 0;
     if (!seqno) {
         flows_reply(d, conn, json);
         return;
@@ -615,10 +585,11 @@ flowsteer_flows(struct unixctl_conn *conn, int argc, const char *argv[],
 static void
 flows_requests_run(struct flowsteerd *d, bool all)
 {
+    struct flowrules *fr = fs_verdicts_rules(d->verdicts);
     struct flows_request *r;
 
     LIST_FOR_EACH_SAFE (r, node, &d->flows_requests) {
-        if (all || !d->fr || flowrules_poll_seqno(d->fr) >= r->poll_seqno
+        if (all || !fr || flowrules_poll_seqno(fr) >= r->poll_seqno
             || time_msec() >= r->deadline) {
             flows_reply(d, r->conn, r->json);
             ovs_list_remove(&r->node);
@@ -663,9 +634,7 @@ flowsteer_flush_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct flowsteerd *d = d_;
     char *reply;
 
-    d->flushing = true;
-    reply = xasprintf("%u flows flushed", fs_inspector_flush(d->insp));
-    d->flushing = false;
+    reply = xasprintf("%u flows flushed", fs_verdicts_flush(d->verdicts));
 
     unixctl_command_reply(conn, reply);
     free(reply);
@@ -727,16 +696,19 @@ main(int argc, char *argv[])
                              flowsteer_flush_flows, &d);
     daemonize_complete();
 
+    d.verdicts = fs_verdicts_create(flow_state);
     {
         FS_INSPECTOR_OPTS(opts, .log_cb = inspector_log, .ignore_vlan = 1,
-                          .event_cb = on_verdict, .event_aux = &d);
+                          .event_cb = fs_verdicts_event,
+                          .event_aux = d.verdicts);
 
         error = fs_inspector_create(&opts, &d.insp);
         if (error) {
             ovs_fatal(-error, "cannot create the inspector");
         }
     }
-    d.dp = fs_dp_create(d.insp);
+    d.dp = fs_dp_create(d.insp, fs_verdicts_rules_gone, d.verdicts);
+    fs_verdicts_attach(d.verdicts, d.insp, d.dp);
     d.idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d.idl);
     VLOG_INFO("flowsteerd %s started, database %s", FLOWSTEER_VERSION,
@@ -750,15 +722,19 @@ main(int argc, char *argv[])
             live_update(&d);
             fs_topo_run(&d.topo, d.idl, &d.cfg, d.live_fd >= 0);
             steer_update(&d);
-            rules_update(&d);
-            fs_dp_set(d.dp, d.cfg.enabled && d.topo.complete ? FS_INSP_PORT
-                      : NULL, d.cfg.mode);
+            fs_verdicts_set_bridge(d.verdicts,
+                                   d.cfg.enabled ? d.cfg.bridge : NULL,
+                                   d.cfg.idle_timeout,
+                                   d.policy_loaded != NULL);
+            /* No packet is judged before the rules are reconciled and the
+             * flows restored: new flow ids must not reuse a live cookie. */
+            fs_dp_set(d.dp, (d.cfg.enabled && d.topo.complete
+                             && fs_verdicts_ready(d.verdicts)
+                             ? FS_INSP_PORT : NULL), d.cfg.mode);
         }
         fs_steer_run(d.steer);
+        fs_verdicts_run(d.verdicts);
         fs_dp_run(d.dp);
-        if (d.fr) {
-            flowrules_run(d.fr);
-        }
         unixctl_server_run(unixctl);
         flows_requests_run(&d, false);
 
@@ -767,9 +743,7 @@ main(int argc, char *argv[])
         flows_requests_wait(&d);
         fs_steer_wait(d.steer);
         fs_dp_wait(d.dp);
-        if (d.fr) {
-            flowrules_wait(d.fr);
-        }
+        fs_verdicts_wait(d.verdicts);
         poll_timer_wait_until(d.next_policy_check);
         poll_block();
     }
@@ -778,9 +752,8 @@ main(int argc, char *argv[])
     unixctl_server_destroy(unixctl);
     fs_topo_destroy(&d.topo);
     fs_steer_destroy(d.steer);
+    fs_verdicts_destroy(d.verdicts);
     fs_dp_destroy(d.dp);
-    flowrules_destroy(d.fr);
-    free(d.fr_bridge);
     ovsdb_idl_destroy(d.idl);
     if (d.cfg_valid) {
         fs_config_destroy(&d.cfg);

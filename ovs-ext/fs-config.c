@@ -7,6 +7,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
+#include "packets.h"
 #include "smap.h"
 #include "util.h"
 #include "vswitch-idl.h"
@@ -21,6 +22,11 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_DATAPATH "flowsteer-datapath"
 #define KEY_INSPECT "flowsteer-inspect"
 #define KEY_PROFILE "flowsteer-profile"
+#define KEY_EXCEPTIONS "flowsteer-exception-policy"
+#define KEY_IDLE_PREFIX "flowsteer-idle-timeout-"
+
+static const char *const idle_names[3] = { "tcp", "udp", "other" };
+static const uint16_t idle_defaults[3] = { 300, 60, 30 };
 
 void
 fs_config_register(struct ovsdb_idl *idl)
@@ -90,6 +96,89 @@ fs_config_find_bridge(struct ovsdb_idl *idl, const char *name)
     return NULL;
 }
 
+/* Reads the attached-mac of 'iface' (the VM's MAC, as libvirt and OVN set
+ * it) into 'p'. */
+static void
+read_mac(const struct ovsrec_interface *iface, struct fs_config *cfg,
+         struct fs_config_port *p)
+{
+    const char *s = smap_get(&iface->external_ids, "attached-mac");
+    struct eth_addr ea;
+
+    if (!s) {
+        return;
+    }
+    if (!eth_addr_from_string(s, &ea) || eth_addr_is_multicast(ea)
+        || eth_addr_is_zero(ea)) {
+        problem(cfg, "interface %s: attached-mac is not a unicast MAC "
+                "address: its inbound flows are not steered", iface->name);
+        return;
+    }
+    p->has_mac = true;
+    memcpy(p->mac, ea.ea, 6);
+}
+
+/* Reads flowsteer-exception-policy into cfg->exceptions, over the mode's
+ * defaults (or the actions in use, if the value is bad). */
+static void
+read_exceptions(const struct smap *ids, const struct fs_config *prev,
+                struct fs_config *cfg)
+{
+    const char *value = smap_get(ids, KEY_EXCEPTIONS);
+    char err[128];
+
+    /* Inline, what the inspector cannot judge must not pass; a tap
+     * forwards it anyway, so it says so. */
+    memset(cfg->exceptions, (cfg->mode == FS_MODE_INLINE
+                             ? FS_EXC_ACTION_DROP : FS_EXC_ACTION_ALERT),
+           sizeof cfg->exceptions);
+    if (!value) {
+        return;
+    }
+    if (strlen(value) > 1024
+        || fs_exception_parse(value, cfg->exceptions, err, sizeof err)) {
+        if (strlen(value) > 1024) {
+            snprintf(err, sizeof err, "longer than 1024 bytes");
+        }
+        if (prev) {
+            memcpy(cfg->exceptions, prev->exceptions,
+                   sizeof cfg->exceptions);
+        }
+        problem(cfg, "%s: %s; keeping the %s", KEY_EXCEPTIONS, err,
+                prev ? "actions in use" : "defaults");
+        cfg->exception_spec = prev ? nullable_xstrdup(prev->exception_spec)
+                                   : NULL;
+        return;
+    }
+    cfg->exception_spec = xstrdup(value);
+}
+
+/* Reads the flowsteer-idle-timeout-* keys. */
+static void
+read_idle_timeouts(const struct smap *ids, const struct fs_config *prev,
+                   struct fs_config *cfg)
+{
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        char *key = xasprintf(KEY_IDLE_PREFIX"%s", idle_names[i]);
+        const char *value = smap_get(ids, key);
+        unsigned int secs;
+
+        cfg->idle_timeout[i] = idle_defaults[i];
+        if (value && str_to_uint(value, 10, &secs) && secs >= 1
+            && secs <= 65535) {
+            cfg->idle_timeout[i] = secs;
+        } else if (value) {
+            cfg->idle_timeout[i] = prev ? prev->idle_timeout[i]
+                                        : idle_defaults[i];
+            problem(cfg, "%s: want seconds from 1 to 65535; keeping %u",
+                    key, cfg->idle_timeout[i]);
+        }
+        free(key);
+    }
+}
+
 /* Reads the VM ports of bridge 'br' marked for inspection. */
 static void
 read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
@@ -139,6 +228,7 @@ read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
             p = xzalloc(sizeof *p);
             p->name = xstrdup(iface->name);
             p->profile = nullable_xstrdup(profile);
+            read_mac(iface, cfg, p);
             p->ofport = iface->n_ofport ? iface->ofport[0] : 0;
             if (p->ofport <= 0) {
                 problem(cfg, "interface %s: no OpenFlow port yet (does the "
@@ -168,6 +258,8 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
     cfg->fail = FS_FAIL_OPEN;
     cfg->datapath = FS_DP_AFPACKET;
     cfg->sec_bridge = xstrdup("br-sec");
+    memset(cfg->exceptions, FS_EXC_ACTION_DROP, sizeof cfg->exceptions);
+    memcpy(cfg->idle_timeout, idle_defaults, sizeof cfg->idle_timeout);
     if (!ovs) {
         problem(cfg, "the database has no Open_vSwitch record yet");
         return;
@@ -194,6 +286,8 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
         problem(cfg, "%s=%s: only afpacket is available; using afpacket",
                 KEY_DATAPATH, value);
     }
+    read_exceptions(&ovs->external_ids, prev, cfg);
+    read_idle_timeouts(&ovs->external_ids, prev, cfg);
     /* flowsteerd loads the policy and reports a file it cannot read. */
     cfg->policy = nullable_xstrdup(smap_get(&ovs->external_ids, KEY_POLICY));
     value = smap_get(&ovs->external_ids, KEY_SEC_BRIDGE);
@@ -254,6 +348,7 @@ fs_config_destroy(struct fs_config *cfg)
     free(cfg->sec_bridge);
     free(cfg->datapath_type);
     free(cfg->policy);
+    free(cfg->exception_spec);
 }
 
 static bool
@@ -273,6 +368,8 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
         || !nullable_string_equal(a->sec_bridge, b->sec_bridge)
         || !nullable_string_equal(a->datapath_type, b->datapath_type)
         || !nullable_string_equal(a->policy, b->policy)
+        || memcmp(a->exceptions, b->exceptions, sizeof a->exceptions)
+        || memcmp(a->idle_timeout, b->idle_timeout, sizeof a->idle_timeout)
         || ovs_list_size(&a->ports) != ovs_list_size(&b->ports)
         || ovs_list_size(&a->problems) != ovs_list_size(&b->problems)) {
         return false;
@@ -285,6 +382,7 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
                                                       fs_config_port, node);
 
         if (strcmp(p->name, q->name) || p->ofport != q->ofport
+            || p->has_mac != q->has_mac || memcmp(p->mac, q->mac, 6)
             || !nullable_string_equal(p->profile, q->profile)) {
             return false;
         }
@@ -315,11 +413,23 @@ fs_config_format(const struct fs_config *cfg, struct ds *ds)
                   fs_mode_name(cfg->mode), fs_fail_name(cfg->fail));
     ds_put_format(ds, "policy: %s\n", cfg->policy ? cfg->policy
                                                   : "(none: allow)");
+    ds_put_format(ds, "idle timeouts: tcp %u s, udp %u s, other %u s\n",
+                  cfg->idle_timeout[0], cfg->idle_timeout[1],
+                  cfg->idle_timeout[2]);
+    ds_put_format(ds, "exception policy key: %s\n",
+                  cfg->exception_spec ? cfg->exception_spec
+                  : cfg->mode == FS_MODE_INLINE ? "(none: drop)"
+                  : "(none: alert)");
     ds_put_format(ds, "inspected ports: %"PRIuSIZE"\n",
                   ovs_list_size(&cfg->ports));
     LIST_FOR_EACH (p, node, &cfg->ports) {
-        ds_put_format(ds, "  %s: ofport %"PRId64", profile %s\n", p->name,
+        ds_put_format(ds, "  %s: ofport %"PRId64", profile %s", p->name,
                       p->ofport, p->profile ? p->profile : "(none)");
+        if (p->has_mac) {
+            ds_put_format(ds, ", mac "ETH_ADDR_FMT,
+                          ETH_ADDR_BYTES_ARGS(p->mac));
+        }
+        ds_put_char(ds, '\n');
     }
     ds_put_format(ds, "problems: %"PRIuSIZE"\n",
                   ovs_list_size(&cfg->problems));

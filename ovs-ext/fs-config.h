@@ -12,6 +12,14 @@
  *     flowsteer-datapath=afpacket  how the inspector reads its ports
  *                                  (afpacket; afxdp and dpdk come later)
  *     flowsteer-sec-bridge=BRIDGE  the security bridge, default br-sec
+ *     flowsteer-exception-policy=SPEC
+ *                                  what to do with packets the inspector
+ *                                  cannot judge: ACTION[,CLASS=ACTION...]
+ *                                  (fs_exception_parse()); default drop
+ *                                  inline, alert in tap mode
+ *     flowsteer-idle-timeout-tcp=SECONDS, -udp=, -other=
+ *                                  idle timeouts of flows and their rules
+ *                                  (default 300, 60, 30)
  *
  *   Interface:
  *     flowsteer-inspect=true|false inspect this VM port (default false)
@@ -27,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "flowsteer/inspector.h"
 #include "openvswitch/list.h"
 
 struct ovsdb_idl;
@@ -53,6 +62,8 @@ struct fs_config_port {
     char *profile;              /* Or NULL. */
     int64_t ofport;             /* In the integration bridge; <= 0 if not
                                  * assigned yet. */
+    bool has_mac;               /* external_ids:attached-mac is valid. */
+    uint8_t mac[6];
 };
 
 struct fs_config {
@@ -64,6 +75,9 @@ struct fs_config {
     enum fs_fail fail;
     enum fs_datapath datapath;
     char *policy;               /* Policy file, or NULL. */
+    uint8_t exceptions[FS_N_EXCEPTIONS];    /* enum fs_exception_action. */
+    char *exception_spec;       /* flowsteer-exception-policy, or NULL. */
+    uint16_t idle_timeout[3];   /* Seconds: TCP, UDP, other. */
     struct ovs_list ports;      /* struct fs_config_port. */
     struct ovs_list problems;   /* struct fs_config_problem, in order. */
 };

@@ -11,6 +11,9 @@
 
 #include "flowsteer/inspector.h"
 #include "fs-port.h"
+#include "hash.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -20,6 +23,27 @@
 VLOG_DEFINE_THIS_MODULE(fs_dp);
 
 #define RETRY_MS 1000
+
+/* Held packets (see fs_dp_hold_current()). */
+#define HOLD_MAX_PACKETS 512    /* In all; beyond, new ones are dropped. */
+#define HOLD_MAX_BYTES 2048     /* Per packet; a longer one is dropped. */
+#define HOLD_MSEC 1000          /* Then they are dropped: the sender will
+                                 * send its SYN again. */
+
+struct held_packet {
+    struct ovs_list node;
+    uint32_t len, caplen;
+    uint8_t data[];
+};
+
+/* A flow whose packets wait for the rules of flow 'old_id' to be gone. */
+struct held_flow {
+    struct hmap_node node;      /* In 'holds', by 'flow_id'. */
+    uint64_t flow_id;
+    uint64_t old_id;
+    long long int deadline;
+    struct ovs_list packets;    /* struct held_packet, in arrival order. */
+};
 
 struct fs_dp {
     struct fs_inspector *insp;
@@ -31,24 +55,156 @@ struct fs_dp {
     uint64_t untagged;          /* Packets without our tag: dropped. */
     uint64_t dropped;           /* By verdict. */
     uint64_t forwarded;
+
+    /* Holding. */
+    fs_dp_gone_cb *gone;
+    void *gone_aux;
+    uint64_t hold_old_id;       /* Set during a packet by
+                                 * fs_dp_hold_current(), else 0. */
+    struct hmap holds;          /* struct held_flow. */
+    size_t n_held;              /* Packets held now. */
+    uint64_t held, released, hold_dropped, hold_expired;
 };
 
 struct fs_dp *
-fs_dp_create(struct fs_inspector *insp)
+fs_dp_create(struct fs_inspector *insp, fs_dp_gone_cb *gone, void *aux)
 {
     struct fs_dp *dp = xzalloc(sizeof *dp);
 
     dp->insp = insp;
+    dp->gone = gone;
+    dp->gone_aux = aux;
+    hmap_init(&dp->holds);
     return dp;
+}
+
+/* Frees held flow 'h' and its packets, counting them in '*counter' unless
+ * they were sent. */
+static void
+held_flow_free(struct fs_dp *dp, struct held_flow *h, uint64_t *counter)
+{
+    struct held_packet *hp;
+
+    LIST_FOR_EACH_POP (hp, node, &h->packets) {
+        if (counter) {
+            (*counter)++;
+        }
+        dp->n_held--;
+        free(hp);
+    }
+    hmap_remove(&dp->holds, &h->node);
+    free(h);
 }
 
 void
 fs_dp_destroy(struct fs_dp *dp)
 {
     if (dp) {
+        struct held_flow *h;
+
+        HMAP_FOR_EACH_SAFE (h, node, &dp->holds) {
+            held_flow_free(dp, h, NULL);
+        }
+        hmap_destroy(&dp->holds);
         fs_port_close(dp->port);
         free(dp->ifname);
         free(dp);
+    }
+}
+
+void
+fs_dp_hold_current(struct fs_dp *dp, uint64_t old_id)
+{
+    dp->hold_old_id = old_id;
+}
+
+static struct held_flow *
+held_flow_find(const struct fs_dp *dp, uint64_t flow_id)
+{
+    struct held_flow *h;
+
+    HMAP_FOR_EACH_WITH_HASH (h, node, hash_uint64(flow_id), &dp->holds) {
+        if (h->flow_id == flow_id) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+/* Decides whether packet 'p' of flow 'flow_id', which the inspector
+ * passes, waits: it opens a new connection whose 5-tuple still has an
+ * older connection's rules (dp->hold_old_id), or belongs to such a flow.
+ * Copies and keeps it if so, and returns true; returns false if it goes
+ * out now.  A packet that should wait but finds no room is dropped
+ * (returns true): it must not ride the old rules. */
+static bool
+hold_packet(struct fs_dp *dp, const struct fs_pkt_ref *p, uint64_t flow_id)
+{
+    struct held_flow *h = NULL;
+    struct held_packet *hp;
+
+    if (dp->hold_old_id) {
+        h = flow_id ? held_flow_find(dp, flow_id) : NULL;
+        if (!h) {
+            h = xmalloc(sizeof *h);
+            h->flow_id = flow_id;
+            h->old_id = dp->hold_old_id;
+            h->deadline = time_msec() + HOLD_MSEC;
+            ovs_list_init(&h->packets);
+            hmap_insert(&dp->holds, &h->node, hash_uint64(flow_id));
+        }
+        dp->hold_old_id = 0;
+    } else if (!hmap_is_empty(&dp->holds)) {
+        h = held_flow_find(dp, flow_id);
+    }
+    if (!h) {
+        return false;
+    }
+    if (dp->n_held >= HOLD_MAX_PACKETS || p->caplen > HOLD_MAX_BYTES) {
+        dp->hold_dropped++;
+        return true;
+    }
+    hp = xmalloc(sizeof *hp + p->caplen);
+    hp->len = p->len;
+    hp->caplen = p->caplen;
+    memcpy(hp->data, p->data, p->caplen);
+    ovs_list_push_back(&h->packets, &hp->node);
+    dp->n_held++;
+    dp->held++;
+    return true;
+}
+
+/* Sends the held packets of flows whose old rules are gone; drops those
+ * that waited too long. */
+static void
+holds_run(struct fs_dp *dp)
+{
+    long long int now = time_msec();
+    struct held_flow *h;
+
+    HMAP_FOR_EACH_SAFE (h, node, &dp->holds) {
+        if (dp->gone(dp->gone_aux, h->old_id)) {
+            struct fs_pkt_ref refs[FS_PORT_BURST];
+            struct held_packet *hp;
+            unsigned int n = 0;
+
+            LIST_FOR_EACH (hp, node, &h->packets) {
+                refs[n].data = hp->data;
+                refs[n].len = hp->len;
+                refs[n].caplen = hp->caplen;
+                refs[n].ts_ns = 0;
+                refs[n].flags = 0;
+                if (++n == FS_PORT_BURST || hp->node.next == &h->packets) {
+                    dp->released += (dp->port
+                                     ? fs_port_tx_burst(dp->port, refs, n)
+                                     : 0);
+                    n = 0;
+                }
+            }
+            held_flow_free(dp, h, NULL);
+        } else if (now >= h->deadline) {
+            held_flow_free(dp, h, &dp->hold_expired);
+        }
     }
 }
 
@@ -133,6 +289,7 @@ fs_dp_burst(struct fs_dp *dp)
     n = fs_port_rx_burst(dp->port, pkts, FS_PORT_BURST);
     for (i = 0; i < n; i++) {
         const struct fs_pkt_ref *p = &pkts[i];
+        struct fs_pkt_result res;
         struct fs_packet pkt;
         uint16_t tci;
 
@@ -148,11 +305,14 @@ fs_dp_burst(struct fs_dp *dp)
         pkt.ts_ns = p->ts_ns;
         pkt.port = tci & 0xfff;
         pkt.link_type = FS_LINK_ETHERNET;
-        if (fs_inspector_process(dp->insp, &pkt) == FS_PKT_DROP) {
+        dp->hold_old_id = 0;
+        if (fs_inspector_process_ex(dp->insp, &pkt, &res) == FS_PKT_DROP) {
             dp->dropped++;
-        } else if (dp->mode == FS_MODE_INLINE) {
+        } else if (dp->mode == FS_MODE_INLINE
+                   && !hold_packet(dp, p, res.flow_id)) {
             out[n_out++] = *p;
         }
+        dp->hold_old_id = 0;
     }
     if (n_out) {
         dp->forwarded += fs_port_tx_burst(dp->port, out, n_out);
@@ -166,6 +326,9 @@ fs_dp_run(struct fs_dp *dp)
 {
     int i;
 
+    if (!hmap_is_empty(&dp->holds)) {
+        holds_run(dp);
+    }
     if (!dp->ifname) {
         return;
     }
@@ -189,6 +352,11 @@ fs_dp_run(struct fs_dp *dp)
 void
 fs_dp_wait(struct fs_dp *dp)
 {
+    const struct held_flow *h;
+
+    HMAP_FOR_EACH (h, node, &dp->holds) {
+        poll_timer_wait_until(h->deadline);
+    }
     if (dp->port) {
         poll_fd_wait(fs_port_fd(dp->port), POLLIN);
         poll_timer_wait(1000);  /* Idle expiry. */
@@ -216,4 +384,9 @@ fs_dp_format(const struct fs_dp *dp, struct ds *ds)
                   "kernel), tx %"PRIu64", dropped by verdict %"PRIu64
                   ", untagged %"PRIu64"\n", st.rx_packets, st.rx_dropped,
                   st.tx_packets, dp->dropped, dp->untagged);
+    ds_put_format(ds, "  new connections held for old rules: %"PRIuSIZE
+                  " packets now (cap %d), %"PRIu64" held, %"PRIu64
+                  " released, %"PRIu64" dropped at the cap, %"PRIu64
+                  " expired\n", dp->n_held, HOLD_MAX_PACKETS, dp->held,
+                  dp->released, dp->hold_dropped, dp->hold_expired);
 }

@@ -8,6 +8,7 @@
 #ifndef FS_DP_H
 #define FS_DP_H 1
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "fs-config.h"
@@ -16,9 +17,23 @@ struct fs_dp;
 struct fs_inspector;
 struct ds;
 
-/* Creates a data path feeding 'insp', which the caller keeps. */
-struct fs_dp *fs_dp_create(struct fs_inspector *insp);
+/* Returns true once the rules of flow 'id' are gone from the switch. */
+typedef bool fs_dp_gone_cb(void *aux, uint64_t id);
+
+/* Creates a data path feeding 'insp', which the caller keeps.  'gone'
+ * tells when held packets may go (fs_dp_hold_current()). */
+struct fs_dp *fs_dp_create(struct fs_inspector *insp, fs_dp_gone_cb *gone,
+                           void *aux);
 void fs_dp_destroy(struct fs_dp *);
+
+/* Called from the inspector's event callback while it processes a packet
+ * that opens a new TCP connection on a 5-tuple whose older connection
+ * (flow 'old_id') still has rules in the switch, which the caller is
+ * removing: in inline mode, that packet and the rest of its flow wait in
+ * fs_dp until 'gone' says the old rules are gone, so that nothing of the
+ * new connection rides them.  Held packets are capped (512, then dropped)
+ * and wait at most a second. */
+void fs_dp_hold_current(struct fs_dp *, uint64_t old_id);
 
 /* Reads interface 'ifname' (NULL: none) in mode 'mode'.  Reopens the port
  * if the name changes; retries a port that failed to open. */

@@ -55,6 +55,11 @@ put_json(const struct flows_ctx *ctx, const struct fs_flow_info *f,
     json_object_put(o, "profile", (f->profile
                                    ? json_string_create(f->profile)
                                    : json_null_create()));
+    json_object_put(o, "peer_port", json_integer_create(f->peer_port));
+    json_object_put(o, "peer_profile", (f->peer_profile
+                                        ? json_string_create(f->peer_profile)
+                                        : json_null_create()));
+    json_object_put(o, "pinned", json_boolean_create(f->pinned));
     json_object_put_string(o, "state", (f->state == FS_FLOW_DECIDED
                                         ? "decided" : "classifying"));
     json_object_put_string(o, "app", f->app);
@@ -105,6 +110,10 @@ put_text(const struct flows_ctx *ctx, const struct fs_flow_info *f,
                   fs_ip_format(f->key.dst_ip, dst, sizeof dst), v6 ? "]" : "",
                   f->key.dst_port, vm ? vm : "-", f->port,
                   f->profile ? f->profile : "-", f->app, f->category);
+    if (f->peer_port) {
+        ds_put_format(ds, " [to port %"PRIu32" profile %s]", f->peer_port,
+                      f->peer_profile ? f->peer_profile : "-");
+    }
     for (bit = 0; bit < 64; bit++) {
         if (f->risks & (UINT64_C(1) << bit)) {
             const char *name = fs_risk_name(bit);
@@ -133,6 +142,9 @@ put_text(const struct flows_ctx *ctx, const struct fs_flow_info *f,
                   f->packets[0] + f->packets[1], f->packets_inspected);
     if (in_ovs) {
         ds_put_format(ds, " [ovs %"PRIu64" pkts]", ovs_packets);
+    }
+    if (f->pinned) {
+        ds_put_cstr(ds, " [pinned]");
     }
     ds_put_char(ds, '\n');
 }

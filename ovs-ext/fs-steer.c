@@ -158,9 +158,8 @@ static void
 int_rules(const struct fs_steer_spec *spec, struct svec *rules,
           struct svec *groups)
 {
-    static const char *const ip_protos[] = { "ip", "ipv6" };
     char *reverse = NULL;
-    size_t i, j;
+    size_t i;
 
     svec_init(rules);
     svec_init(groups);
@@ -181,25 +180,31 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
         char *forward = steer_action(spec, GROUP_BASE | p->ofport, to,
                                      groups);
 
-        for (j = 0; j < 2; j++) {
-            svec_add_nocopy(rules, xasprintf(
-                "priority=29000,%s,in_port=%"PRId64",actions=%s",
-                ip_protos[j], p->ofport, forward));
-            if (p->mac[0]) {
-                if (!reverse) {
-                    char *rto = xasprintf(
-                        "push_vlan:0x8100,"
-                        "move:NXM_OF_IN_PORT[0..11]->NXM_OF_VLAN_TCI[0..11],"
-                        "load:1->NXM_OF_VLAN_TCI[12],output:%"PRId64,
-                        spec->patch_int);
+        /* Every frame but ARP: IP with any VLAN tags or extension headers
+         * and anything else a VM sends (the inspector judges non-IP under
+         * its non_ip exception class).  OVS's 'ip' match would miss IP
+         * behind more tags than it parses. */
+        svec_add_nocopy(rules, xasprintf(
+            "priority=29010,arp,in_port=%"PRId64",actions=NORMAL",
+            p->ofport));
+        svec_add_nocopy(rules, xasprintf(
+            "priority=29000,in_port=%"PRId64",actions=%s", p->ofport,
+            forward));
+        if (p->mac[0]) {
+            if (!reverse) {
+                char *rto = xasprintf(
+                    "push_vlan:0x8100,"
+                    "move:NXM_OF_IN_PORT[0..11]->NXM_OF_VLAN_TCI[0..11],"
+                    "load:1->NXM_OF_VLAN_TCI[12],output:%"PRId64,
+                    spec->patch_int);
 
-                    reverse = steer_action(spec, GROUP_REVERSE, rto, groups);
-                    free(rto);
-                }
-                svec_add_nocopy(rules, xasprintf(
-                    "priority=28900,%s,dl_dst=%s,actions=%s", ip_protos[j],
-                    p->mac, reverse));
+                reverse = steer_action(spec, GROUP_REVERSE, rto, groups);
+                free(rto);
             }
+            svec_add_nocopy(rules, xasprintf(
+                "priority=28910,arp,dl_dst=%s,actions=NORMAL", p->mac));
+            svec_add_nocopy(rules, xasprintf(
+                "priority=28900,dl_dst=%s,actions=%s", p->mac, reverse));
         }
         free(to);
         free(forward);

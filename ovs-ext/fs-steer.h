@@ -9,12 +9,19 @@
  *                                     restore it, pop the tag, NORMAL (so
  *                                     MAC learning sees the real port)
  *   30000  in_port=PATCH              anything else from the patch: drop
- *   29000  ip(v6),in_port=VM          push a tag holding VM's port, to the
- *                                     patch port (tap mode: a copy, then
- *                                     NORMAL)
- *   28900  ip(v6),dl_dst=VM_MAC       the reverse direction, for VMs whose
+ *   29010  arp,in_port=VM             NORMAL: ARP is not inspected
+ *   29000  in_port=VM                 everything else: push a tag holding
+ *                                     VM's port, to the patch port (tap
+ *                                     mode: a copy, then NORMAL)
+ *   28910  arp,dl_dst=VM_MAC          NORMAL
+ *   28900  dl_dst=VM_MAC              the reverse direction, for VMs whose
  *                                     Interface has external_ids:
  *                                     attached-mac: tag with the in_port
+ *
+ * Not just 'ip' and 'ipv6': OVS parses one VLAN tag (vlan-limit), so IP
+ * behind more tags matches neither, and other ethertypes (MPLS, PPPoE)
+ * carry IP too.  The inspector judges whatever is not IP under its non_ip
+ * exception class, and IP it cannot parse under the matching class.
  *
  * Per-flow verdict rules (flowrules, priority 40000) match before these,
  * so a decided flow never reaches the patch port again.

@@ -44,7 +44,10 @@ SHELL_TESTS = \
 	tests/port-afpacket.sh \
 	tests/attack-baseline.sh \
 	tests/e2e.sh \
-	tests/e2e-apps.sh
+	tests/e2e-apps.sh \
+	tests/enforce-attacks.sh \
+	tests/enforce-conns.sh \
+	tests/enforce-restart.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows \
@@ -56,6 +59,9 @@ EXTRA_DIST += \
 	tests/ovs-lib.sh \
 	tests/attack.py \
 	tests/compare-reference.py \
+	tests/tls-client.py \
+	tests/tls-server.py \
+	tests/golden/enforce-flows.json \
 	tests/gen-bad-captures.py
 
 include tests/fuzz/automake.mk

@@ -27,20 +27,8 @@ head -c 4000000 /dev/urandom > "$tmp/big.bin"
 bg_start http vm_exec vm2 python3 -m http.server 8080 --bind 10.0.0.2 \
     --directory "$tmp"
 bg_start closed vm_exec vm2 python3 -m http.server 2222 --bind 10.0.0.2
-# A TLS server that serves connections in threads: openssl s_server serves
-# one at a time, and a connection the policy cuts would hang it.
-cat > "$tmp/tls-server.py" <<'EOF'
-import http.server, ssl, sys
-server = http.server.ThreadingHTTPServer(("10.0.0.2", 8443),
-                                         http.server.SimpleHTTPRequestHandler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-# The handshake then happens in each connection's thread, not in accept().
-server.socket = ctx.wrap_socket(server.socket, server_side=True,
-                                do_handshake_on_connect=False)
-server.serve_forever()
-EOF
-bg_start tls vm_exec vm2 python3 "$tmp/tls-server.py" "$tmp/cert.pem" "$tmp/key.pem"
+bg_start tls vm_exec vm2 sh -c "cd '$tmp' && exec python3 \
+    '$top_srcdir/tests/tls-server.py' 10.0.0.2 8443 cert.pem key.pem"
 bg_start dns vm_exec vm2 dnsmasq --keep-in-foreground --conf-file=/dev/null \
     --no-resolv --no-hosts --bind-interfaces --listen-address=10.0.0.2 \
     --user=root --pid-file= --address=/web.test/10.0.0.2 \

@@ -69,10 +69,10 @@ pin=$(vsctl get Interface fs-insp0 ofport)
 p1=$(vm_ofport vm1)
 check "steering rules installed" wait_until 10 eval \
     'shows "steering on br-int: 4 rules, installed" && shows "steering on br-sec: 2 rules, installed"'
-check "br-int: vm1's IP traffic tagged with its port, to the patch port" \
-    has_rule br-int "priority=29000,ip,in_port=$p1 actions=push_vlan:0x8100,set_field:$((4096 + p1))->vlan_vid,output:$pi"
-check "br-int: IPv6 too" \
-    has_rule br-int "priority=29000,ipv6,in_port=$p1 actions=push_vlan:0x8100"
+check "br-int: vm1's traffic tagged with its port, to the patch port" \
+    has_rule br-int "priority=29000,in_port=$p1 actions=push_vlan:0x8100,set_field:$((4096 + p1))->vlan_vid,output:$pi"
+check "br-int: all of it (any ethertype) but ARP" \
+    has_rule br-int "priority=29010,arp,in_port=$p1 actions=NORMAL"
 check "br-int: returning packets get their original in_port back" \
     has_rule br-int "priority=30100,in_port=$pi,vlan_tci=0x1000/0x1000 actions=set_field:0->in_port,move:NXM_OF_VLAN_TCI[0..11]->NXM_OF_IN_PORT[0..11],pop_vlan,NORMAL"
 check "br-int: nothing else comes back through the patch" \
@@ -83,7 +83,7 @@ check "br-sec: the inspector's packets back to the patch" \
     has_rule br-sec "priority=100,in_port=$pin actions=output:$ps"
 vsctl set Interface "$(vm_port vm1)" external_ids:attached-mac='"02:00:00:00:00:01"'
 check "attached-mac: the reverse direction is steered too" wait_until 5 \
-    has_rule br-int "priority=28900,ip,dl_dst=02:00:00:00:00:01 actions=push_vlan:0x8100,move:NXM_OF_IN_PORT[0..11]->NXM_OF_VLAN_TCI[0..11]"
+    has_rule br-int "priority=28900,dl_dst=02:00:00:00:00:01 actions=push_vlan:0x8100,move:NXM_OF_IN_PORT[0..11]->NXM_OF_VLAN_TCI[0..11]"
 
 echo "== run-time changes"
 vsctl set Interface "$(vm_port vm2)" external_ids:flowsteer-inspect=true

@@ -626,6 +626,17 @@ test_import_verdict(void)
     CHECK_INT(fs_inspector_import_verdict(insp, 100, &k1, 1, &drop), 0);
     CHECK_INT(fs_inspector_import_verdict(insp, 101, &k2, 1, &allow), 0);
     CHECK_INT(fs_inspector_import_verdict(insp, 102, &k2, 1, &bad), -EINVAL);
+    {
+        struct find q;
+
+        memset(&q, 0, sizeof q);
+        q.dport = 22;
+        CHECK_INT(fs_inspector_find_flow(insp, &k1, find_flow, &q), 1);
+        CHECK_INT(q.id, 100);
+        k2.dst_port = 24;
+        CHECK_INT(fs_inspector_find_flow(insp, &k2, find_flow, &q), -ENOENT);
+        k2.dst_port = 23;
+    }
     CHECK_INT(t.n, 2);
     CHECK(lookup(insp, 22).pinned);
 

@@ -551,6 +551,13 @@ typedef int fs_flow_cb(void *aux, const struct fs_flow_info *flow);
 FS_API int fs_inspector_foreach_flow(struct fs_inspector *insp,
                                      fs_flow_cb *cb, void *aux);
 
+/* Calls 'cb' for the live flow whose key is 'key' (either direction), if
+ * there is one, and returns what it returns; otherwise returns -ENOENT.
+ * 'cb' must not call into the inspector. */
+FS_API int fs_inspector_find_flow(struct fs_inspector *insp,
+                                  const struct fs_flow_key *key,
+                                  fs_flow_cb *cb, void *aux);
+
 /* Pins (if 'pinned') or unpins flow 'id', whose key is 'key' (either
  * direction).  A caller that enforces a decided flow's verdict elsewhere
  * (flowsteerd: OpenFlow rules in Open vSwitch) pins it: the flow then sees

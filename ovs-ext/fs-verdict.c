@@ -1,0 +1,603 @@
+/* Verdicts to rules.  See fs-verdict.h. */
+#include <config.h>
+#include "fs-verdict.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dirs.h"
+#include "flowrules.h"
+#include "fs-dp.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(fs_verdict);
+
+/* The state file: this magic, then each record behind its length (2 bytes,
+ * network order). */
+#define STATE_MAGIC "FSFLOWS1"
+#define STATE_MAGIC_LEN 8
+#define STATE_MAX_BYTES (256u << 20)
+
+/* A rule found in the switch at the first reconciliation that no restored
+ * flow explains, waiting to be adopted (fs_verdicts_run()). */
+struct adopted_rule {
+    uint64_t id;
+    struct flowrules_rule rule;
+};
+
+struct fs_verdicts {
+    struct fs_inspector *insp;
+    struct fs_dp *dp;
+    struct flowrules *fr;
+    char *bridge;
+    uint16_t idle_timeout[3];
+    char *state_file;
+
+    bool restored;              /* The state file was read. */
+    bool adopted_done;          /* Adopted rules were taken in. */
+    struct adopted_rule *adopted;
+    size_t n_adopted, allocated_adopted;
+
+    bool dirty;                 /* Flows changed since the last save. */
+    long long int next_save;
+
+    /* Counters, for flowsteer/show. */
+    uint64_t n_restored, n_restore_bad, n_restore_exists;
+    uint64_t n_adopted_rules, n_adopt_conflicts;
+    uint64_t n_reopened, n_reinspected, n_rule_errors;
+    uint64_t n_saves, n_save_errors;
+    size_t last_saved;          /* Flows in the last save. */
+    char state_error[256];      /* Last problem with the state file. */
+};
+
+static void on_removed(void *, uint64_t flow_id, const struct flowrules_rule *,
+                       uint64_t packets, uint64_t bytes, int reason);
+static void on_error(void *, uint64_t flow_id, int error, bool table_full,
+                     enum flowrules_full_policy);
+static void on_adopted(void *, uint64_t flow_id,
+                       const struct flowrules_rule *);
+
+struct fs_verdicts *
+fs_verdicts_create(const char *state_file)
+{
+    struct fs_verdicts *v = xzalloc(sizeof *v);
+
+    v->state_file = nullable_xstrdup(state_file);
+    return v;
+}
+
+void
+fs_verdicts_attach(struct fs_verdicts *v, struct fs_inspector *insp,
+                   struct fs_dp *dp)
+{
+    v->insp = insp;
+    v->dp = dp;
+}
+
+struct flowrules *
+fs_verdicts_rules(const struct fs_verdicts *v)
+{
+    return v->fr;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Verdicts, as the inspector reports them. */
+
+static void
+set_rules(struct fs_verdicts *v, const struct fs_flow_info *f)
+{
+    struct flowrules_rule rule;
+    int error;
+
+    memset(&rule, 0, sizeof rule);
+    rule.key = f->key;
+    rule.in_port = f->port;
+    rule.verdict = f->verdict;
+    rule.master_id = f->master_id;
+    rule.app_id = f->app_id;
+    rule.category = f->category_id;
+    rule.risks = f->risks;
+    error = flowrules_set(v->fr, f->id, &rule);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+        VLOG_WARN_RL(&rl, "flow %"PRIu64": no rule: %s", f->id,
+                     ovs_strerror(error));
+        v->n_rule_errors++;
+    }
+    /* A flow whose verdict OVS enforces sees no more packets: it must
+     * stay, for as long as its rules, to be judged again.  One without
+     * rules is judged packet by packet and idles out as usual. */
+    fs_inspector_pin_flow(v->insp, f->id, &f->key, !error);
+}
+
+static void
+flow_ended(struct fs_verdicts *v, const struct fs_flow_info *f)
+{
+    if (f->end_reason == FS_END_REMOVED
+        || !flowrules_has_flow(v->fr, f->id)) {
+        return;                 /* Its rules went first, or it had none. */
+    }
+    if (f->end_reason == FS_END_REOPENED) {
+        /* A new connection on its 5-tuple: nothing of it may ride these
+         * rules, so its packets wait until the switch has dropped them. */
+        v->n_reopened++;
+        if (v->dp) {
+            fs_dp_hold_current(v->dp, f->id);
+        }
+    }
+    flowrules_remove(v->fr, f->id);
+}
+
+void
+fs_verdicts_event(void *v_, enum fs_event_type type,
+                  const struct fs_flow_info *f,
+                  const struct fs_verdict *old OVS_UNUSED)
+{
+    struct fs_verdicts *v = v_;
+
+    v->dirty = true;
+    if (!v->fr) {
+        return;
+    }
+    switch (type) {
+    case FS_EVENT_VERDICT:
+    case FS_EVENT_VERDICT_CHANGED:
+        set_rules(v, f);
+        break;
+    case FS_EVENT_FLOW_END:
+        flow_ended(v, f);
+        break;
+    case FS_EVENT_REINSPECT:
+        /* Its packets must come back to the inspector. */
+        v->n_reinspected++;
+        flowrules_remove(v->fr, f->id);
+        break;
+    }
+}
+
+bool
+fs_verdicts_rules_gone(void *v_, uint64_t id)
+{
+    struct fs_verdicts *v = v_;
+
+    return !v->fr || !flowrules_has_flow(v->fr, id);
+}
+
+void
+fs_verdicts_commit(struct fs_verdicts *v)
+{
+    if (v->fr) {
+        flowrules_commit(v->fr);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Callbacks of flowrules. */
+
+/* A flow's rules are gone from the switch (idle): so is the flow. */
+static void
+on_removed(void *v_, uint64_t flow_id, const struct flowrules_rule *rule,
+           uint64_t packets OVS_UNUSED, uint64_t bytes OVS_UNUSED,
+           int reason OVS_UNUSED)
+{
+    struct fs_verdicts *v = v_;
+
+    fs_inspector_remove_flow(v->insp, flow_id, &rule->key);
+}
+
+/* The switch refused a flow's rules: its packets keep coming to the
+ * inspector, which judges each one; it is no longer pinned. */
+static void
+on_error(void *v_, uint64_t flow_id, int error OVS_UNUSED,
+         bool table_full OVS_UNUSED,
+         enum flowrules_full_policy policy OVS_UNUSED)
+{
+    struct fs_verdicts *v = v_;
+    const struct flowrules_rule *rule = flowrules_get_rule(v->fr, flow_id);
+
+    v->n_rule_errors++;
+    if (rule) {
+        fs_inspector_pin_flow(v->insp, flow_id, &rule->key, 0);
+    }
+}
+
+static void
+on_adopted(void *v_, uint64_t flow_id, const struct flowrules_rule *rule)
+{
+    struct fs_verdicts *v = v_;
+    struct adopted_rule *a;
+
+    if (v->n_adopted >= v->allocated_adopted) {
+        v->adopted = x2nrealloc(v->adopted, &v->allocated_adopted,
+                                sizeof *v->adopted);
+    }
+    a = &v->adopted[v->n_adopted++];
+    a->id = flow_id;
+    a->rule = *rule;
+}
+
+/* Records the id and verdict of the flow it is called for. */
+struct found_flow {
+    uint64_t id;
+    bool drops;
+};
+
+static int
+found_flow(void *aux, const struct fs_flow_info *f)
+{
+    struct found_flow *found = aux;
+
+    found->id = f->id;
+    found->drops = (f->verdict.actions & FS_ACT_DROP) != 0;
+    return 0;
+}
+
+/* Takes in rule 'a', found in the switch and unknown to the state file:
+ * the inspector restores its flow from its verdict alone.  If a restored
+ * flow has its key already (the file was saved before a new connection on
+ * that 5-tuple), the drop of the two wins, and the other's rules go. */
+static void
+adopt(struct fs_verdicts *v, const struct adopted_rule *a)
+{
+    struct found_flow s = { 0, false };
+    int error;
+
+    v->n_adopted_rules++;
+    if (!a->rule.key.ip_version) {
+        /* Not a rule flowrules could decode: it stays until idle. */
+        return;
+    }
+    error = fs_inspector_import_verdict(v->insp, a->id, &a->rule.key,
+                                        a->rule.in_port, &a->rule.verdict);
+    if (error != -EEXIST) {
+        if (error) {
+            VLOG_WARN("flow %"PRIu64": cannot adopt its rules: %s; they "
+                      "stay until idle", a->id, ovs_strerror(-error));
+        }
+        return;
+    }
+    v->n_adopt_conflicts++;
+    fs_inspector_find_flow(v->insp, &a->rule.key, found_flow, &s);
+    if ((a->rule.verdict.actions & FS_ACT_DROP) && !s.drops && s.id) {
+        fs_inspector_remove_flow(v->insp, s.id, &a->rule.key);
+        flowrules_remove(v->fr, s.id);
+        fs_inspector_import_verdict(v->insp, a->id, &a->rule.key,
+                                    a->rule.in_port, &a->rule.verdict);
+    } else {
+        flowrules_remove(v->fr, a->id);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* The state file. */
+
+static void
+state_problem(struct fs_verdicts *v, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+static void
+state_problem(struct fs_verdicts *v, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(v->state_error, sizeof v->state_error, format, args);
+    va_end(args);
+    VLOG_WARN("flow state %s: %s", v->state_file, v->state_error);
+}
+
+static int
+append_record(void *ds_, const void *rec, size_t len)
+{
+    struct ds *ds = ds_;
+
+    ds_put_char(ds, len >> 8);
+    ds_put_char(ds, len & 0xff);
+    ds_put_buffer(ds, rec, len);
+    return 0;
+}
+
+/* Writes 'n' bytes at 'data' to 'fd'.  Returns 0 or an errno. */
+static int
+write_all(int fd, const char *data, size_t n)
+{
+    while (n) {
+        ssize_t r = write(fd, data, n);
+
+        if (r < 0 && errno != EINTR) {
+            return errno;
+        } else if (r > 0) {
+            data += r;
+            n -= r;
+        }
+    }
+    return 0;
+}
+
+/* Saves the pinned flows: a new file, renamed over the old one once it is
+ * on disk, so that a crash leaves one or the other whole. */
+static void
+save_state(struct fs_verdicts *v)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    char *tmp;
+    int fd, error;
+
+    v->dirty = false;
+    v->next_save = time_msec() + FS_STATE_SAVE_MS;
+    if (!v->state_file || !v->restored) {
+        return;
+    }
+    ds_put_buffer(&ds, STATE_MAGIC, STATE_MAGIC_LEN);
+    fs_inspector_export_flows(v->insp, 1, append_record, &ds);
+    tmp = xasprintf("%s.tmp", v->state_file);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+              0600);
+    error = fd < 0 ? errno : write_all(fd, ds.string, ds.length);
+    if (!error && fsync(fd)) {
+        error = errno;
+    }
+    if (fd >= 0 && close(fd) && !error) {
+        error = errno;
+    }
+    if (!error && rename(tmp, v->state_file)) {
+        error = errno;
+    }
+    if (error) {
+        v->n_save_errors++;
+        state_problem(v, "cannot save: %s", ovs_strerror(error));
+        unlink(tmp);
+    } else {
+        v->n_saves++;
+        v->last_saved = 0;
+        for (size_t off = STATE_MAGIC_LEN; off + 2 <= ds.length;
+             off += 2 + ((uint8_t) ds.string[off] << 8
+                         | (uint8_t) ds.string[off + 1])) {
+            v->last_saved++;
+        }
+    }
+    free(tmp);
+    ds_destroy(&ds);
+}
+
+/* Reads the state file into a new buffer in '*data' and its size in
+ * '*size'.  Returns 0, ENOENT if there is none, or another errno (with a
+ * problem recorded). */
+static int
+read_state(struct fs_verdicts *v, char **data, size_t *size)
+{
+    struct stat st;
+    size_t n = 0;
+    int fd;
+
+    *data = NULL;
+    fd = open(v->state_file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) {
+            state_problem(v, "cannot open: %s", ovs_strerror(errno));
+        }
+        return errno;
+    }
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()
+        || st.st_mode & (S_IWGRP | S_IWOTH) || st.st_size > STATE_MAX_BYTES) {
+        state_problem(v, "not a regular file of ours, written by us only, "
+                      "of at most %u bytes: ignored", STATE_MAX_BYTES);
+        close(fd);
+        return EPERM;
+    }
+    *data = xmalloc(st.st_size + 1);
+    while (n < (size_t) st.st_size) {
+        ssize_t r = read(fd, *data + n, st.st_size - n);
+
+        if (r <= 0 && !(r < 0 && errno == EINTR)) {
+            break;
+        }
+        n += r > 0 ? r : 0;
+    }
+    close(fd);
+    *size = n;
+    return 0;
+}
+
+/* Restores the flows of the state file, judged by the policy if
+ * 'rejudge'. */
+static void
+restore_state(struct fs_verdicts *v, bool rejudge)
+{
+    size_t size = 0, off;
+    char *data;
+
+    v->restored = true;
+    if (!v->state_file || read_state(v, &data, &size)) {
+        return;
+    }
+    if (size < STATE_MAGIC_LEN || memcmp(data, STATE_MAGIC, STATE_MAGIC_LEN)) {
+        state_problem(v, "not a flow state file (or another version): "
+                      "ignored");
+        free(data);
+        return;
+    }
+    for (off = STATE_MAGIC_LEN; off < size; ) {
+        size_t len = (off + 2 <= size
+                      ? ((uint8_t) data[off] << 8 | (uint8_t) data[off + 1])
+                      : SIZE_MAX);
+        int error;
+
+        if (len > size - off - 2) {
+            v->n_restore_bad++;
+            state_problem(v, "cut short at byte %"PRIuSIZE, off);
+            break;
+        }
+        error = fs_inspector_import_flow(v->insp, data + off + 2, len,
+                                         rejudge ? FS_IMPORT_REJUDGE : 0,
+                                         NULL);
+        if (!error) {
+            v->n_restored++;
+        } else if (error == -EEXIST) {
+            v->n_restore_exists++;
+        } else {
+            v->n_restore_bad++;
+        }
+        off += 2 + len;
+    }
+    if (v->n_restore_bad) {
+        state_problem(v, "%"PRIu64" bad records skipped", v->n_restore_bad);
+    }
+    VLOG_INFO("flow state %s: %"PRIu64" flows restored%s", v->state_file,
+              v->n_restored, rejudge ? ", judged by the policy in use"
+                                     : " with their verdicts");
+    free(data);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The rules' bridge. */
+
+void
+fs_verdicts_set_bridge(struct fs_verdicts *v, const char *bridge,
+                       const uint16_t idle_timeout[3], bool rejudge)
+{
+    if (!nullable_string_is_equal(bridge, v->bridge)) {
+        flowrules_destroy(v->fr);
+        v->fr = NULL;
+        free(v->bridge);
+        v->bridge = nullable_xstrdup(bridge);
+        if (bridge) {
+            struct flowrules_options opts;
+            char *target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
+                                     bridge);
+
+            flowrules_options_init(&opts);
+            opts.target = target;
+            opts.adopt = true;      /* A restart keeps the rules in force. */
+            opts.exclude_syn = true;
+            memcpy(opts.idle_timeout, idle_timeout, sizeof opts.idle_timeout);
+            opts.removed_cb = on_removed;
+            opts.error_cb = on_error;
+            opts.adopted_cb = on_adopted;
+            opts.aux = v;
+            if (flowrules_create(&opts, &v->fr)) {
+                VLOG_ERR("%s: cannot set up verdict rules", target);
+            }
+            free(target);
+        }
+    } else if (v->fr && memcmp(idle_timeout, v->idle_timeout,
+                               sizeof v->idle_timeout)) {
+        flowrules_set_idle_timeouts(v->fr, idle_timeout);
+    }
+    memcpy(v->idle_timeout, idle_timeout, sizeof v->idle_timeout);
+    if (v->fr && !v->restored) {
+        restore_state(v, rejudge);
+    }
+}
+
+bool
+fs_verdicts_ready(const struct fs_verdicts *v)
+{
+    return v->fr && v->restored && v->adopted_done;
+}
+
+unsigned int
+fs_verdicts_flush(struct fs_verdicts *v)
+{
+    /* Every flow ends (FS_END_FLUSHED), and its rules with it. */
+    return fs_inspector_flush(v->insp);
+}
+
+void
+fs_verdicts_run(struct fs_verdicts *v)
+{
+    if (v->fr) {
+        flowrules_run(v->fr);
+        if (!v->adopted_done && flowrules_reconciled(v->fr)) {
+            size_t i;
+
+            for (i = 0; i < v->n_adopted; i++) {
+                adopt(v, &v->adopted[i]);
+            }
+            if (v->n_adopted) {
+                VLOG_INFO("%"PRIuSIZE" verdict rules found in the switch "
+                          "that the flow state did not know: adopted",
+                          v->n_adopted);
+            }
+            free(v->adopted);
+            v->adopted = NULL;
+            v->n_adopted = v->allocated_adopted = 0;
+            v->adopted_done = true;
+        }
+    }
+    if (v->dirty && time_msec() >= v->next_save) {
+        save_state(v);
+    }
+}
+
+void
+fs_verdicts_wait(struct fs_verdicts *v)
+{
+    if (v->fr) {
+        flowrules_wait(v->fr);
+    }
+    if (v->dirty) {
+        poll_timer_wait_until(v->next_save);
+    }
+}
+
+void
+fs_verdicts_destroy(struct fs_verdicts *v)
+{
+    if (v) {
+        if (v->restored) {
+            save_state(v);
+        }
+        flowrules_destroy(v->fr);
+        free(v->adopted);
+        free(v->bridge);
+        free(v->state_file);
+        free(v);
+    }
+}
+
+void
+fs_verdicts_format(const struct fs_verdicts *v, struct ds *ds)
+{
+    FS_INSPECTOR_STATS(st);
+
+    fs_inspector_get_stats(v->insp, &st);
+    ds_put_format(ds, "inspector flows: %"PRIu32" of %"PRIu32" (%"PRIu32
+                  " pinned by their rules, %"PRIu32" classifying), %"PRIu64
+                  " bytes\n", st.flows, st.max_flows, st.flows_pinned,
+                  st.flows_classifying, st.memory);
+    if (v->fr) {
+        struct flowrules_stats fst;
+
+        flowrules_get_stats(v->fr, &fst);
+        ds_put_format(ds, "verdict rules: %"PRIu64" flows, %"PRIu64" rules "
+                      "installed, %"PRIu64" refused, %"PRIu64" table full, %"
+                      PRIu64" removed idle, %"PRIu64" bundles (%"PRIu64
+                      " commits), %"PRIuSIZE" bytes\n", fst.flows,
+                      fst.rules_installed, fst.rules_failed, fst.table_full,
+                      fst.flows_removed, fst.bundles_sent, fst.commits,
+                      fst.memory);
+    }
+    ds_put_format(ds, "connections reopened on a 5-tuple with rules: %"
+                  PRIu64", flows re-inspected: %"PRIu64", rule errors: %"
+                  PRIu64"\n", v->n_reopened, v->n_reinspected,
+                  v->n_rule_errors);
+    ds_put_format(ds, "flow state %s: %"PRIu64" restored, %"PRIu64" bad, %"
+                  PRIu64" duplicate; %"PRIu64" rules adopted (%"PRIu64
+                  " conflicts); %"PRIu64" saves (%"PRIuSIZE" flows last), %"
+                  PRIu64" failed%s%s\n",
+                  v->state_file ? v->state_file : "(none)", v->n_restored,
+                  v->n_restore_bad, v->n_restore_exists, v->n_adopted_rules,
+                  v->n_adopt_conflicts, v->n_saves, v->last_saved,
+                  v->n_save_errors, v->state_error[0] ? "; " : "",
+                  v->state_error);
+}
