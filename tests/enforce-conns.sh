@@ -36,6 +36,7 @@ priority=0, profile=web, actions=drop
 priority=200, profile=servers, direction=in, tcp, tp_dst=8080, actions=drop
 priority=0, profile=servers, actions=allow
 priority=0, profile=locked, actions=drop
+priority=100, profile=labelled, app=HTTP, actions=label
 EOF
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
     external_ids:flowsteer-policy="$tmp/policy.conf" \
@@ -140,6 +141,17 @@ check "no reply since" eval '[ "$(replies)" = "$n" ]'
 check "it was one flow all along" eval \
     '[ "$(ping_flow | cut -d" " -f1)" = "$id" ]'
 bg_stop ping
+
+echo "== label: the flow's real category in its register"
+vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-profile=labelled
+check "the profile is in force" wait_until 5 shows "profile labelled"
+# Table 50 is the controller's; with nothing there the request goes
+# nowhere, but the rule is what matters.
+vm_exec vm1 curl -s -o /dev/null --max-time 2 --local-port 45100 \
+    http://10.0.0.3:8080/ || :
+check "an HTTP flow's rule loads category Web (5) into reg6" wait_until 5 eval \
+    'verdicts | grep "tp_src=45100" |
+     grep -q "set_field:0x5->reg6,.*resubmit(,50)"'
 
 fsctl exit > /dev/null 2>&1 || :
 finish
