@@ -369,6 +369,7 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
         || !nullable_string_equal(a->datapath_type, b->datapath_type)
         || !nullable_string_equal(a->policy, b->policy)
         || memcmp(a->exceptions, b->exceptions, sizeof a->exceptions)
+        || !nullable_string_equal(a->exception_spec, b->exception_spec)
         || memcmp(a->idle_timeout, b->idle_timeout, sizeof a->idle_timeout)
         || ovs_list_size(&a->ports) != ovs_list_size(&b->ports)
         || ovs_list_size(&a->problems) != ovs_list_size(&b->problems)) {
