@@ -707,6 +707,19 @@ flowrules_set(struct flowrules *fr, uint64_t flow_id,
     return 0;
 }
 
+int
+flowrules_resend(struct flowrules *fr, uint64_t flow_id)
+{
+    struct fr_flow *f = flow_id <= FLOW_ID_MASK ? fr_find(fr, flow_id) : NULL;
+
+    if (!f || f->deleted || f->opaque) {
+        return ENOENT;
+    }
+    f->adopted = false;
+    fr_mark_dirty(fr, f, FR_OP_REPLACE);
+    return 0;
+}
+
 bool
 flowrules_has_flow(const struct flowrules *fr, uint64_t flow_id)
 {

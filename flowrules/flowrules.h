@@ -180,6 +180,13 @@ int flowrules_set(struct flowrules *fr, uint64_t flow_id,
  * from the switch once flowrules_has_flow() returns false. */
 int flowrules_remove(struct flowrules *fr, uint64_t flow_id);
 
+/* Sends flow 'flow_id''s rules again, replacing whatever the switch has
+ * under its cookie (a delete by cookie, then the adds, in order, after
+ * every change made before): for a caller that knows the switch may not
+ * have what flowrules believes it has.  Returns 0, or ENOENT if the flow
+ * has no rules (or only undecoded adopted ones). */
+int flowrules_resend(struct flowrules *fr, uint64_t flow_id);
+
 /* Returns the desired rule of flow 'flow_id', valid until the next call
  * that changes it, or NULL if it has none (never set, or removed). */
 const struct flowrules_rule *flowrules_get_rule(const struct flowrules *fr,

@@ -268,10 +268,14 @@ adopt(struct fs_verdicts *v, const struct adopted_rule *a)
     v->n_adopt_conflicts++;
     fs_inspector_find_flow(v->insp, &a->rule.key, found_flow, &s);
     if ((a->rule.verdict.actions & FS_ACT_DROP) && !s.drops && s.id) {
+        /* The restored flow's rules may have gone to the switch already,
+         * over the drop's (same match): after their removal, the drop's
+         * are sent again. */
         fs_inspector_remove_flow(v->insp, s.id, &a->rule.key);
         flowrules_remove(v->fr, s.id);
         fs_inspector_import_verdict(v->insp, a->id, &a->rule.key,
                                     a->rule.in_port, &a->rule.verdict);
+        flowrules_resend(v->fr, a->id);
     } else {
         flowrules_remove(v->fr, a->id);
     }

@@ -153,5 +153,34 @@ check "an HTTP flow's rule loads category Web (5) into reg6" wait_until 5 eval \
     'verdicts | grep "tp_src=45100" |
      grep -q "set_field:0x5->reg6,.*resubmit(,50)"'
 
+echo "== a state file older than the switch's rules: the drop wins"
+vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-profile=web
+check "web is vm1's profile again" wait_until 5 shows "profile web"
+STATE=$OVS_DIR/flowsteerd.flows
+saved_flows() { fsctl flowsteer/show | sed -n 's/.* saves (\([0-9]*\) flows last).*/\1/p'; }
+check "an allowed TLS connection from port 45200" tls www.good.test 45200 fin
+check "saved" wait_until 5 eval \
+    'cookies_of 45200 | grep -q . && [ "$(saved_flows)" -ge 1 ] &&
+     sleep 1.5 && cp "$STATE" "$tmp/state.old"'
+allowed=$(cookies_of 45200)
+check "the same 5-tuple to a blocked name: dropped, under a new id" eval \
+    '! tls ads.blocked.test 45200 fin'
+check "its drop rule is in" wait_until 5 eval \
+    'verdicts | grep "tp_src=45200" | grep -q "actions=drop"'
+dropped=$(cookies_of 45200)
+sleep 1.5                           # Saved, with the drop.
+kill -9 "$(fsd_pid)"
+cp "$tmp/state.old" "$STATE"        # As if the last save had not happened.
+fsd_start
+check "after a restart with the old file, steering is back" \
+    wait_until 15 fsd_steering 10
+check "the rule the file did not know conflicts with one it did" \
+    wait_until 5 shows "rules adopted ([1-9][0-9]* conflicts)"
+check "the drop stays ($dropped)" eval \
+    '[ "$(cookies_of 45200)" = "$dropped" ] &&
+     verdicts | grep "tp_src=45200" | grep -q "actions=drop"'
+check "the older allow ($allowed) is not put back" wait_until 5 eval \
+    '! verdicts | grep "tp_src=45200" | grep -q "actions=NORMAL"'
+
 fsctl exit > /dev/null 2>&1 || :
 finish
