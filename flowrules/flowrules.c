@@ -281,6 +281,17 @@ fr_lru(uint8_t proto)
     return proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : 2;
 }
 
+/* Says whether the rules of 'r' leave packets with SYN set to the rules
+ * below (opts.exclude_syn): those of an allowed TCP flow do; a drop's
+ * match every packet, so that they hold while nobody below is there to
+ * judge a SYN (the inspector down, fail=open). */
+static bool
+fr_excludes_syn(const struct flowrules *fr, const struct flowrules_rule *r)
+{
+    return (fr->opts.exclude_syn && r->key.l4_proto == IPPROTO_TCP
+            && !(r->verdict.actions & FS_ACT_DROP));
+}
+
 /* Builds the match of direction 'dir' (0: as keyed, 1: reverse) of 'r'. */
 static void
 fr_build_match(const struct flowrules *fr, const struct flowrules_rule *r,
@@ -325,7 +336,7 @@ fr_build_match(const struct flowrules *fr, const struct flowrules_rule *r,
         match_set_tp_src(m, htons(sport));
         match_set_tp_dst(m, htons(dport));
     }
-    if (fr->opts.exclude_syn && k->l4_proto == IPPROTO_TCP) {
+    if (fr_excludes_syn(fr, r)) {
         /* SYN and SYN-ACK go on to the rules below. */
         match_set_tcp_flags_masked(m, htons(0), htons(TCP_SYN));
     }
@@ -688,6 +699,7 @@ flowrules_set(struct flowrules *fr, uint64_t flow_id,
     if (existed) {
         op = (memcmp(&f->rule.key, &rule->key, sizeof rule->key)
               || f->rule.in_port != rule->in_port
+              || fr_excludes_syn(fr, &f->rule) != fr_excludes_syn(fr, rule)
               ? FR_OP_REPLACE   /* Other matches: replace both rules. */
               : f->state[0] == FR_GONE || f->state[1] == FR_GONE
               ? FR_OP_ADD       /* The switch timed one out: add again. */
@@ -1308,8 +1320,9 @@ fr_decode_rule(const struct flowrules *fr,
     bool match_ok, actions_ok;
 
     memset(d, 0, sizeof *d);
-    match_ok = fr_decode_match(fr, &fs->match, &d->rule);
+    /* The actions first: whether the match excludes SYN depends on them. */
     actions_ok = fr_decode_actions(fr, fs->ofpacts, fs->ofpacts_len, d);
+    match_ok = fr_decode_match(fr, &fs->match, &d->rule);
     return match_ok && actions_ok && fs->priority == fr->opts.priority;
 }
 

@@ -9,9 +9,9 @@
  * differs.  Rules with other cookies are never modified or deleted.
  *
  * Each flow gets two rules, one per direction: an exact match on the
- * 5-tuple (plus VLAN and in_port when known, and for TCP with
- * opts.exclude_syn, no SYN flag) in one table and priority, with cookie =
- * (namespace << 48) | flow id.  Actions by verdict:
+ * 5-tuple (plus VLAN and in_port when known, and, for an allowed TCP
+ * flow with opts.exclude_syn, no SYN flag) in one table and priority, with
+ * cookie = (namespace << 48) | flow id.  Actions by verdict:
  *
  *   allow   resubmit(,NEXT) or NORMAL
  *   drop    no actions
@@ -140,12 +140,15 @@ struct flowrules_options {
                                  * desired (a restart), instead of deleting
                                  * them, and decode them (adopted_cb).
                                  * (false) */
-    bool exclude_syn;           /* Both rules of a TCP flow also match
-                                 * tcp_flags=-syn: packets with SYN set (SYN,
-                                 * SYN-ACK) go on to the rules below, so a
-                                 * new connection on the 5-tuple of a flow
-                                 * with rules is not held to its verdict.
-                                 * Adopted rules decode only if they agree.
+    bool exclude_syn;           /* Both rules of an allowed TCP flow also
+                                 * match tcp_flags=-syn: packets with SYN
+                                 * set (SYN, SYN-ACK) go on to the rules
+                                 * below, so a new connection on the
+                                 * 5-tuple of an allowed flow is not held
+                                 * to its verdict.  A drop's rules match
+                                 * every packet: they hold even while
+                                 * nothing below judges SYNs.  Adopted
+                                 * rules decode only if they agree.
                                  * (false) */
 
     flowrules_error_cb *error_cb;           /* May be NULL. */

@@ -138,33 +138,47 @@ pkts=$(ofctl -O OpenFlow13 dump-flows br0 "cookie=0xf5e100000000000a/-1" |
        grep -o "n_packets=[0-9]*" | cut -d= -f2 | paste -sd+ | bc)
 check "the allow rules counted the packets ($pkts)" test "${pkts:-0}" -ge 6
 
-# --exclude-syn: TCP rules do not match packets with SYN set, so a new
-# connection on a dropped 5-tuple goes on to the rules below (NORMAL
-# here): the server sees the SYN, the data packets after it are dropped.
-# Without the option, the SYN is dropped too.
-printf 'set 16 tcp 10.0.0.1:41100 10.0.0.2:8080 drop\nset 17 udp 10.0.0.1:41100 10.0.0.2:8080 drop\n' > "$tmp/syn.cmds"
+# --exclude-syn: an allowed TCP flow's rules do not match packets with SYN
+# set, so a new connection on its 5-tuple goes on to the rules below; a
+# dropped flow's rules match every packet.  The switch's own rule below
+# drops these ports' SYNs: with the option, the allow rule leaves them to
+# it; without, the allow rule takes them.
+cat > "$tmp/syn.cmds" <<'EOF'
+set 16 tcp 10.0.0.1:41100 10.0.0.2:8080 allow
+set 17 udp 10.0.0.1:41100 10.0.0.2:8080 drop
+set 18 tcp 10.0.0.1:41102 10.0.0.2:8080 drop
+EOF
 check "exclude-syn: install" rules --exclude-syn < "$tmp/syn.cmds"
-check "exclude-syn: both TCP rules match tcp_flags=-syn" \
-    test "$(ours | grep 'cookie=0xf5e1000000000010,' | grep -c 'tcp,.*tcp_flags=-syn actions=drop')" -eq 2
-check "exclude-syn: the UDP rules do not" \
+check "exclude-syn: both rules of the allowed TCP flow match tcp_flags=-syn" \
+    test "$(ours | grep 'cookie=0xf5e1000000000010,' | grep -c 'tcp,.*tcp_flags=-syn actions=NORMAL')" -eq 2
+check "exclude-syn: the dropped TCP flow's do not" \
+    test "$(ours | grep 'cookie=0xf5e1000000000012,' | grep -v tcp_flags | grep -c 'actions=drop')" -eq 2
+check "exclude-syn: nor the UDP rules" \
     test "$(ours | grep 'cookie=0xf5e1000000000011,' | grep -vc tcp_flags)" -eq 2
 check "exclude-syn: a restart with the same commands" rules --exclude-syn < "$tmp/syn.cmds"
 check "exclude-syn: a restart sends nothing" test "$(stat_of flow_mods_sent)" -eq 0
-check "exclude-syn: a restart keeps all 4 rules" test "$(stat_of reconcile_kept)" -eq 4
+check "exclude-syn: a restart keeps all 6 rules" test "$(stat_of reconcile_kept)" -eq 6
+for p in 41100 41101; do
+    ofctl -O OpenFlow13 add-flow br0 \
+        "cookie=$CTRL,priority=100,tcp,tp_src=$p,tcp_flags=+syn,actions=drop"
+done
 bg_start syn vm_exec vm2 tcpdump -lni "$(vm_if vm2)" \
     'tcp dst port 8080 and tcp[tcpflags] & tcp-syn != 0'
 wait_until 5 grep -q "listening on" "$(bg_log syn)" || fail "no tcpdump"
-check "exclude-syn: the request is cut" eval '! curl_from 41100'
-check "exclude-syn: the server saw its SYN" wait_until 3 \
-    grep -q "10.0.0.1.41100 > 10.0.0.2.8080: Flags \[S\]" "$(bg_log syn)"
-sed 's/41100/41101/' "$tmp/syn.cmds" > "$tmp/nosyn.cmds"
+check "exclude-syn: the SYN skips the allow rule, the rule below drops it" \
+    eval '! curl_from 41100'
+sed 's/41100/41101/; /drop/d' "$tmp/syn.cmds" > "$tmp/nosyn.cmds"
 check "no exclude-syn: install" rules < "$tmp/nosyn.cmds"
 check "no exclude-syn: no tcp_flags in the rules" eval '! ours | grep -q tcp_flags'
-check "no exclude-syn: the request is cut" eval '! curl_from 41101'
-sleep 0.5
-check "no exclude-syn: the server never saw the SYN" \
-    eval '! grep -q "10.0.0.1.41101 >" "$(bg_log syn)"'
+check "no exclude-syn: the allow rule takes the SYN: the request passes" \
+    curl_from 41101
+check "no exclude-syn: the server saw that SYN" wait_until 3 \
+    grep -q "10.0.0.1.41101 > 10.0.0.2.8080: Flags \[S\]" "$(bg_log syn)"
+check "exclude-syn: ...and never saw the first one" \
+    eval '! grep -q "10.0.0.1.41100 >" "$(bg_log syn)"'
 bg_stop syn
+ofctl -O OpenFlow13 del-flows br0 "cookie=$CTRL/-1,tcp,tp_src=41100"
+ofctl -O OpenFlow13 del-flows br0 "cookie=$CTRL/-1,tcp,tp_src=41101"
 
 # Label: the controller's table decides.  91.126 is dropped by its rule;
 # another label passes.
@@ -305,13 +319,14 @@ check "adopt: flow 67 added, adopted 61 modified (4 flow mods)" \
     test "$(stat_of flow_mods_sent)" -eq 4
 check "adopt: flow 61 allowed now" \
     test "$(ours | grep 'cookie=0xf5e100000000003d,' | grep -c 'actions=NORMAL$')" -eq 2
-# Without --exclude-syn, the TCP rules (tcp_flags=-syn) do not decode: they
-# are kept by their cookie, and a set replaces both rules.
+# Without --exclude-syn, the allowed TCP flows' rules (tcp_flags=-syn) do
+# not decode: they are kept by their cookie, and a set replaces both rules.
+# A drop's rules match SYNs either way, and decode.
 printf 'sync\nset 64 tcp 10.0.0.1:42001 10.0.0.2:8080 drop\n' > "$tmp/adopt3.cmds"
 check "adopt: a run without --exclude-syn" rules --adopt < "$tmp/adopt3.cmds"
-check "adopt: the 3 TCP flows are not decoded" \
-    test "$(grep -c '^adopted: 6[045] (not decoded) tcp allow$' "$tmp/rules.out")" -eq 3
-check "adopt: the 5 others are" test "$(grep -c '^adopted: set 6[12367] ' "$tmp/rules.out")" -eq 5
+check "adopt: the 2 allowed TCP flows are not decoded" \
+    test "$(grep -c '^adopted: 6[04] (not decoded) tcp allow$' "$tmp/rules.out")" -eq 2
+check "adopt: the 6 others are" test "$(grep -c '^adopted: set 6[123567] ' "$tmp/rules.out")" -eq 6
 check "adopt: a set of one not decoded replaces it (3 flow mods)" \
     test "$(stat_of flow_mods_sent)" -eq 3
 check "adopt: flow 64 replaced" \
@@ -330,8 +345,8 @@ check "adopt: all 8 reported removed" \
     wait_until 2 eval 'test "$(grep -c "^removed flow 6[0-7]: " "$(bg_log adopt)")" -eq 8'
 check "adopt: removed with the decoded rule" grep -q \
     "^removed flow 60: 0 packets 0 bytes reason 0: tcp 10.0.0.1:42000 10.0.0.2:8080 allow in_port=1$" "$(bg_log adopt)"
-check "adopt: removed, not decoded (no tcp_flags)" grep -q \
-    "^removed flow 64: 0 packets 0 bytes reason 0: (not decoded) tcp drop$" "$(bg_log adopt)"
+check "adopt: a drop decodes with --exclude-syn (no tcp_flags either way)" \
+    grep -q "^removed flow 64: 0 packets 0 bytes reason 0: tcp 10.0.0.1:42001 10.0.0.2:8080 drop$" "$(bg_log adopt)"
 grep -q "^removed flow 6" "$(bg_log adopt)" || sed 's/^/    /' "$(bg_log adopt)"
 bg_stop adopt
 

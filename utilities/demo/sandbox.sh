@@ -418,11 +418,12 @@ cat >&3 <<EOF
    (cookie 0xf5e1<<48 | flow id, priority 40000, above the steering
    rules): actions=NORMAL to allow, no actions to drop.  From then on OVS
    handled the flow alone ("in OVS" never reached the inspector): the
-   2 MB download crossed the inspector with a handful of packets.  TCP
-   rules match no SYN (tcp_flags=-syn): a new connection on the same
-   5-tuple goes to the inspector and is judged afresh.
+   2 MB download crossed the inspector with a handful of packets.  An
+   allowed TCP flow's rules match no SYN (tcp_flags=-syn): a new
+   connection on the same 5-tuple goes to the inspector and is judged
+   afresh.
  - tcp/2222 needed no inspection: the L4 rule dropped its first packet,
-   the SYN, and the inspector the retries.  TLS to ads.blocked.test was
+   the SYN, and OVS dropped the retries.  TLS to ads.blocked.test was
    judged on the name nDPI read in the ClientHello (SNI), after the
    packets the table counts as inspected; the packet that brought the
    verdict was dropped, curl never completed its handshake, and OVS
