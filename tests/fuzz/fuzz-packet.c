@@ -3,10 +3,11 @@
  * table and nDPI adapter, through the public API.
  *
  * The first input byte picks the link type; the rest is split into up to
- * four frames at 0xff 0xfe markers, so that one input can build a flow
- * (several packets, both directions after a swap) and reach the classifier
- * and the fragment table.  Every so often the flows are judged, given up
- * and flushed, so their end paths run too.
+ * 16 frames at 0xff 0xfe markers, so that one input can build a flow
+ * (several packets, both directions) and reach the classifier, its extra
+ * dissection after detection, and the fragment table.  At the end of each
+ * input the flows are given up and flushed (their end paths run too), so
+ * that every input starts from an empty flow table.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -46,14 +47,15 @@ get_inspector(void)
     return insp;
 }
 
+#define MAX_FRAMES 16
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uint64_t ts;
-    static unsigned int n_inputs;
     struct fs_inspector *insp = get_inspector();
-    struct fs_packet pkts[4];
-    uint8_t actions[4];
+    struct fs_packet pkts[MAX_FRAMES];
+    uint8_t actions[MAX_FRAMES];
+    uint64_t ts = 1000000000;
     size_t start, i;
     unsigned int n = 0;
     int link;
@@ -62,7 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     link = link_types[data[0] % (sizeof link_types / sizeof *link_types)];
-    for (start = i = 1; i <= size && n < 4; i++) {
+    for (start = i = 1; i <= size && n < MAX_FRAMES; i++) {
         if (i == size || (i + 1 < size && data[i] == 0xff
                           && data[i + 1] == 0xfe)) {
             pkts[n].data = data + start;
@@ -78,10 +80,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fs_inspector_process_burst(insp, pkts, n, actions);
 
-    if (++n_inputs % 64 == 0) {
-        fs_inspector_giveup_all(insp);
-        fs_inspector_flush(insp);
-        ts += 1000ULL * 1000 * 1000 * 1000;     /* Let idle flows expire. */
-    }
+    /* Every input ends its flows, so that it is a self-contained sequence
+     * of frames: an artifact reproduces alone. */
+    fs_inspector_giveup_all(insp);
+    fs_inspector_flush(insp);
     return 0;
 }
