@@ -14,7 +14,9 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-topo.c \
 	ovs-ext/fs-topo.h \
 	ovs-ext/fs-verdict.c \
-	ovs-ext/fs-verdict.h
+	ovs-ext/fs-verdict.h \
+	ovs-ext/fs-watchdog.c \
+	ovs-ext/fs-watchdog.h
 ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
 	-I$(top_srcdir)/dpdk-pmd
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)

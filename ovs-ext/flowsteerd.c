@@ -40,6 +40,7 @@
 #include "fs-steer.h"
 #include "fs-topo.h"
 #include "fs-verdict.h"
+#include "fs-watchdog.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -64,6 +65,7 @@ struct flowsteerd {
     struct fs_dp *dp;
     struct fs_verdicts *verdicts;   /* Verdict rules in the integration
                                      * bridge. */
+    struct fs_watchdog *watchdog;
     int live_fd;                /* flowsteerd's liveness tap, or -1. */
     long long int live_down_since; /* Since when OVS sees it down (ms),
                                     * or LLONG_MAX. */
@@ -507,6 +509,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         fs_steer_format(d->steer, &ds);
         fs_dp_format(d->dp, &ds);
         fs_verdicts_format(d->verdicts, &ds);
+        fs_watchdog_format(d->watchdog, &ds);
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
@@ -695,6 +698,8 @@ main(int argc, char *argv[])
     unixctl_command_register("flowsteer/flush-flows", "", 0, 0,
                              flowsteer_flush_flows, &d);
     daemonize_complete();
+    /* Before threads, sockets and the liveness tap: see fs-watchdog.h. */
+    d.watchdog = fs_watchdog_create();
 
     d.verdicts = fs_verdicts_create(flow_state);
     {
@@ -715,11 +720,16 @@ main(int argc, char *argv[])
               db_remote);
 
     while (!d.exiting) {
+        fs_watchdog_run(d.watchdog);
         ovsdb_idl_run(d.idl);
         config_run(&d);
         if (d.cfg_valid) {
             policy_run(&d, false);
             live_update(&d);
+            fs_watchdog_set(d.watchdog, (d.cfg.enabled && d.live_fd >= 0
+                                         && d.cfg.mode == FS_MODE_INLINE
+                                         ? FS_LIVE_PORT : NULL),
+                            d.cfg.watchdog_ms);
             fs_topo_run(&d.topo, d.idl, &d.cfg, d.live_fd >= 0);
             steer_update(&d);
             fs_verdicts_set_bridge(d.verdicts,
@@ -741,6 +751,7 @@ main(int argc, char *argv[])
         ovsdb_idl_wait(d.idl);
         unixctl_server_wait(unixctl);
         flows_requests_wait(&d);
+        fs_watchdog_wait(d.watchdog);
         fs_steer_wait(d.steer);
         fs_dp_wait(d.dp);
         fs_verdicts_wait(d.verdicts);
@@ -753,6 +764,7 @@ main(int argc, char *argv[])
     fs_topo_destroy(&d.topo);
     fs_steer_destroy(d.steer);
     fs_verdicts_destroy(d.verdicts);
+    fs_watchdog_destroy(d.watchdog);
     fs_dp_destroy(d.dp);
     ovsdb_idl_destroy(d.idl);
     if (d.cfg_valid) {

@@ -24,6 +24,8 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_PROFILE "flowsteer-profile"
 #define KEY_EXCEPTIONS "flowsteer-exception-policy"
 #define KEY_IDLE_PREFIX "flowsteer-idle-timeout-"
+#define KEY_WATCHDOG "flowsteer-watchdog-ms"
+#define WATCHDOG_DEFAULT_MS 500
 
 static const char *const idle_names[3] = { "tcp", "udp", "other" };
 static const uint16_t idle_defaults[3] = { 300, 60, 30 };
@@ -179,6 +181,25 @@ read_idle_timeouts(const struct smap *ids, const struct fs_config *prev,
     }
 }
 
+/* Reads flowsteer-watchdog-ms. */
+static void
+read_watchdog(const struct smap *ids, const struct fs_config *prev,
+              struct fs_config *cfg)
+{
+    const char *value = smap_get(ids, KEY_WATCHDOG);
+    unsigned int ms;
+
+    cfg->watchdog_ms = WATCHDOG_DEFAULT_MS;
+    if (value && str_to_uint(value, 10, &ms)
+        && (!ms || (ms >= 100 && ms <= 60000))) {
+        cfg->watchdog_ms = ms;
+    } else if (value) {
+        cfg->watchdog_ms = prev ? prev->watchdog_ms : WATCHDOG_DEFAULT_MS;
+        problem(cfg, "%s: want 0 (off) or milliseconds from 100 to 60000; "
+                "keeping %u", KEY_WATCHDOG, cfg->watchdog_ms);
+    }
+}
+
 /* Reads the VM ports of bridge 'br' marked for inspection. */
 static void
 read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
@@ -260,6 +281,7 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
     cfg->sec_bridge = xstrdup("br-sec");
     memset(cfg->exceptions, FS_EXC_ACTION_DROP, sizeof cfg->exceptions);
     memcpy(cfg->idle_timeout, idle_defaults, sizeof cfg->idle_timeout);
+    cfg->watchdog_ms = WATCHDOG_DEFAULT_MS;
     if (!ovs) {
         problem(cfg, "the database has no Open_vSwitch record yet");
         return;
@@ -288,6 +310,7 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
     }
     read_exceptions(&ovs->external_ids, prev, cfg);
     read_idle_timeouts(&ovs->external_ids, prev, cfg);
+    read_watchdog(&ovs->external_ids, prev, cfg);
     /* flowsteerd loads the policy and reports a file it cannot read. */
     cfg->policy = nullable_xstrdup(smap_get(&ovs->external_ids, KEY_POLICY));
     value = smap_get(&ovs->external_ids, KEY_SEC_BRIDGE);
@@ -371,6 +394,7 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
         || memcmp(a->exceptions, b->exceptions, sizeof a->exceptions)
         || !nullable_string_equal(a->exception_spec, b->exception_spec)
         || memcmp(a->idle_timeout, b->idle_timeout, sizeof a->idle_timeout)
+        || a->watchdog_ms != b->watchdog_ms
         || ovs_list_size(&a->ports) != ovs_list_size(&b->ports)
         || ovs_list_size(&a->problems) != ovs_list_size(&b->problems)) {
         return false;

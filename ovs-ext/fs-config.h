@@ -17,6 +17,9 @@
  *                                  cannot judge: ACTION[,CLASS=ACTION...]
  *                                  (fs_exception_parse()); default drop
  *                                  inline, alert in tap mode
+ *     flowsteer-watchdog-ms=MS     a main loop that does not turn for this
+ *                                  long takes the liveness tap down
+ *                                  (100 to 60000, 0: off; default 500)
  *     flowsteer-idle-timeout-tcp=SECONDS, -udp=, -other=
  *                                  idle timeouts of flows and their rules
  *                                  (default 300, 60, 30)
@@ -78,6 +81,7 @@ struct fs_config {
     uint8_t exceptions[FS_N_EXCEPTIONS];    /* enum fs_exception_action. */
     char *exception_spec;       /* flowsteer-exception-policy, or NULL. */
     uint16_t idle_timeout[3];   /* Seconds: TCP, UDP, other. */
+    unsigned int watchdog_ms;   /* 0: off. */
     struct ovs_list ports;      /* struct fs_config_port. */
     struct ovs_list problems;   /* struct fs_config_problem, in order. */
 };

@@ -13,6 +13,10 @@ AM_TESTS_ENVIRONMENT = \
 	BUILD_CFLAGS='$(CFLAGS)'; export BUILD_CFLAGS; \
 	BUILD_LDFLAGS='$(LDFLAGS)'; export BUILD_LDFLAGS;
 
+# Every test runs under tests/with-timeout.sh: one that hangs fails after
+# TEST_TIMEOUT seconds (default 900) instead of holding CI.
+LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/with-timeout.sh
+
 # Unit tests of internal modules (linked with the convenience library).
 check_PROGRAMS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows
@@ -43,11 +47,13 @@ SHELL_TESTS = \
 	tests/flowsteerd.sh \
 	tests/port-afpacket.sh \
 	tests/attack-baseline.sh \
+	tests/packages.sh \
 	tests/e2e.sh \
 	tests/e2e-apps.sh \
 	tests/enforce-attacks.sh \
 	tests/enforce-conns.sh \
-	tests/enforce-restart.sh
+	tests/enforce-restart.sh \
+	tests/faults.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows \
@@ -57,6 +63,7 @@ EXTRA_DIST += \
 	$(SHELL_TESTS) \
 	tests/lib.sh \
 	tests/ovs-lib.sh \
+	tests/with-timeout.sh \
 	tests/attack.py \
 	tests/compare-reference.py \
 	tests/tls-client.py \

@@ -35,13 +35,15 @@ usage() {
 }
 log() { printf '\n=== %s\n' "$*"; }
 
-# Debian packages the build and the tests need.
+# Debian packages the build, the tests, the demo and the benchmarks need
+# (tests/packages.sh checks that every program their scripts run is here).
 PACKAGES="build-essential autoconf automake libtool pkg-config
   libndpi-dev libndpi-bin libpcap-dev python3 python3-scapy tcpdump
   clang libclang-rt-14-dev
   openvswitch-switch openvswitch-common openvswitch-source
   libssl-dev libcap-ng-dev libnuma-dev libunbound-dev libbpf-dev libxdp-dev
-  iproute2 iputils-ping ethtool iperf3 curl bc openssl dnsmasq-base bind9-dnsutils"
+  iproute2 iputils-ping ethtool iperf3 curl bc openssl dnsmasq-base bind9-dnsutils
+  nginx-light openssh-client openssh-server wireshark-common"
 
 install_packages() {
     missing=
@@ -57,8 +59,19 @@ install_packages() {
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
+    # Installed, not started: the tests start their own daemons in their
+    # own namespaces, and a system ovs-vswitchd, nginx or sshd is not
+    # wanted (policy-rc.d, as in Debian's containers).
+    prc=/usr/sbin/policy-rc.d
+    made_prc=
+    if [ ! -e "$prc" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$prc" && chmod 755 "$prc" &&
+            made_prc=1
+    fi
     # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
+    apt-get install -y -q --no-install-recommends $missing || apt_status=$?
+    [ -z "$made_prc" ] || rm -f "$prc"
+    [ "${apt_status:-0}" -eq 0 ] || exit "$apt_status"
 }
 
 # build DIR [CONFIGURE-ARGS...]: configures (once) and builds in DIR.
@@ -112,9 +125,19 @@ show_failures() {
     done
 }
 
+# clear_results DIR: removes the test results of an earlier run, so that a
+# test that is gone or did not run is not counted.
+clear_results() {
+    [ ! -d "$1" ] || find "$1" \( -name '*.trs' -o -name 'test-suite.log' \) \
+        -delete
+}
+
 run_check() {
     status=0
     ovs=$(ovs_options)
+    clear_results _build
+    clear_results _build-asan
+    rm -f _build-fuzz/fuzz-smoke.log
     # shellcheck disable=SC2086
     build _build $ovs
     log "make check"
