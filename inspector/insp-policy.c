@@ -191,30 +191,54 @@ parse_error(struct parser *p, const char *at, const char *format, ...)
     return -EINVAL;
 }
 
-/* Quotes the 'len' bytes at 's' for a message into 'buf', shortening long
- * text and escaping bytes that are not printable ASCII.  Returns 'buf'. */
+/* Quotes the 'len' bytes at 's' for a message into 'buf' ('like this'),
+ * shortening long text, if every byte is in 'allowed'; otherwise writes a
+ * placeholder.  A policy may be pointed at any file (by mistake, or by
+ * whoever can set the key): its messages must not copy out what is not
+ * policy text.  Returns 'buf'. */
 #define QUOTE_SIZE 64
 static const char *
-quote(const char *s, size_t len, char buf[QUOTE_SIZE])
+quote_if(const char *s, size_t len, const char *allowed,
+         char buf[QUOTE_SIZE])
 {
     size_t i, n = 0;
 
     for (i = 0; i < len; i++) {
-        unsigned char c = s[i];
-
-        if (n + 8 >= QUOTE_SIZE) {
-            memcpy(buf + n, "...", 3);
-            n += 3;
-            break;
-        }
-        if (c >= 0x20 && c < 0x7f) {
-            buf[n++] = c;
-        } else {
-            n += snprintf(buf + n, QUOTE_SIZE - n, "\\x%02x", c);
+        if (!s[i] || !strchr(allowed, s[i])) {
+            snprintf(buf, QUOTE_SIZE, "(not shown: not a policy token)");
+            return buf;
         }
     }
+    buf[n++] = '\'';
+    for (i = 0; i < len && n + 7 < QUOTE_SIZE; i++) {
+        buf[n++] = s[i];
+    }
+    if (i < len) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n++] = '\'';
     buf[n] = '\0';
     return buf;
+}
+
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyz" \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+#define VALUE_CHARS (NAME_CHARS ".:*/+@=-")
+
+/* Quotes a field, action or class name: letters, digits, '_'. */
+static const char *
+quote_name(const char *s, size_t len, char buf[QUOTE_SIZE])
+{
+    return quote_if(s, len, NAME_CHARS, buf);
+}
+
+/* Quotes a value: what addresses, host names, globs and numbers are made
+ * of. */
+static const char *
+quote(const char *s, size_t len, char buf[QUOTE_SIZE])
+{
+    return quote_if(s, len, VALUE_CHARS, buf);
 }
 
 static bool
@@ -590,7 +614,7 @@ parse_risk(struct parser *p, const struct field *f, struct token val)
     char q[QUOTE_SIZE];
 
     if (bit < 0) {
-        return parse_error(p, val.s, "unknown risk '%s'",
+        return parse_error(p, val.s, "unknown risk %s",
                            quote(val.s, val.len, q));
     }
     p->rule->risk = UINT64_C(1) << bit;
@@ -655,8 +679,8 @@ parse_direction(struct parser *p, const struct field *f, struct token val)
     } else {
         char q[QUOTE_SIZE];
 
-        return parse_error(p, val.s, "bad direction '%s' (expected in or "
-                           "out)", quote(val.s, val.len, q));
+        return parse_error(p, val.s, "bad direction %s (expected in or "
+                           "out)", quote_name(val.s, val.len, q));
     }
     p->rule->match |= f->bit;
     return 0;
@@ -770,8 +794,8 @@ parse_action(struct parser *p, struct token act, struct fs_verdict *verdict)
 
     for (a = actions; ; a++) {
         if (a == &actions[sizeof actions / sizeof actions[0]]) {
-            return parse_error(p, act.s, "unknown action '%s'",
-                               quote(act.s, act.len, q));
+            return parse_error(p, act.s, "unknown action %s",
+                               quote_name(act.s, act.len, q));
         } else if (strlen(a->name) == name.len
                    && !memcmp(a->name, name.s, name.len)) {
             break;
@@ -796,7 +820,7 @@ parse_action(struct parser *p, struct token act, struct fs_verdict *verdict)
         verdict->mirror_port[arg.len] = '\0';
     } else if (a->bit == FS_ACT_METER
                && !parse_meter_rate(arg, &verdict->meter_kbps)) {
-        return parse_error(p, arg.s, "bad meter rate '%s' (expected a "
+        return parse_error(p, arg.s, "bad meter rate %s (expected a "
                            "number > 0 with optional unit kbps, mbps or "
                            "gbps, at most %"PRIu32" kbps)",
                            quote(arg.s, arg.len, q), UINT32_MAX);
@@ -876,7 +900,7 @@ parse_field(struct parser *p, const struct field *f, const char *key,
     if (!val.len) {
         return parse_error(p, val.s, "missing value for '%s'", f->name);
     } else if (memchr(val.s, '=', val.len)) {
-        return parse_error(p, val.s, "bad value '%s' for '%s' (missing "
+        return parse_error(p, val.s, "bad value %s for '%s' (missing "
                            "',' before the next field?)",
                            quote(val.s, val.len, q), f->name);
     }
@@ -906,7 +930,8 @@ start_field(struct parser *p, struct token key, const char *end)
         }
     }
     if (!f) {
-        parse_error(p, key.s, "unknown field '%s'", quote(key.s, key.len, q));
+        parse_error(p, key.s, "unknown field %s",
+                    quote_name(key.s, key.len, q));
     } else if (p->slots[f->slot] && !strcmp(p->slots[f->slot], f->name)) {
         parse_error(p, key.s, "duplicate field '%s'", f->name);
         f = NULL;
@@ -963,7 +988,7 @@ parse_rule(struct parser *p, const char *s, const char *end)
         } else if (*s != ',') {
             struct token next = token_at(s, end);
 
-            return parse_error(p, s, "expected ',' before '%s'",
+            return parse_error(p, s, "expected ',' before %s",
                                quote(next.s, next.len, q));
         }
         s++;
@@ -1029,14 +1054,14 @@ parse_exception_line(struct parser *p, const char *s, const char *end)
         e = (token_to_cstr(cls, name, sizeof name)
              ? fs_exception_from_name(name) : -1);
         if (e < 0) {
-            return parse_error(p, cls.s, "unknown exception class '%s'",
-                               quote(cls.s, cls.len, q));
+            return parse_error(p, cls.s, "unknown exception class %s",
+                               quote_name(cls.s, cls.len, q));
         }
         slot = &pol->exceptions[e];
     }
     if (*slot >= 0) {
-        return parse_error(p, cls.s, "duplicate exception line for '%s'",
-                           quote(cls.s, cls.len, q));
+        return parse_error(p, cls.s, "duplicate exception line for %s",
+                           quote_name(cls.s, cls.len, q));
     }
 
     s = skip_spaces(tok.s + tok.len, end);
@@ -1053,9 +1078,9 @@ parse_exception_line(struct parser *p, const char *s, const char *end)
     a = (token_to_cstr(act, name, sizeof name)
          ? fs_exception_action_from_name(name) : -1);
     if (a < 0) {
-        return parse_error(p, act.s, "bad exception action '%s' (expected "
+        return parse_error(p, act.s, "bad exception action %s (expected "
                            "drop, alert or allow)",
-                           quote(act.s, act.len, q));
+                           quote_name(act.s, act.len, q));
     }
     s = skip_spaces(tok.s + tok.len, end);
     if (s < end) {

@@ -7,6 +7,8 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-config.h \
 	ovs-ext/fs-flows.c \
 	ovs-ext/fs-flows.h \
+	ovs-ext/fs-policy.c \
+	ovs-ext/fs-policy.h \
 	ovs-ext/fs-dp.c \
 	ovs-ext/fs-dp.h \
 	ovs-ext/fs-steer.c \

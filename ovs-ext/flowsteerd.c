@@ -37,6 +37,7 @@
 #include "fs-config.h"
 #include "fs-dp.h"
 #include "fs-flows.h"
+#include "fs-policy.h"
 #include "fs-steer.h"
 #include "fs-topo.h"
 #include "fs-verdict.h"
@@ -72,13 +73,7 @@ struct flowsteerd {
     unsigned int n_live_remade; /* Times it was made again. */
 
     struct fs_inspector *insp;
-    char *policy_loaded;        /* Path of the policy in use, or NULL. */
-    struct timespec policy_mtime;
-    char policy_error[512];     /* Last load error, "" if none. */
-    int policy_fallback;        /* With no policy loaded and the configured
-                                 * one failing: the enum fs_fail whose
-                                 * policy is in use, else -1. */
-    long long int next_policy_check;
+    struct fs_policy *policy;
 
     struct ovs_list flows_requests; /* struct flows_request. */
 
@@ -194,93 +189,11 @@ parse_options(int argc, char *argv[])
 /* ---------------------------------------------------------------------- */
 /* Policy. */
 
-static bool
-same_mtime(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
-/* Records 'error' about the configured policy.  The policy in use stays;
- * with none loaded yet, flows follow the fail mode: no verdict can be
- * trusted, so fail=closed drops them and fail=open lets them pass. */
-static void
-policy_failed(struct flowsteerd *d, const char *error)
-{
-    char msg[sizeof d->policy_error];
-
-    if (d->policy_loaded) {
-        snprintf(msg, sizeof msg, "%s; keeping %s", error, d->policy_loaded);
-    } else {
-        snprintf(msg, sizeof msg, "%s; no policy loaded: flows are %s "
-                 "(fail=%s)", error,
-                 d->cfg.fail == FS_FAIL_CLOSED ? "dropped" : "allowed",
-                 fs_fail_name(d->cfg.fail));
-        if (d->policy_fallback != (int) d->cfg.fail) {
-            /* For new flows only: flows restored at start keep the
-             * verdicts they had (a stand-in undoes nothing). */
-            d->policy_fallback = d->cfg.fail;
-            fs_inspector_set_policy_for_new_flows(
-                d->insp, "(no policy)",
-                d->cfg.fail == FS_FAIL_CLOSED ? "priority=0, actions=drop"
-                                              : "", NULL, 0);
-        }
-    }
-    if (strcmp(msg, d->policy_error)) {
-        VLOG_WARN("policy: %s", msg);
-        ovs_strlcpy(d->policy_error, msg, sizeof d->policy_error);
-    }
-}
-
-/* Loads the configured policy if it changed (path or file).  A policy that
- * cannot be read or does not parse is reported and the one in use stays. */
 static void
 policy_run(struct flowsteerd *d, bool force)
 {
-    const char *path = d->cfg.policy;
-    unsigned int changed = 0;
-    char error[sizeof d->policy_error];
-    struct stat st;
-
-    if (!force && time_msec() < d->next_policy_check
-        && nullable_string_is_equal(path, d->policy_loaded)) {
-        return;
-    }
-    d->next_policy_check = time_msec() + 1000;
-
-    if (!path) {
-        if (d->policy_loaded || d->policy_fallback >= 0) {
-            fs_inspector_set_policy(d->insp, "(none)", "", &changed, NULL, 0);
-            fs_verdicts_commit(d->verdicts);
-            VLOG_INFO("policy removed: every flow is allowed (%u verdicts "
-                      "changed)", changed);
-            free(d->policy_loaded);
-            d->policy_loaded = NULL;
-            d->policy_fallback = -1;
-        }
-        d->policy_error[0] = '\0';
-        return;
-    }
-    if (stat(path, &st)) {
-        snprintf(error, sizeof error, "%s: %s", path, ovs_strerror(errno));
-        policy_failed(d, error);
-        return;
-    }
-    if (!force && nullable_string_is_equal(path, d->policy_loaded)
-        && same_mtime(&st.st_mtim, &d->policy_mtime)) {
-        return;
-    }
-    d->policy_mtime = st.st_mtim;
-    if (fs_inspector_load_policy(d->insp, path, &changed, error,
-                                 sizeof error)) {
-        policy_failed(d, error);
-        return;
-    }
-    fs_verdicts_commit(d->verdicts);
-    d->policy_error[0] = '\0';
-    d->policy_fallback = -1;
-    free(d->policy_loaded);
-    d->policy_loaded = xstrdup(path);
-    VLOG_INFO("policy %s loaded (%u verdicts changed)", path, changed);
+    fs_policy_run(d->policy, d->cfg.policy, d->cfg.fail,
+                  d->cfg.policy_permissive, force);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -513,8 +426,8 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
-    if (d->policy_error[0]) {
-        ds_put_format(&ds, "  policy: %s\n", d->policy_error);
+    if (*fs_policy_error(d->policy)) {
+        ds_put_format(&ds, "  policy: %s\n", fs_policy_error(d->policy));
     }
     /* What is in force: the key's actions, or the policy file's. */
     ds_put_cstr(&ds, "exception policy:");
@@ -623,8 +536,8 @@ flowsteer_policy_reload(struct unixctl_conn *conn, int argc OVS_UNUSED,
         return;
     }
     policy_run(d, true);
-    if (d->policy_error[0]) {
-        unixctl_command_reply_error(conn, d->policy_error);
+    if (*fs_policy_error(d->policy)) {
+        unixctl_command_reply_error(conn, fs_policy_error(d->policy));
     } else {
         unixctl_command_reply(conn, "policy reloaded");
     }
@@ -682,7 +595,6 @@ main(int argc, char *argv[])
         exit(EXIT_FAILURE);
     }
     memset(&d, 0, sizeof d);
-    d.policy_fallback = -1;
     fs_topo_init(&d.topo);
     d.live_fd = -1;
     d.live_down_since = LLONG_MAX;
@@ -714,6 +626,7 @@ main(int argc, char *argv[])
     }
     d.dp = fs_dp_create(d.insp, fs_verdicts_rules_gone, d.verdicts);
     fs_verdicts_attach(d.verdicts, d.insp, d.dp);
+    d.policy = fs_policy_create(d.insp, d.verdicts);
     d.idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d.idl);
     VLOG_INFO("flowsteerd %s started, database %s", FLOWSTEER_VERSION,
@@ -735,7 +648,7 @@ main(int argc, char *argv[])
             fs_verdicts_set_bridge(d.verdicts,
                                    d.cfg.enabled ? d.cfg.bridge : NULL,
                                    d.cfg.idle_timeout,
-                                   d.policy_loaded != NULL);
+                                   fs_policy_loaded(d.policy));
             /* No packet is judged before the rules are reconciled and the
              * flows restored: new flow ids must not reuse a live cookie. */
             fs_dp_set(d.dp, (d.cfg.enabled && d.topo.complete
@@ -755,7 +668,7 @@ main(int argc, char *argv[])
         fs_steer_wait(d.steer);
         fs_dp_wait(d.dp);
         fs_verdicts_wait(d.verdicts);
-        poll_timer_wait_until(d.next_policy_check);
+        fs_policy_wait(d.policy);
         poll_block();
     }
 
@@ -771,7 +684,7 @@ main(int argc, char *argv[])
         fs_config_destroy(&d.cfg);
     }
     fs_inspector_destroy(d.insp);
-    free(d.policy_loaded);
+    fs_policy_destroy(d.policy);
     free(db_remote);
     service_stop();
     return 0;

@@ -19,6 +19,7 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_MODE "flowsteer-mode"
 #define KEY_FAIL "flowsteer-fail"
 #define KEY_POLICY "flowsteer-policy"
+#define KEY_POLICY_PERMISSIVE "flowsteer-policy-permissive"
 #define KEY_DATAPATH "flowsteer-datapath"
 #define KEY_INSPECT "flowsteer-inspect"
 #define KEY_PROFILE "flowsteer-profile"
@@ -96,6 +97,20 @@ fs_config_find_bridge(struct ovsdb_idl *idl, const char *name)
         }
     }
     return NULL;
+}
+
+/* Says whether 'name' is a bridge name flowsteerd takes: what a network
+ * device may be called (1 to 15 bytes) and a path may hold (its mgmt
+ * socket is named after it): letters, digits, '.', '-', '_', and not '.'
+ * or '..'. */
+static bool
+valid_bridge_name(const char *name)
+{
+    size_t len = strlen(name);
+
+    return (len >= 1 && len <= 15 && strcmp(name, ".") && strcmp(name, "..")
+            && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == len);
 }
 
 /* Reads the attached-mac of 'iface' (the VM's MAC, as libvirt and OVN set
@@ -313,11 +328,30 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
     read_watchdog(&ovs->external_ids, prev, cfg);
     /* flowsteerd loads the policy and reports a file it cannot read. */
     cfg->policy = nullable_xstrdup(smap_get(&ovs->external_ids, KEY_POLICY));
+    value = smap_get(&ovs->external_ids, KEY_POLICY_PERMISSIVE);
+    cfg->policy_permissive = value && !strcmp(value, "true");
+    if (value && strcmp(value, "true") && strcmp(value, "false")) {
+        cfg->policy_permissive = prev && prev->policy_permissive;
+        problem(cfg, "%s: want true or false; keeping %s",
+                KEY_POLICY_PERMISSIVE,
+                cfg->policy_permissive ? "true" : "false");
+    }
+    if (cfg->policy && (!*cfg->policy || cfg->policy[0] != '/')) {
+        problem(cfg, "%s: want an absolute path; no policy loaded from it",
+                KEY_POLICY);
+        free(cfg->policy);
+        cfg->policy = prev ? nullable_xstrdup(prev->policy) : NULL;
+    }
     value = smap_get(&ovs->external_ids, KEY_SEC_BRIDGE);
     if (value) {
-        if (!*value || strlen(value) > 15) {
-            problem(cfg, "%s=%s: not a bridge name; using br-sec",
-                    KEY_SEC_BRIDGE, value);
+        if (!valid_bridge_name(value)) {
+            problem(cfg, "%s: not a bridge name (1 to 15 letters, digits, "
+                    "'.', '-' or '_'); using %s", KEY_SEC_BRIDGE,
+                    prev ? prev->sec_bridge : "br-sec");
+            if (prev) {
+                free(cfg->sec_bridge);
+                cfg->sec_bridge = xstrdup(prev->sec_bridge);
+            }
         } else {
             free(cfg->sec_bridge);
             cfg->sec_bridge = xstrdup(value);
@@ -329,20 +363,23 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
         problem(cfg, "%s is not set: inspection is off", KEY_BRIDGE);
         return;
     }
-    br = fs_config_find_bridge(idl, value);
-    why = (!br ? "no such bridge"
+    br = valid_bridge_name(value) ? fs_config_find_bridge(idl, value) : NULL;
+    why = (!valid_bridge_name(value) ? "not a bridge name"
+           : !br ? "no such bridge"
            : !strcmp(value, cfg->sec_bridge) ? "it is the security bridge"
            : NULL);
     if (why) {
         /* A typo must not turn inspection off: keep the bridge in use. */
+        const char *shown = valid_bridge_name(value) ? value : "(not shown)";
+
         br = (prev && prev->enabled && strcmp(prev->bridge, cfg->sec_bridge)
               ? fs_config_find_bridge(idl, prev->bridge) : NULL);
         if (!br) {
-            problem(cfg, "%s=%s: %s: inspection is off", KEY_BRIDGE, value,
+            problem(cfg, "%s=%s: %s: inspection is off", KEY_BRIDGE, shown,
                     why);
             return;
         }
-        problem(cfg, "%s=%s: %s; still inspecting on %s", KEY_BRIDGE, value,
+        problem(cfg, "%s=%s: %s; still inspecting on %s", KEY_BRIDGE, shown,
                 why, br->name);
         value = br->name;
     }
@@ -391,6 +428,7 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
         || !nullable_string_equal(a->sec_bridge, b->sec_bridge)
         || !nullable_string_equal(a->datapath_type, b->datapath_type)
         || !nullable_string_equal(a->policy, b->policy)
+        || a->policy_permissive != b->policy_permissive
         || memcmp(a->exceptions, b->exceptions, sizeof a->exceptions)
         || !nullable_string_equal(a->exception_spec, b->exception_spec)
         || memcmp(a->idle_timeout, b->idle_timeout, sizeof a->idle_timeout)

@@ -9,6 +9,9 @@
  *     flowsteer-mode=inline|tap    default inline
  *     flowsteer-fail=open|closed   default open
  *     flowsteer-policy=FILE        policy file; default: allow everything
+ *     flowsteer-policy-permissive=true|false
+ *                                  accept a policy file of another owner,
+ *                                  or writable by others (default false)
  *     flowsteer-datapath=afpacket  how the inspector reads its ports
  *                                  (afpacket; afxdp and dpdk come later)
  *     flowsteer-sec-bridge=BRIDGE  the security bridge, default br-sec
@@ -78,6 +81,7 @@ struct fs_config {
     enum fs_fail fail;
     enum fs_datapath datapath;
     char *policy;               /* Policy file, or NULL. */
+    bool policy_permissive;     /* Its owner and mode are not checked. */
     uint8_t exceptions[FS_N_EXCEPTIONS];    /* enum fs_exception_action. */
     char *exception_spec;       /* flowsteer-exception-policy, or NULL. */
     uint16_t idle_timeout[3];   /* Seconds: TCP, UDP, other. */

@@ -97,6 +97,35 @@ add_bridge(struct ovsdb_idl_txn *txn, const struct ovsrec_open_vswitch *ovs,
     return br;
 }
 
+/* Says whether 'br', the security bridge, is one flowsteerd may use: a
+ * bridge of its own, with fail_mode=secure and no port but its local
+ * port, the patch and the inspector's (anything else there would see, or
+ * inject, the steered traffic).  If not, writes why into 'status'. */
+static bool
+sec_bridge_is_ours(const struct ovsrec_bridge *br, char *status, size_t size)
+{
+    size_t i;
+
+    if (!br->fail_mode || strcmp(br->fail_mode, "secure")) {
+        snprintf(status, size, "security bridge %s has fail_mode %s, not "
+                 "secure: not used (delete it, and flowsteerd makes it)",
+                 br->name, br->fail_mode ? br->fail_mode : "(none)");
+        return false;
+    }
+    for (i = 0; i < br->n_ports; i++) {
+        const char *name = br->ports[i]->name;
+
+        if (strcmp(name, br->name) && strcmp(name, FS_PATCH_SEC)
+            && strcmp(name, FS_INSP_PORT)) {
+            snprintf(status, size, "security bridge %s has a port of its "
+                     "own (%s): not used (it must be flowsteerd's alone)",
+                     br->name, name);
+            return false;
+        }
+    }
+    return true;
+}
+
 void
 fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
             const struct fs_config *cfg, bool live_ready)
@@ -131,6 +160,13 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
     }
     br_int = fs_config_find_bridge(idl, cfg->bridge);
     br_sec = fs_config_find_bridge(idl, cfg->sec_bridge);
+    if (br_sec && !sec_bridge_is_ours(br_sec, topo->status,
+                                      sizeof topo->status)) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+
+        VLOG_WARN_RL(&rl, "%s", topo->status);
+        return;
+    }
     patch_int = find_iface(br_int, FS_PATCH_INT);
     patch_sec = find_iface(br_sec, FS_PATCH_SEC);
     insp = find_iface(br_sec, FS_INSP_PORT);

@@ -53,7 +53,8 @@ SHELL_TESTS = \
 	tests/enforce-attacks.sh \
 	tests/enforce-conns.sh \
 	tests/enforce-restart.sh \
-	tests/faults.sh
+	tests/faults.sh \
+	tests/bad-config.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows \
