@@ -8,15 +8,8 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
 
 fsd_require
-py=$(command -v /usr/bin/python3 || command -v python3)
 ovs_lib_init
-ovs_start
-ovs_add_bridge br-int
-vm_add vm1 br-int 10.0.0.1/24       # inspected
-vm_add vm2 br-int 10.0.0.2/24
-ofctl -O OpenFlow13 add-flow br-int "priority=0,actions=NORMAL"
-bg_start http vm_exec vm2 "$py" -m http.server 8080 --bind 10.0.0.2 --directory "$tmp"
-bg_start closed vm_exec vm2 "$py" -m http.server 2222 --bind 10.0.0.2
+two_vms_with_servers                # vm1 inspected
 
 cat > "$tmp/policy.conf" <<'EOF'
 priority=300, profile=web, tcp, tp_dst=2222, actions=drop

@@ -638,6 +638,22 @@ bg_stop() {
 # FSD: the flowsteerd the tests run.  fsd_require: skips the test unless
 # it was built.
 FSD=$top_builddir/ovs-ext/flowsteerd
+# two_vms_with_servers: the usual setup of a flowsteerd test, after
+# ovs_lib_init: a private OVS, br-int (NORMAL), VMs vm1 (10.0.0.1) and vm2
+# (10.0.0.2) and HTTP servers on vm2's ports 8080 and 2222 (which the
+# tests' policies close).  Sets $py, a python3 of Debian's.
+two_vms_with_servers() {
+    py=$(command -v /usr/bin/python3 || command -v python3)
+    ovs_start
+    ovs_add_bridge br-int
+    vm_add vm1 br-int 10.0.0.1/24
+    vm_add vm2 br-int 10.0.0.2/24
+    ofctl -O OpenFlow13 add-flow br-int "priority=0,actions=NORMAL"
+    bg_start http vm_exec vm2 "$py" -m http.server 8080 --bind 10.0.0.2 \
+        --directory "$tmp"
+    bg_start closed vm_exec vm2 "$py" -m http.server 2222 --bind 10.0.0.2
+}
+
 fsd_require() {
     [ -x "$FSD" ] || skip "flowsteerd not built (configure --with-ovs-source)"
 }
