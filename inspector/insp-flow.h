@@ -33,6 +33,10 @@ struct insp_flow {
     uint32_t port;              /* Ingress port of the first packet. */
     uint32_t peer_port;         /* Port of the VM it goes to, by its MAC,
                                  * or 0. */
+    uint32_t owner;             /* The known port whose flow it is, for
+                                 * per-port limits: 'port' if the
+                                 * inspector knows it, else 'peer_port',
+                                 * else 0. */
     uint32_t cls;               /* nDPI block index, INSP_NIL if none. */
     uint64_t first_seen_ns;
     uint64_t last_seen_ns;

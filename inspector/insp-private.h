@@ -22,6 +22,7 @@ struct insp_port {
     uint8_t mac[6];             /* The VM's MAC (fs_inspector_set_port_mac()),
                                  * if 'has_mac'. */
     uint8_t has_mac;
+    uint32_t n_flows;           /* Live flows it owns (see insp_flow). */
 };
 
 /* Pool of nDPI per-flow blocks for flows in classification, allocated in
@@ -60,6 +61,9 @@ struct fs_inspector {
     uint8_t exceptions[FS_N_EXCEPTIONS];    /* enum fs_exception_action, as
                                              * set by the embedder. */
     uint32_t hash_seed;                     /* Random, at creation. */
+    uint32_t port_max_flows;                /* Per owner port, 0: none. */
+    uint8_t port_full;                      /* enum fs_port_full_policy. */
+    uint8_t port_full_hit;                  /* Set by flow_create(). */
 
     /* Scratch space for struct fs_flow_info strings. */
     char app_buf[64];

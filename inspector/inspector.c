@@ -553,6 +553,33 @@ flow_peer_port(const struct fs_inspector *insp, const struct insp_flow *f)
     return port != f->port ? port : 0;
 }
 
+/* Returns the port that owns a flow from port 'port' to MAC 'dst_mac' (may
+ * be NULL): 'port' if the inspector knows it, else the VM it goes to, else
+ * 0.  Per-port limits count flows by owner. */
+static uint32_t
+flow_owner(const struct fs_inspector *insp, uint32_t port,
+           const uint8_t *dst_mac)
+{
+    uint32_t peer;
+
+    if (port_find(insp, port)) {
+        return port;
+    }
+    peer = dst_mac ? port_by_mac(insp, dst_mac) : 0;
+    return peer != port ? peer : 0;
+}
+
+/* Counts 'delta' flows for owner 'owner' (0: none). */
+static void
+owner_count(struct fs_inspector *insp, uint32_t owner, int delta)
+{
+    struct insp_port *p = owner ? port_find(insp, owner) : NULL;
+
+    if (p) {
+        p->n_flows += delta;
+    }
+}
+
 /* ---------------------------------------------------------------------- */
 /* Flow snapshots and judging. */
 
@@ -918,6 +945,7 @@ end_flow(struct fs_inspector *insp, uint32_t idx, enum fs_flow_end reason,
     }
     f->end_reason = reason;
     emit(insp, FS_EVENT_FLOW_END, f, NULL);
+    owner_count(insp, f->owner, -1);
     insp_strtab_unref(&insp->strings, f->host_id);
     insp_flow_remove(&insp->table, idx);
     if (why != FS_N_COUNTERS) {
@@ -1186,6 +1214,9 @@ fs_inspector_set_port_mac(struct fs_inspector *insp, uint32_t port,
             peer = flow_peer_port(insp, f);
             if (peer != f->peer_port) {
                 f->peer_port = peer;
+                owner_count(insp, f->owner, -1);
+                f->owner = flow_owner(insp, f->port, f->dst_mac);
+                owner_count(insp, f->owner, 1);
                 n += rejudge(insp, f);
             }
         }
@@ -1234,16 +1265,61 @@ insert_flow(struct fs_inspector *insp, const struct fs_flow_key *key,
     return insp_flow_insert(&insp->table, key, hash);
 }
 
+/* Says whether port 'owner' may have another flow: it is under its limit,
+ * or (FS_PORT_FULL_EVICT_IDLE) one of its flows that is not pinned, the
+ * least recently seen, was evicted to make room. */
+static bool
+port_has_room(struct fs_inspector *insp, uint32_t owner)
+{
+    const struct insp_port *p = port_find(insp, owner);
+    uint32_t victim = INSP_NIL;
+    int c;
+
+    if (!insp->port_max_flows || !p || p->n_flows < insp->port_max_flows) {
+        return true;
+    }
+    insp->counters[FS_CTR_PORT_FULL]++;
+    if (insp->port_full != FS_PORT_FULL_EVICT_IDLE) {
+        return false;
+    }
+    for (c = 0; c < INSP_N_LRU; c++) {
+        uint32_t i;
+
+        for (i = insp->table.lru_head[c]; i != INSP_NIL;
+             i = insp->table.flows[i].lru_next) {
+            if (insp->table.flows[i].owner == owner) {
+                if (victim == INSP_NIL
+                    || insp->table.flows[i].last_seen_ns
+                       < insp->table.flows[victim].last_seen_ns) {
+                    victim = i;
+                }
+                break;
+            }
+        }
+    }
+    if (victim == INSP_NIL) {
+        return false;           /* All pinned: rules in the switch. */
+    }
+    end_flow(insp, victim, FS_END_EVICTED, FS_CTR_FLOWS_EVICTED);
+    return true;
+}
+
 /* Creates a flow for parsed packet 'p'.  Returns its index or INSP_NIL
- * (table full under a policy other than eviction). */
+ * (table full under a policy other than eviction, or the flow's port at
+ * its limit, with insp->port_full_hit set). */
 static uint32_t
 flow_create(struct fs_inspector *insp, const struct fs_packet *pkt,
             const struct insp_parsed *p, uint32_t hash)
 {
+    uint32_t owner = flow_owner(insp, pkt->port, p->eth);
     struct insp_policy_decision d;
     struct insp_flow *f;
     uint32_t idx;
 
+    if (owner && !port_has_room(insp, owner)) {
+        insp->port_full_hit = 1;
+        return INSP_NIL;
+    }
     idx = insert_flow(insp, &p->key, hash);
     if (idx == INSP_NIL) {
         return INSP_NIL;
@@ -1251,6 +1327,8 @@ flow_create(struct fs_inspector *insp, const struct fs_packet *pkt,
     f = insp_flow_get(&insp->table, idx);
     f->id = insp->next_flow_id++;
     f->port = pkt->port;
+    f->owner = owner;
+    owner_count(insp, owner, 1);
     f->first_seen_ns = insp->now_ns;
     f->rule_index = -1;
     f->rule_priority = -1;
@@ -1446,9 +1524,15 @@ flow_of_packet(struct fs_inspector *insp, const struct fs_packet *pkt,
         return INSP_NIL;
     }
     *reverse = 0;
+    insp->port_full_hit = 0;
     idx = flow_create(insp, pkt, p, hash);
     if (idx == INSP_NIL) {
-        if (insp->opts.table_full == FS_FULL_BYPASS) {
+        if (insp->port_full_hit) {
+            /* Its port has all the flows it may have: one VM must not
+             * take the table (nor the switch's rules) from the others. */
+            insp->counters[FS_CTR_PACKETS_DROPPED]++;
+            *action = FS_PKT_DROP;
+        } else if (insp->opts.table_full == FS_FULL_BYPASS) {
             insp->counters[FS_CTR_PACKETS_BYPASSED]++;
             *action = FS_PKT_PASS;
         } else {
@@ -1686,6 +1770,26 @@ fs_inspector_remove_flow(struct fs_inspector *insp, uint64_t id,
 }
 
 int
+fs_inspector_set_port_limit(struct fs_inspector *insp, uint32_t max_flows,
+                            enum fs_port_full_policy policy)
+{
+    if ((unsigned int) policy > FS_PORT_FULL_EVICT_IDLE) {
+        return -EINVAL;
+    }
+    insp->port_max_flows = max_flows;
+    insp->port_full = policy;
+    return 0;
+}
+
+uint32_t
+fs_inspector_port_flows(const struct fs_inspector *insp, uint32_t port)
+{
+    const struct insp_port *p = port_find(insp, port);
+
+    return p ? p->n_flows : 0;
+}
+
+int
 fs_inspector_reserve_flow_ids(struct fs_inspector *insp, uint64_t id)
 {
     if (!id || id >= UINT64_C(1) << 48) {
@@ -1826,6 +1930,11 @@ fs_inspector_import_flow(struct fs_inspector *insp, const void *rec,
     f->id = r.id;
     f->port = r.port;
     f->peer_port = r.peer_port;
+    f->owner = flow_owner(insp, r.port, r.dst_mac);
+    if (!f->owner && r.peer_port && port_find(insp, r.peer_port)) {
+        f->owner = r.peer_port;
+    }
+    owner_count(insp, f->owner, 1);
     memcpy(f->src_mac, r.src_mac, 6);
     memcpy(f->dst_mac, r.dst_mac, 6);
     f->state = FS_FLOW_DECIDED;

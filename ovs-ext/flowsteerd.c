@@ -83,6 +83,7 @@ struct flowsteerd {
 static char *db_remote;
 static char *unixctl_path;
 static char *flow_state;        /* --flow-state, or NULL for the default. */
+static unsigned int max_flows = 65536;  /* --max-flows. */
 
 static void usage(void) OVS_NO_RETURN;
 
@@ -98,6 +99,8 @@ usage(void)
     printf("\nOther options:\n"
            "  --db=DATABASE           same as the argument\n"
            "  --unixctl=SOCKET        override the control socket name\n"
+           "  --max-flows=N           the inspector's flow table (default 65536;\n"
+           "                          flows with rules count: it bounds them)\n"
            "  --flow-state=FILE       keep the flows with rules there across\n"
            "                          restarts (default: %s/flowsteerd.flows;\n"
            "                          'none': nowhere)\n"
@@ -114,6 +117,7 @@ parse_options(int argc, char *argv[])
         OPT_DB = UCHAR_MAX + 1,
         OPT_UNIXCTL,
         OPT_FLOW_STATE,
+        OPT_MAX_FLOWS,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -121,6 +125,7 @@ parse_options(int argc, char *argv[])
         { "db", required_argument, NULL, OPT_DB },
         { "unixctl", required_argument, NULL, OPT_UNIXCTL },
         { "flow-state", required_argument, NULL, OPT_FLOW_STATE },
+        { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         VLOG_LONG_OPTIONS,
@@ -142,6 +147,13 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_UNIXCTL:
             unixctl_path = optarg;
+            break;
+        case OPT_MAX_FLOWS:
+            if (!str_to_uint(optarg, 10, &max_flows) || max_flows < 16
+                || max_flows > (1u << 24)) {
+                ovs_fatal(0, "--max-flows=%s: want 16 to %u", optarg,
+                          1u << 24);
+            }
             break;
         case OPT_FLOW_STATE:
             free(flow_state);
@@ -214,6 +226,9 @@ config_apply(struct flowsteerd *d)
     for (e = 0; e < FS_N_EXCEPTIONS; e++) {
         fs_inspector_set_exception(d->insp, e, d->cfg.exceptions[e]);
     }
+    fs_inspector_set_port_limit(d->insp, d->cfg.max_flows_per_port,
+                                d->cfg.port_full_evict
+                                ? FS_PORT_FULL_EVICT_IDLE : FS_PORT_FULL_DROP);
     fs_inspector_set_idle_timeouts(d->insp, idle_ms(d->cfg.idle_timeout[0]),
                                    idle_ms(d->cfg.idle_timeout[1]),
                                    idle_ms(d->cfg.idle_timeout[2]));
@@ -413,7 +428,16 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   ovsdb_idl_is_connected(d->idl) ? "connected"
                                                  : "not connected");
     if (d->cfg_valid) {
+        const struct fs_config_port *p;
+
         fs_config_format(&d->cfg, &ds);
+        ds_put_cstr(&ds, "flows of each inspected port:");
+        LIST_FOR_EACH (p, node, &d->cfg.ports) {
+            ds_put_format(&ds, " %s=%"PRIu32, p->name,
+                          p->ofport > 0
+                          ? fs_inspector_port_flows(d->insp, p->ofport) : 0);
+        }
+        ds_put_char(&ds, '\n');
         fs_topo_format(&d->topo, &d->cfg, &ds);
         if (d->n_live_remade) {
             ds_put_format(&ds, "  %s made again %u times (Open vSwitch saw "
@@ -615,7 +639,8 @@ main(int argc, char *argv[])
 
     d.verdicts = fs_verdicts_create(flow_state);
     {
-        FS_INSPECTOR_OPTS(opts, .log_cb = inspector_log, .ignore_vlan = 1,
+        FS_INSPECTOR_OPTS(opts, .max_flows = max_flows,
+                          .log_cb = inspector_log, .ignore_vlan = 1,
                           .event_cb = fs_verdicts_event,
                           .event_aux = d.verdicts);
 

@@ -26,6 +26,9 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_EXCEPTIONS "flowsteer-exception-policy"
 #define KEY_IDLE_PREFIX "flowsteer-idle-timeout-"
 #define KEY_WATCHDOG "flowsteer-watchdog-ms"
+#define KEY_MAX_PER_PORT "flowsteer-max-flows-per-port"
+#define KEY_PORT_FULL "flowsteer-port-full"
+#define MAX_PER_PORT_DEFAULT 8192
 #define WATCHDOG_DEFAULT_MS 500
 
 static const char *const idle_names[3] = { "tcp", "udp", "other" };
@@ -215,6 +218,33 @@ read_watchdog(const struct smap *ids, const struct fs_config *prev,
     }
 }
 
+/* Reads flowsteer-max-flows-per-port and flowsteer-port-full. */
+static void
+read_port_limit(const struct smap *ids, const struct fs_config *prev,
+                struct fs_config *cfg)
+{
+    const char *value = smap_get(ids, KEY_MAX_PER_PORT);
+    unsigned int n;
+
+    cfg->max_flows_per_port = MAX_PER_PORT_DEFAULT;
+    if (value && str_to_uint(value, 10, &n) && n <= (1u << 24)) {
+        cfg->max_flows_per_port = n;
+    } else if (value) {
+        cfg->max_flows_per_port = (prev ? prev->max_flows_per_port
+                                   : MAX_PER_PORT_DEFAULT);
+        problem(cfg, "%s: want a number of flows from 0 (no limit) to %u; "
+                "keeping %u", KEY_MAX_PER_PORT, 1u << 24,
+                cfg->max_flows_per_port);
+    }
+    value = smap_get(ids, KEY_PORT_FULL);
+    cfg->port_full_evict = value && !strcmp(value, "evict");
+    if (value && strcmp(value, "evict") && strcmp(value, "drop")) {
+        cfg->port_full_evict = prev && prev->port_full_evict;
+        problem(cfg, "%s: want drop or evict; keeping %s", KEY_PORT_FULL,
+                cfg->port_full_evict ? "evict" : "drop");
+    }
+}
+
 /* Reads the VM ports of bridge 'br' marked for inspection. */
 static void
 read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
@@ -297,6 +327,7 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
     memset(cfg->exceptions, FS_EXC_ACTION_DROP, sizeof cfg->exceptions);
     memcpy(cfg->idle_timeout, idle_defaults, sizeof cfg->idle_timeout);
     cfg->watchdog_ms = WATCHDOG_DEFAULT_MS;
+    cfg->max_flows_per_port = MAX_PER_PORT_DEFAULT;
     if (!ovs) {
         problem(cfg, "the database has no Open_vSwitch record yet");
         return;
@@ -326,6 +357,7 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
     read_exceptions(&ovs->external_ids, prev, cfg);
     read_idle_timeouts(&ovs->external_ids, prev, cfg);
     read_watchdog(&ovs->external_ids, prev, cfg);
+    read_port_limit(&ovs->external_ids, prev, cfg);
     /* flowsteerd loads the policy and reports a file it cannot read. */
     cfg->policy = nullable_xstrdup(smap_get(&ovs->external_ids, KEY_POLICY));
     value = smap_get(&ovs->external_ids, KEY_POLICY_PERMISSIVE);
@@ -433,6 +465,8 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
         || !nullable_string_equal(a->exception_spec, b->exception_spec)
         || memcmp(a->idle_timeout, b->idle_timeout, sizeof a->idle_timeout)
         || a->watchdog_ms != b->watchdog_ms
+        || a->max_flows_per_port != b->max_flows_per_port
+        || a->port_full_evict != b->port_full_evict
         || ovs_list_size(&a->ports) != ovs_list_size(&b->ports)
         || ovs_list_size(&a->problems) != ovs_list_size(&b->problems)) {
         return false;
@@ -476,6 +510,9 @@ fs_config_format(const struct fs_config *cfg, struct ds *ds)
                   fs_mode_name(cfg->mode), fs_fail_name(cfg->fail));
     ds_put_format(ds, "policy: %s\n", cfg->policy ? cfg->policy
                                                   : "(none: allow)");
+    ds_put_format(ds, "flows per port: %u at most (%s), watchdog %u ms\n",
+                  cfg->max_flows_per_port, cfg->port_full_evict ? "evict"
+                  : "drop", cfg->watchdog_ms);
     ds_put_format(ds, "idle timeouts: tcp %u s, udp %u s, other %u s\n",
                   cfg->idle_timeout[0], cfg->idle_timeout[1],
                   cfg->idle_timeout[2]);

@@ -20,6 +20,14 @@
  *                                  cannot judge: ACTION[,CLASS=ACTION...]
  *                                  (fs_exception_parse()); default drop
  *                                  inline, alert in tap mode
+ *     flowsteer-max-flows-per-port=N
+ *                                  flows (and so verdict rules) one VM
+ *                                  port may have (default 8192; 0: no
+ *                                  limit but the table's)
+ *     flowsteer-port-full=drop|evict
+ *                                  a port's new flows at its limit are
+ *                                  dropped, or evict its least recently
+ *                                  seen flow that has no rules (drop)
  *     flowsteer-watchdog-ms=MS     a main loop that does not turn for this
  *                                  long takes the liveness tap down
  *                                  (100 to 60000, 0: off; default 500)
@@ -86,6 +94,8 @@ struct fs_config {
     char *exception_spec;       /* flowsteer-exception-policy, or NULL. */
     uint16_t idle_timeout[3];   /* Seconds: TCP, UDP, other. */
     unsigned int watchdog_ms;   /* 0: off. */
+    unsigned int max_flows_per_port;    /* 0: no limit. */
+    bool port_full_evict;       /* flowsteer-port-full=evict. */
     struct ovs_list ports;      /* struct fs_config_port. */
     struct ovs_list problems;   /* struct fs_config_problem, in order. */
 };

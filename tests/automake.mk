@@ -54,7 +54,8 @@ SHELL_TESTS = \
 	tests/enforce-conns.sh \
 	tests/enforce-restart.sh \
 	tests/faults.sh \
-	tests/bad-config.sh
+	tests/bad-config.sh \
+	tests/flood.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows \

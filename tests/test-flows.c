@@ -601,6 +601,22 @@ test_records(void)
     fs_inspector_destroy(b);
 }
 
+/* Sets 'k' to TCP 10.0.0.'a':'sport' -> 10.0.0.'b':'dport'. */
+static void
+tcp_key(struct fs_flow_key *k, uint8_t a, uint16_t sport, uint8_t b,
+        uint16_t dport)
+{
+    memset(k, 0, sizeof *k);
+    k->src_ip[10] = k->src_ip[11] = k->dst_ip[10] = k->dst_ip[11] = 0xff;
+    k->src_ip[12] = k->dst_ip[12] = 10;
+    k->src_ip[15] = a;
+    k->dst_ip[15] = b;
+    k->src_port = sport;
+    k->dst_port = dport;
+    k->l4_proto = 6;
+    k->ip_version = 4;
+}
+
 static void
 test_import_verdict(void)
 {
@@ -612,15 +628,7 @@ test_import_verdict(void)
     struct fs_flow_key k1, k2;
     struct pkt k;
 
-    memset(&k1, 0, sizeof k1);
-    k1.src_ip[10] = k1.src_ip[11] = 0xff;
-    k1.dst_ip[10] = k1.dst_ip[11] = 0xff;
-    k1.src_ip[12] = 10, k1.src_ip[15] = 1;
-    k1.dst_ip[12] = 10, k1.dst_ip[15] = 2;
-    k1.src_port = 40000;
-    k1.dst_port = 22;
-    k1.l4_proto = 6;
-    k1.ip_version = 4;
+    tcp_key(&k1, 1, 40000, 2, 22);
     k2 = k1;
     k2.dst_port = 23;
     CHECK_INT(fs_inspector_import_verdict(insp, 100, &k1, 1, &drop), 0);
@@ -660,6 +668,57 @@ test_import_verdict(void)
 }
 
 static void
+test_port_limits(void)
+{
+    struct events ev;
+    struct fs_inspector *insp = make_two_vms(&ev, NULL);
+    struct find q;
+    int i;
+
+    CHECK_INT(fs_inspector_set_port_limit(insp, 3, 7), -EINVAL);
+    CHECK_INT(fs_inspector_set_port_limit(insp, 3, FS_PORT_FULL_DROP), 0);
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(syn(insp, 1, 40000 + i, 9, 80, 1), FS_PKT_PASS);
+    }
+    CHECK_INT(fs_inspector_port_flows(insp, 1), 3);
+    /* The fourth of port 1 is dropped; others' flows are not. */
+    CHECK_INT(syn(insp, 1, 40003, 9, 80, 1), FS_PKT_DROP);
+    CHECK_INT(CTR(insp, PORT_FULL), 1);
+    CHECK_INT(syn(insp, 2, 40003, 9, 80, 2), FS_PKT_PASS);
+    /* A flow from a port the inspector does not know, to vm2, is vm2's. */
+    CHECK_INT(syn(insp, 3, 40004, 2, 80, 3), FS_PKT_PASS);
+    CHECK_INT(fs_inspector_port_flows(insp, 2), 2);
+    CHECK_INT(fs_inspector_port_flows(insp, 3), 0);
+    /* Packets of flows it has still pass. */
+    CHECK_INT(syn(insp, 1, 40000, 9, 80, 1), FS_PKT_PASS);
+
+    /* Evict: port 1's least recently seen flow goes (40001). */
+    CHECK_INT(fs_inspector_set_port_limit(insp, 3, FS_PORT_FULL_EVICT_IDLE),
+              0);
+    CHECK_INT(syn(insp, 1, 40005, 9, 80, 1), FS_PKT_PASS);
+    CHECK_INT(fs_inspector_port_flows(insp, 1), 3);
+    CHECK_INT(CTR(insp, FLOWS_EVICTED), 1);
+    /* All of port 1's flows pinned: nothing to evict, dropped. */
+    for (i = 0; i < 3; i++) {
+        struct fs_flow_key k;
+
+        tcp_key(&k, 1, (uint16_t[]) { 40000, 40002, 40005 }[i], 9, 80);
+        memset(&q, 0, sizeof q);
+        q.dport = 80;
+        CHECK_INT(fs_inspector_find_flow(insp, &k, find_flow, &q), 1);
+        CHECK_INT(fs_inspector_pin_flow(insp, q.id, &k, 1), 0);
+    }
+    CHECK_INT(syn(insp, 1, 40006, 9, 80, 1), FS_PKT_DROP);
+    CHECK_INT(fs_inspector_port_flows(insp, 1), 3);
+
+    /* Ended flows make room. */
+    fs_inspector_flush(insp);
+    CHECK_INT(fs_inspector_port_flows(insp, 1), 0);
+    CHECK_INT(syn(insp, 1, 40006, 9, 80, 1), FS_PKT_PASS);
+    fs_inspector_destroy(insp);
+}
+
+static void
 test_reserved_ids(void)
 {
     struct trace t;
@@ -689,6 +748,7 @@ main(void)
     RUN_TEST(test_policy_for_new_flows);
     RUN_TEST(test_records);
     RUN_TEST(test_import_verdict);
+    RUN_TEST(test_port_limits);
     RUN_TEST(test_reserved_ids);
     return test_exit_status();
 }

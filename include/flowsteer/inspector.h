@@ -574,6 +574,31 @@ FS_API int fs_inspector_pin_flow(struct fs_inspector *insp, uint64_t id,
 FS_API int fs_inspector_remove_flow(struct fs_inspector *insp, uint64_t id,
                                     const struct fs_flow_key *key);
 
+/* What to do with a new flow of a port that has all the flows it may
+ * have (fs_inspector_set_port_limit()). */
+enum fs_port_full_policy {
+    FS_PORT_FULL_DROP,          /* Drop the packet: the new flow is not
+                                 * made. */
+    FS_PORT_FULL_EVICT_IDLE,    /* Evict that port's least recently seen
+                                 * flow that is not pinned; drop if all
+                                 * its flows are pinned. */
+};
+
+/* Limits every port to 'max_flows' live flows (0: no limit), pinned ones
+ * included, so that one VM cannot take the table from the others (nor, for
+ * a caller that pins flows with rules, the switch's rules).  A flow counts
+ * for the port it came from if the inspector knows it
+ * (fs_inspector_set_port()), else for the port of the VM it goes to
+ * (fs_inspector_set_port_mac()).  Hitting the limit counts in
+ * FS_CTR_PORT_FULL.  Returns 0 or -EINVAL. */
+FS_API int fs_inspector_set_port_limit(struct fs_inspector *insp,
+                                       uint32_t max_flows,
+                                       enum fs_port_full_policy policy);
+
+/* Returns the number of live flows that port 'port' owns. */
+FS_API uint32_t fs_inspector_port_flows(const struct fs_inspector *insp,
+                                        uint32_t port);
+
 /* Makes the ids of new flows at least 'id' (never lowers them): for a
  * caller whose ids must stay unique across restarts of the inspector (they
  * name OpenFlow rules that outlive it).  Returns 0, or -EINVAL if 'id' is
@@ -698,7 +723,8 @@ FS_API int fs_inspector_import_verdict(struct fs_inspector *insp,
     C(FLOWS_REOPENED, "flows_reopened")                                       \
     C(FLOWS_REINSPECTED, "flows_reinspected")                                 \
     C(FLOWS_IMPORTED, "flows_imported")                                       \
-    C(RECORDS_BAD, "records_bad")
+    C(RECORDS_BAD, "records_bad")                                             \
+    C(PORT_FULL, "port_full")
 
 enum fs_counter {
 #define FS_COUNTER_ENUM(ENUM, NAME) FS_CTR_##ENUM,
