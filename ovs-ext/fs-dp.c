@@ -23,6 +23,7 @@
 VLOG_DEFINE_THIS_MODULE(fs_dp);
 
 #define RETRY_MS 1000
+#define OPEN_QUIET_MS 5000
 
 /* Held packets (see fs_dp_hold_current()). */
 #define HOLD_MAX_PACKETS 512    /* In all; beyond, new ones are dropped. */
@@ -51,7 +52,11 @@ struct fs_dp {
     enum fs_mode mode;
     struct fs_port *port;
     int error;                  /* Last open error, 0 if none. */
+    bool error_quiet;           /* It was logged at debug level only. */
     long long int next_retry;
+    long long int first_try;    /* Of the port now set (ms). */
+    bool opening_quietly;       /* In its first seconds: the device may
+                                 * still be on its way. */
     uint64_t untagged;          /* Packets without our tag: dropped. */
     uint64_t dropped;           /* By verdict. */
     uint64_t forwarded;
@@ -209,14 +214,15 @@ holds_run(struct fs_dp *dp)
 }
 
 static void
-port_log(void *aux OVS_UNUSED, enum fs_port_log_level level,
-         const char *msg)
+port_log(void *dp_, enum fs_port_log_level level, const char *msg)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    const struct fs_dp *dp = dp_;
 
-    vlog_rate_limit(&this_module, level == FS_PORT_LOG_ERR ? VLL_WARN
-                    : level == FS_PORT_LOG_WARN ? VLL_WARN : VLL_INFO,
-                    &rl, "%s", msg);
+    vlog_rate_limit(&this_module, (dp->opening_quietly ? VLL_DBG
+                                   : level == FS_PORT_LOG_ERR ? VLL_WARN
+                                   : level == FS_PORT_LOG_WARN ? VLL_WARN
+                                   : VLL_INFO), &rl, "%s", msg);
 }
 
 /* Brings interface 'name' up: OVS creates internal ports down. */
@@ -249,16 +255,28 @@ fs_dp_open(struct fs_dp *dp)
 
     opts.ifname = dp->ifname;
     opts.log = port_log;
+    opts.log_aux = dp;
+    if (!dp->first_try) {
+        dp->first_try = time_msec();
+    }
+    /* Open vSwitch may report the port's number before its device is
+     * there: the first seconds of failures are not worth a warning. */
+    dp->opening_quietly = time_msec() - dp->first_try < OPEN_QUIET_MS;
     ifup(dp->ifname);
     error = fs_port_open(&opts, &dp->port);
-    if (error != dp->error) {
-        if (error) {
+    if (error != dp->error || (error && !dp->opening_quietly
+                               && dp->error_quiet)) {
+        if (!error) {
+            VLOG_INFO("%s: inspector port open", dp->ifname);
+        } else if (dp->opening_quietly) {
+            VLOG_DBG("%s: cannot open the inspector port yet: %s",
+                     dp->ifname, ovs_strerror(error));
+        } else {
             VLOG_WARN("%s: cannot open the inspector port: %s", dp->ifname,
                       ovs_strerror(error));
-        } else {
-            VLOG_INFO("%s: inspector port open", dp->ifname);
         }
     }
+    dp->error_quiet = error && dp->opening_quietly;
     dp->error = error;
     dp->next_retry = time_msec() + RETRY_MS;
 }
@@ -273,6 +291,7 @@ fs_dp_set(struct fs_dp *dp, const char *ifname, enum fs_mode mode)
     fs_port_close(dp->port);
     dp->port = NULL;
     dp->error = 0;
+    dp->first_try = 0;
     free(dp->ifname);
     dp->ifname = nullable_xstrdup(ifname);
     dp->next_retry = 0;

@@ -3,6 +3,7 @@
 #include "fs-steer.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include "byte-order.h"
 #include "dirs.h"
@@ -17,6 +18,7 @@
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
 #include "svec.h"
@@ -90,6 +92,25 @@ fs_steer_destroy(struct fs_steer *s)
     }
 }
 
+/* Connects 'b' to its bridge once the bridge's management socket exists:
+ * flowsteerd may be making the bridge (the security bridge), and a
+ * connection that fails is a warning for nothing. */
+static void
+steer_bridge_connect(struct steer_bridge *b)
+{
+    struct stat st;
+
+    if (b->rconn || !b->target
+        || stat(b->target + strlen("unix:"), &st)) {
+        return;
+    }
+    /* Local sockets: no probes, retry soon. */
+    b->rconn = rconn_create(0, 2, 0,
+                            (1u << OFP13_VERSION) | (1u << OFP14_VERSION)
+                            | (1u << OFP15_VERSION));
+    rconn_connect(b->rconn, b->target, b->target);
+}
+
 /* Points 'b' at bridge 'name' (NULL for none). */
 static void
 steer_bridge_open(struct steer_bridge *b, const char *name)
@@ -101,13 +122,9 @@ steer_bridge_open(struct steer_bridge *b, const char *name)
     if (name) {
         b->name = xstrdup(name);
         b->target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), name);
-        /* Local sockets: no probes, retry soon (the bridge may be new). */
-        b->rconn = rconn_create(0, 2, 0,
-                                (1u << OFP13_VERSION) | (1u << OFP14_VERSION)
-                                | (1u << OFP15_VERSION));
-        rconn_connect(b->rconn, b->target, b->target);
         b->seqno = 0;
         b->dirty = true;
+        steer_bridge_connect(b);
     }
 }
 
@@ -369,6 +386,7 @@ steer_install(struct fs_steer *s, struct steer_bridge *b)
 
             memset(&gm, 0, sizeof gm);
             gm.command = OFPGC11_DELETE;
+            gm.command_bucket_id = OFPG15_BUCKET_ALL;
             gm.group_id = strtoul(b->have_groups.names[i], NULL, 10);
             ovs_list_init(&gm.buckets);
             steer_send(s, b, ofputil_encode_group_mod(version, &gm, NULL,
@@ -388,6 +406,7 @@ steer_bridge_run(struct fs_steer *s, struct steer_bridge *b)
 {
     int i;
 
+    steer_bridge_connect(b);
     if (!b->rconn) {
         return;
     }
@@ -458,6 +477,8 @@ fs_steer_wait(struct fs_steer *s)
         if (s->br[i].rconn) {
             rconn_run_wait(s->br[i].rconn);
             rconn_recv_wait(s->br[i].rconn);
+        } else if (s->br[i].target) {
+            poll_timer_wait(100);       /* For its socket to appear. */
         }
     }
 }
@@ -473,7 +494,8 @@ fs_steer_format(const struct fs_steer *s, struct ds *ds)
         if (b->name) {
             ds_put_format(ds, "steering on %s: %"PRIuSIZE" rules, %s%s%s\n",
                           b->name, b->want.n,
-                          !rconn_is_connected(b->rconn) ? "not connected"
+                          !b->rconn || !rconn_is_connected(b->rconn)
+                          ? "not connected"
                           : b->first_xid || b->dirty ? "installing"
                           : "installed",
                           b->error[0] ? ", error: " : "", b->error);

@@ -191,5 +191,9 @@ check "and is cut once judged" test "${got:-4000000}" -lt 400000
 check "its drop rule is in br-int" eval \
     'verdicts | grep "tp_dst=8080" | grep -q "actions=drop"'
 
+# Its bad configuration on purpose.
+log_allow 'flowsteerd\|WARN\|configuration: ' 'fs_policy\|WARN\|policy: ' \
+    'bridge\|WARN\|could not open network device ghost' \
+    'fatal_signal\|WARN\|terminating with signal 15'
 kill "$(fsd_pid)"
 finish

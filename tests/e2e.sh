@@ -184,4 +184,8 @@ check "decided drop rules still enforce" eval \
     'verdicts | grep "tp_dst=2222" | grep -q "actions=drop"'
 start_fsd
 trap_stop
+# The liveness tap taken down by hand, and flowsteerd killed.
+log_allow 'flowsteerd\|WARN\|fs-live: Open vSwitch has seen the liveness tap down' \
+    'fatal_signal\|WARN\|terminating with signal 15' \
+    'rconn\|WARN\|br-int<->unix#[0-9]+: connection dropped'
 finish

@@ -182,5 +182,6 @@ check "the drop stays ($dropped)" eval \
 check "the older allow ($allowed) is not put back" wait_until 5 eval \
     '! verdicts | grep "tp_src=45200" | grep -q "actions=NORMAL"'
 
+log_allow 'rconn\|WARN\|br-(int|sec)<->unix#[0-9]+: connection dropped'
 fsctl exit > /dev/null 2>&1 || :
 finish

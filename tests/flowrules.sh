@@ -438,4 +438,9 @@ check "killed mid-bundle: the next run completes the set" rules < "$tmp/big.cmds
 check "killed mid-bundle: 20000 flows, 40000 rules" \
     test "$(ofctl -O OpenFlow13 dump-aggregate br0 "cookie=0xf5e1000000000000/0xffff000000000000" | grep -o 'flow_count=[0-9]*' | cut -d= -f2)" -eq 40000
 check "controller's rules survived everything" test "$(ctrl_rules)" -eq 2
+# flowsteer-rules runs that end, or are killed, without a goodbye, and
+# ovs-vswitchd restarted with SIGTERM.
+log_allow 'rconn(\(urcu[0-9]+\))?\|WARN\|br0<->unix#[0-9]+: connection dropped' \
+    'vconn_stream\|ERR\|send: Broken pipe' \
+    'fatal_signal(\([a-z]+[0-9]*\))?\|WARN\|terminating with signal 15'
 finish

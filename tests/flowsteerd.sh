@@ -147,4 +147,12 @@ check "restarted with a new pid" wait_until 15 eval \
     '[ -s "$tmp/flowsteerd.pid" ] && [ "$(cat "$tmp/flowsteerd.pid")" != "$pid1" ] && show'
 _ol_bg_all+=("$(cat "$tmp/flowsteerd.pid")")
 check "exit by ovs-appctl" eval 'fsctl exit && wait_until 5 eval "! kill -0 $(cat "$tmp/flowsteerd.pid") 2>/dev/null"'
+# Its bad configuration on purpose; a port that does not exist.
+log_allow 'flowsteerd(\(flowsteerd\))?\|WARN\|configuration: ' \
+    'fs_policy(\(flowsteerd\))?\|WARN\|policy: ' \
+    'backtrace\(monitor\)\|WARN\|Backtrace using libunwind not supported' \
+    'bridge\|WARN\|could not open network device ghost' \
+    'fatal_signal\|WARN\|terminating with signal' \
+    'daemon_unix\(monitor\)\|(WARN|ERR)\|' \
+    'rconn\|WARN\|br-(int|sec)<->unix#[0-9]+: connection dropped'
 finish

@@ -638,6 +638,63 @@ bg_stop() {
 # FSD: the flowsteerd the tests run.  fsd_require: skips the test unless
 # it was built.
 FSD=$top_builddir/ovs-ext/flowsteerd
+# ---------------------------------------------------------------------------
+# The daemons' logs.  A test ends (finish) by checking that ovs-vswitchd,
+# ovsdb-server and flowsteerd logged no WARN, ERR or EMER line it did not
+# expect, as OVS's own tests do (OVS_VSWITCHD_STOP): the lines every test
+# may see are in _ol_log_allowed; a test adds the ones its faults and bad
+# input cause with log_allow ERE... before finish.
+
+_ol_log_allowed=(
+    # The netdev datapath's taps, and ports that come and go.
+    'netdev_linux\|(WARN|INFO)\|.*(ETHTOOL_G|SIOCG|ioctl).*(No such device|fs-live)'
+    'netdev_linux\|WARN\|.*: (removing|adding) .*'
+    'ofproto_dpif\|WARN\|.*(failed to|could not).*fs-live'
+    'bridge\|WARN\|could not open network device fs-live \(No such device\)'
+    # No OVS kernel module on these machines.
+    'dpif_netlink\|WARN\|.*Generic Netlink family .* does not exist'
+    'netdev_afxdp\|WARN\|.*setrlimit'
+    # Counted and reported by design (rate-limited).
+    'flowsteerd\|WARN\|inspector: exception '
+    # flowsteerd's liveness tap goes when flowsteerd goes: what OVS says
+    # then is the fail mode at work.
+    'netdev_linux\|WARN\|error receiving Ethernet packet on fs-live'
+    'dpif_netdev\|ERR\|error receiving data from fs-live'
+    # ovsdb-server when a client (flowsteerd stopped or killed) goes.
+    'jsonrpc\|WARN\|unix#[0-9]+: (receive|send) error: (Connection reset by peer|Broken pipe)'
+    'reconnect\|WARN\|unix#[0-9]+: connection dropped \((Connection reset by peer|Broken pipe)\)'
+)
+_ol_log_allowed_test=()
+
+# log_allow ERE...: lines matching any ERE are expected in this test.
+log_allow() { _ol_log_allowed_test+=("$@"); }
+
+# _ol_check_logs: prints the unexpected lines; fails if there are any.
+_ol_check_logs() {
+    local f bad=0 re
+    re=$(IFS='|'; echo "${_ol_log_allowed[*]}${_ol_log_allowed_test[*]:+|${_ol_log_allowed_test[*]}}")
+    for f in "$OVS_DIR/ovs-vswitchd.log" "$OVS_DIR/ovsdb-server.log" \
+             "$tmp/flowsteerd.log"; do
+        [ -f "$f" ] || continue
+        if grep -E '\|(WARN|ERR|EMER)\|' "$f" | grep -vE "$re" \
+               > "$tmp/unexpected.log"; then
+            echo "  unexpected in $(basename "$f"):"
+            sed 's/^/    /' "$tmp/unexpected.log" | head -n 20
+            bad=1
+        fi
+    done
+    [ "$bad" -eq 0 ]
+}
+
+eval "$(declare -f finish | sed '1s/^finish/_ol_lib_finish/')"
+finish() {
+    if [ -n "$OVS_DIR" ] && [ "${OVS_LIB_LOG_CHECK:-1}" = 1 ]; then
+        check "the daemons logged no unexpected warning or error" \
+            _ol_check_logs
+    fi
+    _ol_lib_finish
+}
+
 # two_vms_with_servers: the usual setup of a flowsteerd test, after
 # ovs_lib_init: a private OVS, br-int (NORMAL), VMs vm1 (10.0.0.1) and vm2
 # (10.0.0.2) and HTTP servers on vm2's ports 8080 and 2222 (which the
