@@ -395,6 +395,18 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
         }
         memcpy(&opts, user_opts,
                user_opts->sz < sizeof opts ? user_opts->sz : sizeof opts);
+        /* A newer caller's options this library does not know must be
+         * zero (libbpf's rule): a knob it asked for must not be ignored. */
+        if (user_opts->sz > sizeof opts) {
+            const uint8_t *extra = (const uint8_t *) user_opts + sizeof opts;
+            size_t i;
+
+            for (i = 0; i < user_opts->sz - sizeof opts; i++) {
+                if (extra[i]) {
+                    return -EINVAL;
+                }
+            }
+        }
     }
     opts.sz = sizeof opts;
     if (!opts.max_flows) {

@@ -303,6 +303,7 @@ static unsigned int
 fs_dp_burst(struct fs_dp *dp)
 {
     struct fs_pkt_ref pkts[FS_PORT_BURST], out[FS_PORT_BURST];
+    uint64_t now_ns = time_msec() * 1000000ULL;
     unsigned int i, n, n_out = 0;
 
     n = fs_port_rx_burst(dp->port, pkts, FS_PORT_BURST);
@@ -321,7 +322,9 @@ fs_dp_burst(struct fs_dp *dp)
         pkt.data = p->data;
         pkt.caplen = p->caplen;
         pkt.len = p->len;
-        pkt.ts_ns = p->ts_ns;
+        /* The inspector's clock is monotonic: the kernel's receive time
+         * is the wall clock's, which may step. */
+        pkt.ts_ns = now_ns;
         pkt.port = tci & 0xfff;
         pkt.link_type = FS_LINK_ETHERNET;
         dp->hold_old_id = 0;
@@ -365,7 +368,7 @@ fs_dp_run(struct fs_dp *dp)
             break;
         }
     }
-    fs_inspector_expire(dp->insp, time_wall_msec() * 1000000ULL);
+    fs_inspector_expire(dp->insp, time_msec() * 1000000ULL);
 }
 
 void

@@ -393,6 +393,22 @@ test_bad_options(void)
     opts.table_full = 42;
     CHECK_INT(fs_inspector_create(&opts, &insp), -EINVAL);
 
+    /* A newer caller's struct: unknown trailing options must be zero. */
+    {
+        struct {
+            struct fs_inspector_opts known;
+            uint32_t newer;
+        } bigger;
+
+        memset(&bigger, 0, sizeof bigger);
+        bigger.known.sz = sizeof bigger;
+        CHECK_INT(fs_inspector_create(&bigger.known, &insp), 0);
+        fs_inspector_destroy(insp);
+        bigger.newer = 1;
+        CHECK_INT(fs_inspector_create(&bigger.known, &insp), -EINVAL);
+        CHECK(insp == NULL);
+    }
+
     opts.table_full = FS_FULL_BYPASS;
     opts.protos_file = "/nonexistent/protos.txt";
     CHECK_INT(fs_inspector_create(&opts, &insp), -ENOENT);

@@ -8,6 +8,13 @@
  * links it with libndpi and libc only and brings their own packet I/O.
  *
  * Conventions:
+ *   - One clock: packet times and fs_inspector_expire()'s 'now_ns' are
+ *     nanoseconds of the same clock, which should never step (a monotonic
+ *     clock): the inspector's time only moves forward, so a step back
+ *     stops expiry until the clock catches up, and a step forward expires
+ *     every idle flow that is not pinned.
+ *   - The event callback runs inside the call that caused the event; it
+ *     may call fs_inspector_pin_flow() and nothing else of the inspector.
  *   - Every function that can fail returns 0 (or a count) on success and a
  *     negative errno value on failure.  Nothing here aborts or exits.
  *   - Structs are opaque, except options structs, which start with a 'sz'
@@ -62,7 +69,12 @@ struct fs_packet {
     const uint8_t *data;        /* First byte of the link-layer header. */
     uint32_t caplen;            /* Bytes available at 'data'. */
     uint32_t len;               /* Length on the wire (>= caplen), or 0. */
-    uint64_t ts_ns;             /* Arrival time, nanoseconds, monotonic. */
+    uint64_t ts_ns;             /* Arrival time, nanoseconds, of a clock
+                                 * that never steps back (CLOCK_MONOTONIC):
+                                 * the same clock as fs_inspector_expire()'s
+                                 * 'now_ns'.  Idle timeouts are in its
+                                 * time; a time before the last one seen
+                                 * counts as the last. */
     uint32_t port;              /* Ingress port the packet came from (the
                                  * VM's port); 0 if unknown. */
     int link_type;              /* enum fs_link_type. */
@@ -412,6 +424,8 @@ struct fs_inspector_opts {
 struct fs_inspector;
 
 /* Creates an inspector in '*out'.  'opts' may be NULL for defaults.
+ * Options past the struct this library knows (a larger 'sz', from a newer
+ * header) must be zero.
  * Returns 0 or a negative errno: -EINVAL for bad options, -ENOENT or
  * -EINVAL for an unreadable or bad nDPI configuration file (logged), -ENOMEM.
  * The caller retains ownership of 'opts' and the strings in it. */
