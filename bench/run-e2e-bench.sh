@@ -142,7 +142,7 @@ fsd_start
 ready() {
     fsctl flowsteer/show > "$tmp/show" 2>&1 &&
         grep -q "inspector port fs-insp0: rx" "$tmp/show" &&
-        fsd_steering $((2 + 4 * ${#inspected[@]}))
+        fsd_steering $((3 + 4 * ${#inspected[@]}))
 }
 wait_until 20 ready || { cat "$tmp/show"; fail "flowsteerd is not ready"; }
 wait_until 5 learned || fail "br-int forgot MACs when flowsteer started"

@@ -672,8 +672,8 @@ flowrules_set(struct flowrules *fr, uint64_t flow_id,
 
     if (flow_id > FLOW_ID_MASK || !(a & (FS_ACT_ALLOW | FS_ACT_DROP))
         || (rule->key.ip_version != 4 && rule->key.ip_version != 6)
-        || rule->in_port > 0xff00) {
-        return EINVAL;
+        || (rule->in_port > 0xff00 && rule->in_port != 0xfffe)) {
+        return EINVAL;          /* Not a port, nor LOCAL. */
     }
     if (a & FS_ACT_MIRROR && fr->reconciled
         && !shash_find(&fr->ports, rule->verdict.mirror_port)) {
@@ -1229,7 +1229,7 @@ fr_decode_match(const struct flowrules *fr, const struct match *m,
         k->src_port = ntohs(fl->tp_src);
         k->dst_port = ntohs(fl->tp_dst);
     }
-    if (r->in_port > 0xff00) {
+    if (r->in_port > 0xff00 && r->in_port != 0xfffe) {
         return false;           /* Not a port flowrules_set() takes. */
     }
     fr_build_match(fr, r, 0, &built);

@@ -299,6 +299,10 @@ read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
             if (p->ofport <= 0) {
                 problem(cfg, "interface %s: no OpenFlow port yet (does the "
                         "device exist?)", iface->name);
+            } else if (p->ofport > 32765) {
+                problem(cfg, "interface %s: OpenFlow port %"PRId64" is above "
+                        "32765, which the steering tag cannot carry: not "
+                        "inspected", iface->name, p->ofport);
             }
             ovs_list_push_back(&cfg->ports, &p->node);
         }

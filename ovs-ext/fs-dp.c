@@ -11,6 +11,7 @@
 
 #include "flowsteer/inspector.h"
 #include "fs-port.h"
+#include "fs-steer.h"
 #include "hash.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
@@ -325,7 +326,7 @@ fs_dp_burst(struct fs_dp *dp)
         /* The inspector's clock is monotonic: the kernel's receive time
          * is the wall clock's, which may step. */
         pkt.ts_ns = now_ns;
-        pkt.port = tci & 0xfff;
+        pkt.port = fs_steer_tag_port(tci);
         pkt.link_type = FS_LINK_ETHERNET;
         dp->hold_old_id = 0;
         if (fs_inspector_process_ex(dp->insp, &pkt, &res) == FS_PKT_DROP) {

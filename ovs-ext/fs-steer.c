@@ -181,9 +181,14 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
     svec_init(rules);
     svec_init(groups);
     svec_add_nocopy(rules, xasprintf(
+        "priority=30110,in_port=%"PRId64",vlan_tci=0xfffe/0xffff,"
+        "actions=load:0xfffe->NXM_OF_IN_PORT[],pop_vlan,NORMAL",
+        spec->patch_int));
+    svec_add_nocopy(rules, xasprintf(
         "priority=30100,in_port=%"PRId64",vlan_tci=0x1000/0x1000,"
         "actions=load:0->NXM_OF_IN_PORT[],"
-        "move:NXM_OF_VLAN_TCI[0..11]->NXM_OF_IN_PORT[0..11],pop_vlan,NORMAL",
+        "move:NXM_OF_VLAN_TCI[0..11]->NXM_OF_IN_PORT[0..11],"
+        "move:NXM_OF_VLAN_TCI[13..15]->NXM_OF_IN_PORT[12..14],pop_vlan,NORMAL",
         spec->patch_int));
     svec_add_nocopy(rules, xasprintf(
         "priority=30000,in_port=%"PRId64",actions=drop", spec->patch_int));
@@ -192,8 +197,9 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
         /* set_field, not mod_vlan_vid: in a group, with no match to say
          * a tag is there, mod_vlan_vid would push a second one. */
         char *to = xasprintf("push_vlan:0x8100,set_field:%"PRId64
-                             "->vlan_vid,output:%"PRId64,
-                             p->ofport | 0x1000, spec->patch_int);
+                             "->vlan_vid,set_field:%"PRId64"->vlan_pcp,"
+                             "output:%"PRId64, (p->ofport & 0xfff) | 0x1000,
+                             p->ofport >> 12, spec->patch_int);
         char *forward = steer_action(spec, GROUP_BASE | p->ofport, to,
                                      groups);
 
@@ -212,6 +218,7 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
                 char *rto = xasprintf(
                     "push_vlan:0x8100,"
                     "move:NXM_OF_IN_PORT[0..11]->NXM_OF_VLAN_TCI[0..11],"
+                    "move:NXM_OF_IN_PORT[12..14]->NXM_OF_VLAN_TCI[13..15],"
                     "load:1->NXM_OF_VLAN_TCI[12],output:%"PRId64,
                     spec->patch_int);
 

@@ -2,8 +2,14 @@
  * The steering pipeline: the OpenFlow rules that send the packets of
  * undecided flows of inspected VM ports through the inspector and back.
  *
+ * The tag: an 802.1Q header whose VID holds the ingress port's low 12
+ * bits and whose PCP holds the next 3, so ports 1 to 32765 fit, and LOCAL
+ * (0xfffe) comes out as VID 0xffe, PCP 7 (FS_STEER_TAG_LOCAL).  Ports
+ * above 32765 cannot be inspected (fs-config refuses them).
+ *
  * Integration bridge, table 0 (cookie namespace 0xf5e2):
  *
+ *   30110  in_port=PATCH, tag LOCAL   coming back from LOCAL: in_port=LOCAL
  *   30100  in_port=PATCH, tagged      the inspector's packets coming back:
  *                                     the tag holds the original in_port;
  *                                     restore it, pop the tag, NORMAL (so
@@ -53,6 +59,20 @@
 
 struct fs_steer;
 struct ds;
+
+/* The highest OpenFlow port that the tag carries, and the 15-bit value
+ * that stands for LOCAL. */
+#define FS_STEER_MAX_PORT 32765
+#define FS_STEER_TAG_LOCAL 0x7ffe
+
+/* Returns the OpenFlow port held by tag 'tci' (see above). */
+static inline uint32_t
+fs_steer_tag_port(uint16_t tci)
+{
+    uint32_t port = (tci & 0xfff) | (uint32_t) (tci >> 13) << 12;
+
+    return port == FS_STEER_TAG_LOCAL ? 0xfffe : port;
+}
 
 /* One inspected VM port. */
 struct fs_steer_port {

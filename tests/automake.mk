@@ -55,7 +55,8 @@ SHELL_TESTS = \
 	tests/enforce-restart.sh \
 	tests/faults.sh \
 	tests/bad-config.sh \
-	tests/flood.sh
+	tests/flood.sh \
+	tests/ports.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows \

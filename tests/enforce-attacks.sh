@@ -39,7 +39,7 @@ vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
     external_ids:attached-mac="\"$(vm_mac vm1)\""
 fsd_start
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
-check "steering installed, the liveness tap up" wait_until 15 fsd_steering 6
+check "steering installed, the liveness tap up" wait_until 15 fsd_steering 7
 check "inline, every exception class drops by default" \
     shows "exception policy: non_ip=drop zero_length=drop .* frag_table_full=drop"
 

@@ -30,7 +30,7 @@ start_fsd() {
     fsd_start
     wait_until 15 shows "inspector port fs-insp0: rx" ||
         fail "flowsteerd's inspector port did not open"
-    wait_until 10 fsd_steering 6 || fail "no steering"
+    wait_until 10 fsd_steering 7 || fail "no steering"
 }
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
 verdicts() {

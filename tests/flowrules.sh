@@ -442,5 +442,5 @@ check "controller's rules survived everything" test "$(ctrl_rules)" -eq 2
 # ovs-vswitchd restarted with SIGTERM.
 log_allow 'rconn(\(urcu[0-9]+\))?\|WARN\|br0<->unix#[0-9]+: connection dropped' \
     'vconn_stream\|ERR\|send: Broken pipe' \
-    'fatal_signal(\([a-z]+[0-9]*\))?\|WARN\|terminating with signal 15'
+    'fatal_signal(\([^)]*\))?\|WARN\|terminating with signal 15'
 finish
