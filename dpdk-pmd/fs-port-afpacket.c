@@ -110,6 +110,7 @@ struct afp_port {
 
     uint32_t mtu;
     uint32_t max_tx_len;
+    int ifindex;                /* Of the device bound to. */
     struct fs_port_stats stats;
 };
 
@@ -480,6 +481,7 @@ afp_open(const struct fs_port_options *options, struct fs_port **portp)
     if (error) {
         goto error;
     }
+    p->ifindex = ifindex;
 
     p->max_tx_len = o.frame_size - TX_DATA_OFFSET;
     if (p->max_tx_len > p->mtu + ETH_HLEN + VLAN_HLEN) {
@@ -817,6 +819,27 @@ afp_get_stats(struct fs_port *port, struct fs_port_stats *stats)
     *stats = p->stats;
 }
 
+static int
+afp_check(struct fs_port *port)
+{
+    struct afp_port *p = afp_cast(port);
+    socklen_t len = sizeof(int);
+    unsigned int ifindex;
+    int error = 0;
+
+    /* SO_ERROR clears the error it reports: a flapped link's ENETDOWN
+     * would otherwise keep the socket polling ready (POLLERR) for ever,
+     * while the receive ring stays empty. */
+    if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &error, &len)) {
+        return errno;
+    } else if (error) {
+        return error;
+    }
+    ifindex = if_nametoindex(p->up.ifname);
+    return (!ifindex ? ENODEV
+            : (int) ifindex != p->ifindex ? ESTALE : 0);
+}
+
 const struct fs_port_class fs_port_afpacket_class = {
     .type = "afpacket",
     .open = afp_open,
@@ -827,4 +850,5 @@ const struct fs_port_class fs_port_afpacket_class = {
     .tx_burst = afp_tx_burst,
     .max_tx_len = afp_max_tx_len,
     .get_stats = afp_get_stats,
+    .check = afp_check,
 };

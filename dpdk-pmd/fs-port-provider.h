@@ -52,6 +52,7 @@ struct fs_port_class {
                              const struct fs_pkt_ref pkts[], unsigned int n);
     uint32_t (*max_tx_len)(const struct fs_port *port);
     void (*get_stats)(struct fs_port *port, struct fs_port_stats *stats);
+    int (*check)(struct fs_port *port);
 };
 
 /* Known classes. */

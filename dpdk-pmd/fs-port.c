@@ -144,6 +144,12 @@ fs_port_close(struct fs_port *port)
 }
 
 int
+fs_port_check(struct fs_port *port)
+{
+    return port->class->check ? port->class->check(port) : 0;
+}
+
+int
 fs_port_fd(const struct fs_port *port)
 {
     return port->class->fd(port);

@@ -163,6 +163,14 @@ int fs_port_open(const struct fs_port_options *options,
  * fs_port_rx_burst() are invalid afterwards.  Accepts NULL. */
 void fs_port_close(struct fs_port *port);
 
+/* Returns 0 if 'port' still works, or a positive errno value if it must be
+ * closed and opened again: its socket reports an error (ENETDOWN after a
+ * link flap, ENXIO when the device went away), or its interface is gone
+ * (ENODEV) or is another device of the same name (ESTALE: deleted and made
+ * again, as Open vSwitch does with its ports when it restarts).  Cheap
+ * enough to call after every empty receive. */
+int fs_port_check(struct fs_port *port);
+
 /* Returns a file descriptor that polls readable (POLLIN) when packets are
  * waiting to be received, for integration into a poll loop.  It belongs
  * to the port: do not read, write or close it. */

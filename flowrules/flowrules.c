@@ -1977,7 +1977,11 @@ flowrules_wait(struct flowrules *fr)
             poll_timer_wait_until(fr->dirty_since + fr->opts.batch_ms);
         }
     }
-    if (fr->reconciled && fr->opts.poll_idle && fr_poll_interval(fr)) {
+    /* A poll in progress is answered first: a switch that does not answer
+     * (ovs-vswitchd without its database serves no OpenFlow) must not make
+     * this loop spin on a timer in the past. */
+    if (fr->reconciled && fr->opts.poll_idle && fr_poll_interval(fr)
+        && !fr->poll_xid) {
         poll_timer_wait_until(fr->next_poll);
     }
     if (fr->reconciled && fr->poll_wanted && !fr->poll_xid) {

@@ -61,6 +61,8 @@ struct fs_dp {
     uint64_t untagged;          /* Packets without our tag: dropped. */
     uint64_t dropped;           /* By verdict. */
     uint64_t forwarded;
+    uint64_t reopened;          /* Port closed by fs_port_check(). */
+    int check_error;            /* Why, the last time. */
 
     /* Holding. */
     fs_dp_gone_cb *gone;
@@ -344,6 +346,28 @@ fs_dp_burst(struct fs_dp *dp)
     return n;
 }
 
+/* Woken with nothing to receive: the socket may be in error (a link flap
+ * leaves it polling ready for ever) or bound to a device that is gone or
+ * was made again under the same name (Open vSwitch restarting).  Either
+ * way the port is closed and opened again, after RETRY_MS. */
+static void
+fs_dp_check(struct fs_dp *dp)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    int error = fs_port_check(dp->port);
+
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: inspector port failed (%s): opening it "
+                     "again", dp->ifname, ovs_strerror(error));
+        fs_port_close(dp->port);
+        dp->port = NULL;
+        dp->reopened++;
+        dp->check_error = error;
+        dp->error = 0;
+        dp->next_retry = time_msec() + RETRY_MS;
+    }
+}
+
 void
 fs_dp_run(struct fs_dp *dp)
 {
@@ -365,9 +389,17 @@ fs_dp_run(struct fs_dp *dp)
     }
     /* Bounded, so the rest of the loop (OpenFlow, OVSDB) keeps up. */
     for (i = 0; i < 64; i++) {
-        if (fs_dp_burst(dp) < FS_PORT_BURST) {
+        unsigned int n = fs_dp_burst(dp);
+
+        if (!n && !i) {
+            fs_dp_check(dp);
+            break;
+        } else if (n < FS_PORT_BURST) {
             break;
         }
+    }
+    if (!dp->port) {
+        return;
     }
     fs_inspector_expire(dp->insp, time_msec() * 1000000ULL);
 }
@@ -398,8 +430,9 @@ fs_dp_format(const struct fs_dp *dp, struct ds *ds)
     }
     ds_put_format(ds, "inspector port %s: ", dp->ifname);
     if (!dp->port) {
-        ds_put_format(ds, "not open (%s)\n", dp->error
-                      ? ovs_strerror(dp->error) : "not yet");
+        ds_put_format(ds, "not open (%s), reopened %"PRIu64" times\n",
+                      dp->error ? ovs_strerror(dp->error) : "not yet",
+                      dp->reopened);
         return;
     }
     fs_port_get_stats(dp->port, &st);
@@ -407,6 +440,10 @@ fs_dp_format(const struct fs_dp *dp, struct ds *ds)
                   "kernel), tx %"PRIu64", dropped by verdict %"PRIu64
                   ", untagged %"PRIu64"\n", st.rx_packets, st.rx_dropped,
                   st.tx_packets, dp->dropped, dp->untagged);
+    if (dp->reopened) {
+        ds_put_format(ds, "  reopened %"PRIu64" times, last because: %s\n",
+                      dp->reopened, ovs_strerror(dp->check_error));
+    }
     ds_put_format(ds, "  new connections held for old rules: %"PRIuSIZE
                   " packets now (cap %d), %"PRIu64" held, %"PRIu64
                   " released, %"PRIu64" dropped at the cap, %"PRIu64

@@ -56,7 +56,8 @@ SHELL_TESTS = \
 	tests/faults.sh \
 	tests/bad-config.sh \
 	tests/flood.sh \
-	tests/ports.sh
+	tests/ports.sh \
+	tests/neighbours.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows \

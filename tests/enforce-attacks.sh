@@ -34,9 +34,7 @@ priority=0, profile=web, actions=allow
 EOF
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
     external_ids:flowsteer-policy="$tmp/policy.conf"
-vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
-    external_ids:flowsteer-profile=web \
-    external_ids:attached-mac="\"$(vm_mac vm1)\""
+fsd_inspect vm1 web
 fsd_start
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
 check "steering installed, the liveness tap up" wait_until 15 fsd_steering 7

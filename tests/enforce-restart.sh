@@ -22,9 +22,7 @@ priority=0, profile=web, actions=drop
 EOF
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
     external_ids:flowsteer-policy="$tmp/policy.conf"
-vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
-    external_ids:flowsteer-profile=web \
-    external_ids:attached-mac="\"$(vm_mac vm1)\""
+fsd_inspect vm1 web
 STATE=$OVS_DIR/flowsteerd.flows
 start_fsd() {
     fsd_start

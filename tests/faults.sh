@@ -20,9 +20,7 @@ EOF
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
     external_ids:flowsteer-policy="$tmp/policy.conf" \
     external_ids:flowsteer-fail=open
-vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
-    external_ids:flowsteer-profile=web \
-    external_ids:attached-mac="\"$(vm_mac vm1)\""
+fsd_inspect vm1 web
 
 # A fake systemd: a datagram socket that records what flowsteerd notifies.
 NOTIFY=$tmp/notify.sock
