@@ -1476,7 +1476,9 @@ insp_policy_judge(const struct insp_policy *policy,
         decision->needs_dpi = (r->match & M_DPI) != 0;
         return 0;
     }
-    decision->verdict.actions = FS_ACT_ALLOW;
+    /* A policy that no rule of matches has no opinion it can be trusted
+     * with: fail closed.  Without a policy nothing is enforced. */
+    decision->verdict.actions = policy ? FS_ACT_DROP : FS_ACT_ALLOW;
     return 0;
 }
 

@@ -1048,14 +1048,18 @@ static int
 set_policy(struct fs_inspector *insp, const char *name, const char *text,
            bool rejudge, unsigned int *changed, char *err, size_t err_size)
 {
-    struct insp_policy *policy;
+    struct insp_policy *policy = NULL;
     unsigned int n = 0;
     int error;
 
-    error = insp_policy_parse(name ? name : "policy", text, &policy, err,
-                              err_size);
-    if (error) {
-        return error;
+    if (text) {
+        error = insp_policy_parse(name ? name : "policy", text, &policy, err,
+                                  err_size);
+        if (error) {
+            return error;
+        }
+    } else if (err && err_size) {
+        err[0] = '\0';
     }
     insp_policy_destroy(insp->policy);
     insp->policy = policy;

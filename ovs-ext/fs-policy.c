@@ -86,8 +86,8 @@ policy_failed(struct fs_policy *p, enum fs_fail fail, const char *error)
             p->fallback = fail;
             fs_inspector_set_policy_for_new_flows(
                 p->insp, "(no policy)",
-                fail == FS_FAIL_CLOSED ? "priority=0, actions=drop" : "",
-                NULL, 0);
+                (fail == FS_FAIL_CLOSED ? "priority=0, actions=drop"
+                 : "priority=0, actions=allow"), NULL, 0);
         }
     }
     if (strcmp(msg, p->error)) {
@@ -197,7 +197,8 @@ fs_policy_run(struct fs_policy *p, const char *path, enum fs_fail fail,
 
     if (!path) {
         if (p->loaded || p->fallback >= 0) {
-            fs_inspector_set_policy(p->insp, "(none)", "", &changed, NULL, 0);
+            fs_inspector_set_policy(p->insp, "(none)", NULL, &changed,
+                                    NULL, 0);
             fs_verdicts_commit(p->verdicts);
             VLOG_INFO("policy removed: every flow is allowed (%u verdicts "
                       "changed)", changed);

@@ -85,9 +85,22 @@ assert verdicts(lambda f: f["l4"] == "TCP" and f["dst_port"] == 53) == {("drop",
 assert all(f["profile"] == "web" and f["port"] == 1 for f in flows)
 PY'
 
-check "without --profile, profile rules do not match (default allow)" \
+# Fail closed: with no profile, the demo's rules (all for profile web)
+# match nothing, and every flow takes the default, drop.
+check "without --profile, no rule matches: every flow dropped (rule default)" \
     eval 'run 0 "$INSPECT" --json --policy "$policy" "$demo" &&
-    ! grep -q "\"verdict\":\"drop\"" "$tmp/out"'
+    "$python" - "$tmp/out" <<PY
+import json, sys
+flows = [json.loads(l) for l in open(sys.argv[1])][:-1]
+assert flows
+assert {(f["verdict"], f["rule"]) for f in flows} == {("drop", "default")}, \\
+    {(f["verdict"], f["rule"]) for f in flows}
+PY'
+check "a policy ending in priority=0, actions=allow allows by default" \
+    eval 'printf "priority=0, actions=allow\n" > "$tmp/open.conf" &&
+    run 0 "$INSPECT" --json --policy "$tmp/open.conf" "$demo" &&
+    ! grep -q "\"verdict\":\"drop\"" "$tmp/out" &&
+    grep -q "\"verdict\":\"allow\"" "$tmp/out"'
 
 check "--table-full=drop with 4 flows of room" \
     eval 'run 0 "$INSPECT" --json --max-flows 4 --table-full drop "$demo" &&

@@ -31,8 +31,9 @@ check() {
     else
         echo "FAIL $desc"
         n_failed=$((n_failed + 1))
-        if [ "$n_failed" -eq 1 ] && declare -F on_first_failure >/dev/null
-        then
+        # POSIX sh: command -v also finds functions (dash has no declare).
+        if [ "$n_failed" -eq 1 ] &&
+               command -v on_first_failure > /dev/null 2>&1; then
             echo "--- state at the first failure"
             on_first_failure 2>&1 | sed 's/^/| /'
             echo "--- end of state"

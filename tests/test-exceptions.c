@@ -19,7 +19,8 @@
 /* Drops TCP to port 80, allows the rest. */
 static const char *const policy_drop_80 =
     "priority=100, tcp, tp_dst=80, actions=drop\n"
-    "priority=100, tcp6, tp_dst=80, actions=drop\n";
+    "priority=100, tcp6, tp_dst=80, actions=drop\n"
+    "priority=0, actions=allow\n";
 
 static int n_alerts;
 

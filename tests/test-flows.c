@@ -120,7 +120,8 @@ static void
 test_mac_learned_later_rejudges(void)
 {
     static const char policy[] =
-        "priority=100, profile=servers, direction=in, actions=drop\n";
+        "priority=100, profile=servers, direction=in, actions=drop\n"
+        "priority=0, actions=allow\n";
     struct events ev;
     FS_INSPECTOR_OPTS(opts);
     struct fs_inspector *insp = make(&opts, &ev, policy);
@@ -169,7 +170,8 @@ test_one_side_needs_dpi(void)
         "priority=100, profile=web, app=HTTP, actions=allow\n"
         "priority=90, profile=web, actions=drop\n"
         "priority=100, profile=servers, direction=in, tcp, tp_dst=23, "
-        "actions=drop\n";
+        "actions=drop\n"
+        "priority=0, profile=servers, actions=allow\n";
     struct events ev;
     struct fs_inspector *insp = make_two_vms(&ev, policy);
 
@@ -260,7 +262,8 @@ static void
 test_connection_reuse(void)
 {
     static const char policy[] = "priority=100, tcp, tp_dst=22, "
-                                 "actions=drop\n";
+                                 "actions=drop\n"
+                                 "priority=0, actions=allow\n";
     struct trace t;
     struct fs_inspector *insp = make_traced(&t, policy);
     struct fs_pkt_result r1, r2;
@@ -495,7 +498,7 @@ test_policy_for_new_flows(void)
 
     tcp(insp, 22, SYN, 1, 0, SEC);
     t.n = 0;
-    CHECK_INT(fs_inspector_set_policy_for_new_flows(insp, "x", "", NULL, 0),
+    CHECK_INT(fs_inspector_set_policy_for_new_flows(insp, "x", NULL, NULL, 0),
               0);
     CHECK_INT(t.n, 0);
     CHECK_INT(lookup(insp, 22).actions, FS_ACT_DROP);
@@ -651,7 +654,8 @@ test_import_verdict(void)
     /* An allow-all policy undoes neither the drop (its inputs are gone)
      * ... */
     t.n = 0;
-    CHECK_INT(fs_inspector_set_policy(insp, "t", "", NULL, NULL, 0), 0);
+    CHECK_INT(fs_inspector_set_policy(insp, "t", "priority=0, actions=allow\n",
+                                      NULL, NULL, 0), 0);
     CHECK_INT(lookup(insp, 22).actions, FS_ACT_DROP);
     /* ... while the allow is judged, and cut, by a stricter one. */
     CHECK_INT(fs_inspector_set_policy(insp, "t", "tcp, tp_dst=23, "

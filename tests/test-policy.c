@@ -149,15 +149,29 @@ test_empty_policy(void)
     tcp_flow(&t);
     pol = parse_ok("# nothing\n\n   \t\n# but comments\n");
     CHECK_INT(insp_policy_n_rules(pol), 0);
+    /* A policy that no rule of matches fails closed... */
     CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
-    CHECK_INT(d.verdict.actions, FS_ACT_ALLOW);
+    CHECK_INT(d.verdict.actions, FS_ACT_DROP);
     CHECK_INT(d.rule_index, -1);
     CHECK_INT(d.priority, -1);
     CHECK_INT(d.needs_dpi, 0);
     CHECK_STR(insp_policy_rule_name(pol, -1), "default");
     insp_policy_destroy(pol);
 
-    /* A NULL policy has no rules either. */
+    /* ... as does one whose rules are all for another profile, or another
+     * protocol, unless it says otherwise. */
+    pol = parse_ok("profile=other, actions=allow\nudp, actions=allow\n");
+    CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
+    CHECK_INT(d.verdict.actions, FS_ACT_DROP);
+    CHECK_INT(d.rule_index, -1);
+    insp_policy_destroy(pol);
+    pol = parse_ok("udp, actions=drop\npriority=0, actions=allow\n");
+    CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
+    CHECK_INT(d.verdict.actions, FS_ACT_ALLOW);
+    CHECK_INT(d.rule_index, 1);
+    insp_policy_destroy(pol);
+
+    /* No policy enforces nothing, and has no rules either. */
     CHECK_INT(insp_policy_judge(NULL, &t.f, &d), 0);
     CHECK_INT(d.verdict.actions, FS_ACT_ALLOW);
     CHECK_INT(d.rule_index, -1);
@@ -602,7 +616,7 @@ test_dpi_needed(void)
     t.f.classified = 1;
     CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
     CHECK_INT(d.rule_index, -1);
-    CHECK_INT(d.verdict.actions, FS_ACT_ALLOW);
+    CHECK_INT(d.verdict.actions, FS_ACT_DROP);
     t.f.host = "a.x.com";
     CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
     CHECK_INT(d.rule_index, 2);
@@ -789,7 +803,7 @@ test_design_example(void)
     t.f.profile = "db";
     CHECK_INT(insp_policy_judge(pol, &t.f, &d), 0);
     CHECK_INT(d.rule_index, -1);
-    CHECK_INT(d.verdict.actions, FS_ACT_ALLOW);
+    CHECK_INT(d.verdict.actions, FS_ACT_DROP);
     insp_policy_destroy(pol);
 }
 

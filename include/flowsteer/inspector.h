@@ -438,7 +438,10 @@ FS_API void fs_inspector_destroy(struct fs_inspector *insp);
 /* ---------------------------------------------------------------------- */
 /* Policy. */
 
-/* Parses policy text and, on success, replaces the inspector's policy.  The
+/* Parses policy text and, on success, replaces the inspector's policy.
+ * A flow that no rule matches is dropped (rule "default"): end the policy
+ * with "priority=0, actions=allow" to allow instead.  'text' NULL removes
+ * the policy: every flow is then allowed, nothing is enforced.  The
  * live flows are judged again; FS_EVENT_VERDICT_CHANGED is reported for
  * each flow whose verdict changed, and the number of such flows is stored
  * in '*changed' if it is nonnull.  'name' is used in messages and rule
