@@ -13,6 +13,8 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-dp.h \
 	ovs-ext/fs-steer.c \
 	ovs-ext/fs-steer.h \
+	ovs-ext/fs-guard.c \
+	ovs-ext/fs-guard.h \
 	ovs-ext/fs-topo.c \
 	ovs-ext/fs-topo.h \
 	ovs-ext/fs-verdict.c \

@@ -37,6 +37,7 @@
 #include "fs-config.h"
 #include "fs-dp.h"
 #include "fs-flows.h"
+#include "fs-guard.h"
 #include "fs-policy.h"
 #include "fs-steer.h"
 #include "fs-topo.h"
@@ -67,6 +68,8 @@ struct flowsteerd {
     struct fs_verdicts *verdicts;   /* Verdict rules in the integration
                                      * bridge. */
     struct fs_watchdog *watchdog;
+    struct fs_guard *guard;     /* Holds a restarted ovs-vswitchd until the
+                                 * steering is back (fail=closed). */
     int live_fd;                /* flowsteerd's liveness tap, or -1. */
     long long int live_down_since; /* Since when OVS sees it down (ms),
                                     * or LLONG_MAX. */
@@ -283,16 +286,20 @@ config_run(struct flowsteerd *d)
 /* ---------------------------------------------------------------------- */
 /* Steering. */
 
-/* Keeps the steering rules in step with the configuration and topology:
- * none until the topology is complete. */
+/* Keeps the steering rules in step with the configuration and topology.
+ * Until the topology is complete there is no inspector to reach: with
+ * fail=closed (inline) the inspected ports' traffic is dropped, else it
+ * is not steered. */
 static void
 steer_update(struct flowsteerd *d)
 {
     struct fs_steer_spec spec;
     const struct fs_config_port *p;
+    bool closed = (d->cfg.fail == FS_FAIL_CLOSED
+                   && d->cfg.mode == FS_MODE_INLINE);
     size_t n = 0;
 
-    if (!d->cfg.enabled || !d->topo.complete) {
+    if (!d->cfg.enabled || (!d->topo.complete && !closed)) {
         fs_steer_set(d->steer, d->cfg.enabled ? d->cfg.bridge : NULL,
                      d->cfg.enabled ? d->cfg.sec_bridge : NULL, NULL);
         return;
@@ -300,6 +307,7 @@ steer_update(struct flowsteerd *d)
     memset(&spec, 0, sizeof spec);
     spec.mode = d->cfg.mode;
     spec.fail = d->cfg.fail;
+    spec.closed = !d->topo.complete;
     spec.live = d->topo.live_ofport;
     spec.patch_int = d->topo.patch_int_ofport;
     spec.patch_sec = d->topo.patch_sec_ofport;
@@ -319,6 +327,21 @@ steer_update(struct flowsteerd *d)
     spec.n_ports = n;
     fs_steer_set(d->steer, d->cfg.bridge, d->cfg.sec_bridge, &spec);
     free(spec.ports);
+}
+
+/* Runs the restart guard (fs-guard.h): wanted while inspection is on,
+ * inline, with fail=closed. */
+static void
+guard_run(struct flowsteerd *d)
+{
+    unsigned int seqno;
+    bool installed = fs_steer_installed(d->steer, &seqno);
+
+    fs_guard_run(d->guard, d->idl,
+                 (d->cfg_valid && d->cfg.enabled && d->cfg.bridge
+                  && d->cfg.fail == FS_FAIL_CLOSED
+                  && d->cfg.mode == FS_MODE_INLINE),
+                 installed, seqno);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -447,6 +470,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         fs_dp_format(d->dp, &ds);
         fs_verdicts_format(d->verdicts, &ds);
         fs_watchdog_format(d->watchdog, &ds);
+        fs_guard_format(d->guard, &ds);
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
@@ -636,6 +660,7 @@ main(int argc, char *argv[])
     daemonize_complete();
     /* Before threads, sockets and the liveness tap: see fs-watchdog.h. */
     d.watchdog = fs_watchdog_create();
+    d.guard = fs_guard_create();
 
     d.verdicts = fs_verdicts_create(flow_state);
     {
@@ -654,6 +679,7 @@ main(int argc, char *argv[])
     d.policy = fs_policy_create(d.insp, d.verdicts);
     d.idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d.idl);
+    fs_guard_register(d.idl);
     VLOG_INFO("flowsteerd %s started, database %s", FLOWSTEER_VERSION,
               db_remote);
 
@@ -681,6 +707,7 @@ main(int argc, char *argv[])
                              ? FS_INSP_PORT : NULL), d.cfg.mode);
         }
         fs_steer_run(d.steer);
+        guard_run(&d);
         fs_verdicts_run(d.verdicts);
         fs_dp_run(d.dp);
         unixctl_server_run(unixctl);
@@ -691,6 +718,7 @@ main(int argc, char *argv[])
         flows_requests_wait(&d);
         fs_watchdog_wait(d.watchdog);
         fs_steer_wait(d.steer);
+        fs_guard_wait(d.guard);
         fs_dp_wait(d.dp);
         fs_verdicts_wait(d.verdicts);
         fs_policy_wait(d.policy);
@@ -703,6 +731,7 @@ main(int argc, char *argv[])
     fs_steer_destroy(d.steer);
     fs_verdicts_destroy(d.verdicts);
     fs_watchdog_destroy(d.watchdog);
+    fs_guard_destroy(d.guard, d.idl);
     fs_dp_destroy(d.dp);
     ovsdb_idl_destroy(d.idl);
     if (d.cfg_valid) {

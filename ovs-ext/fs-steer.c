@@ -47,6 +47,7 @@ struct steer_bridge {
 
 struct fs_steer {
     struct steer_bridge br[2];  /* Integration, security. */
+    bool closed;                /* Last set with a closed spec. */
     uint32_t next_xid;
 };
 
@@ -170,6 +171,30 @@ steer_action(const struct fs_steer_spec *spec, uint32_t group,
                      spec->mode == FS_MODE_TAP ? ",pop_vlan,NORMAL" : "");
 }
 
+/* The integration bridge's rules while the inspector cannot be reached,
+ * with fail=closed: an inspected port's frames but ARP are dropped. */
+static void
+closed_rules(const struct fs_steer_spec *spec, struct svec *rules)
+{
+    size_t i;
+
+    for (i = 0; i < spec->n_ports; i++) {
+        const struct fs_steer_port *p = &spec->ports[i];
+
+        svec_add_nocopy(rules, xasprintf(
+            "priority=29010,arp,in_port=%"PRId64",actions=NORMAL",
+            p->ofport));
+        svec_add_nocopy(rules, xasprintf(
+            "priority=29000,in_port=%"PRId64",actions=drop", p->ofport));
+        if (p->mac[0]) {
+            svec_add_nocopy(rules, xasprintf(
+                "priority=28910,arp,dl_dst=%s,actions=NORMAL", p->mac));
+            svec_add_nocopy(rules, xasprintf(
+                "priority=28900,dl_dst=%s,actions=drop", p->mac));
+        }
+    }
+}
+
 /* The rules and groups of the integration bridge for 'spec'. */
 static void
 int_rules(const struct fs_steer_spec *spec, struct svec *rules,
@@ -180,6 +205,10 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
 
     svec_init(rules);
     svec_init(groups);
+    if (spec->closed) {
+        closed_rules(spec, rules);
+        return;
+    }
     svec_add_nocopy(rules, xasprintf(
         "priority=30110,in_port=%"PRId64",vlan_tci=0xfffe/0xffff,"
         "actions=load:0xfffe->NXM_OF_IN_PORT[],pop_vlan,NORMAL",
@@ -252,15 +281,20 @@ void
 fs_steer_set(struct fs_steer *s, const char *int_bridge,
              const char *sec_bridge, const struct fs_steer_spec *spec)
 {
-    struct svec rules;
+    struct svec rules, groups;
+
     steer_bridge_open(&s->br[0], int_bridge);
     steer_bridge_open(&s->br[1], sec_bridge);
-    struct svec groups;
+    s->closed = spec && spec->closed;
 
     if (spec) {
         int_rules(spec, &rules, &groups);
         steer_set_rules(&s->br[0], &rules, &groups);
-        sec_rules(spec, &rules);
+        if (spec->closed) {
+            svec_init(&rules);
+        } else {
+            sec_rules(spec, &rules);
+        }
         svec_init(&groups);
         steer_set_rules(&s->br[1], &rules, &groups);
     } else {
@@ -465,6 +499,23 @@ steer_bridge_run(struct fs_steer *s, struct steer_bridge *b)
     }
 }
 
+bool
+fs_steer_installed(const struct fs_steer *s, unsigned int *seqno)
+{
+    int i;
+
+    *seqno = s->br[0].seqno;
+    for (i = 0; i < 2; i++) {
+        const struct steer_bridge *b = &s->br[i];
+
+        if (b->name && (!b->rconn || !rconn_is_connected(b->rconn)
+                        || b->dirty || b->first_xid || b->error[0])) {
+            return false;
+        }
+    }
+    return s->br[0].name != NULL;
+}
+
 void
 fs_steer_run(struct fs_steer *s)
 {
@@ -499,13 +550,16 @@ fs_steer_format(const struct fs_steer *s, struct ds *ds)
         const struct steer_bridge *b = &s->br[i];
 
         if (b->name) {
-            ds_put_format(ds, "steering on %s: %"PRIuSIZE" rules, %s%s%s\n",
+            ds_put_format(ds, "steering on %s: %"PRIuSIZE" rules, %s%s%s%s\n",
                           b->name, b->want.n,
                           !b->rconn || !rconn_is_connected(b->rconn)
                           ? "not connected"
                           : b->first_xid || b->dirty ? "installing"
                           : "installed",
-                          b->error[0] ? ", error: " : "", b->error);
+                          b->error[0] ? ", error: " : "", b->error,
+                          !i && s->closed
+                          ? " (closed: no inspector to reach, the inspected "
+                            "ports' traffic is dropped)" : "");
         }
     }
 }

@@ -45,6 +45,11 @@
  *   100  in_port=INSPECTOR      -> the patch port
  *   (nothing else: fail_mode=secure drops it)
  *
+ * While the inspector cannot be reached (its bridge or ports are missing)
+ * and fail=closed, 'closed' steering keeps only the ARP rules and drops
+ * the rest at 29000 and 28900: a port deleted or not made yet lets nothing
+ * through uninspected.
+ *
  * The rules of each bridge are replaced as a whole, in one atomic bundle,
  * when they change or the connection comes back; rules with other
  * cookies are never touched.
@@ -88,6 +93,9 @@ struct fs_steer_spec {
     int64_t patch_int;          /* Ofport of the patch on br-int. */
     int64_t patch_sec;          /* Ofport of the patch on br-sec. */
     int64_t insp;               /* Ofport of the inspector's port. */
+    bool closed;                /* No inspector to reach (then live,
+                                 * patch_int, patch_sec and insp are
+                                 * unused): drop instead. */
     struct fs_steer_port *ports;
     size_t n_ports;
 };
@@ -100,6 +108,12 @@ void fs_steer_destroy(struct fs_steer *);
  * rules to keep there.  NULL 'spec' removes our rules. */
 void fs_steer_set(struct fs_steer *, const char *int_bridge,
                   const char *sec_bridge, const struct fs_steer_spec *spec);
+
+/* Returns true if the rules last set are installed in both bridges on
+ * their current OpenFlow connections, and stores in '*seqno' a number that
+ * changes whenever the integration bridge's connection is made again (a
+ * restarted ovs-vswitchd, for one). */
+bool fs_steer_installed(const struct fs_steer *, unsigned int *seqno);
 
 void fs_steer_run(struct fs_steer *);
 void fs_steer_wait(struct fs_steer *);

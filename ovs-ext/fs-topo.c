@@ -162,11 +162,14 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
     br_sec = fs_config_find_bridge(idl, cfg->sec_bridge);
     if (br_sec && !sec_bridge_is_ours(br_sec, topo->status,
                                       sizeof topo->status)) {
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
-
-        VLOG_WARN_RL(&rl, "%s", topo->status);
+        /* Once for each new reason: this runs on every turn of the loop. */
+        if (strcmp(topo->status, topo->warned)) {
+            VLOG_WARN("%s", topo->status);
+            ovs_strlcpy(topo->warned, topo->status, sizeof topo->warned);
+        }
         return;
     }
+    topo->warned[0] = '\0';
     patch_int = find_iface(br_int, FS_PATCH_INT);
     patch_sec = find_iface(br_sec, FS_PATCH_SEC);
     insp = find_iface(br_sec, FS_INSP_PORT);

@@ -40,6 +40,7 @@ struct fs_topo {
     bool live_link_up;          /* Open vSwitch sees the tap's link up, */
     bool live_link_down;        /* or down (neither: not known yet). */
     char status[256];           /* What is missing or failed, "" if none. */
+    char warned[256];           /* The refusal last logged, "" if none. */
     struct ovsdb_idl_txn *txn;  /* In progress, or NULL. */
 };
 

@@ -57,7 +57,8 @@ SHELL_TESTS = \
 	tests/bad-config.sh \
 	tests/flood.sh \
 	tests/ports.sh \
-	tests/neighbours.sh
+	tests/neighbours.sh \
+	tests/neighbours-open.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows \
