@@ -4,6 +4,9 @@ noinst_PROGRAMS += bench/inspect-bench
 bench_inspect_bench_SOURCES = bench/inspect-bench.c
 bench_inspect_bench_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
 bench_inspect_bench_LDADD = inspector/libflowsteer-inspector.la $(PCAP_LIBS)
+noinst_PROGRAMS += bench/inspect-memory
+bench_inspect_memory_SOURCES = bench/inspect-memory.c
+bench_inspect_memory_LDADD = inspector/libflowsteer-inspector.la
 
 EXTRA_DIST += \
 	bench/bench-lib.sh \
@@ -14,9 +17,10 @@ EXTRA_DIST += \
 # reference captures and a generated HTTP/TLS/DNS/SSH mix (gen-mix.sh, which
 # needs root), both cached in bench/data/.  Options go in BENCH_FLAGS, e.g.
 # make bench BENCH_FLAGS='--ndpi-config ../shared/data/ndpi-4.2/config'
-bench: bench/inspect-bench
+bench: bench/inspect-bench bench/inspect-memory
 	top_srcdir='$(abs_top_srcdir)' NDPIREADER='$(NDPIREADER)' \
 	INSPECT_BENCH='$(abs_top_builddir)/bench/inspect-bench' \
+	INSPECT_MEMORY='$(abs_top_builddir)/bench/inspect-memory' \
 	$(SHELL) $(srcdir)/bench/run-inspect-bench.sh $(BENCH_FLAGS)
 .PHONY: bench
 

@@ -10,8 +10,11 @@
 # --install and with 'ovs-ofctl --bundle add-flows' of the same rules
 # (written by flowrules-bench --ofctl-file, and checked to give the same
 # flow table), deleting all flows between runs and waiting for
-# ovs-vswitchd to be idle again, untimed.  Prints the best of each: flows/s,
-# the ratio (target >= 1.5) and flowsteer's bytes per installed rule.  Then
+# ovs-vswitchd to be idle again, untimed.  Beside them, the whole
+# flowsteer-rules process (start, read the commands, connect, reconcile,
+# install, exit) on the same flows, like for like with the ovs-ofctl
+# process.  Prints the best of each: flows/s, the ratios (target >= 1.5)
+# and flowsteer's bytes per installed rule.  Then
 # runs flowrules-bench --latency at a steady rate and prints the per-flow
 # install latency (target p99 < 5 ms), overall and for each second.
 #
@@ -23,6 +26,7 @@ set -euo pipefail
 here=$(cd "$(dirname -- "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
 bench=${FLOWRULES_BENCH:-}
+rules_tool=${FLOWSTEER_RULES:-}
 sizes="1000 10000 100000"
 runs=3
 lat_rate=10000
@@ -63,7 +67,9 @@ Options:
   --keep                keep the OVS directory (logs, database) at the end
   -h, --help            show this help
 
-Environment: FLOWRULES_BENCH, OVS_SCHEMA (default $schema).
+Environment: FLOWRULES_BENCH, FLOWSTEER_RULES (flowsteer-rules; default
+flowrules/flowsteer-rules beside the bench, or --rules PATH), OVS_SCHEMA
+(default $schema).
 EOF
 }
 
@@ -73,6 +79,7 @@ EOF
 while [ $# -gt 0 ]; do
     case $1 in
         --bench) need_arg "$@"; bench=$2; shift ;;
+        --rules) need_arg "$@"; rules_tool=$2; shift ;;
         --sizes) need_arg "$@"; sizes=$2; shift ;;
         --runs) need_arg "$@"; runs=$2; shift ;;
         --latency-rate) need_arg "$@"; lat_rate=$2; shift ;;
@@ -106,6 +113,8 @@ if [ -z "$bench" ]; then
 'make bench/flowrules-bench' (or give --bench)"
 fi
 [ -x "$bench" ] || die "$bench: not an executable"
+rules_tool=${rules_tool:-$(cd "$(dirname -- "$bench")/.." && pwd)/flowrules/flowsteer-rules}
+[ -x "$rules_tool" ] || die "$rules_tool: not an executable (give --rules)"
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
 for c in ip ovsdb-tool ovsdb-server ovs-vswitchd ovs-vsctl ovs-ofctl; do
     command -v "$c" >/dev/null \
@@ -284,6 +293,40 @@ run_flowrules() {
     echo "$out"
 }
 
+# run_tool N FIRST: one whole flowsteer-rules process setting the same N
+# flows (bench_rule() in flowrules-bench.c) from a command file; prints its
+# flows/s.  With FIRST=true, checks that it gives the same table.
+run_tool() {
+    local t0 t1 cpu0 cpu1 cmds=$dir/cmds-$1.txt
+    if [ ! -s "$cmds" ]; then
+        awk -v n="$1" 'BEGIN {
+            for (id = 1; id <= n; id++) {
+                a = 167772160 + id          # 10.0.0.0 + id
+                printf "set %d tcp %d.%d.%d.%d:%d 172.16.0.1:443 allow\n",
+                       id, int(a / 16777216), int(a / 65536) % 256,
+                       int(a / 256) % 256, a % 256, 1024 + id % 64000
+            }
+        }' >"$cmds"
+    fi
+    cpu0=$(ovs_cpu)
+    t0=$EPOCHREALTIME
+    "$rules_tool" "${bench_opts[@]}" "$target" <"$cmds" >"$dir/tool.out" \
+        2>"$dir/tool.err" \
+        || die "flowsteer-rules failed: $(tail -3 "$dir/tool.err")"
+    t1=$EPOCHREALTIME
+    cpu1=$(ovs_cpu)
+    check_count "$1" flowsteer-rules
+    if $2; then
+        dump_rules "$dir/dump-tool"
+        cmp -s "$dir/dump-flowrules" "$dir/dump-tool" \
+            || die "flowrules-bench and flowsteer-rules installed different \
+rules: diff $dir/dump-flowrules $dir/dump-tool (kept with --keep)"
+    fi
+    delete_all
+    awk -v n="$1" -v a="$t0" -v b="$t1" -v c0="$cpu0" -v c1="$cpu1" \
+        'BEGIN { printf "flows_per_s=%.0f ovs_cpu=%.2f\n", n / (b - a), c1 - c0 }'
+}
+
 # run_ofctl N FIRST: one 'ovs-ofctl --bundle add-flows' of N flows' rules;
 # prints its flows/s.  With FIRST=true, checks that it gives the same table
 # as flowrules.
@@ -312,7 +355,7 @@ echo "ovs-vswitchd $(ovs-vswitchd --version | sed -n '1s/.* //p'), netdev" \
 rows=()
 for n in $sizes; do
     echo "== $n flows ($((2 * n)) rules): $runs runs of each" >&2
-    fr_best='' of_best='' fr_line='' of_line=''
+    fr_best='' of_best='' tool_best='' fr_line='' of_line=''
     for i in $(seq 1 "$runs"); do
         first=false
         [ "$i" -ne 1 ] || first=true
@@ -320,15 +363,22 @@ for n in $sizes; do
         if ((i % 2)); then
             out=$(run_flowrules "$n" $first)
             of_out=$(run_ofctl "$n" $first)
+            tool_out=$(run_tool "$n" $first)
         else
+            tool_out=$(run_tool "$n" false)
             of_out=$(run_ofctl "$n" false)
             out=$(run_flowrules "$n" false)
         fi
         fr=$(kv flows_per_s "$out")
         of=$(kv flows_per_s "$of_out")
+        tool=$(kv flows_per_s "$tool_out")
         echo "   run $i: flowrules $fr flows/s ($(kv seconds "$out") s," \
             "$(kv bundles "$out") bundles, ovs-vswitchd CPU $(kv ovs_cpu "$out") s)," \
-            "ovs-ofctl $of flows/s (ovs-vswitchd CPU $(kv ovs_cpu "$of_out") s)" >&2
+            "ovs-ofctl $of flows/s (ovs-vswitchd CPU $(kv ovs_cpu "$of_out") s)," \
+            "flowsteer-rules process $tool flows/s" >&2
+        if gt "$tool" "$tool_best"; then
+            tool_best=$tool
+        fi
         if gt "$fr" "$fr_best"; then
             fr_best=$fr
             fr_line=$out
@@ -339,7 +389,8 @@ for n in $sizes; do
         fi
     done
     rows+=("$n $fr_best $of_best $(kv bytes_per_rule "$fr_line") \
-$(kv rss_bytes_per_rule "$fr_line") $(kv ovs_cpu "$fr_line") $(kv ovs_cpu "$of_line")")
+$(kv rss_bytes_per_rule "$fr_line") $(kv ovs_cpu "$fr_line") $(kv ovs_cpu "$of_line") \
+$tool_best")
 done
 
 if $latency; then
@@ -360,16 +411,18 @@ echo "flowrules vs ovs-ofctl --bundle add-flows, same rules, same bridge;" \
     || echo "flowrules-bench options: ${bench_opts[*]}"
 printf '%s\n' "${rows[@]}" | awk -v target="$target_ratio" '
     BEGIN {
-        printf "%8s %16s %16s %6s %7s %10s %15s %17s\n", "flows",
-               "flowrules f/s", "ovs-ofctl f/s", "ratio", "B/rule",
-               "RSS B/rule", "OVS CPU fr/ofctl", "OVS-bound f/s"
+        printf "%8s %14s %14s %6s %14s %6s %7s %10s %15s %14s\n", "flows",
+               "flowrules f/s", "ovs-ofctl f/s", "ratio", "process f/s",
+               "ratio", "B/rule", "RSS B/rule", "OVS CPU fr/ofctl",
+               "OVS-bound f/s"
     }
     {
         ratio = $3 > 0 ? $2 / $3 : 0
+        pratio = $3 > 0 ? $8 / $3 : 0
         bound = $6 > 0 ? $1 / $6 : 0
-        printf "%8d %16d %16d %6.2f %7.1f %10.1f %7.2f/%-7.2f %17d%s\n", $1,
-               $2, $3, ratio, $4, $5, $6, $7, bound,
-               (ratio >= target ? "" : "  (below target)")
+        printf "%8d %14d %14d %6.2f %14d %6.2f %7.1f %10.1f %7.2f/%-7.2f %14d%s\n",
+               $1, $2, $3, ratio, $8, pratio, $4, $5, $6, $7, bound,
+               (ratio >= target && pratio >= target ? "" : "  (below target)")
     }'
 cat <<'EOF'
   Each flow is 2 rules (both directions), TCP/IPv4 exact 5-tuple, NORMAL.
@@ -377,6 +430,9 @@ cat <<'EOF'
     bundle confirmed), on a connection already up and reconciled.
   ovs-ofctl f/s: the whole 'ovs-ofctl -O OpenFlow13 --bundle add-flows'
     process (start, parse the file, connect, one bundle, commit).
+  process f/s: the whole flowsteer-rules process on the same flows (start,
+    read 'set' commands, connect, reconcile, bundles, every one confirmed,
+    exit); ratio: process f/s / ovs-ofctl f/s, like for like.
   B/rule: flowrules' own memory per installed rule (flowrules_get_stats);
     RSS B/rule: growth of flowrules-bench's resident memory per rule.
   OVS CPU: seconds of CPU ovs-vswitchd spent (all threads) during the best

