@@ -293,11 +293,41 @@ run_flowrules() {
     echo "$out"
 }
 
+# timed_process N FIRST NAME COMMAND...: runs COMMAND, a whole process
+# that installs N flows, and prints its flows/s and ovs-vswitchd's CPU.
+# With FIRST=true, checks that it gives the same table as flowrules-bench.
+timed_process() {
+    local n=$1 first=$2 name=$3 t0 t1 cpu0 cpu1
+    shift 3
+    cpu0=$(ovs_cpu)
+    t0=$EPOCHREALTIME
+    "$@" >"$dir/$name.out" 2>"$dir/$name.err" \
+        || die "$name failed: $(tail -3 "$dir/$name.err")"
+    t1=$EPOCHREALTIME
+    cpu1=$(ovs_cpu)
+    check_count "$n" "$name"
+    if $first; then
+        dump_rules "$dir/dump-$name"
+        cmp -s "$dir/dump-flowrules" "$dir/dump-$name" \
+            || die "flowrules-bench and $name installed different rules: \
+diff $dir/dump-flowrules $dir/dump-$name (kept with --keep)"
+    fi
+    delete_all
+    awk -v n="$n" -v a="$t0" -v b="$t1" -v c0="$cpu0" -v c1="$cpu1" \
+        'BEGIN { printf "flows_per_s=%.0f ovs_cpu=%.2f\n", n / (b - a), c1 - c0 }'
+}
+
+# rules_from FILE COMMAND...: COMMAND with FILE on its standard input.
+rules_from() {
+    local file=$1
+    shift
+    "$@" <"$file"
+}
+
 # run_tool N FIRST: one whole flowsteer-rules process setting the same N
-# flows (bench_rule() in flowrules-bench.c) from a command file; prints its
-# flows/s.  With FIRST=true, checks that it gives the same table.
+# flows (bench_rule() in flowrules-bench.c) from a command file.
 run_tool() {
-    local t0 t1 cpu0 cpu1 cmds=$dir/cmds-$1.txt
+    local cmds=$dir/cmds-$1.txt
     if [ ! -s "$cmds" ]; then
         awk -v n="$1" 'BEGIN {
             for (id = 1; id <= n; id++) {
@@ -308,46 +338,14 @@ run_tool() {
             }
         }' >"$cmds"
     fi
-    cpu0=$(ovs_cpu)
-    t0=$EPOCHREALTIME
-    "$rules_tool" "${bench_opts[@]}" "$target" <"$cmds" >"$dir/tool.out" \
-        2>"$dir/tool.err" \
-        || die "flowsteer-rules failed: $(tail -3 "$dir/tool.err")"
-    t1=$EPOCHREALTIME
-    cpu1=$(ovs_cpu)
-    check_count "$1" flowsteer-rules
-    if $2; then
-        dump_rules "$dir/dump-tool"
-        cmp -s "$dir/dump-flowrules" "$dir/dump-tool" \
-            || die "flowrules-bench and flowsteer-rules installed different \
-rules: diff $dir/dump-flowrules $dir/dump-tool (kept with --keep)"
-    fi
-    delete_all
-    awk -v n="$1" -v a="$t0" -v b="$t1" -v c0="$cpu0" -v c1="$cpu1" \
-        'BEGIN { printf "flows_per_s=%.0f ovs_cpu=%.2f\n", n / (b - a), c1 - c0 }'
+    timed_process "$1" "$2" flowsteer-rules \
+        rules_from "$cmds" "$rules_tool" "${bench_opts[@]}" "$target"
 }
 
-# run_ofctl N FIRST: one 'ovs-ofctl --bundle add-flows' of N flows' rules;
-# prints its flows/s.  With FIRST=true, checks that it gives the same table
-# as flowrules.
+# run_ofctl N FIRST: one 'ovs-ofctl --bundle add-flows' of N flows' rules.
 run_ofctl() {
-    local t0 t1 cpu0 cpu1
-    cpu0=$(ovs_cpu)
-    t0=$EPOCHREALTIME
-    ofctl --bundle add-flows "$target" "$dir/flows-$1.txt" \
-        || die "ovs-ofctl --bundle add-flows failed"
-    t1=$EPOCHREALTIME
-    cpu1=$(ovs_cpu)
-    check_count "$1" ovs-ofctl
-    if $2; then
-        dump_rules "$dir/dump-ofctl"
-        cmp -s "$dir/dump-flowrules" "$dir/dump-ofctl" \
-            || die "flowrules and ovs-ofctl installed different rules: \
-diff $dir/dump-flowrules $dir/dump-ofctl (kept with --keep)"
-    fi
-    delete_all
-    awk -v n="$1" -v a="$t0" -v b="$t1" -v c0="$cpu0" -v c1="$cpu1" \
-        'BEGIN { printf "flows_per_s=%.0f ovs_cpu=%.2f\n", n / (b - a), c1 - c0 }'
+    timed_process "$1" "$2" ovs-ofctl \
+        ofctl --bundle add-flows "$target" "$dir/flows-$1.txt"
 }
 
 echo "ovs-vswitchd $(ovs-vswitchd --version | sed -n '1s/.* //p'), netdev" \
