@@ -251,7 +251,7 @@ fi
 # The link flap, the daemons this test stops, and what they then say.
 log_allow 'fs_dp\|WARN\|fs-insp0: inspector port failed \(Network is down\)' \
     'fs_topo\|WARN\|security bridge br-nope has fail_mode standalone' \
-    'fatal_signal(\([a-z0-9]+\))?\|WARN\|terminating with signal 15' \
+    'fatal_signal(\([^)]*\))?\|WARN\|terminating with signal 15' \
     'rconn\|WARN\|br-(int|sec)<->unix#[0-9]+: connection dropped'
 fsctl exit > /dev/null 2>&1 || :
 finish
