@@ -33,6 +33,8 @@ static const char *program_name = "inspect-memory";
 /* Flows of the inspector whose cost stands for the fixed part. */
 #define SMALL 1000
 
+static void fatal(const char *msg, int error) __attribute__((noreturn));
+
 static void
 fatal(const char *msg, int error)
 {

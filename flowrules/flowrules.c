@@ -1844,17 +1844,17 @@ fr_handle_msg(struct flowrules *fr, struct ofpbuf *msg)
 /* ---------------------------------------------------------------------- */
 /* Connection. */
 
-/* A new connection: forget what was in flight, re-create the meters, ask
- * for the ports and for our rules. */
+/* A new connection, speaking OpenFlow 'version': forget what was in
+ * flight, re-create the meters, ask for the ports and for our rules. */
 static void
-fr_connected(struct flowrules *fr)
+fr_start_session(struct flowrules *fr, enum ofp_version version)
 {
     struct fr_flow *f, *next;
     struct fr_bundle *b;
     struct ofpbuf *msg;
     size_t i;
 
-    fr->version = rconn_get_version(fr->rconn);
+    fr->version = version;
     fr->protocol = ofputil_protocol_from_ofp_version(fr->version);
     fr->stats.connects++;
     fr->reconciled = false;
@@ -1917,6 +1917,12 @@ fr_connected(struct flowrules *fr)
     fr_send(fr, msg);
 
     fr->dump_xid = fr_request_dump(fr);
+}
+
+static void
+fr_connected(struct flowrules *fr)
+{
+    fr_start_session(fr, rconn_get_version(fr->rconn));
 }
 
 void

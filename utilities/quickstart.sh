@@ -79,9 +79,13 @@ build() {
     dir=$1; shift
     [ -x "$top/configure" ] || (log "boot.sh" && ./boot.sh)
     mkdir -p "$dir"
-    if [ ! -f "$dir/Makefile" ]; then
+    # Configures again when the options changed (say libopenvswitch's
+    # build moved, or an older checkout configured this tree without it).
+    if [ ! -f "$dir/Makefile" ] ||
+       [ "$(cat "$dir/.quickstart-options" 2>/dev/null)" != "$*" ]; then
         log "configure $* ($dir)"
         (cd "$dir" && "$top/configure" -q "$@")
+        echo "$*" > "$dir/.quickstart-options"
     fi
     log "make ($dir)"
     make -C "$dir" -s -j"$jobs"
@@ -113,7 +117,7 @@ run_demo_offline() {
 # failure, so a CI log shows why and not only which: its FAIL lines, the
 # state it recorded at its first failure (tests/lib.sh), its last lines.
 show_failures() {
-    for trs in $(find "$1" -name '*.trs'); do
+    find "$1" -name '*.trs' | while read -r trs; do
         grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$trs" || continue
         tlog=${trs%.trs}.log
         log "failed: $tlog"
@@ -154,7 +158,9 @@ run_check() {
     # Its build output only when it fails: the CI log ends with what
     # matters.
     mkdir -p _build-fuzz
-    build _build-fuzz --enable-fuzzing CC=clang > _build-fuzz/build.log 2>&1 ||
+    # shellcheck disable=SC2086
+    build _build-fuzz --enable-fuzzing CC=clang $ovs \
+        > _build-fuzz/build.log 2>&1 ||
         { cat _build-fuzz/build.log; return 1; }
     log "fuzz targets, ${FUZZ_SECONDS:-30} s each"
     make -C _build-fuzz -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-30}" \

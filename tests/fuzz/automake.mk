@@ -2,7 +2,9 @@
 # 'make fuzz-smoke' runs each one for FUZZ_SECONDS (default 30) from the
 # seed corpus and fails on any crash, leak or sanitizer report.
 EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-policy.c \
-	tests/fuzz/fuzz-record.c tests/fuzz/make-seeds.sh
+	tests/fuzz/fuzz-record.c tests/fuzz/fuzz-openflow.c \
+	tests/fuzz/fuzz-rules.c \
+	tests/fuzz/make-seeds.sh
 
 if ENABLE_FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined
@@ -25,6 +27,28 @@ tests_fuzz_fuzz_record_SOURCES = tests/fuzz/fuzz-record.c
 tests_fuzz_fuzz_record_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_record_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_record_LDADD = inspector/libinspector.la
+
+# Targets that need OVS.  The OpenFlow messages flowrules decodes:
+if HAVE_OVS
+FUZZ_TARGETS += tests/fuzz/fuzz-openflow
+noinst_PROGRAMS += tests/fuzz/fuzz-openflow
+tests_fuzz_fuzz_openflow_SOURCES = tests/fuzz/fuzz-openflow.c
+tests_fuzz_fuzz_openflow_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_openflow_CFLAGS = $(FLOWRULES_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_openflow_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_openflow_LDADD = inspector/libflowsteer-inspector.la \
+	$(OVS_LIBS)
+
+# flowsteer-rules' commands.
+FUZZ_TARGETS += tests/fuzz/fuzz-rules
+noinst_PROGRAMS += tests/fuzz/fuzz-rules
+tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz-rules.c
+tests_fuzz_fuzz_rules_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_rules_CFLAGS = $(FLOWRULES_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_rules_LDADD = flowrules/libflowrules.la \
+	inspector/libflowsteer-inspector.la $(OVS_LIBS)
+endif
 
 FUZZ_SECONDS ?= 30
 fuzz-smoke: $(FUZZ_TARGETS)

@@ -1,7 +1,8 @@
 #!/bin/sh
-# make-seeds.sh TARGET DIR: writes a small seed corpus for TARGET into DIR.
+# make-seeds.sh TARGET DIR [PATH]: writes a small seed corpus for TARGET
+# into DIR (PATH: the target's program, for targets that write their own).
 set -u
-target=$1 dir=$2
+target=$1 dir=$2 TARGET_PATH=${3:-}
 shared=${FLOWSTEER_SHARED:-$(dirname "$0")/../../../shared}
 case $target in
 fuzz-packet)
@@ -34,6 +35,15 @@ with open('%s/%s-flow' % (out, name), 'wb') as g:
     g.write(bytes([kind]) + b'\xff\xfe'.join(frames[:16]))
 PY
     done
+    ;;
+fuzz-openflow)
+    # The target writes its own: a switch's answers to a session.
+    FUZZ_OPENFLOW_SEEDS=$dir "$TARGET_PATH" > /dev/null 2>&1
+    ;;
+fuzz-rules)
+    printf 'set 1 tcp 10.0.0.1:1000 10.0.0.2:80 allow\nset 2 udp [2001:db8::1]:53 [2001:db8::2]:5353 drop vlan=7 in_port=3\nsync\nstats\n' > "$dir/r1"
+    printf 'set 3 tcp 10.0.0.1:1 10.0.0.2:2 meter:100,log label=7.8,5,1024\ncommit\ndel 3\nwait-gone 3\ntimeouts 300 60 30\n' > "$dir/r2"
+    printf 'set 4 icmp 10.0.0.1 10.0.0.2 mirror:p1\nset 4 tcp 1.2.3.4:5 6.7.8.9:10 label\n# comment\n\ndel 9\n' > "$dir/r3"
     ;;
 fuzz-policy)
     printf 'priority=300, profile=web, app=BitTorrent, actions=drop\n' > "$dir/p1"

@@ -12,7 +12,7 @@ for target in "$@"; do
     name=$(basename "$target")
     corpus=$dir/$name
     mkdir -p "$corpus"
-    "$(dirname "$0")/make-seeds.sh" "$name" "$corpus"
+    "$(dirname "$0")/make-seeds.sh" "$name" "$corpus" "$target"
     # -timeout: an input that takes a second is a bug too (a hostile VM's
     # packets must not stall the data path).
     if "$target" -max_total_time="$seconds" -timeout=1 -print_final_stats=1 \
