@@ -824,8 +824,10 @@ fr_encode_flow_mod(struct flowrules *fr, struct fr_flow *f, int dir,
             fm.cookie = fm.new_cookie;
             fm.cookie_mask = OVS_BE64_MAX;
         }
-        fm.idle_timeout = (fr->opts.poll_idle ? 0
-                           : fr->opts.idle_timeout[fr_lru(f->rule.key.l4_proto)]);
+        fm.idle_timeout = (fr->opts.poll_idle
+                           ? 0
+                           : fr->opts.idle_timeout[
+                               fr_lru(f->rule.key.l4_proto)]);
         fm.hard_timeout = fr->opts.hard_timeout;
         fm.flags = OFPUTIL_FF_SEND_FLOW_REM;
         fm.ofpacts = ofpacts->data;
@@ -1707,7 +1709,8 @@ fr_poll_finish(struct flowrules *fr)
         if (!f->idle_since || n != f->idle_packets) {
             f->idle_packets = n;
             f->idle_since = now;
-        } else if (fr->opts.poll_idle && timeout && now - f->idle_since >= timeout * 1000LL) {
+        } else if (fr->opts.poll_idle && timeout
+                   && now - f->idle_since >= timeout * 1000LL) {
             VLOG_DBG("flow %"PRIu64": idle for %lld ms, deleting", f->id,
                      now - f->idle_since);
             f->expiring = true;

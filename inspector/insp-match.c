@@ -187,7 +187,9 @@ insp_match_glob(const char *pat, const char *s)
         } else if (!*s) {
             return !*pat;
         } else if (*pat) {
-            insp_match_glob_element(pat, insp_match_tolower((unsigned char) *s), &n, &match);
+            insp_match_glob_element(pat,
+                                    insp_match_tolower((unsigned char) *s),
+                                    &n, &match);
         }
 
         if (match) {

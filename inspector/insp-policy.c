@@ -640,7 +640,9 @@ parse_host(struct parser *p, const struct field *f, struct token val)
     }
     for (i = 0; i < val.len; i += n) {
         n = 1;
-        msg = s[i] == '*' ? NULL : insp_match_glob_element(&s[i], -1, &n, &match);
+        msg = (s[i] == '*'
+               ? NULL
+               : insp_match_glob_element(&s[i], -1, &n, &match));
         if (msg) {
             return parse_error(p, val.s + i, "%s", msg);
         }
@@ -1416,7 +1418,8 @@ rule_matches_dpi__(const struct policy_rule *r,
         && (!(m & M_RISK) || (flow->risks & r->risk))
         && (!(m & M_HOST)
             || insp_match_glob(r->host_glob, str_or_empty(flow->host)))
-        && (!(m & M_JA3) || insp_match_caseeq(str_or_empty(flow->ja3), r->ja3));
+        && (!(m & M_JA3)
+            || insp_match_caseeq(str_or_empty(flow->ja3), r->ja3));
 }
 
 static bool
@@ -1463,7 +1466,8 @@ insp_policy_judge(const struct insp_policy *policy,
         } else if (r->match & M_DPI) {
             if (flow->classified == INSP_CLASSIFIED_NONE
                 || (flow->classified == INSP_CLASSIFIED_DETECTED
-                    && !rule_matches_dpi(r, flow) && may_match_later(r, flow))) {
+                    && !rule_matches_dpi(r, flow)
+                    && may_match_later(r, flow))) {
                 decision->needs_dpi = 1;
                 return -EAGAIN;
             } else if (!rule_matches_dpi(r, flow)) {

@@ -4,7 +4,8 @@
  * Syntax (one rule per line; '#' starts a comment; blank lines ignored):
  *
  *   priority=300, profile=web, app=BitTorrent, actions=drop
- *   priority=200, profile=web, tcp, tp_dst=443, sni=*.example.com, actions=allow
+ *   priority=200, profile=web, tcp, tp_dst=443, sni=*.example.com,
+ *       actions=allow
  *
  * A rule is a comma-separated list of FIELD=VALUE matches, bare protocol
  * keywords, and exactly one 'actions=' list, which must come last.  A line

@@ -264,7 +264,8 @@ fs_guard_format(const struct fs_guard *g, struct ds *ds)
         return;
     }
     ds_put_format(ds, "restart guard: %s; %"PRIu64" releases (%"PRIu64
-                  " without steering), last %lld ms after the connection%s%s\n",
+                  " without steering), last %lld ms after the connection"
+                  "%s%s\n",
                   (g->state == GUARD_RELEASING ? "releasing"
                    : g->due ? "holding ovs-vswitchd until the steering is in"
                    : "armed (" RESTORE_WAIT "=true)"),

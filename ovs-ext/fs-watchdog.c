@@ -116,7 +116,8 @@ watch(struct shared *sh, pid_t parent)
         memcpy(ifname, sh->ifname, sizeof ifname);
         ifname[IFNAMSIZ - 1] = '\0';
         long long int hb = atomic_load(&sh->heartbeat_ms);
-        if (ifname[0] && mono_ms() - hb > timeout && !set_link(ifname, false)) {
+        if (ifname[0] && mono_ms() - hb > timeout
+            && !set_link(ifname, false)) {
             atomic_store(&sh->stalled_since, hb);
             atomic_fetch_add(&sh->trips, 1);
             atomic_store(&sh->tripped, 1);
@@ -144,7 +145,8 @@ notify_init(struct fs_watchdog *w)
     }
     w->notify_len = offsetof(struct sockaddr_un, sun_path) + len;
     w->notify_interval = MAX(us / 2000, 1);
-    VLOG_INFO("systemd watchdog: WATCHDOG=1 every %lld ms", w->notify_interval);
+    VLOG_INFO("systemd watchdog: WATCHDOG=1 every %lld ms",
+              w->notify_interval);
 }
 
 static void

@@ -58,7 +58,8 @@ SHELL_TESTS = \
 	tests/flood.sh \
 	tests/ports.sh \
 	tests/neighbours.sh \
-	tests/neighbours-open.sh
+	tests/neighbours-open.sh \
+	tests/style.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows \

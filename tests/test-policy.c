@@ -1170,7 +1170,8 @@ test_error_limits(void)
     check_error(text, "p.conf:1:5: value too long (maximum 255 bytes)");
     memcpy(text, "risk=", 5);
     check_error(text, "p.conf:1:6: unknown risk '"
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'");
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaa...'");
     memcpy(text, "xyz\x80" "a", 5);
     check_error(text, "p.conf:1:1: unknown field (not shown: not a policy "
                 "token)");
