@@ -309,15 +309,29 @@ read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
     }
 }
 
+static const struct ovsrec_bridge *
+find_bridge_in_idl(void *idl, const char *name)
+{
+    return fs_config_find_bridge(idl, name);
+}
+
+void
+fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
+               struct fs_config *cfg)
+{
+    fs_config_parse(ovsrec_open_vswitch_first(idl), find_bridge_in_idl, idl,
+                    prev, cfg);
+}
+
 /* Reads the configuration into 'cfg'.  A value that is wrong is reported
  * as a problem and does not change forwarding: the value of 'prev' (the
  * configuration in use, or NULL at start) stays, or the default at start.
  * An unset key means its default. */
 void
-fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
-               struct fs_config *cfg)
+fs_config_parse(const struct ovsrec_open_vswitch *ovs,
+                fs_config_bridge_lookup *find_bridge, void *aux,
+                const struct fs_config *prev, struct fs_config *cfg)
 {
-    const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(idl);
     const struct ovsrec_bridge *br;
     const char *value, *why;
 
@@ -399,7 +413,7 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
         problem(cfg, "%s is not set: inspection is off", KEY_BRIDGE);
         return;
     }
-    br = valid_bridge_name(value) ? fs_config_find_bridge(idl, value) : NULL;
+    br = valid_bridge_name(value) ? find_bridge(aux, value) : NULL;
     why = (!valid_bridge_name(value) ? "not a bridge name"
            : !br ? "no such bridge"
            : !strcmp(value, cfg->sec_bridge) ? "it is the security bridge"
@@ -409,7 +423,7 @@ fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
         const char *shown = valid_bridge_name(value) ? value : "(not shown)";
 
         br = (prev && prev->enabled && strcmp(prev->bridge, cfg->sec_bridge)
-              ? fs_config_find_bridge(idl, prev->bridge) : NULL);
+              ? find_bridge(aux, prev->bridge) : NULL);
         if (!br) {
             problem(cfg, "%s=%s: %s: inspection is off", KEY_BRIDGE, shown,
                     why);

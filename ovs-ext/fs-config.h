@@ -119,6 +119,16 @@ void fs_config_register(struct ovsdb_idl *idl);
 void fs_config_read(struct ovsdb_idl *idl, const struct fs_config *prev,
                     struct fs_config *cfg);
 
+/* The same from rows: 'ovs' (NULL if the database has none yet), and
+ * 'find_bridge(aux, name)', which returns the bridge named 'name' or NULL.
+ * The rows are only read (the fuzz target builds its own). */
+struct ovsrec_open_vswitch;
+typedef const struct ovsrec_bridge *fs_config_bridge_lookup(void *aux,
+                                                            const char *);
+void fs_config_parse(const struct ovsrec_open_vswitch *ovs,
+                     fs_config_bridge_lookup *find_bridge, void *aux,
+                     const struct fs_config *prev, struct fs_config *cfg);
+
 void fs_config_destroy(struct fs_config *cfg);
 
 /* Returns true if 'a' and 'b' configure the same thing. */

@@ -3,7 +3,7 @@
 # seed corpus and fails on any crash, leak or sanitizer report.
 EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-policy.c \
 	tests/fuzz/fuzz-record.c tests/fuzz/fuzz-openflow.c \
-	tests/fuzz/fuzz-rules.c \
+	tests/fuzz/fuzz-rules.c tests/fuzz/fuzz-config.c \
 	tests/fuzz/make-seeds.sh
 
 if ENABLE_FUZZING
@@ -48,6 +48,18 @@ tests_fuzz_fuzz_rules_CFLAGS = $(FLOWRULES_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_rules_LDADD = flowrules/libflowrules.la \
 	inspector/libflowsteer-inspector.la $(OVS_LIBS)
+
+# flowsteerd's configuration values, as the database holds them.
+FUZZ_TARGETS += tests/fuzz/fuzz-config
+noinst_PROGRAMS += tests/fuzz/fuzz-config
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c \
+	ovs-ext/fs-config.c
+tests_fuzz_fuzz_config_CPPFLAGS = $(FLOWRULES_CPPFLAGS) \
+	-I$(top_srcdir)/ovs-ext
+tests_fuzz_fuzz_config_CFLAGS = $(FLOWRULES_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_config_LDADD = inspector/libflowsteer-inspector.la \
+	$(OVS_LIBS)
 endif
 
 FUZZ_SECONDS ?= 30

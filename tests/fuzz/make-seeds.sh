@@ -40,6 +40,11 @@ fuzz-openflow)
     # The target writes its own: a switch's answers to a session.
     FUZZ_OPENFLOW_SEEDS=$dir "$TARGET_PATH" > /dev/null 2>&1
     ;;
+fuzz-config)
+    printf 'o flowsteer-bridge=br-int\no flowsteer-mode=inline\no flowsteer-fail=closed\no flowsteer-policy=/etc/flowsteer/policy.conf\nb br-int netdev\ni vm1 tap 1\ne flowsteer-inspect=true\ne flowsteer-profile=web\ne attached-mac=52:54:00:00:00:01\ni vm2 \"\" 2\ne flowsteer-inspect=true\nb br-sec netdev\n' > "$dir/c1"
+    printf 'o flowsteer-bridge=br-int\no flowsteer-exception-policy=drop,frag_tiny=alert,non_ip=allow\no flowsteer-idle-timeout-tcp=3600\no flowsteer-idle-timeout-udp=0\no flowsteer-watchdog-ms=50\no flowsteer-max-flows-per-port=100\no flowsteer-port-full=evict\no flowsteer-sec-bridge=br/x\nb br-int system\ni vm1 internal 70000\ne flowsteer-inspect=yes\ni vm2 patch 3\ne flowsteer-inspect=true\ne flowsteer-profile=a b\n' > "$dir/c2"
+    printf 'o flowsteer-bridge=br-sec\no flowsteer-mode=tap\no flowsteer-policy=relative.conf\no flowsteer-policy-permissive=maybe\no flowsteer-datapath=dpdk\nb br-sec netdev\nn\n' > "$dir/c3"
+    ;;
 fuzz-rules)
     printf 'set 1 tcp 10.0.0.1:1000 10.0.0.2:80 allow\nset 2 udp [2001:db8::1]:53 [2001:db8::2]:5353 drop vlan=7 in_port=3\nsync\nstats\n' > "$dir/r1"
     printf 'set 3 tcp 10.0.0.1:1 10.0.0.2:2 meter:100,log label=7.8,5,1024\ncommit\ndel 3\nwait-gone 3\ntimeouts 300 60 30\n' > "$dir/r2"
