@@ -197,18 +197,20 @@ http_get() {
     [ "$got" = "$want_sum" ]
 }
 
-# send_frame NS IF MARKER [VLAN]: sends, from interface IF in namespace
-# NS, three broadcast frames of EtherType 0x88b5 carrying MARKER, tagged
-# with VLAN if given, and reports what nsB's PB receives within 2 s:
-# returns 0 if a frame arrived (with the VLAN tag, if any), 1 if it arrived
-# without it, 2 if none arrived.
+# send_frame NS IF MARKER [VLAN [SECONDS]]: sends, from interface IF in
+# namespace NS, broadcast frames of EtherType 0x88b5 carrying MARKER,
+# tagged with VLAN if given (0: none), three every 0.2 s, and reports what
+# nsB's PB receives within SECONDS (default 10): returns 0 if a frame
+# arrived (with the VLAN tag, if any), 1 if it arrived without it, 2 if
+# none arrived.  (A loaded machine may schedule fs-portfwd late, and a
+# ring still full from the last test drops frames: one try is not enough.)
 #
 # The receiving kernel takes a VLAN tag out of the frame and reports it
 # beside it, to nsB's socket here as to fs-portfwd's: fs-portfwd must have
 # put it back.  (Raw sockets, so no 8021q module is needed.)
 send_frame() {
     local rx rc
-    ip netns exec "$NSB" "$PY" - "${P}B" "$3" "${4:-0}" \
+    ip netns exec "$NSB" "$PY" - "${P}B" "$3" "${4:-0}" "${5:-10}" \
         > "$tmp/frame.rx" 2>&1 <<'EOF' &
 import socket, struct, sys, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
@@ -216,7 +218,7 @@ s.bind((sys.argv[1], 0))
 s.setsockopt(263, 8, 1)                 # SOL_PACKET, PACKET_AUXDATA
 marker, vlan = sys.argv[2].encode(), int(sys.argv[3])
 print("ready", flush=True)
-deadline = time.time() + 2
+deadline = time.time() + float(sys.argv[4])
 while True:
     s.settimeout(max(deadline - time.time(), 0.01))
     try:
@@ -238,16 +240,20 @@ EOF
     rx=$!
     pids+=("$rx")
     wait_until 5 grep -q ready "$tmp/frame.rx" || return 3
-    ip netns exec "$1" "$PY" - "$2" "$3" "${4:-0}" <<'EOF'
-import socket, struct, sys
+    ip netns exec "$1" "$PY" - "$2" "$3" "${4:-0}" "$tmp/frame.rx" <<'EOF'
+import socket, struct, sys, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((sys.argv[1], 0))
 vlan = int(sys.argv[3])
 tag = struct.pack("!HH", 0x8100, vlan) if vlan else b""
 frame = (b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + tag
          + b"\x88\xb5" + sys.argv[2].encode().ljust(46, b"."))
-for i in range(3):
-    s.send(frame)
+for i in range(300):                    # Until the receiver is done.
+    for j in range(3):
+        s.send(frame)
+    time.sleep(0.2)
+    if "received" in open(sys.argv[4]).read():
+        break
 EOF
     wait "$rx"
     rc=$?
@@ -258,7 +264,7 @@ vlan_frame() { send_frame "$NSA" "${P}A" fsvlan 100; }
 # A frame that the middle namespace itself sends out of PAp is outgoing
 # there: fs-portfwd must not read it and forward it to nsB.
 outgoing_not_forwarded() {
-    send_frame "$NSM" "${P}Ap" fsout
+    send_frame "$NSM" "${P}Ap" fsout 0 2
     [ $? = 2 ]
 }
 
