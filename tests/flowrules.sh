@@ -34,7 +34,10 @@ baseline
 
 # rules ARGS... < COMMANDS: runs flowsteer-rules; output in $tmp/rules.out.
 rules() {
-    "$RULES" --sync-timeout=20 "$@" "$T" > "$tmp/rules.out" 2> "$tmp/rules.err"
+    "$RULES" --sync-timeout=20 "$@" "$T" > "$tmp/rules.out" 2> "$tmp/rules.err" ||
+        { echo "  flowsteer-rules failed:"; sed 's/^/  /' "$tmp/rules.err";
+          grep -v '^{' "$tmp/rules.out" | head -n 5 | sed 's/^/  /';
+          tail -n 1 "$tmp/rules.out" | sed 's/^/  /'; false; }
 }
 stat_of() {   # stat_of KEY: a number from the last stats line
     tail -n 1 "$tmp/rules.out" | grep -o "\"$1\":[0-9]*" | cut -d: -f2
