@@ -9,7 +9,10 @@ FLOWRULES_CFLAGS = $(WARNING_FLAGS) -Wno-missing-field-initializers
 noinst_LTLIBRARIES += flowrules/libflowrules.la
 flowrules_libflowrules_la_SOURCES = \
 	flowrules/flowrules.c \
-	flowrules/flowrules.h
+	flowrules/flowrules.h \
+	flowrules/fr-conn.c \
+	flowrules/fr-conn.h \
+	flowrules/fs-openflow.h
 flowrules_libflowrules_la_CPPFLAGS = $(FLOWRULES_CPPFLAGS)
 flowrules_libflowrules_la_CFLAGS = $(FLOWRULES_CFLAGS)
 

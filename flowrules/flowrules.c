@@ -27,6 +27,8 @@
  */
 #include <config.h>
 #include "flowrules.h"
+#include "fr-conn.h"
+#include "fs-openflow.h"
 
 #include <errno.h>
 #include <string.h>
@@ -51,7 +53,6 @@
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
-#include "openvswitch/rconn.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
@@ -132,7 +133,7 @@ struct fr_meter {
 struct flowrules {
     struct flowrules_options opts;
     char *target;
-    struct rconn *rconn;
+    struct fr_conn *conn;       /* Shared with other users of the switch. */
     unsigned int conn_seqno;
     enum ofputil_protocol protocol;
     enum ofp_version version;
@@ -143,8 +144,6 @@ struct flowrules {
     long long int dirty_since;  /* When 'dirty' became nonempty. */
     struct ovs_list inflight;   /* struct fr_bundle. */
     size_t n_inflight;
-    uint32_t next_xid;
-    uint32_t next_bundle_id;
 
     /* Reconciliation after a (re)connection. */
     bool reconciled;
@@ -174,12 +173,12 @@ void
 flowrules_options_init(struct flowrules_options *opts)
 {
     memset(opts, 0, sizeof *opts);
-    opts->table = 0;
-    opts->priority = 40000;
-    opts->cookie_ns = 0xf5e1;
+    opts->table = FS_OF_TABLE;
+    opts->priority = FS_OF_PRIO_VERDICT;
+    opts->cookie_ns = FS_OF_VERDICT_COOKIE_NS;
     opts->next_table = -1;
-    opts->label_table = 50;
-    opts->label_reg = 5;
+    opts->label_table = FS_OF_LABEL_TABLE;
+    opts->label_reg = FS_OF_LABEL_REG;
     opts->idle_timeout[0] = 300;
     opts->idle_timeout[1] = 60;
     opts->idle_timeout[2] = 30;
@@ -207,16 +206,11 @@ flowrules_create(const struct flowrules_options *opts,
     fr->opts = *opts;
     fr->target = xstrdup(opts->target);
     fr->opts.target = fr->target;
-    fr->rconn = rconn_create(5, 8, 0,
-                             (1u << OFP13_VERSION) | (1u << OFP14_VERSION)
-                             | (1u << OFP15_VERSION));
-    rconn_connect(fr->rconn, fr->target, fr->target);
+    fr->conn = fr_conn_open(fr->target, "verdict rules", FR_CONN_ASYNC);
     hmap_init(&fr->flows);
     ovs_list_init(&fr->dirty);
     ovs_list_init(&fr->inflight);
     shash_init(&fr->ports);
-    fr->next_xid = 0x10000000;
-    fr->next_bundle_id = 1;
     fr->next_meter_id = 1;
     fr->first_connection = true;
     *out = fr;
@@ -248,7 +242,7 @@ flowrules_destroy(struct flowrules *fr)
     }
     shash_destroy(&fr->ports);
     free(fr->meters);
-    rconn_destroy(fr->rconn);
+    fr_conn_close(fr->conn);
     free(fr->target);
     free(fr);
 }
@@ -459,7 +453,7 @@ fr_meter_find(struct flowrules *fr, uint32_t kbps)
 static void
 fr_send(struct flowrules *fr, struct ofpbuf *msg)
 {
-    rconn_send(fr->rconn, msg, NULL);
+    fr_conn_send(fr->conn, msg, 0);
 }
 
 /* Sends a meter_mod creating meter 'id' with one drop band at 'rate'
@@ -483,7 +477,7 @@ fr_send_meter(struct flowrules *fr, uint32_t id, uint32_t rate, bool pktps)
         },
     };
 
-    if (!rconn_is_connected(fr->rconn)) {
+    if (!fr_conn_is_connected(fr->conn)) {
         return;
     }
     /* Add, then modify: the meter may exist from before a reconnect or a
@@ -768,28 +762,7 @@ flowrules_remove(struct flowrules *fr, uint64_t flow_id)
 /* ---------------------------------------------------------------------- */
 /* Sending bundles. */
 
-static void
-fr_set_xid(struct ofpbuf *msg, uint32_t xid)
-{
-    struct ofp_header *oh = msg->data;
-
-    oh->xid = htonl(xid);
-}
-
-static struct ofpbuf *
-fr_bundle_ctrl(struct flowrules *fr, uint32_t bundle_id, uint16_t type,
-               uint32_t xid)
-{
-    struct ofputil_bundle_ctrl_msg bc = {
-        .bundle_id = bundle_id,
-        .type = type,
-        .flags = OFPBF_ORDERED | OFPBF_ATOMIC,
-    };
-    struct ofpbuf *msg = ofputil_encode_bundle_ctrl_request(fr->version,
-                                                             &bc);
-    fr_set_xid(msg, xid);
-    return msg;
-}
+#define FR_BUNDLE_FLAGS (OFPBF_ORDERED | OFPBF_ATOMIC)
 
 /* Returns the flow_mod of 'f' for direction 'dir', or its delete by cookie
  * if 'dir' is -1. */
@@ -850,6 +823,11 @@ fr_fail_flow(struct flowrules *fr, struct fr_flow *f, int error,
     }
 }
 
+/* Room on the connection's queue that bundles leave for requests (dumps,
+ * meters): a bundle is sized to what fits, and none starts with less than
+ * this and one flow's messages. */
+#define FR_CONN_SPARE 64
+
 /* The most flow_mods in one bundle, whatever the backlog. */
 #define FR_BUNDLE_HARD_MAX (1u << 20)
 
@@ -884,10 +862,13 @@ fr_send_bundle(struct flowrules *fr)
     }
 
     ofpbuf_use_stub(&ofpacts, ofpacts_stub, sizeof ofpacts_stub);
-    b->id = fr->next_bundle_id++;
-    b->open_xid = xid = fr->next_xid;
+    /* A bundle is never cut short by the connection's queue limit. */
+    max = MIN(max, fr_conn_room(fr->conn) - FR_CONN_SPARE);
+    b->id = fr_conn_new_bundle_id(fr->conn);
+    b->open_xid = xid = fr_conn_reserve_xids(fr->conn, max + 3);
     b->flow_ids = xmalloc(max * sizeof *b->flow_ids);
-    fr_send(fr, fr_bundle_ctrl(fr, b->id, OFPBCT_OPEN_REQUEST, xid++));
+    fr_conn_send_bundle_ctrl(fr->conn, b->id, OFPBCT_OPEN_REQUEST,
+                             FR_BUNDLE_FLAGS, xid++);
 
     while (!ovs_list_is_empty(&fr->dirty) && b->n + 3 <= max
            && (!commit || fr->n_committing)) {
@@ -916,21 +897,11 @@ fr_send_bundle(struct flowrules *fr)
             }
         }
         for (i = 0; i < n_msgs[f->op]; i++) {
-            struct ofputil_bundle_add_msg bam = {
-                .bundle_id = b->id,
-                .flags = OFPBF_ORDERED | OFPBF_ATOMIC,
-            };
             struct ofpbuf *fm = fr_encode_flow_mod(fr, f, msg_dir[f->op][i],
                                                    &ofpacts);
-            struct ofpbuf *msg;
 
-            /* The switch wants the inner xid to be the outer one. */
-            fr_set_xid(fm, xid);
-            bam.msg = fm->data;
-            msg = ofputil_encode_bundle_add(fr->version, &bam);
-            fr_set_xid(msg, xid++);
-            ofpbuf_delete(fm);
-            fr_send(fr, msg);
+            fr_conn_send_bundle_add(fr->conn, b->id, FR_BUNDLE_FLAGS, fm,
+                                    xid++);
             b->flow_ids[b->n++] = f->id;
             fr->stats.flow_mods_sent++;
         }
@@ -943,18 +914,13 @@ fr_send_bundle(struct flowrules *fr)
             /* Hand what is queued to the socket now: with a large bundle,
              * the switch would otherwise sit idle until every flow_mod is
              * encoded (at 100,000 flows, 0.2 s of the 1 s it took). */
-            rconn_run(fr->rconn);
+            fr_conn_flush(fr->conn);
         }
     }
     ofpbuf_uninit(&ofpacts);
-    fr_send(fr, fr_bundle_ctrl(fr, b->id, OFPBCT_COMMIT_REQUEST, xid++));
-    {
-        struct ofpbuf *barrier = ofputil_encode_barrier_request(fr->version);
-
-        fr_set_xid(barrier, xid++);
-        fr_send(fr, barrier);
-    }
-    fr->next_xid = xid;
+    fr_conn_send_bundle_ctrl(fr->conn, b->id, OFPBCT_COMMIT_REQUEST,
+                             FR_BUNDLE_FLAGS, xid++);
+    fr_conn_send_barrier(fr->conn, xid);
     ovs_list_push_back(&fr->inflight, &b->node);
     fr->n_inflight++;
     fr->stats.bundles_sent++;
@@ -1067,7 +1033,7 @@ fr_handle_error(struct flowrules *fr, const struct ofp_header *oh)
         return;
     }
     b->failed = true;
-    if (xid != b->open_xid && xid != fr_bundle_commit_xid(b)) {
+    if (xid - b->open_xid - 1 < b->n) {
         /* A flow_mod of the bundle: that flow is refused. */
         uint64_t flow_id = b->flow_ids[xid - b->open_xid - 1];
         struct fr_flow *f = fr_find(fr, flow_id);
@@ -1100,6 +1066,11 @@ fr_handle_error(struct flowrules *fr, const struct ofp_header *oh)
     } else if (xid == fr_bundle_commit_xid(b)) {
         /* The commit failed; any flow_mod to blame was reported first.
          * The barrier reply ends the bundle. */
+    } else if (xid == fr_bundle_barrier_xid(b)) {
+        /* Not something a switch says about a barrier (found by
+         * tests/fuzz/fuzz-openflow): no reply will end the bundle, so
+         * end it here, failed, rather than hold a slot for ever. */
+        fr_bundle_done(fr, b);
     } else {
         VLOG_WARN_RL(&rl, "%s: bundle open failed: %s", fr->target,
                      ofperr_to_string(error));
@@ -1615,7 +1586,6 @@ fr_request_dump(struct flowrules *fr)
 {
     struct ofputil_flow_stats_request fsr;
     struct ofpbuf *msg;
-    uint32_t xid;
 
     memset(&fsr, 0, sizeof fsr);
     match_init_catchall(&fsr.match);
@@ -1625,9 +1595,7 @@ fr_request_dump(struct flowrules *fr)
     fsr.cookie = htonll((uint64_t) fr->opts.cookie_ns << 48);
     fsr.cookie_mask = fr_ns_mask();
     msg = ofputil_encode_flow_stats_request(&fsr, fr->protocol);
-    xid = ntohl(((struct ofp_header *) msg->data)->xid);
-    fr_send(fr, msg);
-    return xid;
+    return fr_conn_send(fr->conn, msg, 0);
 }
 
 /* Calls 'cb' for each rule of flow stats reply 'msg' that is under the
@@ -1796,9 +1764,6 @@ fr_handle_msg(struct flowrules *fr, struct ofpbuf *msg)
         return;
     }
     switch (type) {
-    case OFPTYPE_ECHO_REQUEST:
-        fr_send(fr, ofputil_encode_echo_reply(oh));
-        break;
     case OFPTYPE_ERROR:
         fr_handle_error(fr, oh);
         break;
@@ -1894,7 +1859,7 @@ fr_start_session(struct flowrules *fr, enum ofp_version version)
 
     /* Meters: an add of an existing meter fails harmlessly. */
     if (!fr->log_meter_id) {
-        fr->log_meter_id = 0xf5e1;
+        fr->log_meter_id = FS_OF_METER_LOG;
     }
     fr_send_meter(fr, fr->log_meter_id, fr->opts.log_pps, true);
     for (i = 0; i < fr->n_meters; i++) {
@@ -1916,8 +1881,7 @@ fr_start_session(struct flowrules *fr, enum ofp_version version)
     }
 
     msg = ofputil_encode_port_desc_stats_request(fr->version, OFPP_ANY);
-    fr->ports_xid = ntohl(((struct ofp_header *) msg->data)->xid);
-    fr_send(fr, msg);
+    fr->ports_xid = fr_conn_send(fr->conn, msg, 0);
 
     fr->dump_xid = fr_request_dump(fr);
 }
@@ -1925,7 +1889,7 @@ fr_start_session(struct flowrules *fr, enum ofp_version version)
 static void
 fr_connected(struct flowrules *fr)
 {
-    fr_start_session(fr, rconn_get_version(fr->rconn));
+    fr_start_session(fr, fr_conn_version(fr->conn));
 }
 
 void
@@ -1933,17 +1897,17 @@ flowrules_run(struct flowrules *fr)
 {
     int i;
 
-    rconn_run(fr->rconn);
-    if (!rconn_is_connected(fr->rconn)) {
+    fr_conn_run(fr->conn);
+    if (!fr_conn_is_connected(fr->conn)) {
         fr->reconciled = false;
         return;
     }
-    if (rconn_get_connection_seqno(fr->rconn) != fr->conn_seqno) {
-        fr->conn_seqno = rconn_get_connection_seqno(fr->rconn);
+    if (fr_conn_seqno(fr->conn) != fr->conn_seqno) {
+        fr->conn_seqno = fr_conn_seqno(fr->conn);
         fr_connected(fr);
     }
     for (i = 0; i < 512; i++) {
-        struct ofpbuf *msg = rconn_recv(fr->rconn);
+        struct ofpbuf *msg = fr_conn_recv(fr->conn);
 
         if (!msg) {
             break;
@@ -1969,6 +1933,12 @@ flowrules_run(struct flowrules *fr)
            && (fr->n_committing
                || ovs_list_size(&fr->dirty) * 2 >= fr->opts.bundle_max
                || time_msec() >= fr->dirty_since + fr->opts.batch_ms)) {
+        if (fr_conn_room(fr->conn) < FR_CONN_SPARE + 6) {
+            /* The switch is not reading: wait for it (fr_conn_wait()
+             * wakes us as the queue drains). */
+            fr->stats.queue_waits++;
+            break;
+        }
         fr_send_bundle(fr);
     }
 }
@@ -1976,8 +1946,7 @@ flowrules_run(struct flowrules *fr)
 void
 flowrules_wait(struct flowrules *fr)
 {
-    rconn_run_wait(fr->rconn);
-    rconn_recv_wait(fr->rconn);
+    fr_conn_wait(fr->conn);
     if (fr->reconciled && !ovs_list_is_empty(&fr->dirty)
         && fr->n_inflight < fr->opts.max_inflight) {
         if (fr->n_committing) {
@@ -2016,7 +1985,7 @@ flowrules_commit(struct flowrules *fr)
 uint64_t
 flowrules_poll(struct flowrules *fr)
 {
-    if (!rconn_is_connected(fr->rconn)) {
+    if (!fr_conn_is_connected(fr->conn)) {
         return 0;
     }
     fr->poll_wanted = true;
@@ -2052,14 +2021,20 @@ flowrules_reconciled(const struct flowrules *fr)
 bool
 flowrules_connected(const struct flowrules *fr)
 {
-    return rconn_is_connected(fr->rconn);
+    return fr_conn_is_connected(fr->conn);
 }
 
 bool
 flowrules_synced(const struct flowrules *fr)
 {
-    return (rconn_is_connected(fr->rconn) && fr->reconciled
+    return (fr_conn_is_connected(fr->conn) && fr->reconciled
             && ovs_list_is_empty(&fr->dirty) && !fr->n_inflight);
+}
+
+void
+flowrules_format_connection(const struct flowrules *fr, struct ds *ds)
+{
+    fr_conn_format(fr->conn, ds);
 }
 
 void

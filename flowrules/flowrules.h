@@ -269,10 +269,17 @@ struct flowrules_stats {
     uint64_t reconcile_adopted; /* Flows adopted (opts.adopt). */
     uint64_t flows_removed;     /* By the switch (timeouts). */
     uint64_t meters;            /* Meters in use. */
+    uint64_t queue_waits;       /* Bundles held back: the connection's
+                                 * queue was at its limit (fr-conn.h). */
     size_t memory;              /* Bytes held for the desired table. */
 };
 
 void flowrules_get_stats(const struct flowrules *fr,
                          struct flowrules_stats *stats);
+
+/* Appends a line on flowrules' end of its OpenFlow connection (which it
+ * shares with the switch's other users: fr-conn.h) to 'ds'. */
+struct ds;
+void flowrules_format_connection(const struct flowrules *fr, struct ds *ds);
 
 #endif /* FLOWRULES_H */

@@ -317,7 +317,7 @@ steer_update(struct flowsteerd *d)
     spec.ports = xcalloc(ovs_list_size(&d->cfg.ports) + 1,
                          sizeof *spec.ports);
     LIST_FOR_EACH (p, node, &d->cfg.ports) {
-        if (p->ofport > 0 && p->ofport <= FS_STEER_MAX_PORT) {
+        if (p->ofport > 0 && p->ofport <= FS_OF_TAG_MAX_PORT) {
             spec.ports[n].ofport = p->ofport;
             if (p->has_mac) {
                 snprintf(spec.ports[n].mac, sizeof spec.ports[n].mac,

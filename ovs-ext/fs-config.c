@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "fs-openflow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
@@ -299,10 +300,11 @@ read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
             if (p->ofport <= 0) {
                 problem(cfg, "interface %s: no OpenFlow port yet (does the "
                         "device exist?)", iface->name);
-            } else if (p->ofport > 32765) {
+            } else if (p->ofport > FS_OF_TAG_MAX_PORT) {
                 problem(cfg, "interface %s: OpenFlow port %"PRId64" is above "
-                        "32765, which the steering tag cannot carry: not "
-                        "inspected", iface->name, p->ofport);
+                        "%d, which the steering tag cannot carry: not "
+                        "inspected", iface->name, p->ofport,
+                        FS_OF_TAG_MAX_PORT);
             }
             ovs_list_push_back(&cfg->ports, &p->node);
         }

@@ -3,10 +3,11 @@
 #include "fs-steer.h"
 
 #include <string.h>
-#include <sys/stat.h>
 
 #include "byte-order.h"
 #include "dirs.h"
+#include "fr-conn.h"
+#include "fs-openflow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
@@ -19,21 +20,16 @@
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
-#include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
 #include "svec.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(fs_steer);
 
-#define STEER_COOKIE UINT64_C(0xf5e2000000000000)
-#define STEER_COOKIE_MASK UINT64_C(0xffff000000000000)
-
 /* One bridge we program. */
 struct steer_bridge {
     char *name;                 /* NULL: none. */
-    char *target;
-    struct rconn *rconn;
+    struct fr_conn *conn;       /* Shared with flowrules on br-int. */
     unsigned int seqno;
     struct svec want;           /* Rules, in ovs-ofctl syntax. */
     struct svec want_groups;    /* Groups, in ovs-ofctl syntax. */
@@ -48,7 +44,6 @@ struct steer_bridge {
 struct fs_steer {
     struct steer_bridge br[2];  /* Integration, security. */
     bool closed;                /* Last set with a closed spec. */
-    uint32_t next_xid;
 };
 
 struct fs_steer *
@@ -62,18 +57,16 @@ fs_steer_create(void)
         svec_init(&s->br[i].want_groups);
         svec_init(&s->br[i].have_groups);
     }
-    s->next_xid = 0x20000000;
     return s;
 }
 
 static void
 steer_bridge_close(struct steer_bridge *b)
 {
-    rconn_destroy(b->rconn);
-    b->rconn = NULL;
+    fr_conn_close(b->conn);
+    b->conn = NULL;
     free(b->name);
-    free(b->target);
-    b->name = b->target = NULL;
+    b->name = NULL;
     b->first_xid = 0;
 }
 
@@ -93,25 +86,6 @@ fs_steer_destroy(struct fs_steer *s)
     }
 }
 
-/* Connects 'b' to its bridge once the bridge's management socket exists:
- * flowsteerd may be making the bridge (the security bridge), and a
- * connection that fails is a warning for nothing. */
-static void
-steer_bridge_connect(struct steer_bridge *b)
-{
-    struct stat st;
-
-    if (b->rconn || !b->target
-        || stat(b->target + strlen("unix:"), &st)) {
-        return;
-    }
-    /* Local sockets: no probes, retry soon. */
-    b->rconn = rconn_create(0, 2, 0,
-                            (1u << OFP13_VERSION) | (1u << OFP14_VERSION)
-                            | (1u << OFP15_VERSION));
-    rconn_connect(b->rconn, b->target, b->target);
-}
-
 /* Points 'b' at bridge 'name' (NULL for none). */
 static void
 steer_bridge_open(struct steer_bridge *b, const char *name)
@@ -121,11 +95,15 @@ steer_bridge_open(struct steer_bridge *b, const char *name)
     }
     steer_bridge_close(b);
     if (name) {
+        char *target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), name);
+
+        /* fr-conn connects once the bridge's management socket exists:
+         * flowsteerd may be making the bridge (the security bridge). */
         b->name = xstrdup(name);
-        b->target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), name);
+        b->conn = fr_conn_open(target, "steering", 0);
         b->seqno = 0;
         b->dirty = true;
-        steer_bridge_connect(b);
+        free(target);
     }
 }
 
@@ -145,8 +123,8 @@ steer_set_rules(struct steer_bridge *b, struct svec *rules,
     svec_destroy(groups);
 }
 
-#define GROUP_BASE 0xf5e20000u
-#define GROUP_REVERSE (GROUP_BASE | 0xffff)
+/* "priority=" PRIO(PORT) ",..." is "priority=29000,..." (fs-openflow.h). */
+#define PRIO(NAME) OVS_STRINGIZE(FS_OF_PRIO_##NAME)
 
 /* Returns the action that sends a packet to the inspector: through a
  * fast-failover group 'group' (defined in 'groups') when there is a
@@ -182,15 +160,18 @@ closed_rules(const struct fs_steer_spec *spec, struct svec *rules)
         const struct fs_steer_port *p = &spec->ports[i];
 
         svec_add_nocopy(rules, xasprintf(
-            "priority=29010,arp,in_port=%"PRId64",actions=NORMAL",
+            "priority=" PRIO(PORT_ARP) ",arp,in_port=%"PRId64
+            ",actions=NORMAL",
             p->ofport));
         svec_add_nocopy(rules, xasprintf(
-            "priority=29000,in_port=%"PRId64",actions=drop", p->ofport));
+            "priority=" PRIO(PORT) ",in_port=%"PRId64",actions=drop",
+            p->ofport));
         if (p->mac[0]) {
             svec_add_nocopy(rules, xasprintf(
-                "priority=28910,arp,dl_dst=%s,actions=NORMAL", p->mac));
+                "priority=" PRIO(MAC_ARP) ",arp,dl_dst=%s,actions=NORMAL",
+                p->mac));
             svec_add_nocopy(rules, xasprintf(
-                "priority=28900,dl_dst=%s,actions=drop", p->mac));
+                "priority=" PRIO(MAC) ",dl_dst=%s,actions=drop", p->mac));
         }
     }
 }
@@ -210,17 +191,20 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
         return;
     }
     svec_add_nocopy(rules, xasprintf(
-        "priority=30110,in_port=%"PRId64",vlan_tci=0xfffe/0xffff,"
+        "priority=" PRIO(RETURN_LOCAL) ",in_port=%"PRId64
+        ",vlan_tci=0xfffe/0xffff,"
         "actions=load:0xfffe->NXM_OF_IN_PORT[],pop_vlan,NORMAL",
         spec->patch_int));
     svec_add_nocopy(rules, xasprintf(
-        "priority=30100,in_port=%"PRId64",vlan_tci=0x1000/0x1000,"
+        "priority=" PRIO(RETURN) ",in_port=%"PRId64
+        ",vlan_tci=0x1000/0x1000,"
         "actions=load:0->NXM_OF_IN_PORT[],"
         "move:NXM_OF_VLAN_TCI[0..11]->NXM_OF_IN_PORT[0..11],"
         "move:NXM_OF_VLAN_TCI[13..15]->NXM_OF_IN_PORT[12..14],pop_vlan,NORMAL",
         spec->patch_int));
     svec_add_nocopy(rules, xasprintf(
-        "priority=30000,in_port=%"PRId64",actions=drop", spec->patch_int));
+        "priority=" PRIO(PATCH_DROP) ",in_port=%"PRId64",actions=drop",
+        spec->patch_int));
     for (i = 0; i < spec->n_ports; i++) {
         const struct fs_steer_port *p = &spec->ports[i];
         /* set_field, not mod_vlan_vid: in a group, with no match to say
@@ -229,7 +213,7 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
                              "->vlan_vid,set_field:%"PRId64"->vlan_pcp,"
                              "output:%"PRId64, (p->ofport & 0xfff) | 0x1000,
                              p->ofport >> 12, spec->patch_int);
-        char *forward = steer_action(spec, GROUP_BASE | p->ofport, to,
+        char *forward = steer_action(spec, FS_OF_GROUP_BASE | p->ofport, to,
                                      groups);
 
         /* Every frame but ARP: IP with any VLAN tags or extension headers
@@ -237,10 +221,11 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
          * its non_ip exception class).  OVS's 'ip' match would miss IP
          * behind more tags than it parses. */
         svec_add_nocopy(rules, xasprintf(
-            "priority=29010,arp,in_port=%"PRId64",actions=NORMAL",
+            "priority=" PRIO(PORT_ARP) ",arp,in_port=%"PRId64
+            ",actions=NORMAL",
             p->ofport));
         svec_add_nocopy(rules, xasprintf(
-            "priority=29000,in_port=%"PRId64",actions=%s", p->ofport,
+            "priority=" PRIO(PORT) ",in_port=%"PRId64",actions=%s", p->ofport,
             forward));
         if (p->mac[0]) {
             if (!reverse) {
@@ -251,13 +236,15 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
                     "load:1->NXM_OF_VLAN_TCI[12],output:%"PRId64,
                     spec->patch_int);
 
-                reverse = steer_action(spec, GROUP_REVERSE, rto, groups);
+                reverse = steer_action(spec, FS_OF_GROUP_REVERSE, rto, groups);
                 free(rto);
             }
             svec_add_nocopy(rules, xasprintf(
-                "priority=28910,arp,dl_dst=%s,actions=NORMAL", p->mac));
+                "priority=" PRIO(MAC_ARP) ",arp,dl_dst=%s,actions=NORMAL",
+                p->mac));
             svec_add_nocopy(rules, xasprintf(
-                "priority=28900,dl_dst=%s,actions=%s", p->mac, reverse));
+                "priority=" PRIO(MAC) ",dl_dst=%s,actions=%s", p->mac,
+                reverse));
         }
         free(to);
         free(forward);
@@ -270,10 +257,11 @@ sec_rules(const struct fs_steer_spec *spec, struct svec *rules)
 {
     svec_init(rules);
     svec_add_nocopy(rules, xasprintf(
-        "priority=100,in_port=%"PRId64",vlan_tci=0x1000/0x1000,"
+        "priority=" PRIO(SEC) ",in_port=%"PRId64
+        ",vlan_tci=0x1000/0x1000,"
         "actions=output:%"PRId64, spec->patch_sec, spec->insp));
     svec_add_nocopy(rules, xasprintf(
-        "priority=100,in_port=%"PRId64",actions=output:%"PRId64,
+        "priority=" PRIO(SEC) ",in_port=%"PRId64",actions=output:%"PRId64,
         spec->insp, spec->patch_sec));
 }
 
@@ -306,44 +294,19 @@ fs_steer_set(struct fs_steer *s, const char *int_bridge,
     }
 }
 
-static void
-steer_send(struct fs_steer *s, struct steer_bridge *b, struct ofpbuf *msg)
-{
-    ((struct ofp_header *) msg->data)->xid = htonl(s->next_xid++);
-    rconn_send(b->rconn, msg, NULL);
-}
-
-/* Wraps 'inner' (consumed) in a bundle_add of bundle 'bc' and sends it. */
-static void
-steer_bundle_add(struct fs_steer *s, struct steer_bridge *b,
-                 const struct ofputil_bundle_ctrl_msg *bc,
-                 enum ofp_version version, struct ofpbuf *inner)
-{
-    struct ofputil_bundle_add_msg bam = {
-        .bundle_id = bc->bundle_id,
-        .flags = bc->flags,
-    };
-
-    ((struct ofp_header *) inner->data)->xid = htonl(s->next_xid);
-    bam.msg = inner->data;
-    steer_send(s, b, ofputil_encode_bundle_add(version, &bam));
-    ofpbuf_delete(inner);
-}
+#define STEER_BUNDLE_FLAGS (OFPBF_ORDERED | OFPBF_ATOMIC)
 
 /* Installs 'b''s groups (created or modified in place), then replaces its
  * rules in one ordered, atomic bundle (the deletion of every rule under
  * our steering cookie, then the new ones), then deletes groups no longer
  * used. */
 static void
-steer_install(struct fs_steer *s, struct steer_bridge *b)
+steer_install(struct steer_bridge *b)
 {
-    enum ofp_version version = rconn_get_version(b->rconn);
-    enum ofputil_protocol protocol
-        = ofputil_protocol_from_ofp_version(version);
-    struct ofputil_bundle_ctrl_msg bc = {
-        .bundle_id = b->n_installs + 1,
-        .flags = OFPBF_ORDERED | OFPBF_ATOMIC,
-    };
+    enum ofp_version version = fr_conn_version(b->conn);
+    enum ofputil_protocol protocol = fr_conn_protocol(b->conn);
+    uint32_t bundle_id = fr_conn_new_bundle_id(b->conn);
+    uint32_t xid;
     struct ofputil_flow_mod fm;
     struct svec new_groups;
     struct match match;
@@ -372,33 +335,36 @@ steer_install(struct fs_steer *s, struct steer_bridge *b)
             free(error);
             continue;
         }
-        steer_send(s, b, ofputil_encode_group_mod(version, &gm, NULL,
-                                                   true));
+        fr_conn_send(b->conn, ofputil_encode_group_mod(version, &gm, NULL,
+                                                       true), 0);
         gm.command = OFPGC11_ADD;
-        steer_send(s, b, ofputil_encode_group_mod(version, &gm, NULL,
-                                                   false));
+        fr_conn_send(b->conn, ofputil_encode_group_mod(version, &gm, NULL,
+                                                       false), 0);
         svec_add_nocopy(&new_groups, xasprintf("%"PRIu32, gm.group_id));
         ofputil_uninit_group_mod(&gm);
     }
 
-    b->first_xid = s->next_xid;
-    bc.type = OFPBCT_OPEN_REQUEST;
-    steer_send(s, b, ofputil_encode_bundle_ctrl_request(version, &bc));
+    /* The bundle's xids, consecutive: open, the delete, the rules,
+     * commit, the group deletes, the barrier. */
+    xid = b->first_xid = fr_conn_reserve_xids(b->conn, b->want.n
+                                              + b->have_groups.n + 4);
+    fr_conn_send_bundle_ctrl(b->conn, bundle_id, OFPBCT_OPEN_REQUEST,
+                             STEER_BUNDLE_FLAGS, xid++);
 
     /* Delete our rules, then add the new ones. */
     memset(&fm, 0, sizeof fm);
     match_init_catchall(&match);
     minimatch_init(&fm.match, &match);
     fm.command = OFPFC_DELETE;
-    fm.table_id = 0;
-    fm.cookie = htonll(STEER_COOKIE);
-    fm.cookie_mask = htonll(STEER_COOKIE_MASK);
+    fm.table_id = FS_OF_TABLE;
+    fm.cookie = htonll(FS_OF_STEER_COOKIE);
+    fm.cookie_mask = htonll(FS_OF_COOKIE_NS_MASK);
     fm.buffer_id = UINT32_MAX;
     fm.out_port = OFPP_ANY;
     fm.out_group = OFPG_ANY;
     fm.new_cookie = OVS_BE64_MAX;
-    steer_bundle_add(s, b, &bc, version,
-                     ofputil_encode_flow_mod(&fm, protocol));
+    fr_conn_send_bundle_add(b->conn, bundle_id, STEER_BUNDLE_FLAGS,
+                            ofputil_encode_flow_mod(&fm, protocol), xid++);
     minimatch_destroy(&fm.match);
     for (i = 0; i < b->want.n; i++) {
         enum ofputil_protocol usable;
@@ -411,14 +377,15 @@ steer_install(struct fs_steer *s, struct steer_bridge *b)
             free(error);
             continue;
         }
-        fm.new_cookie = htonll(STEER_COOKIE);
-        steer_bundle_add(s, b, &bc, version,
-                         ofputil_encode_flow_mod(&fm, protocol));
+        fm.new_cookie = htonll(FS_OF_STEER_COOKIE);
+        fr_conn_send_bundle_add(b->conn, bundle_id, STEER_BUNDLE_FLAGS,
+                                ofputil_encode_flow_mod(&fm, protocol),
+                                xid++);
         minimatch_destroy(&fm.match);
         free(fm.ofpacts);
     }
-    bc.type = OFPBCT_COMMIT_REQUEST;
-    steer_send(s, b, ofputil_encode_bundle_ctrl_request(version, &bc));
+    fr_conn_send_bundle_ctrl(b->conn, bundle_id, OFPBCT_COMMIT_REQUEST,
+                             STEER_BUNDLE_FLAGS, xid++);
 
     /* Groups no rule uses any more. */
     for (i = 0; i < b->have_groups.n; i++) {
@@ -430,38 +397,37 @@ steer_install(struct fs_steer *s, struct steer_bridge *b)
             gm.command_bucket_id = OFPG15_BUCKET_ALL;
             gm.group_id = strtoul(b->have_groups.names[i], NULL, 10);
             ovs_list_init(&gm.buckets);
-            steer_send(s, b, ofputil_encode_group_mod(version, &gm, NULL,
-                                                       false));
+            fr_conn_send(b->conn, ofputil_encode_group_mod(version, &gm,
+                                                           NULL, false),
+                         xid++);
         }
     }
     svec_swap(&new_groups, &b->have_groups);
     svec_destroy(&new_groups);
-    b->last_xid = s->next_xid;
-    steer_send(s, b, ofputil_encode_barrier_request(version));
+    b->last_xid = fr_conn_send_barrier(b->conn, xid);
     b->dirty = false;
     b->n_installs++;
 }
 
 static void
-steer_bridge_run(struct fs_steer *s, struct steer_bridge *b)
+steer_bridge_run(struct steer_bridge *b)
 {
     int i;
 
-    steer_bridge_connect(b);
-    if (!b->rconn) {
+    if (!b->conn) {
         return;
     }
-    rconn_run(b->rconn);
-    if (!rconn_is_connected(b->rconn)) {
+    fr_conn_run(b->conn);
+    if (!fr_conn_is_connected(b->conn)) {
         return;
     }
-    if (rconn_get_connection_seqno(b->rconn) != b->seqno) {
-        b->seqno = rconn_get_connection_seqno(b->rconn);
+    if (fr_conn_seqno(b->conn) != b->seqno) {
+        b->seqno = fr_conn_seqno(b->conn);
         b->first_xid = 0;
         b->dirty = true;        /* The switch may have restarted. */
     }
-    for (i = 0; i < 50; i++) {
-        struct ofpbuf *msg = rconn_recv(b->rconn);
+    for (i = 0; i < 512; i++) {
+        struct ofpbuf *msg = fr_conn_recv(b->conn);
         const struct ofp_header *oh;
         enum ofptype type;
         uint32_t xid;
@@ -488,14 +454,11 @@ steer_bridge_run(struct fs_steer *s, struct steer_bridge *b)
                               b->name, b->want.n);
                 }
             }
-        } else if (!ofptype_decode(&type, oh)
-                   && type == OFPTYPE_ECHO_REQUEST) {
-            rconn_send(b->rconn, ofputil_encode_echo_reply(oh), NULL);
         }
         ofpbuf_delete(msg);
     }
     if (b->dirty && !b->first_xid) {
-        steer_install(s, b);
+        steer_install(b);
     }
 }
 
@@ -508,7 +471,7 @@ fs_steer_installed(const struct fs_steer *s, unsigned int *seqno)
     for (i = 0; i < 2; i++) {
         const struct steer_bridge *b = &s->br[i];
 
-        if (b->name && (!b->rconn || !rconn_is_connected(b->rconn)
+        if (b->name && (!fr_conn_is_connected(b->conn)
                         || b->dirty || b->first_xid || b->error[0])) {
             return false;
         }
@@ -522,7 +485,7 @@ fs_steer_run(struct fs_steer *s)
     int i;
 
     for (i = 0; i < 2; i++) {
-        steer_bridge_run(s, &s->br[i]);
+        steer_bridge_run(&s->br[i]);
     }
 }
 
@@ -532,11 +495,8 @@ fs_steer_wait(struct fs_steer *s)
     int i;
 
     for (i = 0; i < 2; i++) {
-        if (s->br[i].rconn) {
-            rconn_run_wait(s->br[i].rconn);
-            rconn_recv_wait(s->br[i].rconn);
-        } else if (s->br[i].target) {
-            poll_timer_wait(100);       /* For its socket to appear. */
+        if (s->br[i].conn) {
+            fr_conn_wait(s->br[i].conn);
         }
     }
 }
@@ -552,7 +512,7 @@ fs_steer_format(const struct fs_steer *s, struct ds *ds)
         if (b->name) {
             ds_put_format(ds, "steering on %s: %"PRIuSIZE" rules, %s%s%s%s\n",
                           b->name, b->want.n,
-                          !b->rconn || !rconn_is_connected(b->rconn)
+                          !fr_conn_is_connected(b->conn)
                           ? "not connected"
                           : b->first_xid || b->dirty ? "installing"
                           : "installed",
@@ -560,6 +520,7 @@ fs_steer_format(const struct fs_steer *s, struct ds *ds)
                           !i && s->closed
                           ? " (closed: no inspector to reach, the inspected "
                             "ports' traffic is dropped)" : "");
+            fr_conn_format(b->conn, ds);
         }
     }
 }

@@ -4,7 +4,7 @@
  *
  * The tag: an 802.1Q header whose VID holds the ingress port's low 12
  * bits and whose PCP holds the next 3, so ports 1 to 32765 fit, and LOCAL
- * (0xfffe) comes out as VID 0xffe, PCP 7 (FS_STEER_TAG_LOCAL).  Ports
+ * (0xfffe) comes out as VID 0xffe, PCP 7 (FS_OF_TAG_LOCAL).  Ports
  * above 32765 cannot be inspected (fs-config refuses them).
  *
  * Integration bridge, table 0 (cookie namespace 0xf5e2):
@@ -61,14 +61,11 @@
 #include <stdint.h>
 
 #include "fs-config.h"
+#include "fs-openflow.h"
 
 struct fs_steer;
 struct ds;
 
-/* The highest OpenFlow port that the tag carries, and the 15-bit value
- * that stands for LOCAL. */
-#define FS_STEER_MAX_PORT 32765
-#define FS_STEER_TAG_LOCAL 0x7ffe
 
 /* Returns the OpenFlow port held by tag 'tci' (see above). */
 static inline uint32_t
@@ -76,7 +73,7 @@ fs_steer_tag_port(uint16_t tci)
 {
     uint32_t port = (tci & 0xfff) | (uint32_t) (tci >> 13) << 12;
 
-    return port == FS_STEER_TAG_LOCAL ? 0xfffe : port;
+    return port == FS_OF_TAG_LOCAL ? 0xfffe : port;
 }
 
 /* One inspected VM port. */

@@ -586,10 +586,12 @@ fs_verdicts_format(const struct fs_verdicts *v, struct ds *ds)
         ds_put_format(ds, "verdict rules: %"PRIu64" flows, %"PRIu64" rules "
                       "installed, %"PRIu64" refused, %"PRIu64" table full, %"
                       PRIu64" removed idle, %"PRIu64" bundles (%"PRIu64
-                      " commits), %"PRIuSIZE" bytes\n", fst.flows,
+                      " commits, %"PRIu64" held back for the connection's "
+                      "queue), %"PRIuSIZE" bytes\n", fst.flows,
                       fst.rules_installed, fst.rules_failed, fst.table_full,
                       fst.flows_removed, fst.bundles_sent, fst.commits,
-                      fst.memory);
+                      fst.queue_waits, fst.memory);
+        flowrules_format_connection(v->fr, ds);
     }
     ds_put_format(ds, "connections reopened on a 5-tuple with rules: %"
                   PRIu64", flows re-inspected: %"PRIu64", rule errors: %"

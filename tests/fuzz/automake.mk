@@ -4,7 +4,7 @@
 EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-policy.c \
 	tests/fuzz/fuzz-record.c tests/fuzz/fuzz-openflow.c \
 	tests/fuzz/fuzz-rules.c tests/fuzz/fuzz-config.c \
-	tests/fuzz/make-seeds.sh
+	tests/fuzz/make-seeds.sh tests/fuzz/regress
 
 if ENABLE_FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined
@@ -32,7 +32,8 @@ tests_fuzz_fuzz_record_LDADD = inspector/libinspector.la
 if HAVE_OVS
 FUZZ_TARGETS += tests/fuzz/fuzz-openflow
 noinst_PROGRAMS += tests/fuzz/fuzz-openflow
-tests_fuzz_fuzz_openflow_SOURCES = tests/fuzz/fuzz-openflow.c
+tests_fuzz_fuzz_openflow_SOURCES = tests/fuzz/fuzz-openflow.c \
+	flowrules/fr-conn.c
 tests_fuzz_fuzz_openflow_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)
 tests_fuzz_fuzz_openflow_CFLAGS = $(FLOWRULES_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_openflow_LDFLAGS = $(FUZZ_FLAGS)

@@ -103,6 +103,7 @@ make(uint8_t setup)
         __builtin_trap();
     }
     set_flows(fr, 0x3f & (setup * 0x25));
+    fr_conn_set_version_for_testing(fr->conn, versions[setup & 3]);
     fr_start_session(fr, versions[setup & 3]);
     return fr;
 }
