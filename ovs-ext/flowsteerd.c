@@ -78,7 +78,7 @@ struct flowsteerd {
     struct fs_inspector *insp;
     struct fs_policy *policy;
 
-    struct ovs_list flows_requests; /* struct flows_request. */
+    struct fs_flows *flows;     /* flowsteer/flows. */
 
     bool exiting;
 };
@@ -473,6 +473,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         fs_verdicts_format(d->verdicts, &ds);
         fs_watchdog_format(d->watchdog, &ds);
         fs_guard_format(d->guard, &ds);
+        fs_flows_format_stats(d->flows, &ds);
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
@@ -495,83 +496,6 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_char(&ds, '\n');
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
-}
-
-/* A flowsteer/flows request waiting for fresh counters from OVS. */
-struct flows_request {
-    struct ovs_list node;       /* In flowsteerd's 'flows_requests'. */
-    struct unixctl_conn *conn;
-    bool json;
-    uint64_t poll_seqno;        /* The flowrules_poll_seqno() to wait for. */
-    long long int deadline;     /* Reply anyway then (ms). */
-};
-
-static void
-flows_reply(struct flowsteerd *d, struct unixctl_conn *conn, bool json)
-{
-    struct ds ds = DS_EMPTY_INITIALIZER;
-
-    fs_flows_format(d->insp, fs_verdicts_rules(d->verdicts),
-                    d->cfg_valid ? &d->cfg : NULL, json, &ds);
-    unixctl_command_reply(conn, ds_cstr(&ds));
-    ds_destroy(&ds);
-}
-
-/* flowsteer/flows [--json]: replies once flowrules has polled the verdict
- * rules' counters, or after a second if OVS does not answer. */
-static void
-flowsteer_flows(struct unixctl_conn *conn, int argc, const char *argv[],
-                void *d_)
-{
-    struct flowsteerd *d = d_;
-    struct flowrules *fr = fs_verdicts_rules(d->verdicts);
-    bool json = argc > 1;
-    struct flows_request *r;
-    uint64_t seqno;
-
-    if (json && strcmp(argv[1], "--json")) {
-        unixctl_command_reply_error(conn, "usage: flowsteer/flows [--json]");
-        return;
-    }
-    seqno = fr ? flowrules_poll(fr) : 0;
-    if (!seqno) {
-        flows_reply(d, conn, json);
-        return;
-    }
-    r = xmalloc(sizeof *r);
-    r->conn = conn;
-    r->json = json;
-    r->poll_seqno = seqno;
-    r->deadline = time_msec() + 1000;
-    ovs_list_push_back(&d->flows_requests, &r->node);
-}
-
-/* Answers the flowsteer/flows requests whose counters are in (all of them
- * if 'all'). */
-static void
-flows_requests_run(struct flowsteerd *d, bool all)
-{
-    struct flowrules *fr = fs_verdicts_rules(d->verdicts);
-    struct flows_request *r;
-
-    LIST_FOR_EACH_SAFE (r, node, &d->flows_requests) {
-        if (all || !fr || flowrules_poll_seqno(fr) >= r->poll_seqno
-            || time_msec() >= r->deadline) {
-            flows_reply(d, r->conn, r->json);
-            ovs_list_remove(&r->node);
-            free(r);
-        }
-    }
-}
-
-static void
-flows_requests_wait(const struct flowsteerd *d)
-{
-    const struct flows_request *r;
-
-    LIST_FOR_EACH (r, node, &d->flows_requests) {
-        poll_timer_wait_until(r->deadline);
-    }
 }
 
 static void
@@ -652,9 +576,6 @@ main(int argc, char *argv[])
     unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
     unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
                              &d);
-    ovs_list_init(&d.flows_requests);
-    unixctl_command_register("flowsteer/flows", "[--json]", 0, 1,
-                             flowsteer_flows, &d);
     unixctl_command_register("flowsteer/policy-reload", "", 0, 0,
                              flowsteer_policy_reload, &d);
     unixctl_command_register("flowsteer/flush-flows", "", 0, 0,
@@ -679,6 +600,7 @@ main(int argc, char *argv[])
     d.dp = fs_dp_create(d.insp, fs_verdicts_rules_gone, d.verdicts);
     fs_verdicts_attach(d.verdicts, d.insp, d.dp);
     d.policy = fs_policy_create(d.insp, d.verdicts);
+    d.flows = fs_flows_create(d.insp, d.verdicts);
     d.idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d.idl);
     fs_guard_register(d.idl);
@@ -712,12 +634,13 @@ main(int argc, char *argv[])
         guard_run(&d);
         fs_verdicts_run(d.verdicts);
         fs_dp_run(d.dp);
+        fs_flows_set_config(d.flows, d.cfg_valid ? &d.cfg : NULL);
         unixctl_server_run(unixctl);
-        flows_requests_run(&d, false);
+        fs_flows_run(d.flows);
 
         ovsdb_idl_wait(d.idl);
         unixctl_server_wait(unixctl);
-        flows_requests_wait(&d);
+        fs_flows_wait(d.flows);
         fs_watchdog_wait(d.watchdog);
         fs_steer_wait(d.steer);
         fs_guard_wait(d.guard);
@@ -727,7 +650,7 @@ main(int argc, char *argv[])
         poll_block();
     }
 
-    flows_requests_run(&d, true);
+    fs_flows_destroy(d.flows);
     unixctl_server_destroy(unixctl);
     fs_topo_destroy(&d.topo);
     fs_steer_destroy(d.steer);

@@ -2,13 +2,43 @@
 #include <config.h>
 #include "fs-flows.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "flowrules.h"
 #include "flowsteer/inspector.h"
 #include "fs-config.h"
+#include "fs-verdict.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
+#include "openvswitch/list.h"
+#include "openvswitch/poll-loop.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+
+struct fs_flows {
+    struct fs_inspector *insp;
+    struct fs_verdicts *verdicts;
+    const struct fs_config *cfg;    /* Or NULL. */
+    struct ovs_list requests;       /* struct flows_request. */
+    size_t n_requests;
+    uint64_t n_replies;
+    uint64_t n_busy;                /* Refused: FS_FLOWS_MAX_WAITING. */
+};
+
+/* A request waiting for fresh counters from OVS. */
+struct flows_request {
+    struct ovs_list node;           /* In fs_flows's 'requests'. */
+    struct unixctl_conn *conn;
+    bool json;
+    uint64_t after;
+    unsigned int limit;
+    uint64_t poll_seqno;            /* flowrules_poll_seqno() to wait for. */
+    long long int deadline;         /* Reply anyway then (ms). */
+};
 
 struct flows_ctx {
     const struct flowrules *fr;
@@ -150,9 +180,8 @@ put_text(const struct flows_ctx *ctx, const struct fs_flow_info *f,
 }
 
 static int
-format_flow(void *ctx_, const struct fs_flow_info *f)
+format_flow(const struct flows_ctx *ctx, const struct fs_flow_info *f)
 {
-    const struct flows_ctx *ctx = ctx_;
     const char *vm = ctx->cfg ? port_name(ctx->cfg, f->port) : NULL;
     uint64_t ovs_packets = 0;
     bool in_ovs = (ctx->fr
@@ -162,11 +191,259 @@ format_flow(void *ctx_, const struct fs_flow_info *f)
     return 0;
 }
 
-void
+/* The page being made: the ids of the flows after 'after', then the text
+ * of the first 'limit' of them, in id order. */
+struct page {
+    uint64_t after;
+    uint64_t *ids;
+    size_t n, allocated;
+    char **lines;                   /* Parallel to 'ids', once cut. */
+    const struct flows_ctx *ctx;
+};
+
+static int
+collect_id(void *page_, const struct fs_flow_info *f)
+{
+    struct page *page = page_;
+
+    if (f->id > page->after) {
+        if (page->n >= page->allocated) {
+            page->ids = x2nrealloc(page->ids, &page->allocated,
+                                   sizeof *page->ids);
+        }
+        page->ids[page->n++] = f->id;
+    }
+    return 0;
+}
+
+static int
+compare_ids(const void *a_, const void *b_)
+{
+    uint64_t a = *(const uint64_t *) a_, b = *(const uint64_t *) b_;
+
+    return a < b ? -1 : a > b;
+}
+
+static int
+format_if_in_page(void *page_, const struct fs_flow_info *f)
+{
+    struct page *page = page_;
+    uint64_t *slot;
+
+    if (f->id <= page->after) {
+        return 0;
+    }
+    slot = bsearch(&f->id, page->ids, page->n, sizeof *page->ids,
+                   compare_ids);
+    if (slot) {
+        struct flows_ctx ctx = *page->ctx;
+        struct ds line = DS_EMPTY_INITIALIZER;
+
+        ctx.ds = &line;
+        format_flow(&ctx, f);
+        page->lines[slot - page->ids] = ds_steal_cstr(&line);
+    }
+    return 0;
+}
+
+bool
 fs_flows_format(struct fs_inspector *insp, const struct flowrules *fr,
-                const struct fs_config *cfg, bool json, struct ds *ds)
+                const struct fs_config *cfg, bool json, uint64_t after,
+                unsigned int limit, struct ds *ds)
 {
     struct flows_ctx ctx = { .fr = fr, .cfg = cfg, .json = json, .ds = ds };
+    struct page page = { .after = after, .ctx = &ctx };
+    bool more;
+    size_t i;
 
-    fs_inspector_foreach_flow(insp, format_flow, &ctx);
+    /* Two walks: the ids after 'after', of which the first 'limit' in
+     * order make the page; then those flows' lines.  A page costs its own
+     * lines and 8 bytes per flow, not the text of every flow. */
+    fs_inspector_foreach_flow(insp, collect_id, &page);
+    qsort(page.ids, page.n, sizeof *page.ids, compare_ids);
+    more = page.n > limit;
+    page.n = MIN(page.n, limit);
+    page.lines = xcalloc(page.n ? page.n : 1, sizeof *page.lines);
+    fs_inspector_foreach_flow(insp, format_if_in_page, &page);
+    for (i = 0; i < page.n; i++) {
+        /* A flow gone between the walks has no line. */
+        if (page.lines[i]) {
+            ds_put_cstr(ds, page.lines[i]);
+            free(page.lines[i]);
+        }
+    }
+    if (more) {
+        uint64_t last = page.ids[page.n - 1];
+
+        if (json) {
+            ds_put_format(ds, "{\"after\":%"PRIu64",\"more\":true}\n", last);
+        } else {
+            ds_put_format(ds, "more flows: flowsteer/flows --after=%"PRIu64
+                          "\n", last);
+        }
+    }
+    free(page.lines);
+    free(page.ids);
+    return more;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The command. */
+
+static void
+flows_reply(struct fs_flows *fl, struct unixctl_conn *conn, bool json,
+            uint64_t after, unsigned int limit)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    fs_flows_format(fl->insp, fs_verdicts_rules(fl->verdicts), fl->cfg,
+                    json, after, limit, &ds);
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+    fl->n_replies++;
+}
+
+/* Parses "--after=ID" or "--limit=N" into '*value'.  Returns false if
+ * 'arg' is neither. */
+static bool
+parse_number_option(const char *arg, const char *name, uint64_t max,
+                    uint64_t *value)
+{
+    size_t len = strlen(name);
+    char *end;
+
+    if (strncmp(arg, name, len) || arg[len] != '=' || !arg[len + 1]
+        || arg[len + 1] == '-') {
+        return false;
+    }
+    errno = 0;
+    *value = strtoull(arg + len + 1, &end, 10);
+    return !*end && !errno && *value <= max;
+}
+
+#define FLOWS_USAGE \
+    "usage: flowsteer/flows [--json] [--after=ID] [--limit=N] (N: 1 to " \
+    OVS_STRINGIZE(FS_FLOWS_PAGE_MAX) ")"
+
+/* flowsteer/flows [--json] [--after=ID] [--limit=N]: replies once
+ * flowrules has polled the verdict rules' counters, or after a second if
+ * OVS does not answer. */
+static void
+flowsteer_flows(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *fl_)
+{
+    struct fs_flows *fl = fl_;
+    struct flowrules *fr = fs_verdicts_rules(fl->verdicts);
+    uint64_t after = 0, limit = FS_FLOWS_PAGE_DEFAULT, seqno;
+    struct flows_request *r;
+    bool json = false;
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if (!parse_number_option(argv[i], "--after", UINT64_MAX,
+                                        &after)
+                   && (!parse_number_option(argv[i], "--limit",
+                                            FS_FLOWS_PAGE_MAX, &limit)
+                       || !limit)) {
+            unixctl_command_reply_error(conn, FLOWS_USAGE);
+            return;
+        }
+    }
+    seqno = fr ? flowrules_poll(fr) : 0;
+    if (!seqno) {
+        flows_reply(fl, conn, json, after, limit);
+        return;
+    }
+    if (fl->n_requests >= FS_FLOWS_MAX_WAITING) {
+        fl->n_busy++;
+        unixctl_command_reply_error(conn, "busy: "
+                                    OVS_STRINGIZE(FS_FLOWS_MAX_WAITING)
+                                    " flowsteer/flows requests are waiting"
+                                    " for counters; try again");
+        return;
+    }
+    r = xmalloc(sizeof *r);
+    r->conn = conn;
+    r->json = json;
+    r->after = after;
+    r->limit = limit;
+    r->poll_seqno = seqno;
+    r->deadline = time_msec() + 1000;
+    ovs_list_push_back(&fl->requests, &r->node);
+    fl->n_requests++;
+}
+
+struct fs_flows *
+fs_flows_create(struct fs_inspector *insp, struct fs_verdicts *verdicts)
+{
+    struct fs_flows *fl = xzalloc(sizeof *fl);
+
+    fl->insp = insp;
+    fl->verdicts = verdicts;
+    ovs_list_init(&fl->requests);
+    unixctl_command_register("flowsteer/flows",
+                             "[--json] [--after=ID] [--limit=N]", 0, 3,
+                             flowsteer_flows, fl);
+    return fl;
+}
+
+void
+fs_flows_set_config(struct fs_flows *fl, const struct fs_config *cfg)
+{
+    fl->cfg = cfg;
+}
+
+/* Answers the requests whose counters are in (all of them if 'all'). */
+static void
+flows_requests_run(struct fs_flows *fl, bool all)
+{
+    struct flowrules *fr = fs_verdicts_rules(fl->verdicts);
+    struct flows_request *r;
+
+    LIST_FOR_EACH_SAFE (r, node, &fl->requests) {
+        if (all || !fr || flowrules_poll_seqno(fr) >= r->poll_seqno
+            || time_msec() >= r->deadline) {
+            flows_reply(fl, r->conn, r->json, r->after, r->limit);
+            ovs_list_remove(&r->node);
+            fl->n_requests--;
+            free(r);
+        }
+    }
+}
+
+void
+fs_flows_run(struct fs_flows *fl)
+{
+    flows_requests_run(fl, false);
+}
+
+void
+fs_flows_wait(const struct fs_flows *fl)
+{
+    const struct flows_request *r;
+
+    LIST_FOR_EACH (r, node, &fl->requests) {
+        poll_timer_wait_until(r->deadline);
+    }
+}
+
+void
+fs_flows_destroy(struct fs_flows *fl)
+{
+    if (fl) {
+        flows_requests_run(fl, true);
+        free(fl);
+    }
+}
+
+void
+fs_flows_format_stats(const struct fs_flows *fl, struct ds *ds)
+{
+    ds_put_format(ds, "flowsteer/flows: pages of %d flows (at most %d), %"
+                  PRIuSIZE" requests waiting for counters (at most %d), %"
+                  PRIu64" replies, %"PRIu64" refused busy\n",
+                  FS_FLOWS_PAGE_DEFAULT, FS_FLOWS_PAGE_MAX, fl->n_requests,
+                  FS_FLOWS_MAX_WAITING, fl->n_replies, fl->n_busy);
 }

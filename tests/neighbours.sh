@@ -210,6 +210,27 @@ check "flowsteerd does not spin while it cannot reach either (10 s)" \
     not_spinning 10
 check "it still answers ovs-appctl, and says so" \
     shows "database unix:.*db.sock (not connected)"
+# flowsteer/flows waits (a second) for counters the switch does not send
+# now: no more than 16 requests wait, the others are refused and counted.
+for i in $(seq 24); do
+    fsctl flowsteer/flows > "$tmp/flows.$i" 2>&1 &
+    flows_pids+=($!)
+done
+n_busy=0 n_other=0
+for i in $(seq 24); do
+    if wait "${flows_pids[$((i - 1))]}"; then
+        :
+    elif grep -q "^busy: 16 flowsteer/flows requests" "$tmp/flows.$i"; then
+        n_busy=$((n_busy + 1))
+    else
+        n_other=$((n_other + 1))
+        cat "$tmp/flows.$i"
+    fi
+done
+echo "  $n_busy of 24 flowsteer/flows requests refused busy"
+check "at most 16 flowsteer/flows requests wait; the rest are refused" \
+    eval '[ "$n_busy" -ge 1 ] && [ "$n_other" -eq 0 ] &&
+          shows "requests waiting for counters (at most 16), [0-9]* replies, $n_busy refused busy"'
 ovs_start_ovsdb
 t0=$(now_ms)
 check "new connections are judged again" wait_until 20 judged
