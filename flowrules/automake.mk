@@ -10,6 +10,10 @@ noinst_LTLIBRARIES += flowrules/libflowrules.la
 flowrules_libflowrules_la_SOURCES = \
 	flowrules/flowrules.c \
 	flowrules/flowrules.h \
+	flowrules/fr-bundle.c \
+	flowrules/fr-encode.c \
+	flowrules/fr-private.h \
+	flowrules/fr-reconcile.c \
 	flowrules/fr-conn.c \
 	flowrules/fr-conn.h \
 	flowrules/fs-openflow.h

@@ -32,13 +32,12 @@ tests_fuzz_fuzz_record_LDADD = inspector/libinspector.la
 if HAVE_OVS
 FUZZ_TARGETS += tests/fuzz/fuzz-openflow
 noinst_PROGRAMS += tests/fuzz/fuzz-openflow
-tests_fuzz_fuzz_openflow_SOURCES = tests/fuzz/fuzz-openflow.c \
-	flowrules/fr-conn.c
+tests_fuzz_fuzz_openflow_SOURCES = tests/fuzz/fuzz-openflow.c
 tests_fuzz_fuzz_openflow_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)
 tests_fuzz_fuzz_openflow_CFLAGS = $(FLOWRULES_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_openflow_LDFLAGS = $(FUZZ_FLAGS)
-tests_fuzz_fuzz_openflow_LDADD = inspector/libflowsteer-inspector.la \
-	$(OVS_LIBS)
+tests_fuzz_fuzz_openflow_LDADD = flowrules/libflowrules.la \
+	inspector/libflowsteer-inspector.la $(OVS_LIBS)
 
 # flowsteer-rules' commands.
 FUZZ_TARGETS += tests/fuzz/fuzz-rules

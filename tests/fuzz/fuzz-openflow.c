@@ -13,11 +13,29 @@
  * replies reach the code that parses them whatever xids this run drew.
  * Each input starts from a new instance, so an artifact replays alone.
  *
- * It includes flowrules.c, to reach the handlers behind the connection.
+ * It reaches the handlers behind the connection through flowrules'
+ * private header.
  */
 #include <config.h>
 
-#include "flowrules/flowrules.c"
+#include <errno.h>
+#include <string.h>
+
+#include "flowrules/fr-conn.h"
+#include "flowrules/fr-private.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-monitor.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-port.h"
+#include "openvswitch/ofp-util.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
