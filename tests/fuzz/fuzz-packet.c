@@ -3,11 +3,14 @@
  * table and nDPI adapter, through the public API.
  *
  * The first input byte picks the link type; the rest is split into up to
- * 16 frames at 0xff 0xfe markers, so that one input can build a flow
- * (several packets, both directions) and reach the classifier, its extra
- * dissection after detection, and the fragment table.  At the end of each
- * input the flows are given up and flushed (their end paths run too), so
- * that every input starts from an empty flow table.
+ * MAX_FRAMES frames at 0xff 0xfe markers, so that one input can build a
+ * flow (several packets, both directions) and reach the classifier, its
+ * extra dissection after detection (a TLS certificate, or a dissector
+ * that looks only after 8 packets with payload, takes dozens), and the
+ * fragment table.  At the end of each input the flows are given up and
+ * flushed (their end paths run too), so that every input starts from an
+ * empty flow table: a crash artifact is a self-contained sequence of
+ * frames.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -47,7 +50,7 @@ get_inspector(void)
     return insp;
 }
 
-#define MAX_FRAMES 16
+#define MAX_FRAMES 64
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,8 +83,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fs_inspector_process_burst(insp, pkts, n, actions);
 
-    /* Every input ends its flows, so that it is a self-contained sequence
-     * of frames: an artifact reproduces alone. */
     fs_inspector_giveup_all(insp);
     fs_inspector_flush(insp);
     return 0;
