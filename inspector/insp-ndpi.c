@@ -114,6 +114,12 @@ insp_ndpi_destroy(struct insp_ndpi *n)
     }
 }
 
+struct ndpi_detection_module_struct *
+insp_ndpi_module(struct insp_ndpi *n)
+{
+    return n->mod;
+}
+
 size_t
 insp_ndpi_flow_size(void)
 {

@@ -31,7 +31,7 @@ while off + 16 <= len(data) and n < 64:
     off += 16 + caplen
     n += 1
 # And the first 64 frames (MAX_FRAMES) in one input, as a flow (inputs
-# are self-contained: each starts from an empty flow table).
+# are self-contained: each starts from an empty flow table and nDPI).
 with open('%s/%s-flow' % (out, name), 'wb') as g:
     g.write(bytes([kind]) + b'\xff\xfe'.join(frames[:64]))
 PY
