@@ -5,7 +5,8 @@ EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/ndpi-forget.c \
 	tests/fuzz/ndpi-forget.h tests/fuzz/fuzz-policy.c \
 	tests/fuzz/fuzz-record.c tests/fuzz/fuzz-openflow.c \
 	tests/fuzz/fuzz-rules.c tests/fuzz/fuzz-config.c \
-	tests/fuzz/make-seeds.sh
+	tests/fuzz/make-seeds.sh \
+	tests/fuzz/regress/fuzz-packet-ndpi-bittorrent-ah
 
 if ENABLE_FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined

@@ -36,6 +36,13 @@ with open('%s/%s-flow' % (out, name), 'wb') as g:
     g.write(bytes([kind]) + b'\xff\xfe'.join(frames[:64]))
 PY
     done
+    # And every input that once crashed it (each crash is also a case of
+    # tests/test-ndpi-regress.c or another unit test).
+    for f in "$(dirname "$0")"/regress/fuzz-packet-*; do
+        if [ -f "$f" ]; then
+            cp "$f" "$dir/"
+        fi
+    done
     ;;
 fuzz-openflow)
     # The target writes its own: a switch's answers to a session.
