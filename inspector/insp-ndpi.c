@@ -11,6 +11,7 @@
 #include "insp-ndpi.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,12 @@ insp_ndpi_destroy(struct insp_ndpi *n)
     }
 }
 
+struct ndpi_detection_module_struct *
+insp_ndpi_module(struct insp_ndpi *n)
+{
+    return n->mod;
+}
+
 size_t
 insp_ndpi_flow_size(void)
 {
@@ -176,6 +183,43 @@ fill_result(struct ndpi_flow_struct *flow, ndpi_protocol p, int guessed,
     }
 }
 
+/* Returns true if nDPI, parsing 'l3' itself, finds the complete TCP or UDP
+ * header that 'flow' (as nDPI has seen it so far) needs, or if 'flow' is
+ * neither TCP nor UDP yet.
+ *
+ * Our parser and nDPI's differ: nDPI does not follow IPv6 AH (51), Shim6
+ * (140) or HIP (139) headers, and it takes a TCP header shorter than its
+ * data offset (which we flag but still judge with its flow) as no TCP
+ * header at all.  Given such a packet, nDPI 4.2 leaves both 'packet->tcp'
+ * and 'packet->udp' NULL, and extra dissectors that expect one of them
+ * crash: ndpi_skip_bittorrent() reads 'packet->tcp->source'
+ * (protocols/bittorrent.c:482) once a BitTorrent flow has carried more
+ * than 8 packets with payload.  Such a packet has no payload for nDPI, or
+ * one of another protocol than its flow's, so nDPI learns nothing true of
+ * the flow from it: it is withheld (and still judged with its flow). */
+static bool
+l4_fits_flow(const struct ndpi_flow_struct *flow, const uint8_t *l3,
+             uint16_t l3_len)
+{
+    const uint8_t *l4;
+    uint16_t l4_len;
+    uint8_t proto;
+
+    if (flow->l4_proto != IPPROTO_TCP && flow->l4_proto != IPPROTO_UDP) {
+        return true;
+    }
+    if (ndpi_detection_get_l4(l3, l3_len, &l4, &l4_len, &proto, 0)) {
+        return true;            /* nDPI ignores it before any dissector. */
+    }
+    if (proto != flow->l4_proto) {
+        return false;
+    } else if (proto == IPPROTO_TCP) {
+        return l4_len >= 20 && l4_len >= (l4[12] >> 4) * 4;
+    } else {
+        return l4_len >= 8;
+    }
+}
+
 int
 insp_ndpi_process(struct insp_ndpi *n, void *block, const uint8_t *l3,
                   uint32_t l3_len, uint64_t ts_ms, uint32_t n_packets,
@@ -189,7 +233,14 @@ insp_ndpi_process(struct insp_ndpi *n, void *block, const uint8_t *l3,
     if (l3_len > 0xffff) {
         l3_len = 0xffff;
     }
-    p = ndpi_detection_process_packet(n->mod, flow, l3, l3_len, ts_ms);
+    if (l4_fits_flow(flow, l3, l3_len)) {
+        p = ndpi_detection_process_packet(n->mod, flow, l3, l3_len, ts_ms);
+    } else {
+        /* What nDPI would answer without dissecting. */
+        p.master_protocol = flow->detected_protocol_stack[1];
+        p.app_protocol = flow->detected_protocol_stack[0];
+        p.category = flow->category;
+    }
     if (!enough && p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
         return INSP_NDPI_MORE;
     }

@@ -15,6 +15,7 @@
 #include "flowsteer/inspector.h"
 
 struct insp_ndpi;
+struct ndpi_detection_module_struct;
 
 /* What nDPI found for a flow. */
 struct insp_ndpi_result {
@@ -33,6 +34,10 @@ struct insp_ndpi_result {
 int insp_ndpi_create(const struct fs_inspector_opts *opts,
                      struct insp_ndpi **out, char *err, size_t err_size);
 void insp_ndpi_destroy(struct insp_ndpi *);
+
+/* Returns the nDPI detection module, for tests that must reach nDPI itself
+ * (the packet fuzz target empties its caches between inputs). */
+struct ndpi_detection_module_struct *insp_ndpi_module(struct insp_ndpi *);
 
 /* Bytes of per-flow nDPI state. */
 size_t insp_ndpi_flow_size(void);

@@ -19,7 +19,7 @@ LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/with-timeout.sh
 
 # Unit tests of internal modules (linked with the convenience library).
 check_PROGRAMS += tests/test-policy tests/test-inspector tests/test-exceptions \
-	tests/test-flows
+	tests/test-flows tests/test-ndpi-regress
 tests_test_policy_SOURCES = tests/test-policy.c tests/test-util.h
 tests_test_policy_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/inspector
 tests_test_policy_LDADD = inspector/libinspector.la
@@ -35,6 +35,10 @@ tests_test_flows_SOURCES = tests/test-flows.c tests/test-packets.h \
 	tests/test-util.h
 tests_test_flows_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
 tests_test_flows_LDADD = inspector/libinspector.la
+tests_test_ndpi_regress_SOURCES = tests/test-ndpi-regress.c \
+	tests/test-packets.h tests/test-util.h
+tests_test_ndpi_regress_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
+tests_test_ndpi_regress_LDADD = inspector/libinspector.la
 
 # The shell tests: run, and shipped.
 SHELL_TESTS = \
@@ -62,7 +66,7 @@ SHELL_TESTS = \
 	tests/style.sh
 
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
-	tests/test-flows \
+	tests/test-flows tests/test-ndpi-regress \
 	$(SHELL_TESTS)
 
 EXTRA_DIST += \

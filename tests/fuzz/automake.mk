@@ -1,7 +1,8 @@
 # libFuzzer targets, built with ./configure --enable-fuzzing CC=clang.
 # 'make fuzz-smoke' runs each one for FUZZ_SECONDS (default 30) from the
 # seed corpus and fails on any crash, leak or sanitizer report.
-EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-policy.c \
+EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/ndpi-forget.c \
+	tests/fuzz/ndpi-forget.h tests/fuzz/fuzz-policy.c \
 	tests/fuzz/fuzz-record.c tests/fuzz/fuzz-openflow.c \
 	tests/fuzz/fuzz-rules.c tests/fuzz/fuzz-config.c \
 	tests/fuzz/make-seeds.sh tests/fuzz/regress
@@ -12,8 +13,10 @@ FUZZ_TARGETS = tests/fuzz/fuzz-packet tests/fuzz/fuzz-policy \
 	tests/fuzz/fuzz-record
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 
-tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz-packet.c
-tests_fuzz_fuzz_packet_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz-packet.c \
+	tests/fuzz/ndpi-forget.c tests/fuzz/ndpi-forget.h
+tests_fuzz_fuzz_packet_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS) $(NDPI_CFLAGS) \
+	-I$(top_srcdir)/inspector
 tests_fuzz_fuzz_packet_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_packet_LDADD = inspector/libinspector.la
 

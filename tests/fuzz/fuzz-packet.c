@@ -1,19 +1,32 @@
 /*
  * libFuzzer target for the packet path: parser, fragment tracking, flow
- * table and nDPI adapter, through the public API.
+ * table and nDPI adapter, through the public API (and the adapter's nDPI
+ * module, to empty its caches).
  *
  * The first input byte picks the link type; the rest is split into up to
- * 16 frames at 0xff 0xfe markers, so that one input can build a flow
- * (several packets, both directions) and reach the classifier, its extra
- * dissection after detection, and the fragment table.  At the end of each
- * input the flows are given up and flushed (their end paths run too), so
- * that every input starts from an empty flow table.
+ * MAX_FRAMES frames at 0xff 0xfe markers, so that one input can build a
+ * flow (several packets, both directions) and reach the classifier, its
+ * extra dissection after detection (a TLS certificate, or a dissector
+ * that looks only after 8 packets with payload, takes dozens), and the
+ * fragment table.
+ *
+ * Each input is a self-contained sequence of frames, so that a crash
+ * artifact reproduces alone: at its end the flows are given up and flushed
+ * (their end paths run too), and nDPI's caches across flows are emptied
+ * (ndpi-forget.c), so that every input starts from an empty flow table
+ * and no host known to nDPI.  (A new inspector per input would do it too,
+ * at 28 ms each.)
  */
+#include <config.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "flowsteer/inspector.h"
+#include "insp-ndpi.h"
+#include "insp-private.h"
+#include "ndpi-forget.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,7 +60,7 @@ get_inspector(void)
     return insp;
 }
 
-#define MAX_FRAMES 16
+#define MAX_FRAMES 64
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,9 +93,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fs_inspector_process_burst(insp, pkts, n, actions);
 
-    /* Every input ends its flows, so that it is a self-contained sequence
-     * of frames: an artifact reproduces alone. */
     fs_inspector_giveup_all(insp);
     fs_inspector_flush(insp);
+    fuzz_ndpi_forget(insp_ndpi_module(insp->ndpi));
     return 0;
 }

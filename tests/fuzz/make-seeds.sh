@@ -21,20 +21,23 @@ swap = '<' if data[:4] == b'\xd4\xc3\xb2\xa1' else '>'
 link = struct.unpack(swap + 'I', data[20:24])[0]
 kind = {1: 0, 101: 1, 12: 1, 113: 2, 0: 3}.get(link, 0)
 off, n, frames = 24, 0, []
-while off + 16 <= len(data) and n < 20:
+while off + 16 <= len(data) and n < 64:
     caplen = struct.unpack(swap + 'I', data[off + 8:off + 12])[0]
     frame = data[off + 16:off + 16 + caplen]
-    with open('%s/%s-%d' % (out, name, n), 'wb') as g:
-        g.write(bytes([kind]) + frame)
+    if n < 20:
+        with open('%s/%s-%d' % (out, name, n), 'wb') as g:
+            g.write(bytes([kind]) + frame)
     frames.append(frame)
     off += 16 + caplen
     n += 1
-# And the first 16 frames in one input, as a flow (inputs are
-# self-contained: each starts from an empty flow table).
+# And the first 64 frames (MAX_FRAMES) in one input, as a flow (inputs
+# are self-contained: each starts from an empty flow table and nDPI).
 with open('%s/%s-flow' % (out, name), 'wb') as g:
-    g.write(bytes([kind]) + b'\xff\xfe'.join(frames[:16]))
+    g.write(bytes([kind]) + b'\xff\xfe'.join(frames[:64]))
 PY
     done
+    # (run-fuzz.sh adds the inputs of regress/fuzz-packet/, each also a
+    # case of tests/test-ndpi-regress.c.)
     ;;
 fuzz-openflow)
     # The target writes its own: a switch's answers to a session.
