@@ -15,6 +15,8 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-steer.h \
 	ovs-ext/fs-guard.c \
 	ovs-ext/fs-guard.h \
+	ovs-ext/fs-live.c \
+	ovs-ext/fs-live.h \
 	ovs-ext/fs-topo.c \
 	ovs-ext/fs-topo.h \
 	ovs-ext/fs-verdict.c \

@@ -7,11 +7,14 @@
  * every module has a run and a wait function, and main() blocks once per
  * iteration in poll_block().
  *
- * The modules: fs-config (the database), fs-topo (the security bridge and
- * its ports), fs-steer (the steering pipeline), fs-dp (the inspector's
- * packets), fs-verdict (verdicts to rules, the flow state across
- * restarts), fs-flows (flowsteer/flows).  This file holds the policy, the
- * liveness tap and the commands.
+ * The modules: fs-config (the database), fs-policy (the policy file),
+ * fs-topo (the security bridge and its ports), fs-live (the liveness
+ * tap), fs-steer (the steering pipeline), fs-guard (a restarted switch
+ * waits for the steering), fs-watchdog (a stalled loop takes the liveness
+ * tap down), fs-dp (the inspector's packets), fs-verdict (verdicts to
+ * rules, the flow state across restarts), fs-flows (flowsteer/flows).
+ * This file reads the configuration into them, runs the loop and answers
+ * the other commands.
  */
 #include <config.h>
 
@@ -20,11 +23,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +36,7 @@
 #include "fs-dp.h"
 #include "fs-flows.h"
 #include "fs-guard.h"
+#include "fs-live.h"
 #include "fs-policy.h"
 #include "fs-steer.h"
 #include "fs-topo.h"
@@ -70,10 +69,7 @@ struct flowsteerd {
     struct fs_watchdog *watchdog;
     struct fs_guard *guard;     /* Holds a restarted ovs-vswitchd until the
                                  * steering is back (fail=closed). */
-    int live_fd;                /* flowsteerd's liveness tap, or -1. */
-    long long int live_down_since; /* Since when OVS sees it down (ms),
-                                    * or LLONG_MAX. */
-    unsigned int n_live_remade; /* Times it was made again. */
+    struct fs_live *live;       /* The liveness tap. */
 
     struct fs_inspector *insp;
     struct fs_policy *policy;
@@ -288,49 +284,6 @@ config_run(struct flowsteerd *d)
 /* ---------------------------------------------------------------------- */
 /* Steering. */
 
-/* Keeps the steering rules in step with the configuration and topology.
- * Until the topology is complete there is no inspector to reach: with
- * fail=closed (inline) the inspected ports' traffic is dropped, else it
- * is not steered. */
-static void
-steer_update(struct flowsteerd *d)
-{
-    struct fs_steer_spec spec;
-    const struct fs_config_port *p;
-    bool closed = (d->cfg.fail == FS_FAIL_CLOSED
-                   && d->cfg.mode == FS_MODE_INLINE);
-    size_t n = 0;
-
-    if (!d->cfg.enabled || (!d->topo.complete && !closed)) {
-        fs_steer_set(d->steer, d->cfg.enabled ? d->cfg.bridge : NULL,
-                     d->cfg.enabled ? d->cfg.sec_bridge : NULL, NULL);
-        return;
-    }
-    memset(&spec, 0, sizeof spec);
-    spec.mode = d->cfg.mode;
-    spec.fail = d->cfg.fail;
-    spec.closed = !d->topo.complete;
-    spec.live = d->topo.live_ofport;
-    spec.patch_int = d->topo.patch_int_ofport;
-    spec.patch_sec = d->topo.patch_sec_ofport;
-    spec.insp = d->topo.insp_ofport;
-    spec.ports = xcalloc(ovs_list_size(&d->cfg.ports) + 1,
-                         sizeof *spec.ports);
-    LIST_FOR_EACH (p, node, &d->cfg.ports) {
-        if (p->ofport > 0 && p->ofport <= FS_OF_TAG_MAX_PORT) {
-            spec.ports[n].ofport = p->ofport;
-            if (p->has_mac) {
-                snprintf(spec.ports[n].mac, sizeof spec.ports[n].mac,
-                         ETH_ADDR_FMT, ETH_ADDR_BYTES_ARGS(p->mac));
-            }
-            n++;
-        }
-    }
-    spec.n_ports = n;
-    fs_steer_set(d->steer, d->cfg.bridge, d->cfg.sec_bridge, &spec);
-    free(spec.ports);
-}
-
 /* Runs the restart guard (fs-guard.h): wanted while inspection is on,
  * inline, with fail=closed. */
 static void
@@ -344,97 +297,6 @@ guard_run(struct flowsteerd *d)
                   && d->cfg.fail == FS_FAIL_CLOSED
                   && d->cfg.mode == FS_MODE_INLINE),
                  installed, seqno);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Liveness. */
-
-/* How long Open vSwitch may see the liveness tap's link down, while the
- * tap is up, before flowsteerd makes the tap again. */
-#define LIVE_DOWN_MSEC 3000
-
-/* Creates the liveness tap and brings it up; returns its fd, or -1. */
-static int
-live_open(void)
-{
-    struct ifreq ifr;
-    int fd, sock, error;
-
-    fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        VLOG_WARN_ONCE("/dev/net/tun: %s: no fallback while flowsteerd "
-                       "is down", ovs_strerror(errno));
-        return -1;
-    }
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-    ovs_strlcpy(ifr.ifr_name, FS_LIVE_PORT, sizeof ifr.ifr_name);
-    if (ioctl(fd, TUNSETIFF, &ifr)) {
-        VLOG_WARN_ONCE("%s: cannot create the liveness tap: %s",
-                       FS_LIVE_PORT, ovs_strerror(errno));
-        close(fd);
-        return -1;
-    }
-    sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    error = sock < 0 || ioctl(sock, SIOCGIFFLAGS, &ifr) ? errno : 0;
-    if (!error) {
-        ifr.ifr_flags |= IFF_UP;
-        error = ioctl(sock, SIOCSIFFLAGS, &ifr) ? errno : 0;
-    }
-    if (sock >= 0) {
-        close(sock);
-    }
-    if (error) {
-        VLOG_WARN_ONCE("%s: cannot bring the liveness tap up: %s",
-                       FS_LIVE_PORT, ovs_strerror(error));
-        close(fd);
-        return -1;
-    }
-    VLOG_INFO("%s: liveness tap created", FS_LIVE_PORT);
-    return fd;
-}
-
-/* Holds the liveness tap open, and up, while inspection is on: when
- * flowsteerd dies, the kernel removes it and OVS's fast-failover groups
- * fall back (fs-steer.h).  The tap exists before its port is added
- * (fs_topo_run()).  If Open vSwitch goes on seeing its link down for
- * LIVE_DOWN_MSEC all the same (someone took it down, or Open vSwitch
- * opened it in the instant between its creation and its coming up and
- * missed the change, as seen under load), every steered packet takes the
- * fallback bucket: the tap is made again. */
-static void
-live_update(struct flowsteerd *d)
-{
-    long long int now = time_msec();
-
-    if (!d->cfg.enabled) {
-        if (d->live_fd >= 0) {
-            close(d->live_fd);
-            d->live_fd = -1;
-        }
-        return;
-    }
-    if (d->live_fd < 0) {
-        d->live_fd = live_open();
-        d->live_down_since = LLONG_MAX;
-        return;
-    }
-    if (!d->topo.live_link_down || d->topo.live_ofport <= 0) {
-        d->live_down_since = LLONG_MAX;
-    } else if (d->live_down_since == LLONG_MAX) {
-        d->live_down_since = now;
-    } else if (now - d->live_down_since >= LIVE_DOWN_MSEC) {
-        VLOG_WARN("%s: Open vSwitch has seen the liveness tap down for %lld "
-                  "ms: steered traffic bypasses the inspector; making the "
-                  "tap again", FS_LIVE_PORT, now - d->live_down_since);
-        close(d->live_fd);
-        d->live_fd = live_open();
-        d->live_down_since = LLONG_MAX;
-        d->n_live_remade++;
-    }
-    if (d->live_down_since != LLONG_MAX) {
-        poll_timer_wait_until(d->live_down_since + LIVE_DOWN_MSEC);
-    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -464,10 +326,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         }
         ds_put_char(&ds, '\n');
         fs_topo_format(&d->topo, &d->cfg, &ds);
-        if (d->n_live_remade) {
-            ds_put_format(&ds, "  %s made again %u times (Open vSwitch saw "
-                          "it down)\n", FS_LIVE_PORT, d->n_live_remade);
-        }
+        fs_live_format(d->live, &ds);
         fs_steer_format(d->steer, &ds);
         fs_dp_format(d->dp, &ds);
         fs_verdicts_format(d->verdicts, &ds);
@@ -570,8 +429,7 @@ main(int argc, char *argv[])
     }
     memset(&d, 0, sizeof d);
     fs_topo_init(&d.topo);
-    d.live_fd = -1;
-    d.live_down_since = LLONG_MAX;
+    d.live = fs_live_create();
     d.steer = fs_steer_create();
     unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
     unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
@@ -613,13 +471,15 @@ main(int argc, char *argv[])
         config_run(&d);
         if (d.cfg_valid) {
             policy_run(&d, false);
-            live_update(&d);
-            fs_watchdog_set(d.watchdog, (d.cfg.enabled && d.live_fd >= 0
+            fs_live_run(d.live, d.cfg.enabled, d.topo.live_ofport,
+                        d.topo.live_link_down);
+            fs_watchdog_set(d.watchdog, (d.cfg.enabled
+                                         && fs_live_is_open(d.live)
                                          && d.cfg.mode == FS_MODE_INLINE
                                          ? FS_LIVE_PORT : NULL),
                             d.cfg.watchdog_ms);
-            fs_topo_run(&d.topo, d.idl, &d.cfg, d.live_fd >= 0);
-            steer_update(&d);
+            fs_topo_run(&d.topo, d.idl, &d.cfg, fs_live_is_open(d.live));
+            fs_steer_update(d.steer, &d.cfg, &d.topo);
             fs_verdicts_set_bridge(d.verdicts,
                                    d.cfg.enabled ? d.cfg.bridge : NULL,
                                    d.cfg.idle_timeout,
@@ -642,6 +502,7 @@ main(int argc, char *argv[])
         unixctl_server_wait(unixctl);
         fs_flows_wait(d.flows);
         fs_watchdog_wait(d.watchdog);
+        fs_live_wait(d.live);
         fs_steer_wait(d.steer);
         fs_guard_wait(d.guard);
         fs_dp_wait(d.dp);
@@ -653,6 +514,7 @@ main(int argc, char *argv[])
     fs_flows_destroy(d.flows);
     unixctl_server_destroy(unixctl);
     fs_topo_destroy(&d.topo);
+    fs_live_destroy(d.live);
     fs_steer_destroy(d.steer);
     fs_verdicts_destroy(d.verdicts);
     fs_watchdog_destroy(d.watchdog);

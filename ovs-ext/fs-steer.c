@@ -8,6 +8,7 @@
 #include "dirs.h"
 #include "fr-conn.h"
 #include "fs-openflow.h"
+#include "fs-topo.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
@@ -21,6 +22,7 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "packets.h"
 #include "svec.h"
 #include "util.h"
 
@@ -460,6 +462,50 @@ steer_bridge_run(struct steer_bridge *b)
     if (b->dirty && !b->first_xid) {
         steer_install(b);
     }
+}
+
+/* Keeps the steering rules in step with the configuration and topology.
+ * Until the topology is complete there is no inspector to reach: with
+ * fail=closed (inline) the inspected ports' traffic is dropped, else it
+ * is not steered. */
+void
+fs_steer_update(struct fs_steer *s, const struct fs_config *cfg,
+                const struct fs_topo *topo)
+{
+    struct fs_steer_spec spec;
+    const struct fs_config_port *p;
+    bool closed = (cfg->fail == FS_FAIL_CLOSED
+                   && cfg->mode == FS_MODE_INLINE);
+    size_t n = 0;
+
+    if (!cfg->enabled || (!topo->complete && !closed)) {
+        fs_steer_set(s, cfg->enabled ? cfg->bridge : NULL,
+                     cfg->enabled ? cfg->sec_bridge : NULL, NULL);
+        return;
+    }
+    memset(&spec, 0, sizeof spec);
+    spec.mode = cfg->mode;
+    spec.fail = cfg->fail;
+    spec.closed = !topo->complete;
+    spec.live = topo->live_ofport;
+    spec.patch_int = topo->patch_int_ofport;
+    spec.patch_sec = topo->patch_sec_ofport;
+    spec.insp = topo->insp_ofport;
+    spec.ports = xcalloc(ovs_list_size(&cfg->ports) + 1,
+                         sizeof *spec.ports);
+    LIST_FOR_EACH (p, node, &cfg->ports) {
+        if (p->ofport > 0 && p->ofport <= FS_OF_TAG_MAX_PORT) {
+            spec.ports[n].ofport = p->ofport;
+            if (p->has_mac) {
+                snprintf(spec.ports[n].mac, sizeof spec.ports[n].mac,
+                         ETH_ADDR_FMT, ETH_ADDR_BYTES_ARGS(p->mac));
+            }
+            n++;
+        }
+    }
+    spec.n_ports = n;
+    fs_steer_set(s, cfg->bridge, cfg->sec_bridge, &spec);
+    free(spec.ports);
 }
 
 bool

@@ -106,6 +106,14 @@ void fs_steer_destroy(struct fs_steer *);
 void fs_steer_set(struct fs_steer *, const char *int_bridge,
                   const char *sec_bridge, const struct fs_steer_spec *spec);
 
+/* Sets the rules for configuration 'cfg' and topology 'topo': until the
+ * topology is complete there is no inspector to reach, so with
+ * fail=closed (inline) the inspected ports' traffic is dropped, else it
+ * is not steered. */
+struct fs_topo;
+void fs_steer_update(struct fs_steer *, const struct fs_config *cfg,
+                     const struct fs_topo *topo);
+
 /* Returns true if the rules last set are installed in both bridges on
  * their current OpenFlow connections, and stores in '*seqno' a number that
  * changes whenever the integration bridge's connection is made again (a

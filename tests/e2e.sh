@@ -221,7 +221,7 @@ check "decided drop rules still enforce" eval \
 start_fsd
 trap_stop
 # The liveness tap taken down by hand, and flowsteerd killed.
-log_allow 'flowsteerd\|WARN\|fs-live: Open vSwitch has seen the liveness tap down' \
+log_allow 'fs_live\|WARN\|fs-live: Open vSwitch has seen the liveness tap down' \
     'fatal_signal\|WARN\|terminating with signal 15' \
     'rconn\|WARN\|br-int<->unix#[0-9]+: connection dropped'
 finish
