@@ -170,7 +170,9 @@ route(struct fr_link *link, struct ofpbuf *msg)
     unsigned int i;
 
     if (!ofptype_decode(&type, oh) && type == OFPTYPE_ECHO_REQUEST) {
-        rconn_send(link->rconn, ofputil_encode_echo_reply(oh), NULL);
+        if (link->rconn) {
+            rconn_send(link->rconn, ofputil_encode_echo_reply(oh), NULL);
+        }
         ofpbuf_delete(msg);
         return;
     }
@@ -267,6 +269,12 @@ enum ofp_version
 fr_conn_version(const struct fr_conn *conn)
 {
     return conn->link->version;
+}
+
+void
+fr_conn_receive_for_testing(struct fr_conn *conn, struct ofpbuf *msg)
+{
+    route(conn->link, msg);
 }
 
 void

@@ -87,6 +87,10 @@ enum ofputil_protocol fr_conn_protocol(const struct fr_conn *conn);
 void fr_conn_set_version_for_testing(struct fr_conn *,
                                      enum ofp_version version);
 
+/* For the fuzz targets: 'msg' (consumed) as if received from the switch,
+ * routed to the ends of 'conn''s connection. */
+void fr_conn_receive_for_testing(struct fr_conn *, struct ofpbuf *msg);
+
 const char *fr_conn_target(const struct fr_conn *conn);
 
 /* Reserves 'n' consecutive xids of this end and returns the first. */

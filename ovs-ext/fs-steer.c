@@ -411,6 +411,33 @@ steer_install(struct steer_bridge *b)
     b->n_installs++;
 }
 
+/* Handles 'msg', one of 'b''s connection end's: the errors and the barrier
+ * reply of the install in flight; anything else is ignored. */
+static void
+steer_handle_msg(struct steer_bridge *b, const struct ofpbuf *msg)
+{
+    const struct ofp_header *oh = msg->data;
+    uint32_t xid = ntohl(oh->xid);
+    enum ofptype type;
+
+    if (ofptype_decode(&type, oh) || !b->first_xid
+        || xid - b->first_xid > b->last_xid - b->first_xid) {
+        return;
+    }
+    if (type == OFPTYPE_ERROR) {
+        enum ofperr error = ofperr_decode_msg(oh, NULL);
+
+        snprintf(b->error, sizeof b->error, "%s", ofperr_to_string(error));
+        VLOG_WARN("%s: steering rules refused: %s", b->name, b->error);
+    } else if (type == OFPTYPE_BARRIER_REPLY && xid == b->last_xid) {
+        b->first_xid = 0;
+        if (!b->error[0]) {
+            VLOG_INFO("%s: %"PRIuSIZE" steering rules installed", b->name,
+                      b->want.n);
+        }
+    }
+}
+
 static void
 steer_bridge_run(struct steer_bridge *b)
 {
@@ -430,33 +457,11 @@ steer_bridge_run(struct steer_bridge *b)
     }
     for (i = 0; i < 512; i++) {
         struct ofpbuf *msg = fr_conn_recv(b->conn);
-        const struct ofp_header *oh;
-        enum ofptype type;
-        uint32_t xid;
 
         if (!msg) {
             break;
         }
-        oh = msg->data;
-        xid = ntohl(oh->xid);
-        if (!ofptype_decode(&type, oh) && b->first_xid
-            && xid - b->first_xid <= b->last_xid - b->first_xid) {
-            if (type == OFPTYPE_ERROR) {
-                enum ofperr error = ofperr_decode_msg(oh, NULL);
-
-                snprintf(b->error, sizeof b->error, "%s",
-                         ofperr_to_string(error));
-                VLOG_WARN("%s: steering rules refused: %s", b->name,
-                          b->error);
-            } else if (type == OFPTYPE_BARRIER_REPLY
-                       && xid == b->last_xid) {
-                b->first_xid = 0;
-                if (!b->error[0]) {
-                    VLOG_INFO("%s: %"PRIuSIZE" steering rules installed",
-                              b->name, b->want.n);
-                }
-            }
-        }
+        steer_handle_msg(b, msg);
         ofpbuf_delete(msg);
     }
     if (b->dirty && !b->first_xid) {

@@ -36,7 +36,8 @@ if HAVE_OVS
 FUZZ_TARGETS += tests/fuzz/fuzz-openflow
 noinst_PROGRAMS += tests/fuzz/fuzz-openflow
 tests_fuzz_fuzz_openflow_SOURCES = tests/fuzz/fuzz-openflow.c
-tests_fuzz_fuzz_openflow_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_openflow_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir) \
+	-I$(top_srcdir)/ovs-ext
 tests_fuzz_fuzz_openflow_CFLAGS = $(FLOWRULES_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_openflow_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_openflow_LDADD = flowrules/libflowrules.la \

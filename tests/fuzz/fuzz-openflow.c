@@ -1,20 +1,24 @@
 /*
- * libFuzzer target for the OpenFlow messages flowrules decodes: what a
- * switch (or anything that answers on its socket) sends back.  Replies to
- * our dumps and port requests, errors about our bundles, barrier replies,
- * flow-removed and port-status messages: any bytes must be refused or
- * applied without a crash, a leak or a broken table.
+ * libFuzzer target for the OpenFlow messages flowsteerd decodes: what a
+ * switch (or anything that answers on its socket) sends back to the
+ * connection that flowrules (verdict rules) and fs-steer (steering) share.
+ * Replies to our dumps and port requests, errors about our bundles,
+ * barrier replies, flow-removed and port-status messages: any bytes must
+ * be routed to the right end (fr-conn), then refused or applied, without
+ * a crash, a leak or a broken table.
  *
  * The input: one byte of set-up (OpenFlow version, options, which flows are
  * desired), then OpenFlow messages, each as its header says (clamped to
- * what is left).  An xid below 8 stands for one flowrules is waiting for:
- * 1 the rule dump, 2 the counter poll, 3 the port list, 4-7 the open,
- * first entry, commit and barrier of the oldest bundle in flight, so that
- * replies reach the code that parses them whatever xids this run drew.
- * Each input starts from a new instance, so an artifact replays alone.
+ * what is left).  An xid below 16 stands for one that is waited for:
+ * 1 flowrules' rule dump, 2 its counter poll, 3 its port list, 4-7 the
+ * open, first entry, commit and barrier of its oldest bundle in flight;
+ * 8-10 the first, second and last (barrier) xids of the steering's
+ * install in flight; so that replies reach the code that parses them
+ * whatever xids this run drew.  Each input starts from new instances, so
+ * an artifact replays alone.
  *
  * It reaches the handlers behind the connection through flowrules'
- * private header.
+ * private header, and includes fs-steer.c.
  */
 #include <config.h>
 
@@ -23,6 +27,7 @@
 
 #include "flowrules/fr-conn.h"
 #include "flowrules/fr-private.h"
+#include "ovs-ext/fs-steer.c"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
@@ -75,11 +80,17 @@ set_flows(struct flowrules *fr, uint8_t which)
 
 /* Maps the placeholder xids (see above) to the ones in use. */
 static uint32_t
-map_xid(const struct flowrules *fr, uint32_t xid)
+map_xid(const struct flowrules *fr, const struct steer_bridge *sb,
+        uint32_t xid)
 {
     const struct fr_bundle *b;
 
     switch (xid) {
+    case 8: case 9: case 10:
+        return (!sb->first_xid ? xid
+                : xid == 8 ? sb->first_xid
+                : xid == 9 ? sb->first_xid + 1
+                : sb->last_xid);
     case 1:
         return fr->dump_xid;
     case 2:
@@ -101,6 +112,32 @@ map_xid(const struct flowrules *fr, uint32_t xid)
     }
 }
 
+/* The bridge both ends program, in the run directory LLVMFuzzerInitialize()
+ * points at nothing. */
+#define FUZZ_BRIDGE "fuzz"
+#define FUZZ_TARGET "unix:/nonexistent/" FUZZ_BRIDGE ".mgmt"
+
+/* The steering of a bridge with two inspected ports (one known by its
+ * MAC), inline with its liveness port, and an install in flight. */
+static struct fs_steer *
+make_steer(uint8_t setup)
+{
+    struct fs_steer_port ports[2] = {
+        { .ofport = 4 }, { .ofport = 5, .mac = "02:00:00:00:00:05" },
+    };
+    struct fs_steer_spec spec = {
+        .mode = setup & 64 ? FS_MODE_TAP : FS_MODE_INLINE,
+        .fail = setup & 128 ? FS_FAIL_CLOSED : FS_FAIL_OPEN,
+        .live = 6, .patch_int = 1, .patch_sec = 2, .insp = 3,
+        .ports = ports, .n_ports = 2,
+    };
+    struct fs_steer *s = fs_steer_create();
+
+    fs_steer_set(s, FUZZ_BRIDGE, NULL, &spec);
+    steer_install(&s->br[0]);
+    return s;
+}
+
 static const enum ofp_version versions[] = {
     OFP13_VERSION, OFP14_VERSION, OFP15_VERSION, OFP13_VERSION,
 };
@@ -112,7 +149,7 @@ make(uint8_t setup)
     struct flowrules *fr;
 
     flowrules_options_init(&opts);
-    opts.target = "unix:/nonexistent/fuzz.mgmt";
+    opts.target = FUZZ_TARGET;
     opts.adopt = setup & 4;
     opts.exclude_syn = setup & 8;
     opts.poll_idle = !(setup & 16);
@@ -207,6 +244,13 @@ write_seeds(const char *dir)
                                           brq->data), 5);
         put_msg(&out, ofpraw_alloc_reply(OFPRAW_OFPT11_BARRIER_REPLY,
                                          brq->data, 0), 7);
+        /* The steering's install: refused (half of them), then done. */
+        if (i & 1) {
+            put_msg(&out, ofperr_encode_reply(OFPERR_OFPBAC_BAD_OUT_PORT,
+                                              brq->data), 9);
+        }
+        put_msg(&out, ofpraw_alloc_reply(OFPRAW_OFPT11_BARRIER_REPLY,
+                                         brq->data, 0), 10);
         ofpbuf_delete(brq);
         name = xasprintf("%s/seed-%d", dir, n++);
         f = fopen(name, "wb");
@@ -227,6 +271,8 @@ LLVMFuzzerInitialize(int *argc OVS_UNUSED, char ***argv OVS_UNUSED)
     const char *dir = getenv("FUZZ_OPENFLOW_SEEDS");
 
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
+    /* fs-steer finds a bridge's socket there; flowrules uses the same. */
+    setenv("OVS_RUNDIR", "/nonexistent", 1);
     if (dir) {
         write_seeds(dir);
     }
@@ -236,7 +282,9 @@ LLVMFuzzerInitialize(int *argc OVS_UNUSED, char ***argv OVS_UNUSED)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    struct steer_bridge *sb;
     struct flowrules *fr;
+    struct fs_steer *s;
     uint8_t setup;
 
     if (size < 1) {
@@ -245,6 +293,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     setup = *data++;
     size--;
     fr = make(setup);
+    s = make_steer(setup);
+    sb = &s->br[0];
 
     while (size >= sizeof(struct ofp_header)) {
         struct ofp_header oh;
@@ -259,9 +309,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         msg = ofpbuf_clone_data(data, len);
         ((struct ofp_header *) msg->data)->length = htons(len);
         ((struct ofp_header *) msg->data)->xid
-            = htonl(map_xid(fr, ntohl(oh.xid)));
-        fr_handle_msg(fr, msg);
-        ofpbuf_delete(msg);
+            = htonl(map_xid(fr, sb, ntohl(oh.xid)));
+        fr_conn_receive_for_testing(fr->conn, msg);
+        while ((msg = fr_conn_recv(fr->conn))) {
+            fr_handle_msg(fr, msg);
+            ofpbuf_delete(msg);
+        }
+        while ((msg = fr_conn_recv(sb->conn))) {
+            steer_handle_msg(sb, msg);
+            ofpbuf_delete(msg);
+        }
         data += len;
         size -= len;
 
@@ -276,6 +333,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     }
+    fs_steer_destroy(s);
     flowrules_destroy(fr);
     return 0;
 }
