@@ -51,14 +51,24 @@ check_round_trip(const struct fs_verdict *verdict)
     insp_policy_destroy(pol);
 }
 
+/* Judges each flow at each stage of classification: before (NONE), once
+ * nDPI detected the application (DETECTED), and after (FINAL).  FINAL
+ * always decides; an earlier stage may ask to wait (-EAGAIN), but what it
+ * decides must be what FINAL decides on the same facts: a verdict taken
+ * early cannot change with more packets (insp-policy.h). */
 static void
 judge_all(const struct insp_policy *pol)
 {
-    size_t i;
-    int classified;
+    static const int stages[] = {
+        INSP_CLASSIFIED_FINAL, INSP_CLASSIFIED_NONE,
+        INSP_CLASSIFIED_DETECTED,
+    };
+    size_t i, j;
 
     for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        for (classified = 0; classified < 2; classified++) {
+        struct insp_policy_decision final;
+
+        for (j = 0; j < sizeof stages / sizeof stages[0]; j++) {
             struct insp_policy_flow flow = {
                 .key = &keys[i],
                 .direction = 1 + (int) (i & 1),
@@ -67,7 +77,7 @@ judge_all(const struct insp_policy *pol)
                 .profile = i == 2 ? NULL : "web",
                 .src_mac = mac_a,
                 .dst_mac = i ? mac_b : NULL,
-                .classified = classified,
+                .classified = stages[j],
                 .app = i ? "DNS" : "TLS.YouTube",
                 .master_name = i ? "" : "TLS",
                 .app_name = i ? "DNS" : "YouTube",
@@ -82,16 +92,28 @@ judge_all(const struct insp_policy *pol)
 
             if (error && error != -EAGAIN) {
                 abort();
-            } else if (!error && classified == 0 && d.needs_dpi) {
+            } else if (error && stages[j] == INSP_CLASSIFIED_FINAL) {
                 abort();
-            } else if (error == -EAGAIN && classified) {
-                abort();
+            } else if (!error && d.needs_dpi
+                       && stages[j] == INSP_CLASSIFIED_NONE) {
+                abort();        /* A DPI rule chosen without DPI. */
+            }
+            if (stages[j] == INSP_CLASSIFIED_FINAL) {
+                final = d;
+            } else if (!error
+                       && (d.rule_index != final.rule_index
+                           || memcmp(&d.verdict, &final.verdict,
+                                     sizeof d.verdict))) {
+                abort();        /* Decided early, and wrongly. */
+            }
+            if (error) {
+                continue;
             }
             insp_verdict_format(&d.verdict, buf, sizeof buf);
             insp_verdict_format(&d.verdict, small, sizeof small);
             if (!insp_policy_rule_name(pol, d.rule_index)) {
                 abort();
-            } else if (!error && d.rule_index >= 0) {
+            } else if (d.rule_index >= 0) {
                 check_round_trip(&d.verdict);
             }
         }
