@@ -230,7 +230,7 @@ format_if_in_page(void *page_, const struct fs_flow_info *f)
     struct page *page = page_;
     uint64_t *slot;
 
-    if (f->id <= page->after) {
+    if (f->id <= page->after || !page->n) {
         return 0;
     }
     slot = bsearch(&f->id, page->ids, page->n, sizeof *page->ids,
@@ -260,7 +260,10 @@ fs_flows_format(struct fs_inspector *insp, const struct flowrules *fr,
      * order make the page; then those flows' lines.  A page costs its own
      * lines and 8 bytes per flow, not the text of every flow. */
     fs_inspector_foreach_flow(insp, collect_id, &page);
-    qsort(page.ids, page.n, sizeof *page.ids, compare_ids);
+    if (page.n) {
+        /* (qsort() and bsearch() want an array, even an empty one.) */
+        qsort(page.ids, page.n, sizeof *page.ids, compare_ids);
+    }
     more = page.n > limit;
     page.n = MIN(page.n, limit);
     page.lines = xcalloc(page.n ? page.n : 1, sizeof *page.lines);

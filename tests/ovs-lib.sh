@@ -717,7 +717,8 @@ _ol_log_allowed_test=()
 # log_allow ERE...: lines matching any ERE are expected in this test.
 log_allow() { _ol_log_allowed_test+=("$@"); }
 
-# _ol_check_logs: prints the unexpected lines; fails if there are any.
+# _ol_check_logs: prints the unexpected lines, and any sanitizer report of
+# flowsteerd; fails if there are any.
 _ol_check_logs() {
     local f bad=0 re
     re=$(IFS='|'; echo "${_ol_log_allowed[*]}${_ol_log_allowed_test[*]:+|${_ol_log_allowed_test[*]}}")
@@ -730,6 +731,12 @@ _ol_check_logs() {
             sed 's/^/    /' "$tmp/unexpected.log" | head -n 20
             bad=1
         fi
+    done
+    for f in "$tmp"/sanitizer-*; do
+        [ -f "$f" ] || continue
+        echo "  sanitizer report $(basename "$f"):"
+        head -n 40 "$f" | sed 's/^/    /'
+        bad=1
     done
     [ "$bad" -eq 0 ]
 }
@@ -779,7 +786,14 @@ fsd_require() {
 FSD_CTL=
 fsd_start() {
     FSD_CTL=$tmp/flowsteerd.ctl
-    ovs_exec "$FSD" --detach \
+    # A detached daemon's stderr is /dev/null: AddressSanitizer's reports
+    # (in the ASan build) go to files, which the log check reads.  (GCC
+    # 12's UndefinedBehaviorSanitizer, beside ASan, writes to stderr
+    # whatever log_path says: its halt shows as the daemon gone.)
+    ovs_exec env \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/sanitizer-flowsteerd" \
+        UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/sanitizer-flowsteerd" \
+        "$FSD" --detach \
         --pidfile="$tmp/flowsteerd.pid" --log-file="$tmp/flowsteerd.log" \
         --unixctl="$FSD_CTL" "$@" "unix:$OVS_DIR/db.sock" ||
         fail "flowsteerd did not start"
