@@ -410,12 +410,136 @@ inspector_log(void *aux OVS_UNUSED, enum fs_log_level level, const char *msg)
     vlog_rate_limit(&this_module, l, &rl, "inspector: %s", msg);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The daemon. */
+
+/* Creates the modules (the unixctl commands are registered before
+ * daemonizing, the threads and sockets after: see fs-watchdog.h). */
+static void
+flowsteerd_init(struct flowsteerd *d)
+{
+    int error;
+
+    memset(d, 0, sizeof *d);
+    fs_topo_init(&d->topo);
+    d->live = fs_live_create();
+    d->steer = fs_steer_create();
+    unixctl_command_register("exit", "", 0, 0, flowsteer_exit, d);
+    unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show, d);
+    unixctl_command_register("flowsteer/policy-reload", "", 0, 0,
+                             flowsteer_policy_reload, d);
+    unixctl_command_register("flowsteer/flush-flows", "", 0, 0,
+                             flowsteer_flush_flows, d);
+    daemonize_complete();
+    d->watchdog = fs_watchdog_create();
+    d->guard = fs_guard_create();
+
+    d->verdicts = fs_verdicts_create(flow_state);
+    {
+        FS_INSPECTOR_OPTS(opts, .max_flows = max_flows,
+                          .log_cb = inspector_log, .ignore_vlan = 1,
+                          .event_cb = fs_verdicts_event,
+                          .event_aux = d->verdicts);
+
+        error = fs_inspector_create(&opts, &d->insp);
+        if (error) {
+            ovs_fatal(-error, "cannot create the inspector");
+        }
+    }
+    d->dp = fs_dp_create(d->insp, fs_verdicts_rules_gone, d->verdicts);
+    fs_verdicts_attach(d->verdicts, d->insp, d->dp);
+    d->policy = fs_policy_create(d->insp, d->verdicts);
+    d->flows = fs_flows_create(d->insp, d->verdicts);
+    d->idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
+    fs_config_register(d->idl);
+    fs_guard_register(d->idl);
+}
+
+/* Brings every module in step with the configuration, in order: the
+ * policy, the liveness tap (and the watchdog that takes it down), the
+ * topology, the steering, the verdict rules' bridge, and last the data
+ * path. */
+static void
+flowsteerd_apply(struct flowsteerd *d)
+{
+    const struct fs_config *cfg = &d->cfg;
+
+    policy_run(d, false);
+    fs_live_run(d->live, cfg->enabled, d->topo.live_ofport,
+                d->topo.live_link_down);
+    fs_watchdog_set(d->watchdog, (cfg->enabled && fs_live_is_open(d->live)
+                                  && cfg->mode == FS_MODE_INLINE
+                                  ? FS_LIVE_PORT : NULL),
+                    cfg->watchdog_ms);
+    fs_topo_run(&d->topo, d->idl, cfg, fs_live_is_open(d->live));
+    fs_steer_update(d->steer, cfg, &d->topo);
+    fs_verdicts_set_bridge(d->verdicts, cfg->enabled ? cfg->bridge : NULL,
+                           cfg->idle_timeout, fs_policy_loaded(d->policy));
+    /* No packet is judged before the rules are reconciled and the flows
+     * restored: new flow ids must not reuse a live cookie. */
+    fs_dp_set(d->dp, (cfg->enabled && d->topo.complete
+                      && fs_verdicts_ready(d->verdicts)
+                      ? FS_INSP_PORT : NULL), cfg->mode);
+}
+
+static void
+flowsteerd_run(struct flowsteerd *d, struct unixctl_server *unixctl)
+{
+    fs_watchdog_run(d->watchdog);
+    ovsdb_idl_run(d->idl);
+    config_run(d);
+    if (d->cfg_valid) {
+        flowsteerd_apply(d);
+    }
+    fs_steer_run(d->steer);
+    guard_run(d);
+    fs_verdicts_run(d->verdicts);
+    fs_dp_run(d->dp);
+    fs_flows_set_config(d->flows, d->cfg_valid ? &d->cfg : NULL);
+    unixctl_server_run(unixctl);
+    fs_flows_run(d->flows);
+}
+
+static void
+flowsteerd_wait(struct flowsteerd *d, struct unixctl_server *unixctl)
+{
+    ovsdb_idl_wait(d->idl);
+    unixctl_server_wait(unixctl);
+    fs_flows_wait(d->flows);
+    fs_watchdog_wait(d->watchdog);
+    fs_live_wait(d->live);
+    fs_steer_wait(d->steer);
+    fs_guard_wait(d->guard);
+    fs_dp_wait(d->dp);
+    fs_verdicts_wait(d->verdicts);
+    fs_policy_wait(d->policy);
+}
+
+/* Saves the flow state and frees (flowsteer/flows, which answers what
+ * waits, goes first: see main()). */
+static void
+flowsteerd_destroy(struct flowsteerd *d)
+{
+    fs_topo_destroy(&d->topo);
+    fs_live_destroy(d->live);
+    fs_steer_destroy(d->steer);
+    fs_verdicts_destroy(d->verdicts);
+    fs_watchdog_destroy(d->watchdog);
+    fs_guard_destroy(d->guard, d->idl);
+    fs_dp_destroy(d->dp);
+    ovsdb_idl_destroy(d->idl);
+    if (d->cfg_valid) {
+        fs_config_destroy(&d->cfg);
+    }
+    fs_inspector_destroy(d->insp);
+    fs_policy_destroy(d->policy);
+}
+
 int
 main(int argc, char *argv[])
 {
     struct unixctl_server *unixctl;
     struct flowsteerd d;
-    int error;
 
     set_program_name(argv[0]);
     service_start(&argc, &argv);
@@ -423,109 +547,23 @@ main(int argc, char *argv[])
     fatal_ignore_sigpipe();
 
     daemonize_start(false);
-    error = unixctl_server_create(unixctl_path, &unixctl);
-    if (error) {
+    if (unixctl_server_create(unixctl_path, &unixctl)) {
         exit(EXIT_FAILURE);
     }
-    memset(&d, 0, sizeof d);
-    fs_topo_init(&d.topo);
-    d.live = fs_live_create();
-    d.steer = fs_steer_create();
-    unixctl_command_register("exit", "", 0, 0, flowsteer_exit, &d);
-    unixctl_command_register("flowsteer/show", "", 0, 0, flowsteer_show,
-                             &d);
-    unixctl_command_register("flowsteer/policy-reload", "", 0, 0,
-                             flowsteer_policy_reload, &d);
-    unixctl_command_register("flowsteer/flush-flows", "", 0, 0,
-                             flowsteer_flush_flows, &d);
-    daemonize_complete();
-    /* Before threads, sockets and the liveness tap: see fs-watchdog.h. */
-    d.watchdog = fs_watchdog_create();
-    d.guard = fs_guard_create();
-
-    d.verdicts = fs_verdicts_create(flow_state);
-    {
-        FS_INSPECTOR_OPTS(opts, .max_flows = max_flows,
-                          .log_cb = inspector_log, .ignore_vlan = 1,
-                          .event_cb = fs_verdicts_event,
-                          .event_aux = d.verdicts);
-
-        error = fs_inspector_create(&opts, &d.insp);
-        if (error) {
-            ovs_fatal(-error, "cannot create the inspector");
-        }
-    }
-    d.dp = fs_dp_create(d.insp, fs_verdicts_rules_gone, d.verdicts);
-    fs_verdicts_attach(d.verdicts, d.insp, d.dp);
-    d.policy = fs_policy_create(d.insp, d.verdicts);
-    d.flows = fs_flows_create(d.insp, d.verdicts);
-    d.idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
-    fs_config_register(d.idl);
-    fs_guard_register(d.idl);
+    flowsteerd_init(&d);
     VLOG_INFO("flowsteerd %s started, database %s", FLOWSTEER_VERSION,
               db_remote);
 
     while (!d.exiting) {
-        fs_watchdog_run(d.watchdog);
-        ovsdb_idl_run(d.idl);
-        config_run(&d);
-        if (d.cfg_valid) {
-            policy_run(&d, false);
-            fs_live_run(d.live, d.cfg.enabled, d.topo.live_ofport,
-                        d.topo.live_link_down);
-            fs_watchdog_set(d.watchdog, (d.cfg.enabled
-                                         && fs_live_is_open(d.live)
-                                         && d.cfg.mode == FS_MODE_INLINE
-                                         ? FS_LIVE_PORT : NULL),
-                            d.cfg.watchdog_ms);
-            fs_topo_run(&d.topo, d.idl, &d.cfg, fs_live_is_open(d.live));
-            fs_steer_update(d.steer, &d.cfg, &d.topo);
-            fs_verdicts_set_bridge(d.verdicts,
-                                   d.cfg.enabled ? d.cfg.bridge : NULL,
-                                   d.cfg.idle_timeout,
-                                   fs_policy_loaded(d.policy));
-            /* No packet is judged before the rules are reconciled and the
-             * flows restored: new flow ids must not reuse a live cookie. */
-            fs_dp_set(d.dp, (d.cfg.enabled && d.topo.complete
-                             && fs_verdicts_ready(d.verdicts)
-                             ? FS_INSP_PORT : NULL), d.cfg.mode);
-        }
-        fs_steer_run(d.steer);
-        guard_run(&d);
-        fs_verdicts_run(d.verdicts);
-        fs_dp_run(d.dp);
-        fs_flows_set_config(d.flows, d.cfg_valid ? &d.cfg : NULL);
-        unixctl_server_run(unixctl);
-        fs_flows_run(d.flows);
-
-        ovsdb_idl_wait(d.idl);
-        unixctl_server_wait(unixctl);
-        fs_flows_wait(d.flows);
-        fs_watchdog_wait(d.watchdog);
-        fs_live_wait(d.live);
-        fs_steer_wait(d.steer);
-        fs_guard_wait(d.guard);
-        fs_dp_wait(d.dp);
-        fs_verdicts_wait(d.verdicts);
-        fs_policy_wait(d.policy);
+        flowsteerd_run(&d, unixctl);
+        flowsteerd_wait(&d, unixctl);
         poll_block();
     }
 
+    /* The flows' requests are answered before the server goes. */
     fs_flows_destroy(d.flows);
     unixctl_server_destroy(unixctl);
-    fs_topo_destroy(&d.topo);
-    fs_live_destroy(d.live);
-    fs_steer_destroy(d.steer);
-    fs_verdicts_destroy(d.verdicts);
-    fs_watchdog_destroy(d.watchdog);
-    fs_guard_destroy(d.guard, d.idl);
-    fs_dp_destroy(d.dp);
-    ovsdb_idl_destroy(d.idl);
-    if (d.cfg_valid) {
-        fs_config_destroy(&d.cfg);
-    }
-    fs_inspector_destroy(d.insp);
-    fs_policy_destroy(d.policy);
+    flowsteerd_destroy(&d);
     free(db_remote);
     service_stop();
     return 0;
