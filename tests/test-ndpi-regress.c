@@ -54,7 +54,9 @@ build_ip6_tcp(struct pkt *k, int ah, const void *payload, size_t n)
         l4 += 12;
     }
     put_tcp(l4, BT_SPORT, BT_DPORT, PSH, 1);
-    memcpy(l4 + 20, payload, n);
+    if (n) {
+        memcpy(l4 + 20, payload, n);    /* ('payload' may be NULL.) */
+    }
     k->len = 40 + plen;
 }
 
@@ -137,7 +139,9 @@ build_v4(struct pkt *k, const void *payload, size_t n)
     k->data[12] = 0x08;
     put_ip4(ip, 6, 1, 2, 20 + 20 + n, 0, 0);
     put_tcp(ip + 20, BT_SPORT, BT_DPORT, PSH, 1);
-    memcpy(ip + 40, payload, n);
+    if (n) {
+        memcpy(ip + 40, payload, n);    /* ('payload' may be NULL.) */
+    }
     k->len = 14 + 40 + n;
 }
 
