@@ -500,8 +500,6 @@ fr_connected(struct flowrules *fr)
 void
 flowrules_run(struct flowrules *fr)
 {
-    int i;
-
     fr_conn_run(fr->conn);
     if (!fr_conn_is_connected(fr->conn)) {
         fr->reconciled = false;
@@ -511,7 +509,9 @@ flowrules_run(struct flowrules *fr)
         fr->conn_seqno = fr_conn_seqno(fr->conn);
         fr_connected(fr);
     }
-    for (i = 0; i < 512; i++) {
+    /* All of it: the connection reads at most 512 messages a run, so the
+     * queue stays short (fr-conn.h). */
+    for (;;) {
         struct ofpbuf *msg = fr_conn_recv(fr->conn);
 
         if (!msg) {

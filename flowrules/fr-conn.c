@@ -137,21 +137,25 @@ link_connect(struct fr_link *link)
     rconn_connect(link->rconn, link->target, link->target);
 }
 
-/* Queues 'msg' (consumed) for end 'conn', the oldest broadcast message
- * going if the queue is full. */
+/* Queues 'msg' (consumed) for end 'conn'.  A full queue drops a message
+ * that is for every end (a flow-removed, say), or, to make room for a
+ * reply to this end, its oldest message. */
 static void
-deliver(struct fr_conn *conn, struct ofpbuf *msg)
+deliver(struct fr_conn *conn, struct ofpbuf *msg, bool broadcast)
 {
     if (conn->rxq_len >= FR_CONN_RECV_MAX) {
-        struct ofpbuf *old = CONTAINER_OF(ovs_list_pop_front(&conn->rxq),
-                                          struct ofpbuf, list_node);
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
         VLOG_WARN_RL(&rl, "%s: %s does not read its messages: dropping",
                      conn->link->target, conn->user);
-        ofpbuf_delete(old);
-        conn->rxq_len--;
         conn->stats.recv_dropped++;
+        if (broadcast) {
+            ofpbuf_delete(msg);
+            return;
+        }
+        ofpbuf_delete(CONTAINER_OF(ovs_list_pop_front(&conn->rxq),
+                                   struct ofpbuf, list_node));
+        conn->rxq_len--;
     }
     ovs_list_push_back(&conn->rxq, &msg->list_node);
     conn->rxq_len++;
@@ -177,12 +181,12 @@ route(struct fr_link *link, struct ofpbuf *msg)
         return;
     }
     if (number && number <= MAX_ENDS && link->ends[number]) {
-        deliver(link->ends[number], msg);
+        deliver(link->ends[number], msg, false);
         return;
     }
     for (i = 1; i <= MAX_ENDS; i++) {
         if (link->ends[i] && link->ends[i]->flags & FR_CONN_ASYNC) {
-            deliver(link->ends[i], ofpbuf_clone(msg));
+            deliver(link->ends[i], ofpbuf_clone(msg), true);
         }
     }
     ofpbuf_delete(msg);

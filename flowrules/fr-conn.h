@@ -19,8 +19,11 @@
  *   - Bounds what each end may queue on the socket (FR_CONN_QUEUE_MAX
  *     messages): a message past the bound is dropped and counted; an end
  *     asks fr_conn_room() before starting a bundle, so that none is cut
- *     short.  Each end's received queue is bounded too (FR_CONN_RECV_MAX;
- *     the oldest broadcast message goes first, counted).
+ *     short.  Each end's received queue is bounded too (FR_CONN_RECV_MAX:
+ *     past it, a message for every end is dropped, and a reply makes room
+ *     by dropping the oldest message; counted).  An end that reads its
+ *     queue empty on each run never gets there: a run reads at most 512
+ *     messages from the switch.
  *
  * Like rconn, an end is driven by fr_conn_run() and fr_conn_wait() from
  * its user's own run and wait functions; a new connection shows as a new

@@ -441,8 +441,6 @@ steer_handle_msg(struct steer_bridge *b, const struct ofpbuf *msg)
 static void
 steer_bridge_run(struct steer_bridge *b)
 {
-    int i;
-
     if (!b->conn) {
         return;
     }
@@ -455,7 +453,7 @@ steer_bridge_run(struct steer_bridge *b)
         b->first_xid = 0;
         b->dirty = true;        /* The switch may have restarted. */
     }
-    for (i = 0; i < 512; i++) {
+    for (;;) {
         struct ofpbuf *msg = fr_conn_recv(b->conn);
 
         if (!msg) {

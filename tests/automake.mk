@@ -40,6 +40,17 @@ tests_test_ndpi_regress_SOURCES = tests/test-ndpi-regress.c \
 tests_test_ndpi_regress_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
 tests_test_ndpi_regress_LDADD = inspector/libinspector.la
 
+# fr-conn's routing and bounds (it needs libopenvswitch).
+if HAVE_OVS
+check_PROGRAMS += tests/test-fr-conn
+TESTS += tests/test-fr-conn
+tests_test_fr_conn_SOURCES = tests/test-fr-conn.c tests/test-util.h
+tests_test_fr_conn_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)
+tests_test_fr_conn_CFLAGS = $(FLOWRULES_CFLAGS)
+tests_test_fr_conn_LDADD = flowrules/libflowrules.la $(OVS_LIBS)
+endif
+EXTRA_DIST += tests/test-fr-conn.c
+
 # The shell tests: run, and shipped.
 SHELL_TESTS = \
 	tests/cli.sh \
