@@ -69,6 +69,9 @@ struct insp_flow {
     uint8_t inputs_lost;        /* Restored from a verdict alone
                                  * (fs_inspector_import_verdict()). */
     uint32_t syn_seq[2];        /* Sequence number of that SYN. */
+    uint32_t next_seq[2];       /* Per direction, once 'seq_known': the
+                                 * next sequence number in order. */
+    uint8_t seq_known;          /* Bit N: next_seq[N] is known. */
 };
 
 struct insp_flow_table {

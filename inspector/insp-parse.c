@@ -230,7 +230,9 @@ parse_l4(struct span s, uint8_t proto, int first_frag, int depth,
         key->src_port = get_be16(s.p);
         key->dst_port = get_be16(s.p + 2);
         out->tcp_seq = get_be32(s.p + 4);
+        out->tcp_ack = get_be32(s.p + 8);
         out->tcp_flags = s.p[13];
+        out->tcp_payload = doff >= 20 && doff <= s.wire ? s.wire - doff : 0;
         if (doff < 20 || doff > s.cap) {
             /* The ports are there, so the packet still belongs to its
              * flow and is judged with it: skipping it would let a bad

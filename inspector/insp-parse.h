@@ -38,7 +38,10 @@ struct insp_parsed {
                                  * leaves the packet usable, or 0. */
     uint8_t frag_ports_known;   /* A later fragment's ports, from its first
                                  * fragment, are in 'key' (insp_frags). */
-    uint32_t tcp_seq;           /* TCP sequence number. */
+    uint32_t tcp_seq;           /* TCP sequence number, */
+    uint32_t tcp_ack;           /* acknowledgement number, */
+    uint32_t tcp_payload;       /* and payload bytes on the wire (0 if the
+                                 * data offset is bad). */
     uint32_t frag_id;
     uint32_t frag_offset;
     uint32_t frag_len;          /* Fragment payload bytes (after IP hdrs). */

@@ -1515,6 +1515,55 @@ tcp_reopens(const struct insp_flow *f, const struct insp_parsed *p,
     return (f->state == FS_FLOW_DECIDED && !verdict_drops(&f->verdict));
 }
 
+/* Says whether TCP packet 'p' of classifying flow 'f', from side
+ * 'reverse', goes to nDPI (other protocols: yes).  For a flow whose SYN was
+ * seen, only the connection's own segments, in sequence: nDPI then sees
+ * the bytes the receiver assembles, in their order.  A segment out of
+ * order or retransmitted, a packet of the other side before its SYN-ACK,
+ * a SYN-ACK that does not acknowledge the SYN (a late packet of an earlier
+ * connection on the 5-tuple, or one forged to desynchronize nDPI's own
+ * TCP tracking, which would then take the real request for a
+ * retransmission and never classify it) is forwarded or dropped as the
+ * flow's state says, but not inspected, and counted.  A flow picked up in
+ * the middle (or imported, or inspected again), and fragments, go to nDPI
+ * as they come. */
+#define SEQ_TRACKED 4           /* insp_flow's 'seq_known': the flow's first
+                                 * packet was its SYN. */
+
+static bool
+tcp_for_dpi(struct fs_inspector *insp, struct insp_flow *f,
+            const struct insp_parsed *p, int reverse)
+{
+    uint32_t bit = 1u << reverse, len;
+
+    if (!(f->seq_known & SEQ_TRACKED) || p->is_fragment) {
+        return true;
+    }
+    len = (p->tcp_payload + !!(p->tcp_flags & TCP_SYN)
+           + !!(p->tcp_flags & TCP_FIN));
+    if (!(f->seq_known & bit)) {
+        uint8_t syn_ack = p->tcp_flags & (TCP_SYN | TCP_ACK);
+        bool opens = (!reverse
+                      ? syn_ack == TCP_SYN && p->tcp_seq == f->syn_seq[0]
+                      : (syn_ack == (TCP_SYN | TCP_ACK)
+                         && p->tcp_ack == f->syn_seq[0] + 1));
+
+        if (!opens) {
+            insp->counters[FS_CTR_TCP_NOT_IN_SEQUENCE]++;
+            return false;
+        }
+        f->seq_known |= bit;
+        f->next_seq[reverse] = p->tcp_seq + len;
+        return true;
+    }
+    if (p->tcp_seq != f->next_seq[reverse]) {
+        insp->counters[FS_CTR_TCP_NOT_IN_SEQUENCE]++;
+        return false;
+    }
+    f->next_seq[reverse] += len;
+    return true;
+}
+
 /* Looks up or creates the flow of parsed packet 'p'.  Returns its index,
  * with '*reverse' set if 'p' goes the flow's reverse way, or INSP_NIL with
  * the packet's action in '*action'. */
@@ -1646,9 +1695,13 @@ fs_inspector_process_ex(struct fs_inspector *insp,
         && !(p.tcp_flags & TCP_ACK) && !(f->syn_seen & (1u << reverse))) {
         f->syn_seen |= 1u << reverse;
         f->syn_seq[reverse] = p.tcp_seq;
+        if (f->packets[0] + f->packets[1] == 1) {
+            f->seq_known = SEQ_TRACKED;
+        }
     }
 
-    if (f->cls != INSP_NIL && !(p.is_fragment && p.frag_offset)) {
+    if (f->cls != INSP_NIL && !(p.is_fragment && p.frag_offset)
+        && tcp_for_dpi(insp, f, &p, reverse)) {
         flow_inspect(insp, f, &p);
     }
     if (f->verdict.actions & FS_ACT_DROP) {

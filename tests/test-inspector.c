@@ -231,6 +231,56 @@ test_dpi_decision(void)
     fs_inspector_destroy(insp);
 }
 
+/* A VM that sends, before its real request, a segment ahead of it (junk
+ * the server only buffers) must not blind DPI: nDPI's own TCP tracking
+ * would take that segment as the stream's next bytes and the real request
+ * as a retransmission, never classify the flow, and let the request pass
+ * while the flow stayed undecided.  Only the connection's segments in
+ * sequence reach nDPI. */
+static void
+test_tcp_desync(void)
+{
+    FS_INSPECTOR_OPTS(opts);
+    struct events ev;
+    struct fs_inspector *insp = make(&opts, &ev, "priority=10, app=HTTP, "
+                                     "host=*.example.com, actions=drop\n");
+    uint32_t *next, real;
+    struct pkt k;
+
+    build(&k, 6, 1, 40100, 2, 80, SYN, NULL, 0);
+    CHECK_INT(send(insp, &k, SEC, 1), FS_PKT_PASS);
+    build(&k, 6, 2, 80, 1, 40100, SYN | ACK, NULL, 0);
+    CHECK_INT(send(insp, &k, SEC + 1000, 1), FS_PKT_PASS);
+    build(&k, 6, 1, 40100, 2, 80, ACK, NULL, 0);
+    CHECK_INT(send(insp, &k, SEC + 2000, 1), FS_PKT_PASS);
+
+    /* 300 bytes ahead of the stream. */
+    next = tcp_next_seq(1, 40100, 2, 80);
+    real = *next;
+    *next = real + 300;
+    build(&k, 6, 1, 40100, 2, 80, ACK | PSH, "xxxxxxxxxxxxxxxx", 0);
+    CHECK_INT(send(insp, &k, SEC + 3000, 1), FS_PKT_PASS);
+    CHECK_INT(CTR(insp, TCP_NOT_IN_SEQUENCE), 1);
+
+    /* The real request, in sequence: judged, and dropped itself. */
+    *next = real;
+    build(&k, 6, 1, 40100, 2, 80, ACK | PSH,
+          "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n"
+          "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n", 0);
+    CHECK_INT(send(insp, &k, SEC + 4000, 1), FS_PKT_DROP);
+    CHECK_STR(ev.last_host, "www.example.com");
+    CHECK_INT(ev.last_actions, FS_ACT_DROP);
+
+    /* A packet of the other side that no SYN-ACK opened (a late packet of
+     * an earlier connection) is not inspected either. */
+    build(&k, 6, 1, 40101, 2, 80, SYN, NULL, 0);
+    send(insp, &k, 2 * SEC, 1);
+    build(&k, 6, 2, 80, 1, 40101, ACK | PSH, "HTTP/1.1 200 OK\r\n\r\n", 0);
+    send(insp, &k, 2 * SEC + 1000, 1);
+    CHECK_INT(CTR(insp, TCP_NOT_IN_SEQUENCE), 2);
+    fs_inspector_destroy(insp);
+}
+
 static void
 test_policy_change_rejudges(void)
 {
@@ -453,6 +503,7 @@ main(void)
     RUN_TEST(test_idle_timeouts);
     RUN_TEST(test_l4_decision_without_dpi);
     RUN_TEST(test_dpi_decision);
+    RUN_TEST(test_tcp_desync);
     RUN_TEST(test_policy_change_rejudges);
     RUN_TEST(test_policy_change_kept_verdict);
     RUN_TEST(test_profile_change_rejudges);

@@ -60,8 +60,46 @@ put_ip4(uint8_t *ip, uint8_t proto, uint8_t a, uint8_t b, size_t total_len,
     ip[10] = c >> 8, ip[11] = c & 0xff;
 }
 
+/* The sequence numbers a real TCP connection would have: the next one of
+ * each direction of each 4-tuple that build() made a segment of. */
+struct tcp_seq_slot {
+    uint8_t a, b;
+    uint16_t sport, dport;
+    uint32_t next;
+};
+
+static inline void
+put_be32_at(uint8_t *p, uint32_t v)
+{
+    p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
+}
+
+static inline uint32_t *
+tcp_next_seq(uint8_t a, uint16_t sport, uint8_t b, uint16_t dport)
+{
+    static struct tcp_seq_slot slots[1024];
+    static size_t n_slots;
+    size_t i;
+
+    for (i = 0; i < n_slots; i++) {
+        struct tcp_seq_slot *t = &slots[i];
+
+        if (t->a == a && t->b == b && t->sport == sport
+            && t->dport == dport) {
+            return &t->next;
+        }
+    }
+    i = n_slots < sizeof slots / sizeof *slots ? n_slots++ : 0;
+    slots[i] = (struct tcp_seq_slot) { a, b, sport, dport,
+                                       1000 + 7919 * (uint32_t) i };
+    return &slots[i].next;
+}
+
 /* Builds Ethernet (with 'vlan' if nonzero) + IPv4 + TCP/UDP from
- * 10.0.0.'a':sport to 10.0.0.'b':dport carrying 'payload'. */
+ * 10.0.0.'a':sport to 10.0.0.'b':dport carrying 'payload'.  TCP segments
+ * carry the sequence and acknowledgement numbers of a real connection: a
+ * SYN without ACK starts one (a new initial number), and each segment
+ * follows the last one built in its direction. */
 static inline void
 build(struct pkt *k, uint8_t proto, uint8_t a, uint16_t sport, uint8_t b,
       uint16_t dport, uint8_t tcp_flags, const char *payload, uint16_t vlan)
@@ -87,6 +125,15 @@ build(struct pkt *k, uint8_t proto, uint8_t a, uint16_t sport, uint8_t b,
     l4[0] = sport >> 8, l4[1] = sport & 0xff;
     l4[2] = dport >> 8, l4[3] = dport & 0xff;
     if (proto == 6) {
+        uint32_t *mine = tcp_next_seq(a, sport, b, dport);
+        uint32_t ack = *tcp_next_seq(b, dport, a, sport);
+
+        if ((tcp_flags & 0x12) == 0x02) {
+            *mine += 1000003;   /* SYN: a new connection, a new ISN. */
+        }
+        put_be32_at(l4 + 4, *mine);
+        put_be32_at(l4 + 8, tcp_flags & 0x10 ? ack : 0);
+        *mine += (uint32_t) plen + !!(tcp_flags & 0x02) + !!(tcp_flags & 0x01);
         l4[12] = 5 << 4;
         l4[13] = tcp_flags;
         l4[14] = 0xff, l4[15] = 0xff;

@@ -695,7 +695,9 @@ FS_API int fs_inspector_import_verdict(struct fs_inspector *insp,
 
 /* Counters, named as in fs_counter_name().  The err_* counters (and
  * non_ip) count the packets of each exception class; exceptions_dropped
- * and exceptions_passed count what their actions did with them. */
+ * and exceptions_passed count what their actions did with them.
+ * tcp_not_in_sequence counts the TCP packets of classifying flows that
+ * were not given to nDPI (see fs_inspector_process_ex()). */
 #define FS_COUNTERS(C)                                                        \
     C(PACKETS, "packets")                                                     \
     C(BYTES, "bytes")                                                         \
@@ -741,7 +743,8 @@ FS_API int fs_inspector_import_verdict(struct fs_inspector *insp,
     C(FLOWS_REINSPECTED, "flows_reinspected")                                 \
     C(FLOWS_IMPORTED, "flows_imported")                                       \
     C(RECORDS_BAD, "records_bad")                                             \
-    C(PORT_FULL, "port_full")
+    C(PORT_FULL, "port_full")                                                 \
+    C(TCP_NOT_IN_SEQUENCE, "tcp_not_in_sequence")
 
 enum fs_counter {
 #define FS_COUNTER_ENUM(ENUM, NAME) FS_CTR_##ENUM,
