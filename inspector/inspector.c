@@ -1516,28 +1516,35 @@ tcp_reopens(const struct insp_flow *f, const struct insp_parsed *p,
 }
 
 /* Says whether TCP packet 'p' of classifying flow 'f', from side
- * 'reverse', goes to nDPI (other protocols: yes).  For a flow whose SYN was
- * seen, only the connection's own segments, in sequence: nDPI then sees
- * the bytes the receiver assembles, in their order.  A segment out of
- * order or retransmitted, a packet of the other side before its SYN-ACK,
- * a SYN-ACK that does not acknowledge the SYN (a late packet of an earlier
- * connection on the 5-tuple, or one forged to desynchronize nDPI's own
- * TCP tracking, which would then take the real request for a
- * retransmission and never classify it) is forwarded or dropped as the
- * flow's state says, but not inspected, and counted.  A flow picked up in
- * the middle (or imported, or inspected again), and fragments, go to nDPI
- * as they come. */
+ * 'reverse', goes to nDPI (1; other protocols too), does not (0), or is an
+ * exception (-1).  For a flow whose first packet was its SYN, nDPI gets
+ * only the connection's own segments, in sequence: it then sees the bytes
+ * the receiver assembles, in their order.  A retransmission, a packet of
+ * the other side before its SYN-ACK, a SYN-ACK that does not acknowledge
+ * the SYN (a late packet of an earlier connection on the 5-tuple) is
+ * forwarded or dropped as the flow's state says, but not inspected, and
+ * counted.  While the flow is undecided, a segment ahead of the inspected
+ * bytes, or one that overlaps them with new bytes, is exception class
+ * tcp_sequence: sent ahead, junk would make nDPI's own TCP tracking take
+ * the real request for a retransmission, and a request sent in two
+ * segments, the second first, would be assembled by the receiver but
+ * never by nDPI.  A flow picked up in the middle (or imported, or
+ * inspected again), and fragments, go to nDPI as they come. */
 #define SEQ_TRACKED 4           /* insp_flow's 'seq_known': the flow's first
                                  * packet was its SYN. */
 
-static bool
+/* Sequence distances beyond this are not 'ahead' but behind (mod 2**32):
+ * the largest window TCP allows (RFC 7323). */
+#define TCP_WINDOW_MAX (UINT32_C(1) << 30)
+
+static int
 tcp_for_dpi(struct fs_inspector *insp, struct insp_flow *f,
             const struct insp_parsed *p, int reverse)
 {
-    uint32_t bit = 1u << reverse, len;
+    uint32_t bit = 1u << reverse, len, ahead;
 
     if (!(f->seq_known & SEQ_TRACKED) || p->is_fragment) {
-        return true;
+        return 1;
     }
     len = (p->tcp_payload + !!(p->tcp_flags & TCP_SYN)
            + !!(p->tcp_flags & TCP_FIN));
@@ -1550,18 +1557,35 @@ tcp_for_dpi(struct fs_inspector *insp, struct insp_flow *f,
 
         if (!opens) {
             insp->counters[FS_CTR_TCP_NOT_IN_SEQUENCE]++;
-            return false;
+            return 0;
         }
         f->seq_known |= bit;
         f->next_seq[reverse] = p->tcp_seq + len;
-        return true;
+        return 1;
     }
-    if (p->tcp_seq != f->next_seq[reverse]) {
-        insp->counters[FS_CTR_TCP_NOT_IN_SEQUENCE]++;
-        return false;
+    if (p->tcp_seq == f->next_seq[reverse]) {
+        f->next_seq[reverse] += len;
+        return 1;
     }
-    f->next_seq[reverse] += len;
-    return true;
+    if (!reverse && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN
+        && p->tcp_seq != f->syn_seq[0] && f->state != FS_FLOW_DECIDED) {
+        /* The initiator tries again with another initial number before
+         * the flow is decided: that connection is the one to follow. */
+        f->syn_seq[0] = p->tcp_seq;
+        f->next_seq[0] = p->tcp_seq + len;
+        f->seq_known = SEQ_TRACKED | 1;
+        return 1;
+    }
+    /* How far past the inspected bytes the segment starts, and ends. */
+    ahead = p->tcp_seq - f->next_seq[reverse];
+    if (f->state != FS_FLOW_DECIDED
+        && (ahead < TCP_WINDOW_MAX
+            || p->tcp_seq + len - f->next_seq[reverse] - 1
+               < TCP_WINDOW_MAX)) {
+        return -1;
+    }
+    insp->counters[FS_CTR_TCP_NOT_IN_SEQUENCE]++;
+    return 0;
 }
 
 /* Looks up or creates the flow of parsed packet 'p'.  Returns its index,
@@ -1700,9 +1724,16 @@ fs_inspector_process_ex(struct fs_inspector *insp,
         }
     }
 
-    if (f->cls != INSP_NIL && !(p.is_fragment && p.frag_offset)
-        && tcp_for_dpi(insp, f, &p, reverse)) {
-        flow_inspect(insp, f, &p);
+    if (f->cls != INSP_NIL && !(p.is_fragment && p.frag_offset)) {
+        int in_sequence = tcp_for_dpi(insp, f, &p, reverse);
+
+        if (in_sequence < 0) {
+            result->exception = FS_EXC_TCP_SEQUENCE;
+            return result->action = exception(insp, FS_CTR_ERR_TCP_SEQUENCE,
+                                              pkt, &p);
+        } else if (in_sequence) {
+            flow_inspect(insp, f, &p);
+        }
     }
     if (f->verdict.actions & FS_ACT_DROP) {
         insp->counters[FS_CTR_PACKETS_DROPPED]++;

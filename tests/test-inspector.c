@@ -236,7 +236,7 @@ test_dpi_decision(void)
  * would take that segment as the stream's next bytes and the real request
  * as a retransmission, never classify the flow, and let the request pass
  * while the flow stayed undecided.  Only the connection's segments in
- * sequence reach nDPI. */
+ * sequence reach nDPI; one ahead is exception tcp_sequence (drop). */
 static void
 test_tcp_desync(void)
 {
@@ -259,8 +259,9 @@ test_tcp_desync(void)
     real = *next;
     *next = real + 300;
     build(&k, 6, 1, 40100, 2, 80, ACK | PSH, "xxxxxxxxxxxxxxxx", 0);
-    CHECK_INT(send(insp, &k, SEC + 3000, 1), FS_PKT_PASS);
-    CHECK_INT(CTR(insp, TCP_NOT_IN_SEQUENCE), 1);
+    CHECK_INT(send(insp, &k, SEC + 3000, 1), FS_PKT_DROP);
+    CHECK_INT(CTR(insp, ERR_TCP_SEQUENCE), 1);
+    CHECK_INT(CTR(insp, TCP_NOT_IN_SEQUENCE), 0);
 
     /* The real request, in sequence: judged, and dropped itself. */
     *next = real;
@@ -277,7 +278,55 @@ test_tcp_desync(void)
     send(insp, &k, 2 * SEC, 1);
     build(&k, 6, 2, 80, 1, 40101, ACK | PSH, "HTTP/1.1 200 OK\r\n\r\n", 0);
     send(insp, &k, 2 * SEC + 1000, 1);
-    CHECK_INT(CTR(insp, TCP_NOT_IN_SEQUENCE), 2);
+    CHECK_INT(CTR(insp, TCP_NOT_IN_SEQUENCE), 1);
+    fs_inspector_destroy(insp);
+}
+
+/* A request in two segments sent second first: the receiver assembles it,
+ * so nDPI must too.  The early second segment is dropped (tcp_sequence);
+ * sent again after the first, as a sender does, it is judged with it.
+ * A retransmission of what was inspected passes, uninspected. */
+static void
+test_tcp_reordered(void)
+{
+    FS_INSPECTOR_OPTS(opts);
+    struct events ev;
+    struct fs_inspector *insp = make(&opts, &ev, "priority=10, app=HTTP, "
+                                     "host=*.example.com, actions=drop\n");
+    static const char first[] = "GET /index.html HTTP/1.1\r\n";
+    static const char second[] = "Host: www.example.com\r\n"
+                                 "User-Agent: curl/7.88.1\r\n\r\n";
+    uint32_t *next, start;
+    struct pkt k;
+
+    build(&k, 6, 1, 40200, 2, 80, SYN, NULL, 0);
+    send(insp, &k, SEC, 1);
+    build(&k, 6, 2, 80, 1, 40200, SYN | ACK, NULL, 0);
+    send(insp, &k, SEC + 1000, 1);
+    build(&k, 6, 1, 40200, 2, 80, ACK, NULL, 0);
+    send(insp, &k, SEC + 2000, 1);
+
+    next = tcp_next_seq(1, 40200, 2, 80);
+    start = *next;
+    *next = start + strlen(first);
+    build(&k, 6, 1, 40200, 2, 80, ACK | PSH, second, 0);
+    CHECK_INT(send(insp, &k, SEC + 3000, 1), FS_PKT_DROP);
+    CHECK_INT(CTR(insp, ERR_TCP_SEQUENCE), 1);
+
+    *next = start;
+    build(&k, 6, 1, 40200, 2, 80, ACK | PSH, first, 0);
+    CHECK_INT(send(insp, &k, SEC + 4000, 1), FS_PKT_PASS);
+    /* The first again (a retransmission): not inspected, no exception. */
+    *next = start;
+    build(&k, 6, 1, 40200, 2, 80, ACK | PSH, first, 0);
+    CHECK_INT(send(insp, &k, SEC + 4500, 1), FS_PKT_PASS);
+    CHECK_INT(CTR(insp, TCP_NOT_IN_SEQUENCE), 1);
+    CHECK_INT(CTR(insp, ERR_TCP_SEQUENCE), 1);
+
+    build(&k, 6, 1, 40200, 2, 80, ACK | PSH, second, 0);
+    CHECK_INT(send(insp, &k, SEC + 5000, 1), FS_PKT_DROP);
+    CHECK_STR(ev.last_host, "www.example.com");
+    CHECK_INT(ev.last_actions, FS_ACT_DROP);
     fs_inspector_destroy(insp);
 }
 
@@ -504,6 +553,7 @@ main(void)
     RUN_TEST(test_l4_decision_without_dpi);
     RUN_TEST(test_dpi_decision);
     RUN_TEST(test_tcp_desync);
+    RUN_TEST(test_tcp_reordered);
     RUN_TEST(test_policy_change_rejudges);
     RUN_TEST(test_policy_change_kept_verdict);
     RUN_TEST(test_profile_change_rejudges);

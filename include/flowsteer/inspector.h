@@ -125,6 +125,11 @@ enum fs_pkt_action {
  *                     ports) was not seen
  *   frag_table_full   the fragment table, or a datagram's list of
  *                     fragments, is full: the datagram cannot be tracked
+ *   tcp_sequence      a segment of a TCP connection still classifying
+ *                     that is ahead of the bytes inspected so far, or
+ *                     overlaps them with new bytes: inspecting it out of
+ *                     order could be made to miss what the receiver
+ *                     assembles (a sender resends it in order)
  */
 #define FS_EXCEPTIONS(X)                                                      \
     X(NON_IP, "non_ip", NON_IP)                                               \
@@ -148,7 +153,8 @@ enum fs_pkt_action {
     X(FRAG_TINY, "frag_tiny", ERR_FRAG_TINY)                                  \
     X(FRAG_OVERLAP, "frag_overlap", ERR_FRAG_OVERLAP)                         \
     X(FRAG_ORPHAN, "frag_orphan", ERR_FRAG_ORPHAN)                            \
-    X(FRAG_TABLE_FULL, "frag_table_full", ERR_FRAG_TABLE_FULL)
+    X(FRAG_TABLE_FULL, "frag_table_full", ERR_FRAG_TABLE_FULL)              \
+    X(TCP_SEQUENCE, "tcp_sequence", ERR_TCP_SEQUENCE)
 
 enum fs_exception {
 #define FS_EXCEPTION_ENUM(ENUM, NAME, COUNTER) FS_EXC_##ENUM,
@@ -697,7 +703,8 @@ FS_API int fs_inspector_import_verdict(struct fs_inspector *insp,
  * non_ip) count the packets of each exception class; exceptions_dropped
  * and exceptions_passed count what their actions did with them.
  * tcp_not_in_sequence counts the TCP packets of classifying flows that
- * were not given to nDPI (see fs_inspector_process_ex()). */
+ * were not given to nDPI and are no exception: retransmissions, and
+ * packets of no connection the flow's SYN opened. */
 #define FS_COUNTERS(C)                                                        \
     C(PACKETS, "packets")                                                     \
     C(BYTES, "bytes")                                                         \
@@ -744,7 +751,8 @@ FS_API int fs_inspector_import_verdict(struct fs_inspector *insp,
     C(FLOWS_IMPORTED, "flows_imported")                                       \
     C(RECORDS_BAD, "records_bad")                                             \
     C(PORT_FULL, "port_full")                                                 \
-    C(TCP_NOT_IN_SEQUENCE, "tcp_not_in_sequence")
+    C(TCP_NOT_IN_SEQUENCE, "tcp_not_in_sequence")                             \
+    C(ERR_TCP_SEQUENCE, "err_tcp_sequence")
 
 enum fs_counter {
 #define FS_COUNTER_ENUM(ENUM, NAME) FS_CTR_##ENUM,
