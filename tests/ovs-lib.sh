@@ -708,8 +708,10 @@ _ol_log_allowed=(
     # Two of ovs-vswitchd's threads upcalling the same new flow at once:
     # the loser's packet is lost (dpctl/show counts it), not misforwarded.
     'ofproto_dpif_upcall\|WARN\|upcall_cb failure: ukey installation fails'
-    # ovsdb-server when a client (flowsteerd stopped or killed) goes.
+    # ovsdb-server and ovs-vswitchd when a client (flowsteerd stopped or
+    # killed, or exiting with messages of the switch unread) goes.
     'jsonrpc\|WARN\|unix#[0-9]+: (receive|send) error: (Connection reset by peer|Broken pipe)'
+    'rconn(\(urcu[0-9]+\))?\|WARN\|br-[a-z0-9-]+<->unix#[0-9]+: connection dropped \((Connection reset by peer|Broken pipe)\)'
     'reconnect\|WARN\|unix#[0-9]+: connection dropped \((Connection reset by peer|Broken pipe)\)'
 )
 _ol_log_allowed_test=()
