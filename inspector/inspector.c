@@ -938,6 +938,11 @@ classify_start(struct fs_inspector *insp, struct insp_flow *f)
         return 0;
     }
     insp_ndpi_flow_init(cls_block(&insp->cls, f->cls));
+    if (f->packets[0] + f->packets[1]) {
+        /* Classified from the middle (a new policy needs its application):
+         * no sequence to hold it to (see tcp_for_dpi()). */
+        f->seq_known = 0;
+    }
     f->state = f->state == FS_FLOW_DECIDED ? f->state : FS_FLOW_CLASSIFYING;
     update_memory_peak(insp);
     return 1;

@@ -398,6 +398,43 @@ test_policy_change_kept_verdict(void)
     fs_inspector_destroy(insp);
 }
 
+/* A connection allowed on its SYN by an L4 rule, then a policy that needs
+ * its application: the flow, picked up in the middle, is classified from
+ * its next packets (not held to the sequence of the SYN it had before
+ * classification began), and its verdict changes once that is over. */
+static void
+test_policy_change_classifies_established(void)
+{
+    FS_INSPECTOR_OPTS(opts);
+    struct events ev;
+    struct fs_inspector *insp = make(&opts, &ev, "tcp, actions=allow\n");
+    struct pkt k;
+
+    build(&k, 6, 1, 40300, 2, 80, SYN, NULL, 0);
+    CHECK_INT(send(insp, &k, SEC, 1), FS_PKT_PASS);
+    build(&k, 6, 2, 80, 1, 40300, SYN | ACK, NULL, 0);
+    send(insp, &k, SEC + 1000, 1);
+    build(&k, 6, 1, 40300, 2, 80, ACK, NULL, 0);
+    send(insp, &k, SEC + 2000, 1);
+    CHECK_INT(fs_inspector_set_policy(insp, "new",
+                                      "priority=10, app=HTTP, "
+                                      "host=*.example.com, actions=drop\n"
+                                      "priority=5, actions=allow\n",
+                                      NULL, NULL, 0), 0);
+    build(&k, 6, 1, 40300, 2, 80, ACK | PSH,
+          "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n"
+          "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n", 0);
+    send(insp, &k, SEC + 3000, 1);
+    build(&k, 6, 2, 80, 1, 40300, ACK | PSH,
+          "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n"
+          "Content-Length: 5\r\n\r\nhello", 0);
+    send(insp, &k, SEC + 4000, 1);
+    CHECK(CTR(insp, PACKETS_INSPECTED) >= 2);
+    CHECK_INT(CTR(insp, VERDICTS_CHANGED), 1);
+    CHECK_INT(ev.last_actions, FS_ACT_DROP);
+    fs_inspector_destroy(insp);
+}
+
 static void
 test_profile_change_rejudges(void)
 {
@@ -556,6 +593,7 @@ main(void)
     RUN_TEST(test_tcp_reordered);
     RUN_TEST(test_policy_change_rejudges);
     RUN_TEST(test_policy_change_kept_verdict);
+    RUN_TEST(test_policy_change_classifies_established);
     RUN_TEST(test_profile_change_rejudges);
     RUN_TEST(test_giveup_budget);
     RUN_TEST(test_memory_cap);
