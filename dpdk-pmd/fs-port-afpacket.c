@@ -2,22 +2,32 @@
  * fs-port-afpacket: the AF_PACKET backend of the port interface.
  *
  * One packet socket per port, bound to the interface for every protocol
- * (ETH_P_ALL), promiscuous, with two rings in one mmap'd area:
+ * (ETH_P_ALL), promiscuous, with two rings in one mmap'd area.  The
+ * receive ring is one of:
  *
- *   - receive: TPACKET_V3, block based.  The kernel packs packets into a
- *     block and hands the whole block over when it is full or after the
- *     block timeout; fs_port_rx_burst() walks the blocks in place and a
- *     block goes back to the kernel once every packet in it has been
- *     released.  One wake-up per block, no system call per packet.
+ *   - TPACKET_V2 (the default), frame based.  Each packet has its own
+ *     frame and status word: it is the caller's as soon as the kernel has
+ *     written it, and poll() wakes for it at once.  fs_port_rx_burst()
+ *     takes the frames in place, in ring order, and a frame goes back to
+ *     the kernel when it is released.  No system call per packet while
+ *     packets keep coming; a wake-up per packet when they trickle in.
  *
- *   - transmit: TPACKET_V3 frames of a fixed size.  fs_port_tx_burst()
- *     copies each packet into a free frame, marks it for sending, and
- *     kicks the kernel once per burst with sendto(fd, NULL, 0,
- *     MSG_DONTWAIT).  If the kernel refuses the transmit ring (before
- *     Linux 4.11 there is none for TPACKET_V3), or the caller asks for it,
- *     the port falls back to sendmmsg(): still one system call per burst,
- *     but one copy into a socket buffer per packet; that is logged as a
- *     warning.
+ *   - TPACKET_V3 (tpacket_version=3), block based.  The kernel packs
+ *     packets into a block and hands the whole block over when it is full
+ *     or after the block timeout; fs_port_rx_burst() walks the blocks in
+ *     place and a block goes back to the kernel once every packet in it
+ *     has been released.  One wake-up per block, but a packet that
+ *     arrives alone waits for the timeout (1 ms at least): for a packet of
+ *     a flow the inspector must judge, that is added latency, twice per
+ *     round trip.
+ *
+ * Transmit: frames of a fixed size, of the same TPACKET version.
+ * fs_port_tx_burst() copies each packet into a free frame, marks it for
+ * sending, and kicks the kernel once per burst with sendto(fd, NULL, 0,
+ * MSG_DONTWAIT).  If the kernel refuses the transmit ring (before Linux
+ * 4.11 there is none for TPACKET_V3), or the caller asks for it, the port
+ * falls back to sendmmsg(): still one system call per burst, but one copy
+ * into a socket buffer per packet; that is logged as a warning.
  *
  * The socket reads only what arrives on the interface, never what is sent
  * out of it, by this port or anyone else (PACKET_IGNORE_OUTGOING, Linux
@@ -67,7 +77,8 @@
 
 /* Where the kernel reads a frame to transmit: right after the aligned
  * header (tp_hdrlen minus the sockaddr_ll that only receive uses). */
-#define TX_DATA_OFFSET TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+#define TX_DATA_OFFSET_V2 TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
+#define TX_DATA_OFFSET_V3 TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
 
 /* Bounds on the options. */
 #define MIN_FRAME_SIZE 256
@@ -81,9 +92,20 @@ struct afp_port {
     int fd;
     uint8_t *map;               /* Both rings, receive first. */
     size_t map_size;
+    int version;                /* TPACKET_V2 or TPACKET_V3. */
 
-    /* Receive ring: 'rx_n_blocks' blocks of 'rx_block_size' bytes.  The
-     * blocks we own (the kernel handed them over and we have not given
+    /* Receive ring, TPACKET_V2: 'rx_n_frames' frames of 'rx_frame_size'
+     * bytes, 'rx_frames_per_block' to a block of 'rx_block_size' bytes.
+     * The frames we hold are the 'held' from 'rel_frame' on; the next one
+     * to read is 'rd_frame'. */
+    unsigned int rx_frame_size;
+    unsigned int rx_frames_per_block;
+    unsigned int rx_n_frames;
+    unsigned int rd_frame;
+    unsigned int rel_frame;
+
+    /* Receive ring, TPACKET_V3: 'rx_n_blocks' blocks of 'rx_block_size'
+     * bytes.  The blocks we own (the kernel handed them over and we have not given
      * them back) are the 'n_owned' from 'rel_block' on; the last of them
      * is the one being read if 'rd_open'. */
     uint8_t *rx_ring;
@@ -96,6 +118,7 @@ struct afp_port {
     unsigned int rel_block;     /* Oldest block we own. */
     uint32_t rel_done;          /* Its packets released so far. */
     unsigned int n_owned;
+
     unsigned int held;          /* Packets read and not released. */
 
     /* Transmit ring, or NULL to use sendmmsg(): 'tx_n_frames' frames of
@@ -107,6 +130,7 @@ struct afp_port {
     unsigned int tx_frames_per_block;
     unsigned int tx_n_frames;
     unsigned int tx_head;       /* Next frame to fill. */
+    unsigned int tx_data_offset; /* TX_DATA_OFFSET_V2 or _V3. */
 
     uint32_t mtu;
     uint32_t max_tx_len;
@@ -170,6 +194,20 @@ ignore_outgoing_with_bpf(int fd)
 static int
 afp_check_options(struct fs_port_options *o)
 {
+    if (!o->tpacket_version) {
+        o->tpacket_version = 2;
+    }
+    if (o->tpacket_version != 2 && o->tpacket_version != 3) {
+        fs_port_log(o, FS_PORT_LOG_ERR, "%s: tpacket_version=%u: want 2 "
+                    "or 3", o->ifname, o->tpacket_version);
+        return EINVAL;
+    }
+    if (o->tpacket_version == 2 && (o->block_size || o->block_timeout_ms)) {
+        fs_port_log(o, FS_PORT_LOG_ERR, "%s: block_size and "
+                    "block_timeout_ms are for tpacket_version=3 only",
+                    o->ifname);
+        return EINVAL;
+    }
     if (!o->ring_frames) {
         o->ring_frames = 1024;
     }
@@ -248,20 +286,26 @@ afp_query_interface(struct afp_port *p, const struct fs_port_options *o,
     return 0;
 }
 
-/* TPACKET_V3, with room for a VLAN tag before each received frame. */
+/* TPACKET_V2 or V3, with room for a VLAN tag before each received
+ * frame. */
 static int
 afp_set_version(struct afp_port *p, const struct fs_port_options *o)
 {
-    int error = set_int_opt(p->fd, PACKET_VERSION, TPACKET_V3);
+    int version = o->tpacket_version == 3 ? TPACKET_V3 : TPACKET_V2;
+    int error = set_int_opt(p->fd, PACKET_VERSION, version);
 
     if (!error) {
         error = set_int_opt(p->fd, PACKET_RESERVE, VLAN_HLEN);
     }
     if (error) {
-        fs_port_log(o, FS_PORT_LOG_ERR, "%s: the kernel refuses TPACKET_V3: "
-                    "%s", o->ifname, strerror(error));
+        fs_port_log(o, FS_PORT_LOG_ERR, "%s: the kernel refuses TPACKET_V%u: "
+                    "%s", o->ifname, o->tpacket_version, strerror(error));
+        return error;
     }
-    return error;
+    p->version = version;
+    p->tx_data_offset = (version == TPACKET_V3
+                         ? TX_DATA_OFFSET_V3 : TX_DATA_OFFSET_V2);
+    return 0;
 }
 
 /* Bypass the qdisc layer on transmit (a warning without it), and never
@@ -293,6 +337,46 @@ afp_set_io_options(struct afp_port *p, const struct fs_port_options *o)
     return 0;
 }
 
+/* The geometry of a ring of at least 'ring_frames' frames, as many to a
+ * block as fit in a page-rounded block of one frame or more: the transmit
+ * ring, and the TPACKET_V2 receive ring.  Returns the frames per block. */
+static unsigned int
+frame_ring_req(const struct fs_port_options *o, struct tpacket_req3 *req)
+{
+    size_t block = round_up(o->frame_size, sysconf(_SC_PAGESIZE));
+    unsigned int per_block = block / o->frame_size;
+
+    memset(req, 0, sizeof *req);
+    req->tp_block_size = block;
+    req->tp_frame_size = o->frame_size;
+    req->tp_block_nr = (o->ring_frames + per_block - 1) / per_block;
+    req->tp_frame_nr = req->tp_block_nr * per_block;
+    return per_block;
+}
+
+/* TPACKET_V2: 'ring_frames' frames (see frame_ring_req()). */
+static int
+afp_setup_rx_ring_v2(struct afp_port *p, const struct fs_port_options *o)
+{
+    struct tpacket_req3 req;
+
+    /* The kernel reads a struct tpacket_req, the first members. */
+    p->rx_frames_per_block = frame_ring_req(o, &req);
+    if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req,
+                   sizeof(struct tpacket_req))) {
+        int error = errno;
+        fs_port_log(o, FS_PORT_LOG_ERR, "%s: cannot set up the receive ring "
+                    "(%u frames of %u bytes): %s", o->ifname,
+                    req.tp_frame_nr, req.tp_frame_size, strerror(error));
+        return error;
+    }
+    p->rx_block_size = req.tp_block_size;
+    p->rx_n_blocks = req.tp_block_nr;
+    p->rx_frame_size = o->frame_size;
+    p->rx_n_frames = req.tp_frame_nr;
+    return 0;
+}
+
 /* Sets up the receive ring's geometry and asks the kernel for it. */
 static int
 afp_setup_rx_ring(struct afp_port *p, const struct fs_port_options *o)
@@ -304,6 +388,9 @@ afp_setup_rx_ring(struct afp_port *p, const struct fs_port_options *o)
     struct tpacket_req3 req;
     size_t ring_bytes;
 
+    if (p->version == TPACKET_V2) {
+        return afp_setup_rx_ring_v2(p, o);
+    }
     if (block < min_block) {
         block = min_block;
     }
@@ -336,9 +423,7 @@ afp_setup_rx_ring(struct afp_port *p, const struct fs_port_options *o)
 static void
 afp_setup_tx_ring(struct afp_port *p, const struct fs_port_options *o)
 {
-    size_t page = sysconf(_SC_PAGESIZE);
     struct tpacket_req3 req;
-    size_t block;
 
     if (o->no_tx_ring) {
         fs_port_log(o, FS_PORT_LOG_INFO, "%s: transmitting with sendmmsg(), "
@@ -346,26 +431,20 @@ afp_setup_tx_ring(struct afp_port *p, const struct fs_port_options *o)
         return;
     }
 
-    block = round_up(o->frame_size, page);
-    memset(&req, 0, sizeof req);
-    req.tp_block_size = block;
-    req.tp_frame_size = o->frame_size;
-    p->tx_frames_per_block = block / o->frame_size;
-    req.tp_block_nr = ((o->ring_frames + p->tx_frames_per_block - 1)
-                       / p->tx_frames_per_block);
-    req.tp_frame_nr = req.tp_block_nr * p->tx_frames_per_block;
-
+    /* A TPACKET_V3 socket wants a whole struct tpacket_req3; a V2 socket
+     * reads the first members. */
+    p->tx_frames_per_block = frame_ring_req(o, &req);
     if (setsockopt(p->fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof req)) {
-        fs_port_log(o, FS_PORT_LOG_WARN, "%s: no TPACKET_V3 transmit ring "
+        fs_port_log(o, FS_PORT_LOG_WARN, "%s: no TPACKET_V%u transmit ring "
                     "(%s): transmitting with sendmmsg(), one copy per packet",
-                    o->ifname, strerror(errno));
+                    o->ifname, o->tpacket_version, strerror(errno));
         return;
     }
     /* Let the kernel skip a malformed frame instead of stopping the ring
      * on it with TP_STATUS_WRONG_FORMAT. */
     set_int_opt(p->fd, PACKET_LOSS, 1);
 
-    p->tx_block_size = block;
+    p->tx_block_size = req.tp_block_size;
     p->tx_frame_size = o->frame_size;
     p->tx_n_frames = req.tp_frame_nr; /* afp_map_rings() sets 'tx_ring'. */
 }
@@ -483,13 +562,20 @@ afp_open(const struct fs_port_options *options, struct fs_port **portp)
     }
     p->ifindex = ifindex;
 
-    p->max_tx_len = o.frame_size - TX_DATA_OFFSET;
+    p->max_tx_len = o.frame_size - p->tx_data_offset;
     if (p->max_tx_len > p->mtu + ETH_HLEN + VLAN_HLEN) {
         p->max_tx_len = p->mtu + ETH_HLEN + VLAN_HLEN;
     }
-    fs_port_log(&o, FS_PORT_LOG_INFO, "%s: afpacket port: receive ring %u "
-                "blocks of %zu bytes (timeout %u ms), MTU %u", o.ifname,
-                p->rx_n_blocks, p->rx_block_size, o.block_timeout_ms, p->mtu);
+    if (p->version == TPACKET_V2) {
+        fs_port_log(&o, FS_PORT_LOG_INFO, "%s: afpacket port: TPACKET_V2 "
+                    "receive ring %u frames of %u bytes, MTU %u", o.ifname,
+                    p->rx_n_frames, p->rx_frame_size, p->mtu);
+    } else {
+        fs_port_log(&o, FS_PORT_LOG_INFO, "%s: afpacket port: TPACKET_V3 "
+                    "receive ring %u blocks of %zu bytes (timeout %u ms), "
+                    "MTU %u", o.ifname, p->rx_n_blocks, p->rx_block_size,
+                    o.block_timeout_ms, p->mtu);
+    }
     if (p->tx_ring) {
         fs_port_log(&o, FS_PORT_LOG_INFO, "%s: transmit ring %u frames of "
                     "%u bytes", o.ifname, p->tx_n_frames, p->tx_frame_size);
@@ -536,13 +622,47 @@ rx_next_block(const struct afp_port *p, unsigned int i)
     return i + 1 < p->rx_n_blocks ? i + 1 : 0;
 }
 
-/* Releases the 'n' oldest held packets (or all), then gives back to the
- * kernel every leading block whose packets have all been released. */
+static struct tpacket2_hdr *
+rx_frame(const struct afp_port *p, unsigned int i)
+{
+    return (struct tpacket2_hdr *)
+        (p->rx_ring + (i / p->rx_frames_per_block) * p->rx_block_size
+         + (i % p->rx_frames_per_block) * p->rx_frame_size);
+}
+
+static unsigned int
+rx_next_frame(const struct afp_port *p, unsigned int i)
+{
+    return i + 1 < p->rx_n_frames ? i + 1 : 0;
+}
+
+/* TPACKET_V2: gives the 'n' oldest held frames (or all) back. */
+static void
+afp_rx_release_v2(struct afp_port *p, unsigned int n)
+{
+    if (n > p->held) {
+        n = p->held;
+    }
+    p->held -= n;
+    while (n--) {
+        store_release(&rx_frame(p, p->rel_frame)->tp_status,
+                      TP_STATUS_KERNEL);
+        p->rel_frame = rx_next_frame(p, p->rel_frame);
+    }
+}
+
+/* Releases the 'n' oldest held packets (or all).  TPACKET_V3: then gives
+ * back to the kernel every leading block whose packets have all been
+ * released. */
 static void
 afp_rx_release(struct fs_port *port, unsigned int n)
 {
     struct afp_port *p = afp_cast(port);
 
+    if (p->version == TPACKET_V2) {
+        afp_rx_release_v2(p, n);
+        return;
+    }
     if (n > p->held) {
         n = p->held;
     }
@@ -564,22 +684,31 @@ afp_rx_release(struct fs_port *port, unsigned int n)
     }
 }
 
-/* Fills 'pkt' from the ring entry 'h', putting back a VLAN tag that the
+/* What afp_rx_fill() needs of a ring entry, either version. */
+struct rx_entry {
+    uint8_t *frame;             /* The entry's header. */
+    uint32_t status, len, caplen;
+    uint32_t mac, hdrlen;       /* Offset of the data, and least offset. */
+    uint32_t sec, nsec;
+    uint16_t vlan_tci, vlan_tpid;
+};
+
+/* Fills 'pkt' from the ring entry 'e', putting back a VLAN tag that the
  * kernel reported out of band. */
 static void
-afp_rx_fill(struct afp_port *p, struct tpacket3_hdr *h,
+afp_rx_fill(struct afp_port *p, const struct rx_entry *e,
             struct fs_pkt_ref *pkt)
 {
-    uint8_t *data = (uint8_t *) h + h->tp_mac;
-    uint32_t status = h->tp_status;
-    uint32_t len = h->tp_len;
-    uint32_t caplen = h->tp_snaplen;
+    uint8_t *data = e->frame + e->mac;
+    uint32_t status = e->status;
+    uint32_t len = e->len;
+    uint32_t caplen = e->caplen;
 
     if (status & TP_STATUS_VLAN_VALID && caplen >= ETH_ADDRS_LEN
-        && h->tp_mac >= TPACKET3_HDRLEN + VLAN_HLEN) {
+        && e->mac >= e->hdrlen + VLAN_HLEN) {
         uint16_t tpid = (status & TP_STATUS_VLAN_TPID_VALID
-                         ? h->hv1.tp_vlan_tpid : ETH_P_8021Q);
-        uint16_t tag[2] = { htons(tpid), htons(h->hv1.tp_vlan_tci) };
+                         ? e->vlan_tpid : ETH_P_8021Q);
+        uint16_t tag[2] = { htons(tpid), htons(e->vlan_tci) };
 
         memmove(data - VLAN_HLEN, data, ETH_ADDRS_LEN);
         data -= VLAN_HLEN;
@@ -591,14 +720,49 @@ afp_rx_fill(struct afp_port *p, struct tpacket3_hdr *h,
     pkt->data = data;
     pkt->len = len;
     pkt->caplen = caplen;
-    pkt->ts_ns = h->tp_sec * UINT64_C(1000000000) + h->tp_nsec;
+    pkt->ts_ns = e->sec * UINT64_C(1000000000) + e->nsec;
     pkt->flags = status & TP_STATUS_CSUMNOTREADY ? FS_PKT_CSUM_PARTIAL : 0;
+    pkt->port = &p->up;
+    pkt->handle = NULL;
 
     p->stats.rx_packets++;
     p->stats.rx_bytes += len;
     if (caplen < len) {
         p->stats.rx_errors++;
     }
+}
+
+/* TPACKET_V2: takes the frames the kernel has filled, in ring order. */
+static unsigned int
+afp_rx_burst_v2(struct afp_port *p, struct fs_pkt_ref pkts[], unsigned int n)
+{
+    unsigned int count = 0;
+
+    while (count < n && p->held < p->rx_n_frames) {
+        struct tpacket2_hdr *h = rx_frame(p, p->rd_frame);
+        uint32_t status = load_acquire(&h->tp_status);
+        struct rx_entry e;
+
+        if (!(status & TP_STATUS_USER)) {
+            break;
+        }
+        e.frame = (uint8_t *) h;
+        e.status = status;
+        e.len = h->tp_len;
+        e.caplen = h->tp_snaplen;
+        e.mac = h->tp_mac;
+        e.hdrlen = TPACKET2_HDRLEN;
+        e.sec = h->tp_sec;
+        e.nsec = h->tp_nsec;
+        e.vlan_tci = h->tp_vlan_tci;
+        e.vlan_tpid = h->tp_vlan_tpid;
+        afp_rx_fill(p, &e, &pkts[count++]);
+        p->held++;
+        p->rd_frame = rx_next_frame(p, p->rd_frame);
+        __builtin_prefetch((uint8_t *) rx_frame(p, p->rd_frame)
+                           + TPACKET2_HDRLEN);
+    }
+    return count;
 }
 
 static unsigned int
@@ -608,8 +772,12 @@ afp_rx_burst(struct fs_port *port, struct fs_pkt_ref pkts[], unsigned int n)
     unsigned int count = 0;
 
     afp_rx_release(port, UINT_MAX);
+    if (p->version == TPACKET_V2) {
+        return afp_rx_burst_v2(p, pkts, n);
+    }
     while (count < n) {
         struct tpacket3_hdr *h;
+        struct rx_entry e;
 
         if (!p->rd_open) {
             struct tpacket_block_desc *bd = rx_block(p, p->rd_block);
@@ -634,7 +802,17 @@ afp_rx_burst(struct fs_port *port, struct fs_pkt_ref pkts[], unsigned int n)
         }
 
         h = p->rd_pkt;
-        afp_rx_fill(p, h, &pkts[count++]);
+        e.frame = (uint8_t *) h;
+        e.status = h->tp_status;
+        e.len = h->tp_len;
+        e.caplen = h->tp_snaplen;
+        e.mac = h->tp_mac;
+        e.hdrlen = TPACKET3_HDRLEN;
+        e.sec = h->tp_sec;
+        e.nsec = h->tp_nsec;
+        e.vlan_tci = h->hv1.tp_vlan_tci;
+        e.vlan_tpid = h->hv1.tp_vlan_tpid;
+        afp_rx_fill(p, &e, &pkts[count++]);
         p->held++;
         if (--p->rd_left) {
             p->rd_pkt = (struct tpacket3_hdr *)
@@ -667,11 +845,10 @@ afp_tx_ok(const struct afp_port *p, const struct fs_pkt_ref *pkt)
     return true;
 }
 
-static struct tpacket3_hdr *
+static uint8_t *
 tx_frame(const struct afp_port *p, unsigned int i)
 {
-    return (struct tpacket3_hdr *)
-        (p->tx_ring + (i / p->tx_frames_per_block) * p->tx_block_size
+    return (p->tx_ring + (i / p->tx_frames_per_block) * p->tx_block_size
          + (i % p->tx_frames_per_block) * p->tx_frame_size);
 }
 
@@ -699,15 +876,19 @@ afp_tx_ring(struct afp_port *p, const struct fs_pkt_ref pkts[], unsigned int n)
 
     for (i = 0; i < n; i++) {
         const struct fs_pkt_ref *pkt = &pkts[i];
-        struct tpacket3_hdr *h;
+        uint32_t *statusp;
         uint32_t status;
+        uint8_t *frame;
 
         if (!afp_tx_ok(p, pkt)) {
             p->stats.tx_dropped++;
             continue;
         }
-        h = tx_frame(p, p->tx_head);
-        status = load_acquire(&h->tp_status);
+        frame = tx_frame(p, p->tx_head);
+        statusp = (p->version == TPACKET_V2
+                   ? &((struct tpacket2_hdr *) frame)->tp_status
+                   : &((struct tpacket3_hdr *) frame)->tp_status);
+        status = load_acquire(statusp);
         if (status != TP_STATUS_AVAILABLE) {
             /* Full.  Frames still marked for sending (an earlier kick
              * failed, e.g. EAGAIN) need a kick, or they wait forever;
@@ -717,11 +898,20 @@ afp_tx_ring(struct afp_port *p, const struct fs_pkt_ref pkts[], unsigned int n)
             }
             break;
         }
-        memcpy((uint8_t *) h + TX_DATA_OFFSET, pkt->data, pkt->len);
-        h->tp_next_offset = 0;
-        h->tp_len = pkt->len;
-        h->tp_snaplen = pkt->len;
-        store_release(&h->tp_status, TP_STATUS_SEND_REQUEST);
+        memcpy(frame + p->tx_data_offset, pkt->data, pkt->len);
+        if (p->version == TPACKET_V2) {
+            struct tpacket2_hdr *h = (struct tpacket2_hdr *) frame;
+
+            h->tp_len = pkt->len;
+            h->tp_snaplen = pkt->len;
+        } else {
+            struct tpacket3_hdr *h = (struct tpacket3_hdr *) frame;
+
+            h->tp_next_offset = 0;
+            h->tp_len = pkt->len;
+            h->tp_snaplen = pkt->len;
+        }
+        store_release(statusp, TP_STATUS_SEND_REQUEST);
         p->tx_head = p->tx_head + 1 < p->tx_n_frames ? p->tx_head + 1 : 0;
         p->stats.tx_packets++;
         p->stats.tx_bytes += pkt->len;

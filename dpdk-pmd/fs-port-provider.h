@@ -26,6 +26,7 @@ extern "C" {
 struct fs_port {
     const struct fs_port_class *class;
     char ifname[16];            /* IFNAMSIZ, with the terminating NUL. */
+    uint64_t tx_busy;           /* Kept by fs-port.c. */
 };
 
 struct fs_port_class {
@@ -43,7 +44,10 @@ struct fs_port_class {
     /* Releases everything 'port' holds, including 'port' itself. */
     void (*close)(struct fs_port *port);
 
-    /* As the fs_port_*() functions of the same names in fs-port.h. */
+    /* As the fs_port_*() functions of the same names in fs-port.h.
+     * 'fd' is NULL for a poll-mode class (fs_port_is_pmd()).  'rx_burst'
+     * sets each packet's 'port' and 'handle' (fs-port.h); 'get_stats'
+     * leaves 'tx_busy' alone. */
     int (*fd)(const struct fs_port *port);
     unsigned int (*rx_burst)(struct fs_port *port, struct fs_pkt_ref pkts[],
                              unsigned int n);

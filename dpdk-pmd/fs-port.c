@@ -45,6 +45,7 @@ fs_port_init(struct fs_port *port, const struct fs_port_class *class,
              const char *ifname)
 {
     port->class = class;
+    port->tx_busy = 0;
     snprintf(port->ifname, sizeof port->ifname, "%s", ifname);
 }
 
@@ -152,7 +153,13 @@ fs_port_check(struct fs_port *port)
 int
 fs_port_fd(const struct fs_port *port)
 {
-    return port->class->fd(port);
+    return port->class->fd ? port->class->fd(port) : -1;
+}
+
+bool
+fs_port_is_pmd(const struct fs_port *port)
+{
+    return !port->class->fd;
 }
 
 unsigned int
@@ -172,7 +179,10 @@ unsigned int
 fs_port_tx_burst(struct fs_port *port, const struct fs_pkt_ref pkts[],
                  unsigned int n)
 {
-    return n ? port->class->tx_burst(port, pkts, n) : 0;
+    unsigned int sent = n ? port->class->tx_burst(port, pkts, n) : 0;
+
+    port->tx_busy += n - sent;
+    return sent;
 }
 
 uint32_t
@@ -186,6 +196,7 @@ fs_port_get_stats(struct fs_port *port, struct fs_port_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
     port->class->get_stats(port, stats);
+    stats->tx_busy = port->tx_busy;
 }
 
 const char *

@@ -6,6 +6,17 @@
  * in the options at run time ("afpacket" today; AF_XDP and DPDK
  * virtio_user later), never by rebuilding.
  *
+ * Two kinds of backend:
+ *
+ *   - Kernel backends (afpacket) have a file descriptor that polls
+ *     readable when packets wait (fs_port_fd()): the caller sleeps in
+ *     poll() until then.
+ *
+ *   - Poll-mode backends (fs_port_is_pmd(): DPDK) have none: the caller
+ *     polls fs_port_rx_burst() and, when it keeps coming back empty,
+ *     backs off by sleeping a little longer each time (adaptive sleep),
+ *     so that an idle port does not spin a core.
+ *
  * Conventions:
  *
  *   - Functions that can fail return 0 or a positive errno value (as in
@@ -20,7 +31,9 @@
  *
  *   - Nothing is allocated per packet: rings are set up by fs_port_open()
  *     and packets are received in place (zero copy) and transmitted by
- *     copying into the backend's ring.
+ *     copying into the backend's ring, or, where the backend can (DPDK,
+ *     for a packet received on a port of the same backend), by passing a
+ *     reference to the received buffer (fs_pkt_ref.handle).
  *
  * A forwarding loop ("bump in the wire"):
  *
@@ -67,14 +80,25 @@ struct fs_port;
  * To transmit (fs_port_tx_burst()): 'data' and 'len' say what to send
  * and 'caplen' is 0 or, as in a received packet, the bytes present: a
  * packet with 0 < caplen < len was received truncated and is dropped, not
- * sent with made-up bytes.  'ts_ns' and 'flags' are ignored. */
+ * sent with made-up bytes.  'ts_ns' and 'flags' are ignored.
+ *
+ * 'port' and 'handle' let a backend transmit a packet it (or another port
+ * of the same backend) received without copying it: on receive, 'port' is
+ * the receiving port and 'handle' the backend's own reference to the
+ * buffer (a DPDK mbuf), or NULL if it has none.  A transmitting port uses
+ * the handle only if 'port' is of its own backend and 'data' and 'len'
+ * still describe the buffer as received; otherwise it copies.  A packet
+ * the caller made itself has both NULL. */
 struct fs_pkt_ref {
     uint8_t *data;              /* First byte of the Ethernet header. */
     uint32_t len;               /* Length of the frame on the wire. */
     uint32_t caplen;            /* Bytes at 'data', <= 'len'. */
     uint64_t ts_ns;             /* Receive time, ns since the Unix epoch
-                                 * (CLOCK_REALTIME, set by the kernel). */
+                                 * (CLOCK_REALTIME, set by the kernel), or
+                                 * 0 if the backend has none. */
     uint32_t flags;             /* FS_PKT_*. */
+    struct fs_port *port;       /* Received on this port, or NULL. */
+    void *handle;               /* The backend's buffer, or NULL. */
 };
 
 /* Log callback: 'level' is one of FS_PORT_LOG_*, 'msg' a complete
@@ -105,13 +129,17 @@ struct fs_port_options {
     unsigned int ring_frames;
     unsigned int frame_size;
 
-    /* afpacket only: the receive ring is handed over in blocks (TPACKET_V3)
-     * of 'block_size' bytes (default 64 KiB; rounded up to whole pages, and
-     * at least one frame), and a block that is not full is handed over
-     * after 'block_timeout_ms' (default 1, at most 10000).  Smaller blocks:
-     * less latency at low rates; larger blocks: fewer wake-ups at high
-     * rates.  A received frame is truncated only if it is longer than a
-     * block. */
+    /* afpacket only: the TPACKET version of the rings, 2 (the default) or
+     * 3.  With 2, each received frame is the caller's as soon as the
+     * kernel has written it, and a frame longer than 'frame_size' less
+     * the header is truncated.  With 3, the receive ring is handed over in
+     * blocks of 'block_size' bytes (default 64 KiB; rounded up to whole
+     * pages, and at least one frame), and a block that is not full is
+     * handed over after 'block_timeout_ms' (default 1, at most 10000):
+     * fewer wake-ups at high rates, but a lone packet waits for the
+     * timeout.  A received frame is then truncated only if it is longer
+     * than a block.  'block_size' and 'block_timeout_ms' must be 0 with
+     * version 2. */
     unsigned int block_size;
     unsigned int block_timeout_ms;
 
@@ -123,6 +151,8 @@ struct fs_port_options {
 
     fs_port_log_cb *log;        /* May be NULL: no messages. */
     void *log_aux;              /* Passed to 'log'. */
+
+    unsigned int tpacket_version; /* afpacket: 2 or 3, see above. */
 };
 #define FS_PORT_OPTIONS_INIT { .sz = sizeof(struct fs_port_options) }
 
@@ -140,6 +170,9 @@ struct fs_port_stats {
                                  * fs_port_max_tx_len(), or refused by the
                                  * kernel. */
     uint64_t tx_errors;         /* Transmit system calls that failed. */
+    uint64_t tx_busy;           /* Handed to fs_port_tx_burst() but not
+                                 * consumed (ring full): the caller
+                                 * retried or dropped them. */
 };
 
 /* Opens the port described by 'options' and stores it in '*portp'.
@@ -172,9 +205,14 @@ void fs_port_close(struct fs_port *port);
 int fs_port_check(struct fs_port *port);
 
 /* Returns a file descriptor that polls readable (POLLIN) when packets are
- * waiting to be received, for integration into a poll loop.  It belongs
- * to the port: do not read, write or close it. */
+ * waiting to be received, for integration into a poll loop, or -1 for a
+ * poll-mode port, which has none (see fs_port_is_pmd()).  It belongs to
+ * the port: do not read, write or close it. */
 int fs_port_fd(const struct fs_port *port);
+
+/* Returns true if 'port' is poll mode: it has no file descriptor to wait
+ * on, and packets arrive only by calling fs_port_rx_burst(). */
+bool fs_port_is_pmd(const struct fs_port *port);
 
 /* Receives up to 'n' packets into 'pkts[0 .. ret-1]' and returns how many,
  * 0 if none is waiting (it never blocks).

@@ -9,7 +9,8 @@
  * one "NAME: key=value ..." line each, on standard output.
  *
  * Busy: while packets flow it polls the rings without sleeping; once both
- * are empty it sleeps in poll() until one has packets (or 100 ms pass).
+ * are empty it sleeps in poll() until one has packets (or 100 ms pass; 1 ms
+ * with a poll-mode port, which has nothing to wait on).
  */
 #include <config.h>
 
@@ -59,9 +60,10 @@ usage(const char *prog)
            "SIGINT/SIGTERM)\n"
            "  --ring-frames=N       frames per ring (default 1024)\n"
            "  --frame-size=N        bytes per frame (default 2048)\n"
-           "  --block-size=N        afpacket receive block bytes "
+           "  --tpacket-version=N   afpacket rings: 2 (default) or 3\n"
+           "  --block-size=N        afpacket v3 receive block bytes "
            "(default 65536)\n"
-           "  --block-timeout=MS    afpacket receive block timeout "
+           "  --block-timeout=MS    afpacket v3 receive block timeout "
            "(default 1)\n"
            "  --no-tx-ring          afpacket: transmit with sendmmsg()\n"
            "  -v, --verbose         print how the ports were set up\n"
@@ -140,10 +142,11 @@ print_stats(struct fs_port *port)
     printf("%s: rx_packets=%" PRIu64 " rx_bytes=%" PRIu64
            " rx_dropped=%" PRIu64 " rx_errors=%" PRIu64
            " tx_packets=%" PRIu64 " tx_bytes=%" PRIu64
-           " tx_dropped=%" PRIu64 " tx_errors=%" PRIu64 "\n",
+           " tx_dropped=%" PRIu64 " tx_errors=%" PRIu64
+           " tx_busy=%" PRIu64 "\n",
            fs_port_ifname(port), s.rx_packets, s.rx_bytes, s.rx_dropped,
            s.rx_errors, s.tx_packets, s.tx_bytes, s.tx_dropped,
-           s.tx_errors);
+           s.tx_errors, s.tx_busy);
 }
 
 int
@@ -151,7 +154,7 @@ main(int argc, char *argv[])
 {
     enum {
         OPT_BACKEND = 256, OPT_SECONDS, OPT_RING_FRAMES, OPT_FRAME_SIZE,
-        OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_NO_TX_RING,
+        OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_NO_TX_RING, OPT_TPACKET,
     };
     static const struct option long_options[] = {
         {"backend", required_argument, NULL, OPT_BACKEND},
@@ -161,6 +164,7 @@ main(int argc, char *argv[])
         {"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
         {"block-timeout", required_argument, NULL, OPT_BLOCK_TIMEOUT},
         {"no-tx-ring", no_argument, NULL, OPT_NO_TX_RING},
+        {"tpacket-version", required_argument, NULL, OPT_TPACKET},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -198,6 +202,10 @@ main(int argc, char *argv[])
             break;
         case OPT_NO_TX_RING:
             options.no_tx_ring = true;
+            break;
+        case OPT_TPACKET:
+            options.tpacket_version = parse_uint(prog, "tpacket-version",
+                                                 optarg);
             break;
         case 'v':
             verbose = true;
@@ -256,7 +264,10 @@ main(int argc, char *argv[])
                 { .fd = fs_port_fd(ports[0]), .events = POLLIN },
                 { .fd = fs_port_fd(ports[1]), .events = POLLIN },
             };
-            int timeout = 100;
+            /* A poll-mode port has no descriptor (-1, which poll()
+             * skips): look again after a millisecond. */
+            int timeout = (fs_port_is_pmd(ports[0])
+                           || fs_port_is_pmd(ports[1]) ? 1 : 100);
 
             if (deadline) {
                 double left = deadline - now_seconds();

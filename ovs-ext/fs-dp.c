@@ -61,6 +61,8 @@ struct fs_dp {
     uint64_t untagged;          /* Packets without our tag: dropped. */
     uint64_t dropped;           /* By verdict. */
     uint64_t forwarded;
+    uint64_t unsent;            /* Passed, but the port's transmit ring was
+                                 * full: lost. */
     uint64_t reopened;          /* Port closed by fs_port_check(). */
     int check_error;            /* Why, the last time. */
 
@@ -202,10 +204,14 @@ holds_run(struct fs_dp *dp)
                 refs[n].caplen = hp->caplen;
                 refs[n].ts_ns = 0;
                 refs[n].flags = 0;
+                refs[n].port = NULL;
+                refs[n].handle = NULL;
                 if (++n == FS_PORT_BURST || hp->node.next == &h->packets) {
-                    dp->released += (dp->port
-                                     ? fs_port_tx_burst(dp->port, refs, n)
-                                     : 0);
+                    unsigned int sent = (dp->port
+                                         ? fs_port_tx_burst(dp->port, refs, n)
+                                         : 0);
+                    dp->released += sent;
+                    dp->unsent += n - sent;
                     n = 0;
                 }
             }
@@ -340,7 +346,10 @@ fs_dp_burst(struct fs_dp *dp)
         dp->hold_old_id = 0;
     }
     if (n_out) {
-        dp->forwarded += fs_port_tx_burst(dp->port, out, n_out);
+        unsigned int sent = fs_port_tx_burst(dp->port, out, n_out);
+
+        dp->forwarded += sent;
+        dp->unsent += n_out - sent;
     }
     fs_port_rx_release(dp->port, n);
     return n;
@@ -413,7 +422,11 @@ fs_dp_wait(struct fs_dp *dp)
         poll_timer_wait_until(h->deadline);
     }
     if (dp->port) {
-        poll_fd_wait(fs_port_fd(dp->port), POLLIN);
+        if (fs_port_is_pmd(dp->port)) {
+            poll_timer_wait(1); /* Nothing to wait on: poll again soon. */
+        } else {
+            poll_fd_wait(fs_port_fd(dp->port), POLLIN);
+        }
         poll_timer_wait(1000);  /* Idle expiry. */
     } else if (dp->ifname) {
         poll_timer_wait_until(dp->next_retry);
@@ -438,8 +451,9 @@ fs_dp_format(const struct fs_dp *dp, struct ds *ds)
     fs_port_get_stats(dp->port, &st);
     ds_put_format(ds, "rx %"PRIu64" packets (%"PRIu64" dropped by the "
                   "kernel), tx %"PRIu64", dropped by verdict %"PRIu64
-                  ", untagged %"PRIu64"\n", st.rx_packets, st.rx_dropped,
-                  st.tx_packets, dp->dropped, dp->untagged);
+                  ", untagged %"PRIu64", unsent (ring full) %"PRIu64"\n",
+                  st.rx_packets, st.rx_dropped, st.tx_packets, dp->dropped,
+                  dp->untagged, dp->unsent);
     if (dp->reopened) {
         ds_put_format(ds, "  reopened %"PRIu64" times, last because: %s\n",
                       dp->reopened, ovs_strerror(dp->check_error));

@@ -308,16 +308,37 @@ inm "$FWD" --frame-size=100 "${P}Ap" "${P}Bp" > "$tmp/bad3.out" \
     2> "$tmp/bad3.err"
 check "bad frame size: explained" \
     grep -q "frame_size=100: want" "$tmp/bad3.err"
-cat "$tmp/bad.err" "$tmp/bad2.err" "$tmp/bad3.err"
+inm "$FWD" --block-size=8192 "${P}Ap" "${P}Bp" > "$tmp/bad4.out" \
+    2> "$tmp/bad4.err"
+check "block size without TPACKET_V3: explained" \
+    grep -q "block_size and block_timeout_ms are for tpacket_version=3" \
+    "$tmp/bad4.err"
+inm "$FWD" --tpacket-version=1 "${P}Ap" "${P}Bp" > "$tmp/bad5.out" \
+    2> "$tmp/bad5.err"
+check "TPACKET version 1: explained" \
+    grep -q "tpacket_version=1: want 2 or 3" "$tmp/bad5.err"
+cat "$tmp/bad.err" "$tmp/bad2.err" "$tmp/bad3.err" "$tmp/bad4.err" \
+    "$tmp/bad5.err"
 check "nothing passes without fs-portfwd" no_ping
 ip -n "$NSA" neigh flush dev "${P}A"  # Forget the failed ARP.
 
-for mode in ring sendmmsg; do
+# ring: TPACKET_V2 rings (the default); sendmmsg: V2 receive ring, no
+# transmit ring; v3: TPACKET_V3 rings.
+for mode in ring sendmmsg v3; do
     echo "== through fs-portfwd, transmitting with $mode"
     opts=(-v)
-    [ $mode = ring ] || opts+=(--no-tx-ring)
+    case $mode in
+    sendmmsg) opts+=(--no-tx-ring) ;;
+    v3) opts+=(--tpacket-version=3) ;;
+    esac
     start_fwd $mode "${opts[@]}"
     cat "$tmp/$mode.err"
+    case $mode in
+    v3) check "$mode: TPACKET_V3 rings" grep -q 'TPACKET_V3 receive ring' \
+            "$tmp/$mode.err" ;;
+    *) check "$mode: TPACKET_V2 rings" grep -q 'TPACKET_V2 receive ring' \
+            "$tmp/$mode.err" ;;
+    esac
     check "$mode: ping" ina ping -c 3 -i 0.2 -W 2 10.77.0.2
     check "$mode: a VLAN-tagged frame keeps its tag" vlan_frame
     check "$mode: what the middle sends out of PAp is not forwarded" \
@@ -347,6 +368,10 @@ echo "== figures (not checked)"
 start_fwd rtt
 echo "info: ping round trip through fs-portfwd: $(rtt "$NSA" 10.77.0.2) ms," \
      "direct: $(rtt "$NSA" 10.77.1.2) ms"
+stop_fwd
+start_fwd rtt3 --tpacket-version=3
+echo "info: ping round trip through fs-portfwd with TPACKET_V3" \
+     "(1 ms block timeout): $(rtt "$NSA" 10.77.0.2) ms"
 stop_fwd
 if [ -n "$have_iperf" ]; then
     direct=$(iperf_tcp 10.77.1.2 5202)
