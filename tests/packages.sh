@@ -89,7 +89,9 @@ missing=0 found=0
 while read -r w sure; do
     case $w in
     /usr/*|/bin/*|/sbin/*)
-        # A program named by its path: it must be there.
+        # A program named by its path: it must be there.  A directory
+        # (from a PATH assignment) is no program.
+        [ -d "$w" ] && continue
         if [ ! -e "$w" ]; then
             echo "  $w does not exist: which package installs it?"
             missing=$((missing + 1))
