@@ -18,3 +18,9 @@ noinst_PROGRAMS += dpdk-pmd/fs-portfwd
 dpdk_pmd_fs_portfwd_SOURCES = dpdk-pmd/fs-portfwd.c
 dpdk_pmd_fs_portfwd_CPPFLAGS = $(FS_PORT_CPPFLAGS)
 dpdk_pmd_fs_portfwd_LDADD = dpdk-pmd/libfsport.la
+
+# The messages between flowsteerd and its inspector appliance (fs-chan.h):
+# libc only, used by both sides and by the fuzz target.
+noinst_LTLIBRARIES += dpdk-pmd/libfschan.la
+dpdk_pmd_libfschan_la_SOURCES = dpdk-pmd/fs-chan.c dpdk-pmd/fs-chan.h
+dpdk_pmd_libfschan_la_CPPFLAGS = $(FS_PORT_CPPFLAGS)

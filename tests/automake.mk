@@ -40,6 +40,12 @@ tests_test_ndpi_regress_SOURCES = tests/test-ndpi-regress.c \
 tests_test_ndpi_regress_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
 tests_test_ndpi_regress_LDADD = inspector/libinspector.la
 
+# The appliance channel's messages.
+check_PROGRAMS += tests/test-chan
+tests_test_chan_SOURCES = tests/test-chan.c tests/test-util.h
+tests_test_chan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dpdk-pmd
+tests_test_chan_LDADD = dpdk-pmd/libfschan.la
+
 # fr-conn's routing and bounds (it needs libopenvswitch).
 if HAVE_OVS
 check_PROGRAMS += tests/test-fr-conn
@@ -76,6 +82,7 @@ SHELL_TESTS = \
 	tests/neighbours-open.sh \
 	tests/style.sh
 
+TESTS += tests/test-chan
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows tests/test-ndpi-regress \
 	$(SHELL_TESTS)

@@ -5,12 +5,13 @@ EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/ndpi-forget.c \
 	tests/fuzz/ndpi-forget.h tests/fuzz/fuzz-policy.c \
 	tests/fuzz/fuzz-record.c tests/fuzz/fuzz-openflow.c \
 	tests/fuzz/fuzz-rules.c tests/fuzz/fuzz-config.c \
+	tests/fuzz/fuzz-chan.c \
 	tests/fuzz/make-seeds.sh tests/fuzz/regress
 
 if ENABLE_FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined
 FUZZ_TARGETS = tests/fuzz/fuzz-packet tests/fuzz/fuzz-policy \
-	tests/fuzz/fuzz-record
+	tests/fuzz/fuzz-record tests/fuzz/fuzz-chan
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 
 tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz-packet.c \
@@ -30,6 +31,13 @@ tests_fuzz_fuzz_record_SOURCES = tests/fuzz/fuzz-record.c
 tests_fuzz_fuzz_record_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_record_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_record_LDADD = inspector/libinspector.la
+
+# The appliance channel's messages, decoded on both sides.
+tests_fuzz_fuzz_chan_SOURCES = tests/fuzz/fuzz-chan.c
+tests_fuzz_fuzz_chan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dpdk-pmd
+tests_fuzz_fuzz_chan_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_chan_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_chan_LDADD = dpdk-pmd/libfschan.la
 
 # Targets that need OVS.  The OpenFlow messages flowrules decodes:
 if HAVE_OVS
