@@ -409,10 +409,14 @@ fs_chan_next_flow(const void *buf, size_t len, size_t *offset,
 {
     struct reader r;
 
+    const uint8_t *p = buf;
+    size_t first = FS_CHAN_HDR_LEN + (p[1] == FS_CHAN_EVENT ? 1 : 2);
+
     if (*offset == 0) {
         /* The first flow: after the header and what precedes it. */
-        const uint8_t *p = buf;
-        *offset = FS_CHAN_HDR_LEN + (p[1] == FS_CHAN_EVENT ? 1 : 2);
+        *offset = first;
+    } else if (p[1] == FS_CHAN_EVENT) {
+        return false;           /* An event has one flow; then a record. */
     }
     if (*offset >= len) {
         return false;
@@ -481,10 +485,12 @@ decode_body(struct reader *r, struct fs_chan_msg *m, const uint8_t *buf,
         for (i = 0; i < 3; i++) {
             m->idle_ms[i] = get_u32(r, "idle timeout");
         }
+        m->min_flow_id = get_u64(r, "least flow id");
         get_str(r, &m->ifname, &m->ifname_len, "interface");
         get_str(r, &m->backend, &m->backend_len, "backend");
         if (!r->error && (m->mode > 1 || m->port_full_policy > 1
                           || m->ready > 1 || m->ifname_len >= 16
+                          || m->min_flow_id >= UINT64_C(1) << 48
                           || m->backend_len >= 32)) {
             bad(r, "configuration values");
         }
@@ -603,6 +609,14 @@ decode_body(struct reader *r, struct fs_chan_msg *m, const uint8_t *buf,
         m->n_flows = n;
         for (i = 0; i < n && !r->error; i++) {
             get_flow(r, &flow);
+        }
+        if (m->type == FS_CHAN_EVENT && !r->error) {
+            m->data = r->p;
+            m->data_len = r->left;
+            get_bytes(r, r->left, "record");
+            if (m->data_len > FS_FLOW_RECORD_MAX) {
+                bad(r, "record");
+            }
         }
         break;
 
@@ -758,6 +772,7 @@ fs_chan_reencode(const struct fs_chan_msg *m, const void *buf, size_t len,
         for (i = 0; i < 3; i++) {
             fs_chan_put_u32(&b, m->idle_ms[i]);
         }
+        fs_chan_put_u64(&b, m->min_flow_id);
         fs_chan_put_strn(&b, m->ifname, m->ifname_len);
         fs_chan_put_strn(&b, m->backend, m->backend_len);
         break;
@@ -822,6 +837,9 @@ fs_chan_reencode(const struct fs_chan_msg *m, const void *buf, size_t len,
         }
         while (fs_chan_next_flow(buf, len, &off, &flow)) {
             fs_chan_put_flow(&b, &flow.info);
+        }
+        if (m->type == FS_CHAN_EVENT) {
+            fs_chan_put_bytes(&b, m->data, m->data_len);
         }
         break;
     }

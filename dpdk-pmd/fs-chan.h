@@ -84,7 +84,8 @@ enum fs_chan_type {
                                  * u8 port full policy, u8 ready (packets
                                  * may be judged), u8 N, N exception
                                  * actions, u32 max flows per port, 3 u32
-                                 * idle timeouts (ms: TCP, UDP, other), str
+                                 * idle timeouts (ms: TCP, UDP, other), u64
+                                 * the least id a new flow may have, str
                                  * interface, str backend ("" for the
                                  * default). */
     FS_CHAN_PORTS = 17,         /* u16 N, N times: u32 ofport, u8 has MAC,
@@ -118,7 +119,10 @@ enum fs_chan_type {
     FS_CHAN_ECHO_REPLY = 32,    /* u64 sequence number, as requested. */
     FS_CHAN_RESULT = 33,        /* i32 code (0 or -errno), u64 value, u64
                                  * value2, str text. */
-    FS_CHAN_EVENT = 34,         /* u8 type (enum fs_event_type), flow. */
+    FS_CHAN_EVENT = 34,         /* u8 type (enum fs_event_type), flow,
+                                 * then the flow's record to the end (none
+                                 * for FS_EVENT_FLOW_END; at most
+                                 * FS_FLOW_RECORD_MAX bytes). */
     FS_CHAN_FLOWS = 35,         /* u16 N (at most FS_CHAN_FLOWS_PER_MSG),
                                  * N flows. */
     FS_CHAN_STATS = 36,         /* u16 N, N u64 counters (FS_CTR_*, as many
@@ -215,7 +219,7 @@ struct fs_chan_msg {
     /* HELLO: name; ERROR, RESULT: text; POLICY: name. */
     const char *str;
     size_t str_len;
-    /* POLICY: the part; IMPORT: the record. */
+    /* POLICY: the part; IMPORT, EVENT: the record. */
     const uint8_t *data;
     size_t data_len;
     uint32_t total, offset;     /* POLICY. */
@@ -225,6 +229,7 @@ struct fs_chan_msg {
     uint8_t exceptions[FS_N_EXCEPTIONS];
     uint32_t max_flows_per_port;
     uint32_t idle_ms[3];
+    uint64_t min_flow_id;
     const char *ifname, *backend;
     size_t ifname_len, backend_len;
 

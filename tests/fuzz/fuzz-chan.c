@@ -75,6 +75,7 @@ write_seeds(const char *dir)
     fs_chan_put_u32(&b, 1000);
     fs_chan_put_u32(&b, 1000);
     fs_chan_put_u32(&b, 1000);
+    fs_chan_put_u64(&b, 1);
     fs_chan_put_str(&b, "fs-insp0");
     fs_chan_put_str(&b, "");
     fs_chan_finish(&b);
