@@ -83,6 +83,7 @@ TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 EXTRA_DIST += \
 	$(SHELL_TESTS) \
 	tests/lib.sh \
+	tests/port-lib.sh \
 	tests/ovs-lib.sh \
 	tests/with-timeout.sh \
 	tests/attack.py \
