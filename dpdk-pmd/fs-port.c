@@ -21,6 +21,9 @@
 
 static const struct fs_port_class *const classes[] = {
     &fs_port_afpacket_class,
+#if defined(HAVE_XDP) && defined(HAVE_BPF)
+    &fs_port_afxdp_class,
+#endif
 };
 #define N_CLASSES (sizeof classes / sizeof classes[0])
 

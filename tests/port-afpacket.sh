@@ -30,7 +30,7 @@ inm "$FWD" --backend=bogus "${P}Ap" "${P}Bp" > "$tmp/bad2.out" \
     2> "$tmp/bad2.err"
 check "unknown backend: exit 1" test $? = 1
 check "unknown backend: named, with the known ones" \
-    grep -q 'unknown port backend "bogus" (known: afpacket)' "$tmp/bad2.err"
+    grep -q 'unknown port backend "bogus" (known: afpacket' "$tmp/bad2.err"
 inm "$FWD" --frame-size=100 "${P}Ap" "${P}Bp" > "$tmp/bad3.out" \
     2> "$tmp/bad3.err"
 check "bad frame size: explained" \
