@@ -103,9 +103,9 @@ struct afp_port {
     unsigned int rel_frame;
 
     /* Receive ring, TPACKET_V3: 'rx_n_blocks' blocks of 'rx_block_size'
-     * bytes.  The blocks we own (the kernel handed them over and we have not given
-     * them back) are the 'n_owned' from 'rel_block' on; the last of them
-     * is the one being read if 'rd_open'. */
+     * bytes.  The blocks we own (the kernel handed them over and we have
+     * not given them back) are the 'n_owned' from 'rel_block' on; the
+     * last of them is the one being read if 'rd_open'. */
     uint8_t *rx_ring;
     size_t rx_block_size;
     unsigned int rx_n_blocks;
