@@ -61,6 +61,7 @@ SHELL_TESTS = \
 	tests/flowrules.sh \
 	tests/flowsteerd.sh \
 	tests/port-afpacket.sh \
+	tests/port-afxdp.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
 	tests/e2e.sh \
