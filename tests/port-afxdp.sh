@@ -108,30 +108,31 @@ forwarding_checks reopened
 check "reopened: no XDP program left after it stops" no_xdp_left
 
 echo "== figures (not checked): afxdp against afpacket, same veths"
-for be in afxdp afpacket; do
-    start_fwd "rtt-$be" -v --backend=$be
-    [ $be = afxdp ] && xdp_mode=$(sed -n "s/.*${P}Ap: afxdp port: \\(XDP mode [^,]*, socket in [^ ]* mode\\).*/\\1/p" "$tmp/rtt-$be.err")
-    echo "info: ping round trip through fs-portfwd ($be):" \
-         "$(rtt "$NSA" 10.77.0.2) ms"
-    stop_fwd
-done
-echo "info: ping round trip over the direct veth pair: $(rtt "$NSA" 10.77.1.2) ms"
-echo "info: afxdp ran in $xdp_mode"
-if [ -n "$have_iperf" ]; then
-    for be in afxdp afpacket; do
-        start_fwd "tcp-$be" --backend=$be
-        echo "info: iperf3 TCP through fs-portfwd ($be):" \
-             "$(iperf_tcp 10.77.0.2) Mbit/s"
-        stop_fwd
-        start_fwd "pps-$be" --backend=$be
+# figures NAME OPTIONS...: ping round trip, iperf3 TCP, and 64-byte UDP
+# (what fs-portfwd forwarded while busy, what the receiver got) through
+# fs-portfwd started with OPTIONS, on one line.
+figures() {
+    local name=$1 ms mbps=- fwd=- pps=- loss=-
+    shift
+    start_fwd "fig-$name" -v "$@"
+    ms=$(rtt "$NSA" 10.77.0.2)
+    if [ -n "$have_iperf" ]; then
+        mbps=$(iperf_tcp 10.77.0.2)
         read -r pps loss < <(iperf_udp 10.77.0.2)
-        stop_fwd
-        echo "info: 64-byte UDP through fs-portfwd ($be): the receiver got" \
-             "${pps:-?} packets/s (${loss:-?}% lost on the way)"
-        sed 's/^/info:   /' "$tmp/pps-$be.out"
-    done
-    echo "info: iperf3 TCP over the direct veth pair:" \
-         "$(iperf_tcp 10.77.1.2 5202) Mbit/s"
-fi
+    fi
+    stop_fwd
+    fwd=$(sed -n 's/^total: .*active_pps=\([0-9]*\).*/\1/p' \
+              "$tmp/fig-$name.out")
+    echo "info: $name: ping ${ms:-?} ms, TCP ${mbps:-?} Mbit/s," \
+         "64-byte UDP forwarded ${fwd:-?}/s, received ${pps:-?}/s" \
+         "(${loss:-?}% lost)"
+    sed -n "s/.*${P}Ap: afxdp port: \(XDP mode [^,]*, socket in [^ ]* mode\).*/info:   afxdp ran in \1/p" \
+        "$tmp/fig-$name.err"
+}
+figures afxdp --backend=afxdp
+figures afxdp-generic --backend=afxdp --xdp-mode=generic
+figures afpacket --backend=afpacket
+echo "info: direct veth pair: ping $(rtt "$NSA" 10.77.1.2) ms," \
+     "TCP $( [ -n "$have_iperf" ] && iperf_tcp 10.77.1.2 5202) Mbit/s"
 
 finish
