@@ -61,7 +61,9 @@
  * on this host gave out of band (a VLAN device stacked on the veth peer
  * with tx-vlan-offload on) is metadata of the skb that XDP does not see:
  * such a frame arrives untagged.  Turn tx-vlan-offload off on such a
- * sender.
+ * sender.  (The in-band case is tested, tests/port-afxdp.sh; the
+ * out-of-band one is read from the kernel's code, not measured: the
+ * test kernel has neither 8021q nor act_vlan to make such a frame.)
  *
  * Checksums: XDP says nothing of a packet whose checksum was left to an
  * offload (FS_PKT_CSUM_PARTIAL is never set): turn off transmit checksum
