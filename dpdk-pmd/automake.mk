@@ -12,6 +12,16 @@ dpdk_pmd_libfsport_la_SOURCES = \
 	dpdk-pmd/fs-port-afpacket.c
 dpdk_pmd_libfsport_la_CPPFLAGS = $(FS_PORT_CPPFLAGS)
 
+# AF_XDP, with libxdp's xsk API and libbpf for the XDP program.
+if HAVE_XDP
+if HAVE_BPF
+dpdk_pmd_libfsport_la_SOURCES += dpdk-pmd/fs-port-afxdp.c
+dpdk_pmd_libfsport_la_CFLAGS = $(AM_CFLAGS) $(XDP_CFLAGS) $(BPF_CFLAGS)
+dpdk_pmd_libfsport_la_LIBADD = $(XDP_LIBS) $(BPF_LIBS)
+endif
+endif
+EXTRA_DIST += dpdk-pmd/fs-port-afxdp.c
+
 # Forwards between two ports, both ways: the bump in the wire, used by
 # tests/port-afpacket.sh.
 noinst_PROGRAMS += dpdk-pmd/fs-portfwd

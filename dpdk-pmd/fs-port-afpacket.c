@@ -50,7 +50,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
-#include <net/if_arp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +58,6 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -105,9 +103,9 @@ struct afp_port {
     unsigned int rel_frame;
 
     /* Receive ring, TPACKET_V3: 'rx_n_blocks' blocks of 'rx_block_size'
-     * bytes.  The blocks we own (the kernel handed them over and we have not given
-     * them back) are the 'n_owned' from 'rel_block' on; the last of them
-     * is the one being read if 'rd_open'. */
+     * bytes.  The blocks we own (the kernel handed them over and we have
+     * not given them back) are the 'n_owned' from 'rel_block' on; the
+     * last of them is the one being read if 'rd_open'. */
     uint8_t *rx_ring;
     size_t rx_block_size;
     unsigned int rx_n_blocks;
@@ -242,47 +240,6 @@ afp_check_options(struct fs_port_options *o)
                     o->ifname, o->block_timeout_ms, MAX_BLOCK_TIMEOUT_MS);
         return EINVAL;
     }
-    return 0;
-}
-
-/* Finds the interface's index and MTU and checks that it is Ethernet. */
-static int
-afp_query_interface(struct afp_port *p, const struct fs_port_options *o,
-                    int *ifindexp)
-{
-    struct ifreq ifr;
-
-    memset(&ifr, 0, sizeof ifr);
-    strncpy(ifr.ifr_name, o->ifname, sizeof ifr.ifr_name - 1);
-    if (ioctl(p->fd, SIOCGIFINDEX, &ifr)) {
-        int error = errno == ENODEV || errno == ENXIO ? ENODEV : errno;
-        fs_port_log(o, FS_PORT_LOG_ERR, "%s: no such network interface "
-                    "(in this network namespace): %s", o->ifname,
-                    strerror(errno));
-        return error;
-    }
-    *ifindexp = ifr.ifr_ifindex;
-
-    if (ioctl(p->fd, SIOCGIFHWADDR, &ifr)) {
-        int error = errno;
-        fs_port_log(o, FS_PORT_LOG_ERR, "%s: cannot read its link type: %s",
-                    o->ifname, strerror(error));
-        return error;
-    }
-    if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER
-        && ifr.ifr_hwaddr.sa_family != ARPHRD_LOOPBACK) {
-        fs_port_log(o, FS_PORT_LOG_ERR, "%s: not an Ethernet interface "
-                    "(link type %d)", o->ifname, ifr.ifr_hwaddr.sa_family);
-        return EINVAL;
-    }
-
-    if (ioctl(p->fd, SIOCGIFMTU, &ifr)) {
-        int error = errno;
-        fs_port_log(o, FS_PORT_LOG_ERR, "%s: cannot read its MTU: %s",
-                    o->ifname, strerror(error));
-        return error;
-    }
-    p->mtu = ifr.ifr_mtu;
     return 0;
 }
 
@@ -536,7 +493,7 @@ afp_open(const struct fs_port_options *options, struct fs_port **portp)
         goto error;
     }
 
-    error = afp_query_interface(p, &o, &ifindex);
+    error = fs_port_query_interface(p->fd, &o, &ifindex, &p->mtu);
     if (error) {
         goto error;
     }
@@ -827,24 +784,6 @@ afp_rx_burst(struct fs_port *port, struct fs_pkt_ref pkts[], unsigned int n)
 
 /* Transmit. */
 
-/* Returns true if 'pkt' can be sent, false if it must be dropped: its
- * bytes are incomplete (received truncated) or it is too long.  A frame
- * longer than MTU + Ethernet header is only allowed with a VLAN tag,
- * as the kernel checks. */
-static bool
-afp_tx_ok(const struct afp_port *p, const struct fs_pkt_ref *pkt)
-{
-    if (pkt->len < ETH_HLEN || pkt->len > p->max_tx_len
-        || (pkt->caplen && pkt->caplen < pkt->len)) {
-        return false;
-    }
-    if (pkt->len > p->mtu + ETH_HLEN) {
-        uint16_t type = pkt->data[12] << 8 | pkt->data[13];
-        return type == ETH_P_8021Q || type == ETH_P_8021AD;
-    }
-    return true;
-}
-
 static uint8_t *
 tx_frame(const struct afp_port *p, unsigned int i)
 {
@@ -880,7 +819,7 @@ afp_tx_ring(struct afp_port *p, const struct fs_pkt_ref pkts[], unsigned int n)
         uint32_t status;
         uint8_t *frame;
 
-        if (!afp_tx_ok(p, pkt)) {
+        if (!fs_port_tx_ok(pkt, p->mtu, p->max_tx_len)) {
             p->stats.tx_dropped++;
             continue;
         }
@@ -940,7 +879,8 @@ afp_tx_sendmmsg(struct afp_port *p, const struct fs_pkt_ref pkts[],
         unsigned int k = 0;
         int r;
 
-        while (k < FS_PORT_BURST && i + k < n && afp_tx_ok(p, &pkts[i + k])) {
+        while (k < FS_PORT_BURST && i + k < n
+               && fs_port_tx_ok(&pkts[i + k], p->mtu, p->max_tx_len)) {
             iovs[k].iov_base = pkts[i + k].data;
             iovs[k].iov_len = pkts[i + k].len;
             memset(&msgs[k], 0, sizeof msgs[k]);
@@ -1013,21 +953,8 @@ static int
 afp_check(struct fs_port *port)
 {
     struct afp_port *p = afp_cast(port);
-    socklen_t len = sizeof(int);
-    unsigned int ifindex;
-    int error = 0;
 
-    /* SO_ERROR clears the error it reports: a flapped link's ENETDOWN
-     * would otherwise keep the socket polling ready (POLLERR) for ever,
-     * while the receive ring stays empty. */
-    if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &error, &len)) {
-        return errno;
-    } else if (error) {
-        return error;
-    }
-    ifindex = if_nametoindex(p->up.ifname);
-    return (!ifindex ? ENODEV
-            : (int) ifindex != p->ifindex ? ESTALE : 0);
+    return fs_port_check_socket(port, p->fd, p->ifindex);
 }
 
 const struct fs_port_class fs_port_afpacket_class = {

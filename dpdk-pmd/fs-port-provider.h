@@ -61,6 +61,7 @@ struct fs_port_class {
 
 /* Known classes. */
 extern const struct fs_port_class fs_port_afpacket_class;
+extern const struct fs_port_class fs_port_afxdp_class; /* HAVE_XDP. */
 
 /* Helpers for classes. */
 void fs_port_init(struct fs_port *port, const struct fs_port_class *class,
@@ -68,6 +69,25 @@ void fs_port_init(struct fs_port *port, const struct fs_port_class *class,
 void fs_port_log(const struct fs_port_options *options,
                  enum fs_port_log_level level, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Finds options->ifname's index and MTU with ioctl()s on 'fd' (any socket)
+ * and checks that it is Ethernet (or loopback).  Returns 0, ENODEV or
+ * another positive errno value, and logs why. */
+int fs_port_query_interface(int fd, const struct fs_port_options *options,
+                            int *ifindexp, uint32_t *mtup);
+
+/* Returns true if 'pkt' can be sent on an interface of MTU 'mtu' by a
+ * port whose longest frame is 'max_tx_len', false if it must be dropped:
+ * its bytes are incomplete (received truncated) or it is too long.  A
+ * frame longer than MTU + Ethernet header is only allowed with a VLAN
+ * tag, as the kernel checks. */
+bool fs_port_tx_ok(const struct fs_pkt_ref *pkt, uint32_t mtu,
+                   uint32_t max_tx_len);
+
+/* For check(): returns the error pending on socket 'fd' (clearing it),
+ * ENODEV if port->ifname is gone, ESTALE if it has another index than
+ * 'ifindex', or 0. */
+int fs_port_check_socket(const struct fs_port *port, int fd, int ifindex);
 
 #ifdef __cplusplus
 }

@@ -8,14 +8,22 @@
 #include "fs-port.h"
 
 #include <errno.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/if_ether.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "fs-port-provider.h"
 
 static const struct fs_port_class *const classes[] = {
     &fs_port_afpacket_class,
+#if defined(HAVE_XDP) && defined(HAVE_BPF)
+    &fs_port_afxdp_class,
+#endif
 };
 #define N_CLASSES (sizeof classes / sizeof classes[0])
 
@@ -209,4 +217,79 @@ const char *
 fs_port_ifname(const struct fs_port *port)
 {
     return port->ifname;
+}
+
+/* Helpers for classes. */
+
+int
+fs_port_query_interface(int fd, const struct fs_port_options *o,
+                        int *ifindexp, uint32_t *mtup)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, o->ifname, sizeof ifr.ifr_name - 1);
+    if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
+        int error = errno == ENODEV || errno == ENXIO ? ENODEV : errno;
+        fs_port_log(o, FS_PORT_LOG_ERR, "%s: no such network interface "
+                    "(in this network namespace): %s", o->ifname,
+                    strerror(errno));
+        return error;
+    }
+    *ifindexp = ifr.ifr_ifindex;
+
+    if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+        int error = errno;
+        fs_port_log(o, FS_PORT_LOG_ERR, "%s: cannot read its link type: %s",
+                    o->ifname, strerror(error));
+        return error;
+    }
+    if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER
+        && ifr.ifr_hwaddr.sa_family != ARPHRD_LOOPBACK) {
+        fs_port_log(o, FS_PORT_LOG_ERR, "%s: not an Ethernet interface "
+                    "(link type %d)", o->ifname, ifr.ifr_hwaddr.sa_family);
+        return EINVAL;
+    }
+
+    if (ioctl(fd, SIOCGIFMTU, &ifr)) {
+        int error = errno;
+        fs_port_log(o, FS_PORT_LOG_ERR, "%s: cannot read its MTU: %s",
+                    o->ifname, strerror(error));
+        return error;
+    }
+    *mtup = ifr.ifr_mtu;
+    return 0;
+}
+
+bool
+fs_port_tx_ok(const struct fs_pkt_ref *pkt, uint32_t mtu, uint32_t max_tx_len)
+{
+    if (pkt->len < ETH_HLEN || pkt->len > max_tx_len
+        || (pkt->caplen && pkt->caplen < pkt->len)) {
+        return false;
+    }
+    if (pkt->len > mtu + ETH_HLEN) {
+        uint16_t type = pkt->data[12] << 8 | pkt->data[13];
+        return type == ETH_P_8021Q || type == ETH_P_8021AD;
+    }
+    return true;
+}
+
+int
+fs_port_check_socket(const struct fs_port *port, int fd, int ifindex)
+{
+    socklen_t len = sizeof(int);
+    unsigned int index;
+    int error = 0;
+
+    /* SO_ERROR clears the error it reports: a flapped link's ENETDOWN
+     * would otherwise keep the socket polling ready (POLLERR) for ever,
+     * while the receive ring stays empty. */
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len)) {
+        return errno;
+    } else if (error) {
+        return error;
+    }
+    index = if_nametoindex(port->ifname);
+    return !index ? ENODEV : (int) index != ifindex ? ESTALE : 0;
 }

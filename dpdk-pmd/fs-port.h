@@ -3,12 +3,12 @@
  *
  * A port reads and writes whole Ethernet frames on one interface, in
  * bursts.  One interface, several backends: the backend is chosen by name
- * in the options at run time ("afpacket" today; AF_XDP and DPDK
- * virtio_user later), never by rebuilding.
+ * in the options at run time ("afpacket"; "afxdp" if built with libxdp
+ * and libbpf; DPDK virtio_user later), never by rebuilding.
  *
  * Two kinds of backend:
  *
- *   - Kernel backends (afpacket) have a file descriptor that polls
+ *   - Kernel backends (afpacket, afxdp) have a file descriptor that polls
  *     readable when packets wait (fs_port_fd()): the caller sleeps in
  *     poll() until then.
  *
@@ -117,7 +117,8 @@ typedef void fs_port_log_cb(void *aux, enum fs_port_log_level level,
  * so a caller built against an older header keeps working. */
 struct fs_port_options {
     size_t sz;                  /* sizeof(struct fs_port_options). */
-    const char *backend;        /* "afpacket" (the default, if NULL). */
+    const char *backend;        /* "afpacket" (the default, if NULL) or
+                                 * "afxdp". */
     const char *ifname;         /* Interface name, required. */
 
     /* Ring sizes.  Each of the receive and transmit rings holds
@@ -153,6 +154,25 @@ struct fs_port_options {
     void *log_aux;              /* Passed to 'log'. */
 
     unsigned int tpacket_version; /* afpacket: 2 or 3, see above. */
+
+    /* afxdp only: how the XDP program and the AF_XDP socket run, one of
+     * FS_PORT_XDP_* (0, the default, is auto).  fs_port_open() logs the
+     * mode that runs, as the kernel reports it.  For afxdp, 'ring_frames'
+     * is rounded up to a power of two and is the size of each of the four
+     * rings and of each half (receive, transmit) of the UMEM, and
+     * 'frame_size' must be a power of two from 2048 to the page size; the
+     * kernel puts 256 bytes of headroom before each received frame, so
+     * longer frames than 'frame_size' - 256 are dropped (rx_dropped). */
+    unsigned int xdp_mode;
+};
+
+/* fs_port_options.xdp_mode. */
+enum fs_port_xdp_mode {
+    FS_PORT_XDP_AUTO,           /* Native if the driver has it (zero copy
+                                 * if it can, else copy), else generic. */
+    FS_PORT_XDP_GENERIC,        /* XDP_SKB mode, copy: any interface. */
+    FS_PORT_XDP_NATIVE,         /* Driver mode, zero copy if possible. */
+    FS_PORT_XDP_ZEROCOPY,       /* Driver mode and zero copy, or fail. */
 };
 #define FS_PORT_OPTIONS_INIT { .sz = sizeof(struct fs_port_options) }
 
@@ -161,7 +181,9 @@ struct fs_port_stats {
     uint64_t rx_packets;        /* Returned by fs_port_rx_burst(). */
     uint64_t rx_bytes;          /* Their 'len', summed. */
     uint64_t rx_dropped;        /* Dropped by the kernel: the receive ring
-                                 * was full (PACKET_STATISTICS). */
+                                 * was full (PACKET_STATISTICS; afxdp:
+                                 * XDP_STATISTICS, which also counts
+                                 * frames too long for a UMEM frame). */
     uint64_t rx_errors;         /* Returned truncated (caplen < len). */
     uint64_t tx_packets;        /* Handed to the kernel to transmit. */
     uint64_t tx_bytes;          /* Their 'len', summed. */
@@ -184,6 +206,8 @@ struct fs_port_stats {
  *   EINVAL        bad options (no 'ifname', bad sizes, 'sz' too small or
  *                 larger with nonzero members this library does not know)
  *   EPERM         not allowed to open raw sockets (needs CAP_NET_RAW)
+ *   EBUSY         afxdp: the interface has another XDP program, or
+ *                 another AF_XDP socket on its queue 0
  *   other         from the system calls that set the port up
  *
  * The caller retains ownership of 'options' and the strings it points to;

@@ -66,6 +66,8 @@ usage(const char *prog)
            "  --block-timeout=MS    afpacket v3 receive block timeout "
            "(default 1)\n"
            "  --no-tx-ring          afpacket: transmit with sendmmsg()\n"
+           "  --xdp-mode=MODE       afxdp: auto (default), generic, native "
+           "or zerocopy\n"
            "  -v, --verbose         print how the ports were set up\n"
            "  -h, --help            this help\n");
 }
@@ -98,6 +100,26 @@ parse_uint(const char *prog, const char *name, const char *s)
         exit(2);
     }
     return v;
+}
+
+static unsigned int
+parse_xdp_mode(const char *prog, const char *s)
+{
+    static const char *const names[] = {
+        [FS_PORT_XDP_AUTO] = "auto",
+        [FS_PORT_XDP_GENERIC] = "generic",
+        [FS_PORT_XDP_NATIVE] = "native",
+        [FS_PORT_XDP_ZEROCOPY] = "zerocopy",
+    };
+
+    for (unsigned int i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!strcmp(s, names[i])) {
+            return i;
+        }
+    }
+    fprintf(stderr, "%s: --xdp-mode=%s: want auto, generic, native or "
+            "zerocopy\n", prog, s);
+    exit(2);
 }
 
 static double
@@ -155,6 +177,7 @@ main(int argc, char *argv[])
     enum {
         OPT_BACKEND = 256, OPT_SECONDS, OPT_RING_FRAMES, OPT_FRAME_SIZE,
         OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_NO_TX_RING, OPT_TPACKET,
+        OPT_XDP_MODE,
     };
     static const struct option long_options[] = {
         {"backend", required_argument, NULL, OPT_BACKEND},
@@ -165,6 +188,7 @@ main(int argc, char *argv[])
         {"block-timeout", required_argument, NULL, OPT_BLOCK_TIMEOUT},
         {"no-tx-ring", no_argument, NULL, OPT_NO_TX_RING},
         {"tpacket-version", required_argument, NULL, OPT_TPACKET},
+        {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -206,6 +230,9 @@ main(int argc, char *argv[])
         case OPT_TPACKET:
             options.tpacket_version = parse_uint(prog, "tpacket-version",
                                                  optarg);
+            break;
+        case OPT_XDP_MODE:
+            options.xdp_mode = parse_xdp_mode(prog, optarg);
             break;
         case 'v':
             verbose = true;

@@ -67,6 +67,7 @@ SHELL_TESTS = \
 	tests/flowrules.sh \
 	tests/flowsteerd.sh \
 	tests/port-afpacket.sh \
+	tests/port-afxdp.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
 	tests/e2e.sh \
@@ -90,6 +91,7 @@ TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 EXTRA_DIST += \
 	$(SHELL_TESTS) \
 	tests/lib.sh \
+	tests/port-lib.sh \
 	tests/ovs-lib.sh \
 	tests/with-timeout.sh \
 	tests/attack.py \
