@@ -155,7 +155,8 @@ enum {
     D(HELD, "held")                                                     \
     D(RELEASED, "released")                                             \
     D(HOLD_DROPPED, "hold_dropped")                                     \
-    D(HOLD_EXPIRED, "hold_expired")
+    D(HOLD_EXPIRED, "hold_expired")                                     \
+    D(PORT_OPEN, "port_open")   /* 1 if the port is open, else 0. */
 enum {
 #define FS_CHAN_DP_ENUM(ENUM, NAME) FS_CHAN_DP_##ENUM,
     FS_CHAN_DP_FIGURES(FS_CHAN_DP_ENUM)

@@ -9,8 +9,8 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-flows.h \
 	ovs-ext/fs-policy.c \
 	ovs-ext/fs-policy.h \
-	ovs-ext/fs-dp.c \
-	ovs-ext/fs-dp.h \
+	ovs-ext/fs-appliance.c \
+	ovs-ext/fs-appliance.h \
 	ovs-ext/fs-steer.c \
 	ovs-ext/fs-steer.h \
 	ovs-ext/fs-guard.c \
@@ -24,11 +24,26 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-watchdog.c \
 	ovs-ext/fs-watchdog.h
 ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
-	-I$(top_srcdir)/dpdk-pmd
+	-I$(top_srcdir)/dpdk-pmd -DFLOWSTEER_SBINDIR='"$(sbindir)"'
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)
 ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la dpdk-pmd/libfsport.la \
-	inspector/libflowsteer-inspector.la $(OVS_LIBS)
+	dpdk-pmd/libfschan.la inspector/libflowsteer-inspector.la $(OVS_LIBS)
 dist_man_MANS += ovs-ext/flowsteerd.8
+
+# The inspector appliance that flowsteerd starts: the inspector, nDPI and
+# the packet ports, linked statically (no libtool wrapper, so flowsteerd
+# can exec it from the build tree).
+sbin_PROGRAMS += ovs-ext/flowsteer-inspectord
+ovs_ext_flowsteer_inspectord_SOURCES = \
+	ovs-ext/flowsteer-inspectord.c \
+	ovs-ext/fs-dp.c \
+	ovs-ext/fs-dp.h
+ovs_ext_flowsteer_inspectord_CPPFLAGS = $(FLOWRULES_CPPFLAGS) \
+	-I$(top_srcdir)/ovs-ext -I$(top_srcdir)/dpdk-pmd
+ovs_ext_flowsteer_inspectord_CFLAGS = $(FLOWRULES_CFLAGS) $(NDPI_CFLAGS)
+ovs_ext_flowsteer_inspectord_LDADD = dpdk-pmd/libfsport.la \
+	dpdk-pmd/libfschan.la inspector/libinspector.la $(NDPI_LIBS) \
+	$(OVS_LIBS)
 
 # The systemd unit, with the install path of flowsteerd.
 systemdunitdir = $(prefix)/lib/systemd/system

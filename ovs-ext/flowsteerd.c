@@ -11,8 +11,10 @@
  * fs-topo (the security bridge and its ports), fs-live (the liveness
  * tap), fs-steer (the steering pipeline), fs-guard (a restarted switch
  * waits for the steering), fs-watchdog (a stalled loop takes the liveness
- * tap down), fs-dp (the inspector's packets), fs-verdict (verdicts to
- * rules, the flow state across restarts), fs-flows (flowsteer/flows).
+ * tap down), fs-appliance (the inspector appliance, a process of its own
+ * that reads the inspector's packets and classifies them), fs-verdict
+ * (verdicts to rules, the flow state across restarts), fs-flows
+ * (flowsteer/flows).
  * This file reads the configuration into them, runs the loop and answers
  * the other commands.
  */
@@ -32,8 +34,8 @@
 #include "fatal-signal.h"
 #include "flowsteer/inspector.h"
 #include "flowrules.h"
+#include "fs-appliance.h"
 #include "fs-config.h"
-#include "fs-dp.h"
 #include "fs-flows.h"
 #include "fs-guard.h"
 #include "fs-live.h"
@@ -63,7 +65,7 @@ struct flowsteerd {
     bool cfg_valid;
     struct fs_topo topo;
     struct fs_steer *steer;
-    struct fs_dp *dp;
+    struct fs_appliance *app;   /* flowsteer-inspectord. */
     struct fs_verdicts *verdicts;   /* Verdict rules in the integration
                                      * bridge. */
     struct fs_watchdog *watchdog;
@@ -71,7 +73,7 @@ struct flowsteerd {
                                  * steering is back (fail=closed). */
     struct fs_live *live;       /* The liveness tap. */
 
-    struct fs_inspector *insp;
+    struct fs_inspector *insp;  /* Judges the appliance's records. */
     struct fs_policy *policy;
 
     struct fs_flows *flows;     /* flowsteer/flows. */
@@ -83,6 +85,7 @@ static char *db_remote;
 static char *unixctl_path;
 static char *flow_state;        /* --flow-state, or NULL for the default. */
 static unsigned int max_flows = 65536;  /* --max-flows. */
+static char *inspectord;        /* --inspectord, or NULL: found. */
 
 static void usage(void) OVS_NO_RETURN;
 
@@ -105,10 +108,40 @@ usage(void)
            "                          restarts (default:\n"
            "                          %s/flowsteerd.flows;\n"
            "                          'none': nowhere)\n"
+           "  --inspectord=PROGRAM    the inspector appliance to run (default:\n"
+           "                          flowsteer-inspectord beside this\n"
+           "                          program, else %s)\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n",
-           ovs_rundir());
+           ovs_rundir(), FLOWSTEER_SBINDIR "/flowsteer-inspectord");
     exit(EXIT_SUCCESS);
+}
+
+/* flowsteer-inspectord beside this program (in a build tree, where this
+ * program is libtool's, one level up), else where it is installed. */
+static char *
+find_inspectord(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+    if (n > 0) {
+        char *dir, *path;
+
+        self[n] = '\0';
+        dir = dir_name(self);
+        path = xasprintf("%s/flowsteer-inspectord", dir);
+        if (access(path, X_OK)) {
+            free(path);
+            path = xasprintf("%s/../flowsteer-inspectord", dir);
+        }
+        free(dir);
+        if (!access(path, X_OK)) {
+            return path;
+        }
+        free(path);
+    }
+    return xstrdup(FLOWSTEER_SBINDIR "/flowsteer-inspectord");
 }
 
 static void
@@ -119,6 +152,7 @@ parse_options(int argc, char *argv[])
         OPT_UNIXCTL,
         OPT_FLOW_STATE,
         OPT_MAX_FLOWS,
+        OPT_INSPECTORD,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -127,6 +161,7 @@ parse_options(int argc, char *argv[])
         { "unixctl", required_argument, NULL, OPT_UNIXCTL },
         { "flow-state", required_argument, NULL, OPT_FLOW_STATE },
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+        { "inspectord", required_argument, NULL, OPT_INSPECTORD },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         VLOG_LONG_OPTIONS,
@@ -160,6 +195,10 @@ parse_options(int argc, char *argv[])
             free(flow_state);
             flow_state = xstrdup(optarg);
             break;
+        case OPT_INSPECTORD:
+            free(inspectord);
+            inspectord = xstrdup(optarg);
+            break;
         case 'h':
             usage();
             /* usage() exits. */
@@ -190,6 +229,13 @@ parse_options(int argc, char *argv[])
     }
     if (!db_remote) {
         db_remote = xasprintf("unix:%s/db.sock", ovs_rundir());
+    }
+    if (!inspectord) {
+        inspectord = find_inspectord();
+    }
+    if (access(inspectord, X_OK)) {
+        ovs_fatal(errno, "%s: cannot run the inspector appliance (see "
+                  "--inspectord)", inspectord);
     }
     if (!flow_state) {
         flow_state = xasprintf("%s/flowsteerd.flows", ovs_rundir());
@@ -241,6 +287,7 @@ config_apply(struct flowsteerd *d)
                                       p->has_mac ? p->mac : NULL, NULL);
         }
     }
+    fs_appliance_set_config(d->app, &d->cfg);
     policy_run(d, true);
     fs_verdicts_commit(d->verdicts);
 }
@@ -328,7 +375,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         fs_topo_format(&d->topo, &d->cfg, &ds);
         fs_live_format(d->live, &ds);
         fs_steer_format(d->steer, &ds);
-        fs_dp_format(d->dp, &ds);
+        fs_appliance_format(d->app, &ds);
         fs_verdicts_format(d->verdicts, &ds);
         fs_watchdog_format(d->watchdog, &ds);
         fs_guard_format(d->guard, &ds);
@@ -350,7 +397,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_cstr(&ds, "counters:");
     for (c = 0; c < FS_N_COUNTERS; c++) {
         ds_put_format(&ds, " %s=%"PRIu64, fs_counter_name(c),
-                      fs_inspector_counter(d->insp, c));
+                      fs_appliance_counter(d->app, c));
     }
     ds_put_char(&ds, '\n');
     unixctl_command_reply(conn, ds_cstr(&ds));
@@ -446,9 +493,11 @@ flowsteerd_init(struct flowsteerd *d)
             ovs_fatal(-error, "cannot create the inspector");
         }
     }
-    d->dp = fs_dp_create(d->insp, fs_verdicts_rules_gone, d->verdicts);
-    fs_verdicts_attach(d->verdicts, d->insp, d->dp);
-    d->policy = fs_policy_create(d->insp, d->verdicts);
+    d->app = fs_appliance_create(inspectord, max_flows,
+                                 fs_verdicts_appliance_event,
+                                 fs_verdicts_resync, d->verdicts);
+    fs_verdicts_attach(d->verdicts, d->insp, d->app);
+    d->policy = fs_policy_create(d->insp, d->verdicts, d->app);
     d->flows = fs_flows_create(d->insp, d->verdicts);
     d->idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d->idl);
@@ -477,9 +526,14 @@ flowsteerd_apply(struct flowsteerd *d)
                            cfg->idle_timeout, fs_policy_loaded(d->policy));
     /* No packet is judged before the rules are reconciled and the flows
      * restored: new flow ids must not reuse a live cookie. */
-    fs_dp_set(d->dp, (cfg->enabled && d->topo.complete
-                      && fs_verdicts_ready(d->verdicts)
-                      ? FS_INSP_PORT : NULL), cfg->mode);
+    fs_appliance_set(d->app, (cfg->enabled && d->topo.complete
+                              && fs_verdicts_ready(d->verdicts)
+                              ? FS_INSP_PORT : NULL), cfg->mode,
+                     MAX(2 * cfg->watchdog_ms, 1000));
+    /* Inline, the steering's fail mode applies while the appliance cannot
+     * judge packets (starting, dead, hung). */
+    fs_live_set_up(d->live, (cfg->mode != FS_MODE_INLINE
+                             || fs_appliance_ready(d->app)));
 }
 
 static void
@@ -494,7 +548,7 @@ flowsteerd_run(struct flowsteerd *d, struct unixctl_server *unixctl)
     fs_steer_run(d->steer);
     guard_run(d);
     fs_verdicts_run(d->verdicts);
-    fs_dp_run(d->dp);
+    fs_appliance_run(d->app);
     fs_flows_set_config(d->flows, d->cfg_valid ? &d->cfg : NULL);
     unixctl_server_run(unixctl);
     fs_flows_run(d->flows);
@@ -510,7 +564,7 @@ flowsteerd_wait(struct flowsteerd *d, struct unixctl_server *unixctl)
     fs_live_wait(d->live);
     fs_steer_wait(d->steer);
     fs_guard_wait(d->guard);
-    fs_dp_wait(d->dp);
+    fs_appliance_wait(d->app);
     fs_verdicts_wait(d->verdicts);
     fs_policy_wait(d->policy);
 }
@@ -526,7 +580,7 @@ flowsteerd_destroy(struct flowsteerd *d)
     fs_verdicts_destroy(d->verdicts);
     fs_watchdog_destroy(d->watchdog);
     fs_guard_destroy(d->guard, d->idl);
-    fs_dp_destroy(d->dp);
+    fs_appliance_destroy(d->app);
     ovsdb_idl_destroy(d->idl);
     if (d->cfg_valid) {
         fs_config_destroy(&d->cfg);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "flowsteer/inspector.h"
+#include "fs-chan.h"
 #include "fs-port.h"
 #include "fs-steer.h"
 #include "hash.h"
@@ -65,6 +66,8 @@ struct fs_dp {
                                  * full: lost. */
     uint64_t reopened;          /* Port closed by fs_port_check(). */
     int check_error;            /* Why, the last time. */
+    bool no_reopen;             /* fs_dp_set_reopen(false). */
+    int failed;                 /* The port failed, with 'no_reopen'. */
 
     /* Holding. */
     fs_dp_gone_cb *gone;
@@ -365,7 +368,13 @@ fs_dp_check(struct fs_dp *dp)
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     int error = fs_port_check(dp->port);
 
-    if (error) {
+    if (error && dp->no_reopen) {
+        VLOG_WARN_RL(&rl, "%s: inspector port failed (%s)", dp->ifname,
+                     ovs_strerror(error));
+        fs_port_close(dp->port);
+        dp->port = NULL;
+        dp->failed = error;
+    } else if (error) {
         VLOG_WARN_RL(&rl, "%s: inspector port failed (%s): opening it "
                      "again", dp->ifname, ovs_strerror(error));
         fs_port_close(dp->port);
@@ -389,7 +398,7 @@ fs_dp_run(struct fs_dp *dp)
         return;
     }
     if (!dp->port) {
-        if (time_msec() >= dp->next_retry) {
+        if (time_msec() >= dp->next_retry && !dp->failed) {
             fs_dp_open(dp);
         }
         if (!dp->port) {
@@ -413,6 +422,51 @@ fs_dp_run(struct fs_dp *dp)
     fs_inspector_expire(dp->insp, time_msec() * 1000000ULL);
 }
 
+int
+fs_dp_open_now(struct fs_dp *dp)
+{
+    if (!dp->port && dp->ifname) {
+        fs_dp_open(dp);
+    }
+    return dp->port ? 0 : dp->ifname ? dp->error : ENODEV;
+}
+
+void
+fs_dp_set_reopen(struct fs_dp *dp, bool reopen)
+{
+    dp->no_reopen = !reopen;
+}
+
+int
+fs_dp_failed(const struct fs_dp *dp)
+{
+    return dp->failed;
+}
+
+void
+fs_dp_get_figures(struct fs_dp *dp, uint64_t *fig)
+{
+    struct fs_port_stats st;
+
+    memset(&st, 0, sizeof st);
+    if (dp->port) {
+        fs_port_get_stats(dp->port, &st);
+    }
+    memset(fig, 0, FS_CHAN_N_DP * sizeof *fig);
+    fig[FS_CHAN_DP_RX] = st.rx_packets;
+    fig[FS_CHAN_DP_RX_KERNEL_DROPPED] = st.rx_dropped;
+    fig[FS_CHAN_DP_TX] = st.tx_packets;
+    fig[FS_CHAN_DP_DROPPED] = dp->dropped;
+    fig[FS_CHAN_DP_UNTAGGED] = dp->untagged;
+    fig[FS_CHAN_DP_UNSENT] = dp->unsent;
+    fig[FS_CHAN_DP_HELD_NOW] = dp->n_held;
+    fig[FS_CHAN_DP_HELD] = dp->held;
+    fig[FS_CHAN_DP_RELEASED] = dp->released;
+    fig[FS_CHAN_DP_HOLD_DROPPED] = dp->hold_dropped;
+    fig[FS_CHAN_DP_HOLD_EXPIRED] = dp->hold_expired;
+    fig[FS_CHAN_DP_PORT_OPEN] = dp->port != NULL;
+}
+
 void
 fs_dp_wait(struct fs_dp *dp)
 {
@@ -428,7 +482,7 @@ fs_dp_wait(struct fs_dp *dp)
             poll_fd_wait(fs_port_fd(dp->port), POLLIN);
         }
         poll_timer_wait(1000);  /* Idle expiry. */
-    } else if (dp->ifname) {
+    } else if (dp->ifname && !dp->failed) {
         poll_timer_wait_until(dp->next_retry);
     }
 }

@@ -39,6 +39,20 @@ void fs_dp_hold_current(struct fs_dp *, uint64_t old_id);
  * if the name changes; retries a port that failed to open. */
 void fs_dp_set(struct fs_dp *, const char *ifname, enum fs_mode mode);
 
+/* Opens the port set by fs_dp_set() now, if it is not open, and returns 0
+ * or the error.  Without it, fs_dp_run() opens it (and retries). */
+int fs_dp_open_now(struct fs_dp *);
+
+/* With 'reopen' false, a port that fails (fs_port_check()) stays closed
+ * and fs_dp_failed() reports why: for a process that cannot open ports
+ * any more once it runs (the appliance, after its sandbox). */
+void fs_dp_set_reopen(struct fs_dp *, bool reopen);
+int fs_dp_failed(const struct fs_dp *);
+
+/* Copies the data path's figures into 'figures' (FS_CHAN_N_DP of them,
+ * in the order of fs-chan.h's FS_CHAN_DP_FIGURES). */
+void fs_dp_get_figures(struct fs_dp *, uint64_t *figures);
+
 void fs_dp_run(struct fs_dp *);
 void fs_dp_wait(struct fs_dp *);
 

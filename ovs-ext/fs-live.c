@@ -26,6 +26,9 @@ struct fs_live {
     long long int down_since;   /* Since when OVS sees it down (ms), or
                                  * LLONG_MAX. */
     unsigned int n_remade;      /* Times it was made again. */
+    bool held_down;             /* fs_live_set_up(false). */
+    bool is_up;                 /* As last set. */
+    unsigned int n_downs;       /* Times held down. */
 };
 
 struct fs_live *
@@ -49,12 +52,33 @@ fs_live_destroy(struct fs_live *live)
     }
 }
 
-/* Creates the liveness tap and brings it up; returns its fd, or -1. */
+/* Sets the IFF_UP flag of the tap to 'up'.  Returns 0 or an errno. */
 static int
-live_open(void)
+live_set_flag(bool up)
 {
     struct ifreq ifr;
-    int fd, sock, error;
+    int sock, error;
+
+    memset(&ifr, 0, sizeof ifr);
+    ovs_strlcpy(ifr.ifr_name, FS_LIVE_PORT, sizeof ifr.ifr_name);
+    sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    error = sock < 0 || ioctl(sock, SIOCGIFFLAGS, &ifr) ? errno : 0;
+    if (!error && !!(ifr.ifr_flags & IFF_UP) != up) {
+        ifr.ifr_flags = up ? ifr.ifr_flags | IFF_UP : ifr.ifr_flags & ~IFF_UP;
+        error = ioctl(sock, SIOCSIFFLAGS, &ifr) ? errno : 0;
+    }
+    if (sock >= 0) {
+        close(sock);
+    }
+    return error;
+}
+
+/* Creates the liveness tap and brings it up; returns its fd, or -1. */
+static int
+live_open(bool up)
+{
+    struct ifreq ifr;
+    int fd, error;
 
     fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -71,15 +95,7 @@ live_open(void)
         close(fd);
         return -1;
     }
-    sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    error = sock < 0 || ioctl(sock, SIOCGIFFLAGS, &ifr) ? errno : 0;
-    if (!error) {
-        ifr.ifr_flags |= IFF_UP;
-        error = ioctl(sock, SIOCSIFFLAGS, &ifr) ? errno : 0;
-    }
-    if (sock >= 0) {
-        close(sock);
-    }
+    error = up ? live_set_flag(true) : 0;
     if (error) {
         VLOG_WARN_ONCE("%s: cannot bring the liveness tap up: %s",
                        FS_LIVE_PORT, ovs_strerror(error));
@@ -104,11 +120,12 @@ fs_live_run(struct fs_live *live, bool enabled, int64_t ofport,
         return;
     }
     if (live->fd < 0) {
-        live->fd = live_open();
+        live->fd = live_open(!live->held_down);
+        live->is_up = live->fd >= 0 && !live->held_down;
         live->down_since = LLONG_MAX;
         return;
     }
-    if (!link_down || ofport <= 0) {
+    if (!link_down || ofport <= 0 || live->held_down) {
         live->down_since = LLONG_MAX;
     } else if (live->down_since == LLONG_MAX) {
         live->down_since = now;
@@ -117,9 +134,34 @@ fs_live_run(struct fs_live *live, bool enabled, int64_t ofport,
                   "ms: steered traffic bypasses the inspector; making the "
                   "tap again", FS_LIVE_PORT, now - live->down_since);
         close(live->fd);
-        live->fd = live_open();
+        live->fd = live_open(true);
         live->down_since = LLONG_MAX;
         live->n_remade++;
+    }
+}
+
+void
+fs_live_set_up(struct fs_live *live, bool up)
+{
+    live->held_down = !up;
+    /* Held down, it is checked each time: the watchdog brings the link
+     * back up after a stall of the main loop. */
+    if (live->fd >= 0 && (live->is_up != up || !up)) {
+        int error = live_set_flag(up);
+
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+            VLOG_WARN_RL(&rl, "%s: cannot take the liveness tap %s: %s",
+                         FS_LIVE_PORT, up ? "up" : "down",
+                         ovs_strerror(error));
+            return;
+        }
+        if (live->is_up && !up) {
+            live->n_downs++;
+        }
+        live->is_up = up;
+        live->down_since = LLONG_MAX;
     }
 }
 
@@ -140,6 +182,10 @@ fs_live_is_open(const struct fs_live *live)
 void
 fs_live_format(const struct fs_live *live, struct ds *ds)
 {
+    if (live->n_downs) {
+        ds_put_format(ds, "  %s held down %u times (the inspector could not "
+                      "judge packets)\n", FS_LIVE_PORT, live->n_downs);
+    }
     if (live->n_remade) {
         ds_put_format(ds, "  %s made again %u times (Open vSwitch saw it "
                       "down)\n", FS_LIVE_PORT, live->n_remade);

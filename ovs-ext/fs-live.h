@@ -34,6 +34,11 @@ void fs_live_run(struct fs_live *, bool enabled, int64_t ofport,
                  bool link_down);
 void fs_live_wait(const struct fs_live *);
 
+/* Holds the tap's link down while 'up' is false (the inspector cannot
+ * judge packets: the steering's fail mode applies), up otherwise.  While
+ * held down, it is not made again for being down. */
+void fs_live_set_up(struct fs_live *, bool up);
+
 /* Says whether the tap is open. */
 bool fs_live_is_open(const struct fs_live *);
 

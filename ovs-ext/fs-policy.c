@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "flowsteer/inspector.h"
+#include "fs-appliance.h"
+#include "fs-chan.h"
 #include "fs-verdict.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -23,6 +25,7 @@ VLOG_DEFINE_THIS_MODULE(fs_policy);
 struct fs_policy {
     struct fs_inspector *insp;
     struct fs_verdicts *verdicts;
+    struct fs_appliance *app;   /* Gets each policy 'insp' gets. */
     char *loaded;               /* Path of the policy in use, or NULL. */
     struct timespec mtime;
     ino_t ino;
@@ -34,12 +37,14 @@ struct fs_policy {
 };
 
 struct fs_policy *
-fs_policy_create(struct fs_inspector *insp, struct fs_verdicts *verdicts)
+fs_policy_create(struct fs_inspector *insp, struct fs_verdicts *verdicts,
+                 struct fs_appliance *app)
 {
     struct fs_policy *p = xzalloc(sizeof *p);
 
     p->insp = insp;
     p->verdicts = verdicts;
+    p->app = app;
     p->fallback = -1;
     return p;
 }
@@ -83,11 +88,15 @@ policy_failed(struct fs_policy *p, enum fs_fail fail, const char *error)
         if (p->fallback != (int) fail) {
             /* For new flows only: flows restored at start keep the
              * verdicts they had (a stand-in undoes nothing). */
+            const char *text = (fail == FS_FAIL_CLOSED
+                                ? "priority=0, actions=drop"
+                                : "priority=0, actions=allow");
+
             p->fallback = fail;
-            fs_inspector_set_policy_for_new_flows(
-                p->insp, "(no policy)",
-                (fail == FS_FAIL_CLOSED ? "priority=0, actions=drop"
-                 : "priority=0, actions=allow"), NULL, 0);
+            fs_inspector_set_policy_for_new_flows(p->insp, "(no policy)",
+                                                  text, NULL, 0);
+            fs_appliance_set_policy(p->app, FS_CHAN_POLICY_NEW_FLOWS,
+                                    "(no policy)", text);
         }
     }
     if (strcmp(msg, p->error)) {
@@ -199,6 +208,8 @@ fs_policy_run(struct fs_policy *p, const char *path, enum fs_fail fail,
         if (p->loaded || p->fallback >= 0) {
             fs_inspector_set_policy(p->insp, "(none)", NULL, &changed,
                                     NULL, 0);
+            fs_appliance_set_policy(p->app, FS_CHAN_POLICY_SET, "(none)",
+                                    NULL);
             fs_verdicts_commit(p->verdicts);
             VLOG_INFO("policy removed: every flow is allowed (%u verdicts "
                       "changed)", changed);
@@ -226,6 +237,7 @@ fs_policy_run(struct fs_policy *p, const char *path, enum fs_fail fail,
         policy_failed(p, fail, error);
         return;
     }
+    fs_appliance_set_policy(p->app, FS_CHAN_POLICY_SET, path, text);
     free(text);
     fs_verdicts_commit(p->verdicts);
     p->error[0] = '\0';

@@ -25,12 +25,15 @@
 struct ds;
 struct fs_inspector;
 struct fs_policy;
+struct fs_appliance;
 struct fs_verdicts;
 
 /* Creates the module for inspector 'insp', whose changed verdicts go to
- * 'verdicts' in one bundle.  The caller keeps both. */
+ * 'verdicts' in one bundle; each policy goes to the appliance 'app' as
+ * well.  The caller keeps all three. */
 struct fs_policy *fs_policy_create(struct fs_inspector *insp,
-                                   struct fs_verdicts *verdicts);
+                                   struct fs_verdicts *verdicts,
+                                   struct fs_appliance *app);
 void fs_policy_destroy(struct fs_policy *);
 
 /* Loads 'path' (NULL: no policy, every flow is allowed) if it changed, or

@@ -11,7 +11,7 @@
 
 #include "dirs.h"
 #include "flowrules.h"
-#include "fs-dp.h"
+#include "fs-appliance.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -33,9 +33,14 @@ struct adopted_rule {
     struct flowrules_rule rule;
 };
 
+/* Flows whose new connection's packets wait in the appliance for their
+ * rules to be gone (FS_END_REOPENED): told when they are. */
+#define MAX_GONE_WAITS 4096
+
 struct fs_verdicts {
-    struct fs_inspector *insp;
-    struct fs_dp *dp;
+    struct fs_inspector *insp;  /* The judge: flows with records, no
+                                 * packets. */
+    struct fs_appliance *app;   /* The classifier, which sees the packets. */
     struct flowrules *fr;
     char *bridge;
     uint16_t idle_timeout[3];
@@ -48,6 +53,12 @@ struct fs_verdicts {
 
     bool dirty;                 /* Flows changed since the last save. */
     long long int next_save;
+    long long int next_expire;
+
+    uint64_t gone_waits[MAX_GONE_WAITS];
+    size_t n_gone_waits;
+    uint64_t max_id;            /* Of every flow seen. */
+    uint64_t n_app_events, n_app_refused, n_app_ignored;
 
     /* Counters, for flowsteer/show. */
     uint64_t n_restored, n_restore_bad, n_restore_exists;
@@ -76,10 +87,18 @@ fs_verdicts_create(const char *state_file)
 
 void
 fs_verdicts_attach(struct fs_verdicts *v, struct fs_inspector *insp,
-                   struct fs_dp *dp)
+                   struct fs_appliance *app)
 {
     v->insp = insp;
-    v->dp = dp;
+    v->app = app;
+}
+
+static void
+see_id(struct fs_verdicts *v, uint64_t id)
+{
+    if (id > v->max_id) {
+        v->max_id = id;
+    }
 }
 
 struct flowrules *
@@ -90,6 +109,22 @@ fs_verdicts_rules(const struct fs_verdicts *v)
 
 /* ---------------------------------------------------------------------- */
 /* Verdicts, as the inspector reports them. */
+
+/* Records the id and verdict of the flow it is called for. */
+struct found_flow {
+    uint64_t id;
+    bool drops;
+};
+
+static int
+found_flow(void *aux, const struct fs_flow_info *f)
+{
+    struct found_flow *found = aux;
+
+    found->id = f->id;
+    found->drops = (f->verdict.actions & FS_ACT_DROP) != 0;
+    return 0;
+}
 
 static void
 set_rules(struct fs_verdicts *v, const struct fs_flow_info *f)
@@ -117,6 +152,34 @@ set_rules(struct fs_verdicts *v, const struct fs_flow_info *f)
      * stay, for as long as its rules, to be judged again.  One without
      * rules is judged packet by packet and idles out as usual. */
     fs_inspector_pin_flow(v->insp, f->id, &f->key, !error);
+    fs_appliance_pin(v->app, f->id, &f->key, !error);
+    see_id(v, f->id);
+}
+
+/* The appliance holds the packets of a new connection on the 5-tuple of
+ * flow 'id' until it hears that the flow's rules are gone. */
+static void
+wait_gone(struct fs_verdicts *v, uint64_t id)
+{
+    if (v->n_gone_waits < MAX_GONE_WAITS) {
+        v->gone_waits[v->n_gone_waits++] = id;
+    }
+    /* Else it lets them go after its own deadline (fs-dp.h). */
+}
+
+static void
+gone_run(struct fs_verdicts *v)
+{
+    size_t i = 0;
+
+    while (i < v->n_gone_waits) {
+        if (fs_verdicts_rules_gone(v, v->gone_waits[i])) {
+            fs_appliance_gone(v->app, v->gone_waits[i]);
+            v->gone_waits[i] = v->gone_waits[--v->n_gone_waits];
+        } else {
+            i++;
+        }
+    }
 }
 
 static void
@@ -126,15 +189,107 @@ flow_ended(struct fs_verdicts *v, const struct fs_flow_info *f)
         || !flowrules_has_flow(v->fr, f->id)) {
         return;                 /* Its rules went first, or it had none. */
     }
-    if (f->end_reason == FS_END_REOPENED) {
-        /* A new connection on its 5-tuple: nothing of it may ride these
-         * rules, so its packets wait until the switch has dropped them. */
-        v->n_reopened++;
-        if (v->dp) {
-            fs_dp_hold_current(v->dp, f->id);
-        }
+    if (f->end_reason == FS_END_IDLE || f->end_reason == FS_END_EVICTED) {
+        fs_appliance_remove(v->app, f->id, &f->key);
     }
     flowrules_remove(v->fr, f->id);
+}
+
+/* What the appliance reports.  It classifies; this judges: a decided
+ * flow's record is judged again by the policy in use here before its
+ * rules go to the switch (fs_verdicts_event(), called back by the
+ * import). */
+void
+fs_verdicts_appliance_event(void *v_, enum fs_event_type type,
+                            const struct fs_flow_info *f,
+                            const void *record, size_t len)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct fs_verdicts *v = v_;
+    struct found_flow s = { 0, false };
+    int error;
+
+    v->n_app_events++;
+    see_id(v, f->id);
+    fs_inspector_find_flow(v->insp, &f->key, found_flow, &s);
+    switch (type) {
+    case FS_EVENT_VERDICT:
+    case FS_EVENT_VERDICT_CHANGED:
+        if (s.id == f->id && type == FS_EVENT_VERDICT_CHANGED) {
+            /* A policy change that this side has applied too. */
+            v->n_app_ignored++;
+            return;
+        }
+        if (s.id == f->id) {
+            /* Decided again (after FS_EVENT_REINSPECT): the new record
+             * replaces the old. */
+            fs_inspector_remove_flow(v->insp, s.id, &f->key);
+        }
+        error = fs_inspector_import_flow(v->insp, record, len,
+                                         FS_IMPORT_REJUDGE, NULL);
+        if (error) {
+            v->n_app_refused++;
+            VLOG_WARN_RL(&rl, "flow %"PRIu64" from the appliance: record "
+                         "refused: %s", f->id, ovs_strerror(-error));
+        }
+        break;
+    case FS_EVENT_FLOW_END:
+        if (s.id != f->id) {
+            return;             /* Never decided, or gone here first. */
+        }
+        if (f->end_reason == FS_END_REOPENED) {
+            /* A new connection on its 5-tuple: nothing of it may ride
+             * these rules, so its packets wait in the appliance until the
+             * switch has dropped them. */
+            v->n_reopened++;
+            if (v->fr && flowrules_has_flow(v->fr, f->id)) {
+                wait_gone(v, f->id);
+                flowrules_remove(v->fr, f->id);
+            } else {
+                fs_appliance_gone(v->app, f->id);
+            }
+            fs_inspector_remove_flow(v->insp, f->id, &f->key);
+        } else if (f->end_reason == FS_END_IDLE
+                   || f->end_reason == FS_END_EVICTED) {
+            /* A flow without rules (they failed) that ended there. */
+            if (v->fr) {
+                flowrules_remove(v->fr, f->id);
+            }
+            fs_inspector_remove_flow(v->insp, f->id, &f->key);
+        }
+        break;
+    case FS_EVENT_REINSPECT:
+        break;                  /* This side judges again by itself. */
+    }
+}
+
+static int
+resync_flow(void *app_, const struct fs_flow_info *f)
+{
+    if (f->pinned) {
+        fs_appliance_pin(app_, f->id, &f->key, true);
+    }
+    return 0;
+}
+
+static int
+resync_record(void *app_, const void *rec, size_t len)
+{
+    fs_appliance_import(app_, rec, len);
+    return 0;
+}
+
+/* A new appliance: every decided flow, and which of them have rules. */
+void
+fs_verdicts_resync(void *v_, struct fs_appliance *app)
+{
+    struct fs_verdicts *v = v_;
+
+    fs_appliance_reserve_ids(app, v->max_id + 1);
+    fs_inspector_export_flows(v->insp, 0, resync_record, app);
+    fs_inspector_foreach_flow(v->insp, resync_flow, app);
+    /* Flows whose rules are gone by now: their held packets may go. */
+    v->n_gone_waits = 0;
 }
 
 void
@@ -192,6 +347,7 @@ on_removed(void *v_, uint64_t flow_id, const struct flowrules_rule *rule,
     struct fs_verdicts *v = v_;
 
     fs_inspector_remove_flow(v->insp, flow_id, &rule->key);
+    fs_appliance_remove(v->app, flow_id, &rule->key);
 }
 
 /* The switch refused a flow's rules: its packets keep coming to the
@@ -207,6 +363,7 @@ on_error(void *v_, uint64_t flow_id, int error OVS_UNUSED,
     v->n_rule_errors++;
     if (rule) {
         fs_inspector_pin_flow(v->insp, flow_id, &rule->key, 0);
+        fs_appliance_pin(v->app, flow_id, &rule->key, false);
     }
 }
 
@@ -225,22 +382,6 @@ on_adopted(void *v_, uint64_t flow_id, const struct flowrules_rule *rule)
     a->rule = *rule;
 }
 
-/* Records the id and verdict of the flow it is called for. */
-struct found_flow {
-    uint64_t id;
-    bool drops;
-};
-
-static int
-found_flow(void *aux, const struct fs_flow_info *f)
-{
-    struct found_flow *found = aux;
-
-    found->id = f->id;
-    found->drops = (f->verdict.actions & FS_ACT_DROP) != 0;
-    return 0;
-}
-
 /* Takes in rule 'a', found in the switch and unknown to the state file:
  * the inspector restores its flow from its verdict alone.  If a restored
  * flow has its key already (the file was saved before a new connection on
@@ -252,6 +393,7 @@ adopt(struct fs_verdicts *v, const struct adopted_rule *a)
     int error;
 
     v->n_adopted_rules++;
+    see_id(v, a->id);
     if (!a->rule.key.ip_version) {
         /* Not a rule flowrules could decode: it stays until idle. */
         return;
@@ -441,9 +583,12 @@ restore_state(struct fs_verdicts *v, bool rejudge)
             state_problem(v, "cut short at byte %"PRIuSIZE, off);
             break;
         }
+        uint64_t id = 0;
+
         error = fs_inspector_import_flow(v->insp, data + off + 2, len,
                                          rejudge ? FS_IMPORT_REJUDGE : 0,
-                                         NULL);
+                                         &id);
+        see_id(v, id);
         if (!error) {
             v->n_restored++;
         } else if (error == -EEXIST) {
@@ -513,6 +658,7 @@ unsigned int
 fs_verdicts_flush(struct fs_verdicts *v)
 {
     /* Every flow ends (FS_END_FLUSHED), and its rules with it. */
+    fs_appliance_flush(v->app);
     return fs_inspector_flush(v->insp);
 }
 
@@ -541,6 +687,12 @@ fs_verdicts_run(struct fs_verdicts *v)
     if (v->dirty && time_msec() >= v->next_save) {
         save_state(v);
     }
+    gone_run(v);
+    if (time_msec() >= v->next_expire) {
+        /* Flows without rules idle out here as in the appliance. */
+        fs_inspector_expire(v->insp, time_msec() * 1000000ULL);
+        v->next_expire = time_msec() + 1000;
+    }
 }
 
 void
@@ -552,6 +704,10 @@ fs_verdicts_wait(struct fs_verdicts *v)
     if (v->dirty) {
         poll_timer_wait_until(v->next_save);
     }
+    if (v->n_gone_waits) {
+        poll_timer_wait(10);    /* Until flowrules says. */
+    }
+    poll_timer_wait_until(v->next_expire);
 }
 
 void
@@ -597,6 +753,10 @@ fs_verdicts_format(const struct fs_verdicts *v, struct ds *ds)
                   PRIu64", flows re-inspected: %"PRIu64", rule errors: %"
                   PRIu64"\n", v->n_reopened, v->n_reinspected,
                   v->n_rule_errors);
+    ds_put_format(ds, "appliance events: %"PRIu64" (%"PRIu64" records "
+                  "refused, %"PRIu64" changes applied here already), %"
+                  PRIuSIZE" waiting for rules to go\n", v->n_app_events,
+                  v->n_app_refused, v->n_app_ignored, v->n_gone_waits);
     ds_put_format(ds, "flow state %s: %"PRIu64" restored, %"PRIu64" bad, %"
                   PRIu64" duplicate; %"PRIu64" rules adopted (%"PRIu64
                   " conflicts); %"PRIu64" saves (%"PRIuSIZE" flows last), %"

@@ -11,7 +11,10 @@
  *     flow goes too.
  *   - A new TCP connection on a 5-tuple whose older connection still has
  *     rules: the old rules are removed, and the new connection's packets
- *     wait in fs_dp until the switch confirms it (fs_dp_hold_current()).
+ *     wait in the appliance until the switch confirms it (FS_CHAN_GONE).
+ *   - The appliance (fs-appliance.h) classifies, this module judges: each
+ *     flow the appliance decides arrives as a record, is judged again by
+ *     the policy in use here, and only then gets its rules.
  *   - Restarts keep every verdict.  The pinned flows are saved, as flow
  *     records, to a state file (written atomically, at most every
  *     FS_STATE_SAVE_MS while they change, and at exit) and restored at
@@ -27,13 +30,14 @@
 #define FS_VERDICT_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flowsteer/inspector.h"
 
 struct ds;
 struct flowrules;
-struct fs_dp;
+struct fs_appliance;
 struct fs_verdicts;
 
 #define FS_STATE_SAVE_MS 1000
@@ -43,10 +47,20 @@ struct fs_verdicts;
  * and the new module as its event callback, then attach it. */
 struct fs_verdicts *fs_verdicts_create(const char *state_file);
 
-/* Attaches inspector 'insp' and the data path 'dp' that holds new
- * connections' packets.  The caller keeps both. */
+/* Attaches inspector 'insp', which judges the flows (it sees no packets:
+ * their records come from the appliance), and the appliance 'app', which
+ * classifies them and holds new connections' packets.  The caller keeps
+ * both. */
 void fs_verdicts_attach(struct fs_verdicts *v, struct fs_inspector *insp,
-                        struct fs_dp *dp);
+                        struct fs_appliance *app);
+
+/* fs_appliance_event_cb and fs_appliance_resync_cb ('aux' is the struct
+ * fs_verdicts): the appliance's decided flows are judged by 'insp' and
+ * get their rules; a new appliance gets every flow 'insp' has. */
+void fs_verdicts_appliance_event(void *aux, enum fs_event_type,
+                                 const struct fs_flow_info *flow,
+                                 const void *record, size_t len);
+void fs_verdicts_resync(void *aux, struct fs_appliance *app);
 
 /* Saves the state file, then frees 'v' (the rules stay in the switch).
  * Accepts NULL. */
@@ -69,7 +83,7 @@ void fs_verdicts_set_bridge(struct fs_verdicts *v, const char *bridge,
  * saved flows restored: packets may be judged (flow ids are then safe). */
 bool fs_verdicts_ready(const struct fs_verdicts *v);
 
-/* fs_dp_gone_cb: true once flow 'id' has no rules in the switch. */
+/* True once flow 'id' has no rules in the switch. */
 bool fs_verdicts_rules_gone(void *v, uint64_t id);
 
 /* Sends the rule changes made so far (after judging flows again) in one

@@ -1,0 +1,707 @@
+/*
+ * flowsteer-inspectord: flowsteer's inspector appliance.
+ *
+ * The process that reads the inspector port, hands each packet to the
+ * inspector (nDPI) and, inline, sends back what the verdict passes: the
+ * part of flowsteer that parses what hostile VMs send.  flowsteerd
+ * starts it, talks to it over one socket (fs-chan.h) and restarts it if it
+ * dies or hangs; it holds nothing flowsteerd cannot rebuild.
+ *
+ *   - flowsteerd sends the configuration, the ports, the policy, the
+ *     flows it has rules for (IMPORT, PIN), and which flows' rules are
+ *     gone; the appliance sends an EVENT, with the flow's record, for each
+ *     flow it decides or ends, and answers ECHO_REQUEST with ECHO_REPLY
+ *     and its counters (STATS).
+ *   - The appliance classifies; flowsteerd judges.  Its verdict serves
+ *     only the packets it forwards inline before the rules exist:
+ *     flowsteerd judges every record again by its own copy of the policy
+ *     before it installs a rule.
+ *   - The port is opened once, at the first configuration; after that
+ *     the process opens nothing (and, sandboxed, cannot): a port that
+ *     fails, or another port configured, ends it, and flowsteerd starts a
+ *     new one.
+ *
+ * Its log goes to standard error as LEVEL|MODULE|MESSAGE lines, which
+ * flowsteerd reads and writes into its own log.
+ *
+ *   flowsteer-inspectord --channel-fd=N [--max-flows=N] [-v...]
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "command-line.h"
+#include "fatal-signal.h"
+#include "flowsteer/inspector.h"
+#include "fs-chan.h"
+#include "fs-config.h"
+#include "fs-dp.h"
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(inspectord);
+
+/* Exit statuses, for flowsteerd's log. */
+enum {
+    EXIT_CHANNEL = 2,           /* The channel closed or failed. */
+    EXIT_PORT = 3,              /* The port cannot be opened, or failed. */
+    EXIT_RECONFIGURE = 4,       /* Another port was configured. */
+    EXIT_PROTOCOL = 5,          /* flowsteerd sent what does not decode. */
+};
+
+/* Outgoing messages that the socket did not take yet, capped: beyond, the
+ * appliance is faster than flowsteerd reads, and events are dropped
+ * (counted; a decided flow without its event only lacks its rules, and
+ * its packets go on being judged here). */
+#define OUT_MAX_BYTES (64u << 20)
+
+struct out_msg {
+    struct ovs_list node;
+    size_t len;
+    uint8_t data[];
+};
+
+/* The ids of flows whose rules flowsteerd says are gone (GONE), for the
+ * data path's held packets: the last GONE_MAX of them. */
+#define GONE_MAX 4096
+
+struct appliance {
+    int fd;                     /* The channel. */
+    struct fs_inspector *insp;
+    struct fs_dp *dp;
+    bool configured;            /* A CONFIG arrived. */
+    bool port_open;             /* A port was set (it may not be open
+                                 * yet). */
+    bool ready;
+    enum fs_mode mode;
+    char ifname[16];
+    char backend[32];
+
+    struct ovs_list out;        /* struct out_msg, oldest first. */
+    size_t out_bytes;
+    uint64_t out_dropped;
+
+    uint64_t gone[GONE_MAX];
+    size_t n_gone;              /* Total received; the last GONE_MAX kept. */
+
+    /* A policy arriving in parts. */
+    struct ds policy;
+    char policy_name[FS_CHAN_STR_MAX + 1];
+    uint32_t policy_total;
+    uint8_t policy_kind;
+    bool policy_open;
+
+    /* Ports arriving in parts: applied as they come (the inspector keeps
+     * ports it is no longer told about, as flowsteerd does). */
+};
+
+static struct appliance app;
+static int channel_fd = -1;
+static unsigned int max_flows = 65536;
+
+/* ---------------------------------------------------------------------- */
+/* Sending. */
+
+static void
+flush_out(void)
+{
+    struct out_msg *m, *next;
+
+    LIST_FOR_EACH_SAFE (m, next, node, &app.out) {
+        ssize_t r = send(app.fd, m->data, m->len, MSG_DONTWAIT);
+
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                return;
+            }
+            VLOG_ERR("channel: %s", ovs_strerror(errno));
+            exit(EXIT_CHANNEL);
+        }
+        ovs_list_remove(&m->node);
+        app.out_bytes -= m->len;
+        free(m);
+    }
+}
+
+static void
+send_msg(const struct fs_chan_buf *b)
+{
+    size_t len = b->len;
+    struct out_msg *m;
+
+    if (!len) {
+        return;
+    }
+    if (ovs_list_is_empty(&app.out)
+        && send(app.fd, b->data, len, MSG_DONTWAIT) == (ssize_t) len) {
+        return;
+    }
+    if (app.out_bytes + len > OUT_MAX_BYTES) {
+        app.out_dropped++;
+        return;
+    }
+    m = xmalloc(sizeof *m + len);
+    m->len = len;
+    memcpy(m->data, b->data, len);
+    ovs_list_push_back(&app.out, &m->node);
+    app.out_bytes += len;
+}
+
+static void
+send_result(uint32_t xid, int code, uint64_t value, uint64_t value2,
+            const char *text)
+{
+    static uint8_t buf[FS_CHAN_MAX_MSG];
+    struct fs_chan_buf b;
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_RESULT, 0, xid);
+    fs_chan_put_u32(&b, (uint32_t) code);
+    fs_chan_put_u64(&b, value);
+    fs_chan_put_u64(&b, value2);
+    fs_chan_put_str(&b, text);
+    fs_chan_finish(&b);
+    send_msg(&b);
+}
+
+static void
+send_error(uint32_t xid, int error, const char *text)
+{
+    static uint8_t buf[FS_CHAN_MAX_MSG];
+    struct fs_chan_buf b;
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_ERROR, 0, xid);
+    fs_chan_put_u32(&b, error);
+    fs_chan_put_str(&b, text);
+    fs_chan_finish(&b);
+    send_msg(&b);
+}
+
+static void
+send_hello(void)
+{
+    static uint8_t buf[FS_CHAN_MAX_MSG];
+    struct fs_chan_buf b;
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_HELLO, 0, 0);
+    fs_chan_put_u8(&b, FS_CHAN_VERSION);
+    fs_chan_put_u8(&b, FS_CHAN_VERSION);
+    fs_chan_put_u8(&b, FS_CHAN_ROLE_APPLIANCE);
+    fs_chan_put_u8(&b, 0);
+    fs_chan_put_u32(&b, getpid());
+    fs_chan_put_str(&b, "flowsteer-inspectord " FLOWSTEER_VERSION);
+    fs_chan_finish(&b);
+    send_msg(&b);
+}
+
+static void
+send_stats(void)
+{
+    static uint8_t buf[FS_CHAN_MAX_MSG];
+    FS_INSPECTOR_STATS(st);
+    uint64_t fig[FS_CHAN_N_DP];
+    struct fs_chan_buf b;
+
+    fs_inspector_get_stats(app.insp, &st);
+    fs_dp_get_figures(app.dp, fig);
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_STATS, 0, 0);
+    fs_chan_put_u16(&b, FS_N_COUNTERS);
+    for (int c = 0; c < FS_N_COUNTERS; c++) {
+        fs_chan_put_u64(&b, fs_inspector_counter(app.insp, c));
+    }
+    fs_chan_put_u32(&b, st.flows);
+    fs_chan_put_u32(&b, st.flows_classifying);
+    fs_chan_put_u32(&b, st.max_flows);
+    fs_chan_put_u32(&b, st.flows_pinned);
+    fs_chan_put_u64(&b, st.memory);
+    fs_chan_put_u64(&b, st.memory_peak);
+    for (int i = 0; i < FS_CHAN_N_DP; i++) {
+        fs_chan_put_u64(&b, fig[i]);
+    }
+    fs_chan_put_u16(&b, 0);     /* Flows per port: not yet. */
+    fs_chan_finish(&b);
+    send_msg(&b);
+}
+
+/* The inspector's events: up, with the flow's record while it has one. */
+static void
+on_event(void *aux OVS_UNUSED, enum fs_event_type type,
+         const struct fs_flow_info *f, const struct fs_verdict *old OVS_UNUSED)
+{
+    static uint8_t buf[FS_CHAN_MAX_MSG];
+    uint8_t rec[FS_FLOW_RECORD_MAX];
+    struct fs_chan_buf b;
+    int len = 0;
+
+    if (type == FS_EVENT_FLOW_END && f->end_reason == FS_END_REOPENED
+        && f->pinned) {
+        /* A new connection on the 5-tuple of a flow with rules: its
+         * packets wait here until flowsteerd says the rules are gone. */
+        fs_dp_hold_current(app.dp, f->id);
+    }
+    if (type == FS_EVENT_VERDICT || type == FS_EVENT_VERDICT_CHANGED) {
+        len = fs_inspector_export_flow(app.insp, f->id, &f->key, rec,
+                                       sizeof rec);
+        if (len < 0) {
+            len = 0;
+        }
+    }
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_EVENT, 0, 0);
+    fs_chan_put_u8(&b, type);
+    fs_chan_put_flow(&b, f);
+    fs_chan_put_bytes(&b, rec, len);
+    fs_chan_finish(&b);
+    send_msg(&b);
+}
+
+static bool
+rules_gone(void *aux OVS_UNUSED, uint64_t id)
+{
+    size_t n = app.n_gone < GONE_MAX ? app.n_gone : GONE_MAX;
+
+    for (size_t i = 0; i < n; i++) {
+        if (app.gone[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+inspector_log(void *aux OVS_UNUSED, enum fs_log_level level, const char *msg)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(60, 60);
+    enum vlog_level l = (level == FS_LOG_ERR ? VLL_ERR
+                         : level == FS_LOG_WARN ? VLL_WARN
+                         : level == FS_LOG_INFO ? VLL_INFO : VLL_DBG);
+
+    vlog_rate_limit(&this_module, l, &rl, "inspector: %s", msg);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Receiving. */
+
+static void
+str_copy(char *dst, size_t size, const char *s, size_t n)
+{
+    n = n < size - 1 ? n : size - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+static void
+handle_config(const struct fs_chan_msg *m)
+{
+    char ifname[16], backend[32];
+    int e;
+
+    str_copy(ifname, sizeof ifname, m->ifname, m->ifname_len);
+    str_copy(backend, sizeof backend, m->backend, m->backend_len);
+    if (app.port_open && (strcmp(ifname, app.ifname)
+                          || strcmp(backend, app.backend))) {
+        VLOG_INFO("another inspector port configured (%s): exiting, to be "
+                  "started again", ifname);
+        exit(EXIT_RECONFIGURE);
+    }
+    for (e = 0; e < m->n_exceptions; e++) {
+        fs_inspector_set_exception(app.insp, e, m->exceptions[e]);
+    }
+    fs_inspector_set_port_limit(app.insp, m->max_flows_per_port,
+                                (m->port_full_policy
+                                 ? FS_PORT_FULL_EVICT_IDLE
+                                 : FS_PORT_FULL_DROP));
+    fs_inspector_set_idle_timeouts(app.insp, m->idle_ms[0], m->idle_ms[1],
+                                   m->idle_ms[2]);
+    if (m->min_flow_id) {
+        fs_inspector_reserve_flow_ids(app.insp, m->min_flow_id);
+    }
+    app.mode = m->mode == FS_MODE_TAP ? FS_MODE_TAP : FS_MODE_INLINE;
+    if (!app.port_open && ifname[0]) {
+        /* Open vSwitch may name the port before its device exists: if it
+         * does not open now, fs_dp_run() tries again (quietly at first),
+         * and flowsteerd waits for STATS to say it is open. */
+        ovs_strlcpy(app.ifname, ifname, sizeof app.ifname);
+        ovs_strlcpy(app.backend, backend, sizeof app.backend);
+        fs_dp_set(app.dp, app.ifname, app.mode);
+        fs_dp_open_now(app.dp);
+        app.port_open = true;
+    } else {
+        fs_dp_set(app.dp, app.ifname[0] ? app.ifname : NULL, app.mode);
+    }
+    app.configured = true;
+    app.ready = m->ready;
+}
+
+static void
+handle_ports(const struct fs_chan_msg *m)
+{
+    for (size_t i = 0; i < m->n_ports; i++) {
+        const struct fs_chan_port *p = &m->ports[i];
+        char name[16], profile[FS_CHAN_STR_MAX + 1];
+
+        str_copy(name, sizeof name, p->name, p->name_len);
+        str_copy(profile, sizeof profile, p->profile, p->profile_len);
+        fs_inspector_set_port(app.insp, p->ofport, name,
+                              profile[0] ? profile : NULL, NULL);
+        fs_inspector_set_port_mac(app.insp, p->ofport,
+                                  p->has_mac ? p->mac : NULL, NULL);
+    }
+}
+
+static void
+handle_policy(const struct fs_chan_msg *m)
+{
+    char err[512];
+    unsigned int changed = 0;
+    int error;
+
+    if (!m->offset) {
+        ds_clear(&app.policy);
+        str_copy(app.policy_name, sizeof app.policy_name, m->str,
+                 m->str_len);
+        app.policy_total = m->total;
+        app.policy_kind = m->u32;
+        app.policy_open = true;
+    } else if (!app.policy_open || m->offset != app.policy.length
+               || m->total != app.policy_total) {
+        app.policy_open = false;
+        send_result(m->xid, -EPROTO, 0, 0, "policy part out of order");
+        return;
+    }
+    ds_put_buffer(&app.policy, (const char *) m->data, m->data_len);
+    if (m->flags & FS_CHAN_F_MORE) {
+        return;
+    }
+    app.policy_open = false;
+    err[0] = '\0';
+    if (app.policy_kind == FS_CHAN_POLICY_NEW_FLOWS) {
+        error = fs_inspector_set_policy_for_new_flows(
+            app.insp, app.policy_name, ds_cstr(&app.policy), err,
+            sizeof err);
+    } else {
+        error = fs_inspector_set_policy(
+            app.insp, app.policy_name,
+            app.policy_total ? ds_cstr(&app.policy) : NULL, &changed, err,
+            sizeof err);
+    }
+    send_result(m->xid, error, changed, 0, err);
+}
+
+struct flows_page {
+    uint8_t buf[FS_CHAN_MAX_MSG];
+    struct fs_chan_buf b;
+    uint32_t xid;
+    unsigned int n;             /* Flows in 'b'. */
+    size_t count_at;            /* Offset of its u16 count. */
+    uint32_t left;              /* Flows the page may still take. */
+    uint64_t after;             /* Only flows with greater ids. */
+};
+
+static void
+page_start(struct flows_page *p)
+{
+    fs_chan_start(&p->b, p->buf, sizeof p->buf, FS_CHAN_FLOWS,
+                  FS_CHAN_F_MORE, p->xid);
+    p->count_at = p->b.len;
+    fs_chan_put_u16(&p->b, 0);
+    p->n = 0;
+}
+
+static void
+page_send(struct flows_page *p, bool last)
+{
+    p->buf[p->count_at] = p->n >> 8;
+    p->buf[p->count_at + 1] = p->n;
+    if (last) {
+        p->buf[2] = p->buf[3] = 0;
+    }
+    fs_chan_finish(&p->b);
+    send_msg(&p->b);
+}
+
+static int
+page_flow(void *p_, const struct fs_flow_info *f)
+{
+    struct flows_page *p = p_;
+
+    if (!p->left) {
+        return 1;
+    }
+    if (f->id <= p->after) {
+        return 0;
+    }
+    if (p->n == FS_CHAN_FLOWS_PER_MSG
+        || p->b.len + fs_chan_flow_size(f) > p->b.size) {
+        page_send(p, false);
+        page_start(p);
+    }
+    fs_chan_put_flow(&p->b, f);
+    p->n++;
+    p->left--;
+    return 0;
+}
+
+static void
+handle_query_flows(const struct fs_chan_msg *m)
+{
+    static struct flows_page page;
+
+    page.xid = m->xid;
+    page.left = m->u32 ? m->u32 : UINT32_MAX;
+    page.after = m->u64;
+    page_start(&page);
+    fs_inspector_foreach_flow(app.insp, page_flow, &page);
+    page_send(&page, true);
+}
+
+static void
+handle_msg(const uint8_t *buf, size_t len)
+{
+    static struct fs_chan_msg m;
+    char err[256];
+    uint64_t id;
+    int error;
+
+    error = fs_chan_decode(buf, len, &m, err, sizeof err);
+    if (error) {
+        VLOG_ERR("channel: %s", err);
+        send_error(0, error, err);
+        flush_out();
+        exit(EXIT_PROTOCOL);
+    }
+    switch (m.type) {
+    case FS_CHAN_HELLO:
+        if (m.min_version > FS_CHAN_VERSION) {
+            VLOG_ERR("flowsteerd speaks versions %u to %u, not %d",
+                     m.min_version, m.max_version, FS_CHAN_VERSION);
+            exit(EXIT_PROTOCOL);
+        }
+        break;
+    case FS_CHAN_ERROR:
+        VLOG_WARN("flowsteerd: %.*s", (int) m.str_len, m.str);
+        break;
+    case FS_CHAN_ECHO_REQUEST: {
+        static uint8_t out[FS_CHAN_HDR_LEN + 8];
+        struct fs_chan_buf b;
+
+        send_stats();
+        fs_chan_start(&b, out, sizeof out, FS_CHAN_ECHO_REPLY, 0, m.xid);
+        fs_chan_put_u64(&b, m.u64);
+        fs_chan_finish(&b);
+        send_msg(&b);
+        break;
+    }
+    case FS_CHAN_CONFIG:
+        handle_config(&m);
+        break;
+    case FS_CHAN_PORTS:
+        handle_ports(&m);
+        break;
+    case FS_CHAN_POLICY:
+        handle_policy(&m);
+        break;
+    case FS_CHAN_PIN:
+        fs_inspector_pin_flow(app.insp, m.u64, &m.key, m.u32);
+        break;
+    case FS_CHAN_REMOVE:
+        fs_inspector_remove_flow(app.insp, m.u64, &m.key);
+        break;
+    case FS_CHAN_IMPORT:
+        id = 0;
+        error = fs_inspector_import_flow(app.insp, m.data, m.data_len,
+                                         m.u32, &id);
+        if (error && error != -EEXIST) {
+            send_result(m.xid, error, id, 0, "record refused");
+        }
+        break;
+    case FS_CHAN_IMPORT_VERDICT:
+        error = fs_inspector_import_verdict(app.insp, m.u64, &m.key, m.u32,
+                                            &m.verdict);
+        send_result(m.xid, error, 0, 0, "");
+        break;
+    case FS_CHAN_GONE:
+        app.gone[app.n_gone++ % GONE_MAX] = m.u64;
+        break;
+    case FS_CHAN_FLUSH:
+        send_result(m.xid, 0, fs_inspector_flush(app.insp), 0, "");
+        break;
+    case FS_CHAN_QUERY_FLOWS:
+        handle_query_flows(&m);
+        break;
+    default:
+        send_error(m.xid, EOPNOTSUPP, "not a message for the appliance");
+        break;
+    }
+}
+
+/* Reads what the channel holds.  Exits when flowsteerd has gone. */
+static void
+channel_run(void)
+{
+    static uint8_t buf[FS_CHAN_MAX_MSG + 1];
+
+    for (int i = 0; i < 256; i++) {
+        ssize_t n = recv(app.fd, buf, sizeof buf, MSG_DONTWAIT);
+
+        if (n > 0) {
+            handle_msg(buf, n);
+        } else if (n == 0) {
+            VLOG_INFO("flowsteerd closed the channel: exiting");
+            exit(0);
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            break;
+        } else if (errno != EINTR) {
+            VLOG_ERR("channel: %s", ovs_strerror(errno));
+            exit(EXIT_CHANNEL);
+        }
+    }
+    flush_out();
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+usage(void)
+{
+    printf("%s: flowsteer's inspector appliance, started by flowsteerd\n"
+           "usage: %s --channel-fd=N [OPTIONS]\n"
+           "  --channel-fd=N          the SOCK_SEQPACKET socket to "
+           "flowsteerd\n"
+           "  --max-flows=N           the inspector's flow table (default "
+           "65536)\n", program_name, program_name);
+    vlog_usage();
+    exit(EXIT_SUCCESS);
+}
+
+static void
+parse_options(int argc, char *argv[])
+{
+    enum {
+        OPT_CHANNEL_FD = UCHAR_MAX + 1,
+        OPT_MAX_FLOWS,
+        VLOG_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        { "channel-fd", required_argument, NULL, OPT_CHANNEL_FD },
+        { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+        { "help", no_argument, NULL, 'h' },
+        VLOG_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(
+        long_options);
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_CHANNEL_FD:
+            if (!str_to_int(optarg, 10, &channel_fd) || channel_fd < 0) {
+                ovs_fatal(0, "--channel-fd=%s: not a file descriptor",
+                          optarg);
+            }
+            break;
+        case OPT_MAX_FLOWS:
+            if (!str_to_uint(optarg, 10, &max_flows) || max_flows < 16
+                || max_flows > (1u << 24)) {
+                ovs_fatal(0, "--max-flows=%s: want 16 to %u", optarg,
+                          1u << 24);
+            }
+            break;
+        case 'h':
+            usage();
+            OVS_NOT_REACHED();
+        VLOG_OPTION_HANDLERS
+        case '?':
+            exit(EXIT_FAILURE);
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+    if (optind != argc) {
+        ovs_fatal(0, "no arguments (use --help for help)");
+    }
+    if (channel_fd < 0) {
+        ovs_fatal(0, "--channel-fd is required: flowsteerd starts this "
+                  "program");
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    int type;
+    socklen_t len = sizeof type;
+
+    set_program_name(argv[0]);
+    parse_options(argc, argv);
+    fatal_ignore_sigpipe();
+    /* Never outlive flowsteerd. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) {
+        exit(EXIT_CHANNEL);
+    }
+    if (getsockopt(channel_fd, SOL_SOCKET, SO_TYPE, &type, &len)
+        || type != SOCK_SEQPACKET) {
+        ovs_fatal(0, "--channel-fd=%d: not a SOCK_SEQPACKET socket",
+                  channel_fd);
+    }
+
+    memset(&app, 0, sizeof app);
+    app.fd = channel_fd;
+    ovs_list_init(&app.out);
+    ds_init(&app.policy);
+    {
+        FS_INSPECTOR_OPTS(opts, .max_flows = max_flows,
+                          .log_cb = inspector_log, .ignore_vlan = 1,
+                          .event_cb = on_event);
+        int error = fs_inspector_create(&opts, &app.insp);
+
+        if (error) {
+            ovs_fatal(-error, "cannot create the inspector");
+        }
+    }
+    app.dp = fs_dp_create(app.insp, rules_gone, NULL);
+    fs_dp_set_reopen(app.dp, false);
+    send_hello();
+
+    for (;;) {
+        channel_run();
+        if (app.ready) {
+            fs_dp_run(app.dp);
+            if (fs_dp_failed(app.dp)) {
+                VLOG_ERR("%s: the inspector port failed (%s): exiting, to "
+                         "be started again", app.ifname,
+                         ovs_strerror(fs_dp_failed(app.dp)));
+                flush_out();
+                exit(EXIT_PORT);
+            }
+        }
+        flush_out();
+
+        poll_fd_wait(app.fd, POLLIN);
+        if (!ovs_list_is_empty(&app.out)) {
+            poll_fd_wait(app.fd, POLLOUT);
+        }
+        if (app.ready) {
+            fs_dp_wait(app.dp);
+        }
+        poll_block();
+    }
+}
