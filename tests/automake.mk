@@ -40,6 +40,12 @@ tests_test_ndpi_regress_SOURCES = tests/test-ndpi-regress.c \
 tests_test_ndpi_regress_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
 tests_test_ndpi_regress_LDADD = inspector/libinspector.la
 
+# The appliance's sandbox (dpdk-pmd/fs-sandbox.h), run by tests/sandbox.sh.
+check_PROGRAMS += tests/test-sandbox
+tests_test_sandbox_SOURCES = tests/test-sandbox.c tests/test-util.h
+tests_test_sandbox_CPPFLAGS = $(FS_PORT_CPPFLAGS)
+tests_test_sandbox_LDADD = dpdk-pmd/libfssandbox.la dpdk-pmd/libfsport.la
+
 # fr-conn's routing and bounds (it needs libopenvswitch).
 if HAVE_OVS
 check_PROGRAMS += tests/test-fr-conn
@@ -61,6 +67,7 @@ SHELL_TESTS = \
 	tests/flowrules.sh \
 	tests/flowsteerd.sh \
 	tests/port-afpacket.sh \
+	tests/sandbox.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
 	tests/e2e.sh \
