@@ -116,13 +116,27 @@
  *
  * Not for: restricting DPDK's EAL initialization (it opens files,
  * hugepages and sockets: run it between the two steps); vfio (not needed
- * with virtio_user).  DPDK's virtio_user with vhost-user receives and
- * transmits through shared memory and eventfds (read and write, allowed);
- * its interrupt thread waits in epoll_wait (allowed) but adds and removes
- * descriptors with epoll_ctl, and reconnecting to a restarted vhost-user
- * backend needs socket() and connect(): list epoll_ctl in
- * 'extra_syscalls' if the appliance handles link interrupts, and restart
- * the appliance on a lost backend rather than reconnect.
+ * with virtio_user).  DPDK 22.11's virtio_user with vhost-user, measured
+ * (a loop of rte_eth_rx_burst, rte_eth_tx_burst, stats and
+ * rte_eth_link_get_nowait against a net_vhost peer, locked after
+ * rte_eal_init() and the port's start, under strace): the bursts make no
+ * system call at all (shared memory), the link query is recvfrom(MSG_PEEK)
+ * on the vhost-user socket, usleep() is clock_nanosleep: no extra call is
+ * needed for the data path.  EAL's own threads, made by rte_eal_init(),
+ * are another matter:
+ *   - the telemetry thread waits in accept() on its socket, and its
+ *     destructor unlinks the socket at exit: locked, the appliance was
+ *     killed at exit, and would be by any local client connecting.
+ *     Pass --no-telemetry (then it ran and exited cleanly).
+ *   - the multi-process thread waits in recvmsg() (allowed) and then
+ *     opens files for secondary processes: pass --no-shconf (implied by
+ *     --in-memory), which removes it.
+ *   - the interrupt thread waits in epoll_wait() (allowed) and adds and
+ *     removes descriptors with epoll_ctl on link events; reconnecting to
+ *     a restarted vhost-user backend needs socket() and connect().  List
+ *     "epoll_ctl" in 'extra_syscalls' if the appliance handles link
+ *     interrupts, and restart the appliance on a lost backend rather
+ *     than reconnect.
  */
 #ifndef FS_SANDBOX_H
 #define FS_SANDBOX_H 1
