@@ -34,3 +34,15 @@ dpdk_pmd_fs_portfwd_LDADD = dpdk-pmd/libfsport.la
 noinst_LTLIBRARIES += dpdk-pmd/libfschan.la
 dpdk_pmd_libfschan_la_SOURCES = dpdk-pmd/fs-chan.c dpdk-pmd/fs-chan.h
 dpdk_pmd_libfschan_la_CPPFLAGS = $(FS_PORT_CPPFLAGS)
+
+# The inspector appliance's sandbox (fs-sandbox.h): dropping privileges
+# with libcap-ng, a seccomp filter with libseccomp.  Its own library, so
+# that what links only the ports stays libc only.
+noinst_LTLIBRARIES += dpdk-pmd/libfssandbox.la
+dpdk_pmd_libfssandbox_la_SOURCES = \
+	dpdk-pmd/fs-sandbox.c \
+	dpdk-pmd/fs-sandbox.h
+dpdk_pmd_libfssandbox_la_CPPFLAGS = $(FS_PORT_CPPFLAGS)
+dpdk_pmd_libfssandbox_la_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) \
+	$(CAPNG_CFLAGS)
+dpdk_pmd_libfssandbox_la_LIBADD = $(SECCOMP_LIBS) $(CAPNG_LIBS)

@@ -46,6 +46,12 @@ tests_test_chan_SOURCES = tests/test-chan.c tests/test-util.h
 tests_test_chan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dpdk-pmd
 tests_test_chan_LDADD = dpdk-pmd/libfschan.la
 
+# The appliance's sandbox (dpdk-pmd/fs-sandbox.h), run by tests/sandbox.sh.
+check_PROGRAMS += tests/test-sandbox
+tests_test_sandbox_SOURCES = tests/test-sandbox.c tests/test-util.h
+tests_test_sandbox_CPPFLAGS = $(FS_PORT_CPPFLAGS)
+tests_test_sandbox_LDADD = dpdk-pmd/libfssandbox.la dpdk-pmd/libfsport.la
+
 # fr-conn's routing and bounds (it needs libopenvswitch).
 if HAVE_OVS
 check_PROGRAMS += tests/test-fr-conn
@@ -68,6 +74,7 @@ SHELL_TESTS = \
 	tests/flowsteerd.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \
+	tests/sandbox.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
 	tests/e2e.sh \
