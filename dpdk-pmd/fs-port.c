@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/if_ether.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -213,6 +214,33 @@ fs_port_backend(const struct fs_port *port)
     return port->class->type;
 }
 
+int
+fs_port_ifup(const char *ifname)
+{
+    struct ifreq ifr;
+    int fd, error = 0;
+
+    if (strlen(ifname) >= sizeof ifr.ifr_name) {
+        return ENODEV;
+    }
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return errno;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, ifname, strlen(ifname));
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+        error = errno;
+    } else if (!(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr)) {
+            error = errno;
+        }
+    }
+    close(fd);
+    return error;
+}
+
 const char *
 fs_port_ifname(const struct fs_port *port)
 {
@@ -280,6 +308,7 @@ fs_port_check_socket(const struct fs_port *port, int fd, int ifindex)
 {
     socklen_t len = sizeof(int);
     unsigned int index;
+    struct ifreq ifr;
     int error = 0;
 
     /* SO_ERROR clears the error it reports: a flapped link's ENETDOWN
@@ -290,6 +319,13 @@ fs_port_check_socket(const struct fs_port *port, int fd, int ifindex)
     } else if (error) {
         return error;
     }
-    index = if_nametoindex(port->ifname);
-    return !index ? ENODEV : (int) index != ifindex ? ESTALE : 0;
+    /* On the port's own socket, not if_nametoindex()'s new one: a
+     * sandboxed appliance may create no socket (fs-sandbox.h). */
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, port->ifname, sizeof port->ifname);
+    if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
+        return errno == ENODEV || errno == ENXIO ? ENODEV : errno;
+    }
+    index = ifr.ifr_ifindex;
+    return (int) index != ifindex ? ESTALE : 0;
 }

@@ -288,6 +288,11 @@ void fs_port_get_stats(struct fs_port *port, struct fs_port_stats *stats);
 const char *fs_port_backend(const struct fs_port *port);
 const char *fs_port_ifname(const struct fs_port *port);
 
+/* Brings interface 'ifname' up if it is down (Open vSwitch creates its
+ * internal ports down).  Needs CAP_NET_ADMIN for a change.  Returns 0 or
+ * a positive errno value. */
+int fs_port_ifup(const char *ifname);
+
 /* Returns the name of the i'th backend this build knows, for 'i' from 0,
  * or NULL past the last one.  Static strings. */
 const char *fs_port_backend_name(size_t i);

@@ -42,8 +42,8 @@ ovs_ext_flowsteer_inspectord_CPPFLAGS = $(FLOWRULES_CPPFLAGS) \
 	-I$(top_srcdir)/ovs-ext -I$(top_srcdir)/dpdk-pmd
 ovs_ext_flowsteer_inspectord_CFLAGS = $(FLOWRULES_CFLAGS) $(NDPI_CFLAGS)
 ovs_ext_flowsteer_inspectord_LDADD = dpdk-pmd/libfsport.la \
-	dpdk-pmd/libfschan.la inspector/libinspector.la $(NDPI_LIBS) \
-	$(OVS_LIBS)
+	dpdk-pmd/libfschan.la dpdk-pmd/libfssandbox.la \
+	inspector/libinspector.la $(NDPI_LIBS) $(OVS_LIBS)
 
 # The systemd unit, with the install path of flowsteerd.
 systemdunitdir = $(prefix)/lib/systemd/system

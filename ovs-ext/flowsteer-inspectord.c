@@ -16,10 +16,18 @@
  *     only the packets it forwards inline before the rules exist:
  *     flowsteerd judges every record again by its own copy of the policy
  *     before it installs a rule.
- *   - The port is opened once, at the first configuration; after that
- *     the process opens nothing (and, sandboxed, cannot): a port that
- *     fails, or another port configured, ends it, and flowsteerd starts a
- *     new one.
+ *   - It runs sandboxed (fs-sandbox.h): started by root, it becomes an
+ *     unprivileged user at once, keeping only CAP_NET_RAW, opens its port
+ *     at the first configuration, and then locks itself (no capability
+ *     left, a seccomp filter) before it reads a packet.  After that it
+ *     can open no file or socket and exec nothing: a port that fails, or
+ *     another port configured, ends it, and flowsteerd starts a new one.
+ *
+ * Test hooks, read from the environment at start (flowsteerd passes its
+ * own): FLOWSTEER_TEST_CRASH_HOST=NAME makes it crash (SIGSEGV) when it
+ * classifies a flow to host NAME, as a bug in nDPI would;
+ * FLOWSTEER_TEST_SANDBOX_PROBE=open|socket|exec makes it try that once
+ * the sandbox is locked, which the filter must punish (SIGSYS).
  *
  * Its log goes to standard error as LEVEL|MODULE|MESSAGE lines, which
  * flowsteerd reads and writes into its own log.
@@ -29,8 +37,11 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -43,6 +54,7 @@
 #include "fs-chan.h"
 #include "fs-config.h"
 #include "fs-dp.h"
+#include "fs-sandbox.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -60,6 +72,7 @@ enum {
     EXIT_PORT = 3,              /* The port cannot be opened, or failed. */
     EXIT_RECONFIGURE = 4,       /* Another port was configured. */
     EXIT_PROTOCOL = 5,          /* flowsteerd sent what does not decode. */
+    EXIT_SANDBOX = 6,           /* The sandbox could not be set up. */
 };
 
 /* Outgoing messages that the socket did not take yet, capped: beyond, the
@@ -111,6 +124,15 @@ struct appliance {
 static struct appliance app;
 static int channel_fd = -1;
 static unsigned int max_flows = 65536;
+static const char *sandbox_user;  /* --user, or NULL: fs-sandbox's
+                                   * default. */
+static bool no_sandbox;         /* --no-sandbox (debugging only). */
+
+static struct fs_sandbox *sandbox;
+static bool locked;             /* fs_sandbox_lock() done. */
+static long long int next_open; /* Next try to open the port. */
+static const char *crash_host;  /* FLOWSTEER_TEST_CRASH_HOST. */
+static const char *probe;       /* FLOWSTEER_TEST_SANDBOX_PROBE. */
 
 /* ---------------------------------------------------------------------- */
 /* Sending. */
@@ -251,6 +273,10 @@ on_event(void *aux OVS_UNUSED, enum fs_event_type type,
          * packets wait here until flowsteerd says the rules are gone. */
         fs_dp_hold_current(app.dp, f->id);
     }
+    if (crash_host && f->host && !strcmp(f->host, crash_host)) {
+        VLOG_WARN("test hook: crashing on host %s", crash_host);
+        raise(SIGSEGV);
+    }
     if (type == FS_EVENT_VERDICT || type == FS_EVENT_VERDICT_CHANGED) {
         len = fs_inspector_export_flow(app.insp, f->id, &f->key, rec,
                                        sizeof rec);
@@ -335,7 +361,6 @@ handle_config(const struct fs_chan_msg *m)
         ovs_strlcpy(app.ifname, ifname, sizeof app.ifname);
         ovs_strlcpy(app.backend, backend, sizeof app.backend);
         fs_dp_set(app.dp, app.ifname, app.mode);
-        fs_dp_open_now(app.dp);
         app.port_open = true;
     } else {
         fs_dp_set(app.dp, app.ifname[0] ? app.ifname : NULL, app.mode);
@@ -573,6 +598,94 @@ channel_run(void)
 /* ---------------------------------------------------------------------- */
 
 static void
+sandbox_log(void *aux OVS_UNUSED, enum fs_port_log_level level,
+            const char *msg)
+{
+    enum vlog_level l = (level == FS_PORT_LOG_ERR ? VLL_ERR
+                         : level == FS_PORT_LOG_WARN ? VLL_WARN : VLL_INFO);
+
+    vlog(&this_module, l, "sandbox: %s", msg);
+}
+
+/* Becomes the sandbox's user, keeping CAP_NET_RAW for the port. */
+static void
+sandbox_start(void)
+{
+    struct fs_sandbox_options so = FS_SANDBOX_OPTIONS_INIT;
+    int error;
+
+    if (no_sandbox) {
+        VLOG_WARN("--no-sandbox: running with flowsteerd's privileges");
+        return;
+    }
+    /* OVS's poll loop measures its own CPU time (timeval.c). */
+    static const char *const extra[] = { "getrusage", NULL };
+
+    so.user = sandbox_user;
+    so.keep_caps = FS_SANDBOX_CAP(CAP_NET_RAW);
+    so.extra_syscalls = extra;
+    so.log = sandbox_log;
+    error = fs_sandbox_create(&so, &sandbox);
+    if (!error) {
+        error = fs_sandbox_drop_privileges(sandbox);
+    }
+    if (error) {
+        VLOG_ERR("cannot set up the sandbox: %s", ovs_strerror(error));
+        exit(EXIT_SANDBOX);
+    }
+    /* Changing credentials cleared it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) {
+        exit(EXIT_CHANNEL);
+    }
+}
+
+/* The port is open: nothing more to open, ever. */
+static void
+sandbox_lock(void)
+{
+    int error;
+
+    locked = true;
+    if (no_sandbox) {
+        return;
+    }
+    error = fs_sandbox_lock(sandbox);
+    if (error) {
+        VLOG_ERR("cannot lock the sandbox: %s", ovs_strerror(error));
+        exit(EXIT_SANDBOX);
+    }
+    VLOG_INFO("sandbox locked: user %s, no capabilities, seccomp filter on",
+              fs_sandbox_user(sandbox));
+    if (probe) {
+        VLOG_WARN("test hook: trying %s in the sandbox", probe);
+        if (!strcmp(probe, "open")) {
+            open("/etc/passwd", O_RDONLY);
+        } else if (!strcmp(probe, "socket")) {
+            socket(AF_INET, SOCK_DGRAM, 0);
+        } else if (!strcmp(probe, "exec")) {
+            char *argv[] = { "/bin/true", NULL };
+            execv(argv[0], argv);
+        }
+        VLOG_ERR("test hook: %s was allowed", probe);
+    }
+}
+
+/* Until the port opens: tries every 100 ms, then locks. */
+static void
+open_port_run(void)
+{
+    if (locked || !app.ready || time_msec() < next_open) {
+        return;
+    }
+    if (!fs_dp_open_now(app.dp)) {
+        sandbox_lock();
+    } else {
+        next_open = time_msec() + 100;
+    }
+}
+
+static void
 usage(void)
 {
     printf("%s: flowsteer's inspector appliance, started by flowsteerd\n"
@@ -580,7 +693,14 @@ usage(void)
            "  --channel-fd=N          the SOCK_SEQPACKET socket to "
            "flowsteerd\n"
            "  --max-flows=N           the inspector's flow table (default "
-           "65536)\n", program_name, program_name);
+           "65536)\n"
+           "  --user=USER             run as USER (default: flowsteer if it "
+           "exists,\n"
+           "                          else nobody)\n"
+           "  --no-sandbox            keep flowsteerd's privileges and run "
+           "without\n"
+           "                          a seccomp filter (debugging only)\n",
+           program_name, program_name);
     vlog_usage();
     exit(EXIT_SUCCESS);
 }
@@ -591,11 +711,15 @@ parse_options(int argc, char *argv[])
     enum {
         OPT_CHANNEL_FD = UCHAR_MAX + 1,
         OPT_MAX_FLOWS,
+        OPT_USER,
+        OPT_NO_SANDBOX,
         VLOG_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         { "channel-fd", required_argument, NULL, OPT_CHANNEL_FD },
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+        { "user", required_argument, NULL, OPT_USER },
+        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
         { "help", no_argument, NULL, 'h' },
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -622,6 +746,12 @@ parse_options(int argc, char *argv[])
                 ovs_fatal(0, "--max-flows=%s: want 16 to %u", optarg,
                           1u << 24);
             }
+            break;
+        case OPT_USER:
+            sandbox_user = optarg;
+            break;
+        case OPT_NO_SANDBOX:
+            no_sandbox = true;
             break;
         case 'h':
             usage();
@@ -679,11 +809,18 @@ main(int argc, char *argv[])
     }
     app.dp = fs_dp_create(app.insp, rules_gone, NULL);
     fs_dp_set_reopen(app.dp, false);
+    crash_host = getenv("FLOWSTEER_TEST_CRASH_HOST");
+    probe = getenv("FLOWSTEER_TEST_SANDBOX_PROBE");
+    /* What OVS's library sets up on first use, it must set up now, while
+     * it may: the poll loop's signal pipe. */
+    fatal_signal_init();
+    sandbox_start();
     send_hello();
 
     for (;;) {
         channel_run();
-        if (app.ready) {
+        open_port_run();
+        if (app.ready && locked) {
             fs_dp_run(app.dp);
             if (fs_dp_failed(app.dp)) {
                 VLOG_ERR("%s: the inspector port failed (%s): exiting, to "
@@ -699,8 +836,10 @@ main(int argc, char *argv[])
         if (!ovs_list_is_empty(&app.out)) {
             poll_fd_wait(app.fd, POLLOUT);
         }
-        if (app.ready) {
+        if (app.ready && locked) {
             fs_dp_wait(app.dp);
+        } else if (app.ready) {
+            poll_timer_wait_until(next_open);
         }
         poll_block();
     }

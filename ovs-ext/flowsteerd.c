@@ -108,9 +108,9 @@ usage(void)
            "                          restarts (default:\n"
            "                          %s/flowsteerd.flows;\n"
            "                          'none': nowhere)\n"
-           "  --inspectord=PROGRAM    the inspector appliance to run (default:\n"
-           "                          flowsteer-inspectord beside this\n"
-           "                          program, else %s)\n"
+           "  --inspectord=PROGRAM    the inspector appliance to run\n"
+           "                          (default: flowsteer-inspectord beside\n"
+           "                          this program, else %s)\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n",
            ovs_rundir(), FLOWSTEER_SBINDIR "/flowsteer-inspectord");

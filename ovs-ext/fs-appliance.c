@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fs-chan.h"
+#include "fs-port.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
@@ -421,6 +422,9 @@ start(struct fs_appliance *a)
     char *fd_arg, *flows_arg;
     pid_t pid;
 
+    /* The appliance may not change interfaces: it runs without
+     * CAP_NET_ADMIN. */
+    fs_port_ifup(a->ifname);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)
         || pipe(lp) || set_cloexec(lp[0]) || set_cloexec(lp[1])) {
         VLOG_ERR("cannot start the inspector appliance: %s",

@@ -241,22 +241,11 @@ port_log(void *dp_, enum fs_port_log_level level, const char *msg)
 static void
 ifup(const char *name)
 {
-    struct ifreq ifr;
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int error = fs_port_ifup(name);
 
-    if (fd < 0) {
-        return;
+    if (error && error != ENODEV && error != ENXIO) {
+        VLOG_WARN("%s: cannot bring it up: %s", name, ovs_strerror(error));
     }
-    memset(&ifr, 0, sizeof ifr);
-    ovs_strlcpy(ifr.ifr_name, name, sizeof ifr.ifr_name);
-    if (!ioctl(fd, SIOCGIFFLAGS, &ifr) && !(ifr.ifr_flags & IFF_UP)) {
-        ifr.ifr_flags |= IFF_UP;
-        if (ioctl(fd, SIOCSIFFLAGS, &ifr)) {
-            VLOG_WARN("%s: cannot bring it up: %s", name,
-                      ovs_strerror(errno));
-        }
-    }
-    close(fd);
 }
 
 static void

@@ -191,7 +191,9 @@ icmp_rule_packets() {
 echo "== fail=closed: flowsteerd killed in the middle of traffic"
 vsctl set Open_vSwitch . external_ids:flowsteer-fail=closed
 check "the steering groups fall back to drop" wait_until 10 eval \
-    'ofctl -O OpenFlow13 dump-groups br-int | grep -q "bucket=watch_port:[0-9]*,actions=drop$"'
+    'ofctl -O OpenFlow13 dump-groups br-int > "$tmp/groups" &&
+     grep -q "bucket=watch_port:[0-9]*,actions=drop$" "$tmp/groups" &&
+     ! grep -q "bucket=watch_port:[0-9]*,actions=NORMAL$" "$tmp/groups"'
 vm_exec vm1 ping -c 3 -i 0.1 -W 2 10.0.0.2 > /dev/null    # refresh the ICMP flow
 before=$(icmp_rule_packets)
 kill -9 "$(fsd_pid)"
@@ -209,8 +211,11 @@ check "no verdict rule was flushed (ICMP rule: $before -> $after packets)" \
 
 echo "== fail=open"
 vsctl set Open_vSwitch . external_ids:flowsteer-fail=open
+# Every group, not just one: flowsteerd changes them one by one.
 check "the steering groups fall back to NORMAL" wait_until 10 eval \
-    'ofctl -O OpenFlow13 dump-groups br-int | grep -q "bucket=watch_port:[0-9]*,actions=NORMAL$"'
+    'ofctl -O OpenFlow13 dump-groups br-int > "$tmp/groups" &&
+     grep -q "bucket=watch_port:[0-9]*,actions=NORMAL$" "$tmp/groups" &&
+     ! grep -q "bucket=watch_port:[0-9]*,actions=drop$" "$tmp/groups"'
 kill -9 "$(fsd_pid)"
 wait_until 5 live_gone
 check "new flows bypass the dead inspector (fail=open)" \
