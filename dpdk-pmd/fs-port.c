@@ -34,6 +34,17 @@ fs_port_backend_name(size_t i)
     return i < N_CLASSES ? classes[i]->type : NULL;
 }
 
+bool
+fs_port_backend_known(const char *name)
+{
+    for (size_t i = 0; i < N_CLASSES; i++) {
+        if (!strcmp(classes[i]->type, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 fs_port_log(const struct fs_port_options *options,
             enum fs_port_log_level level, const char *format, ...)

@@ -293,6 +293,9 @@ const char *fs_port_ifname(const struct fs_port *port);
  * a positive errno value. */
 int fs_port_ifup(const char *ifname);
 
+/* Returns true if this build has backend 'name'. */
+bool fs_port_backend_known(const char *name);
+
 /* Returns the name of the i'th backend this build knows, for 'i' from 0,
  * or NULL past the last one.  Static strings. */
 const char *fs_port_backend_name(size_t i);

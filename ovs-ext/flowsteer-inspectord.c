@@ -54,6 +54,7 @@
 #include "fs-chan.h"
 #include "fs-config.h"
 #include "fs-dp.h"
+#include "fs-port.h"
 #include "fs-sandbox.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
@@ -127,12 +128,15 @@ static unsigned int max_flows = 65536;
 static const char *sandbox_user;  /* --user, or NULL: fs-sandbox's
                                    * default. */
 static bool no_sandbox;         /* --no-sandbox (debugging only). */
+static const char *port_backend = "afpacket"; /* --backend. */
 
 static struct fs_sandbox *sandbox;
 static bool locked;             /* fs_sandbox_lock() done. */
 static long long int next_open; /* Next try to open the port. */
 static const char *crash_host;  /* FLOWSTEER_TEST_CRASH_HOST. */
 static const char *probe;       /* FLOWSTEER_TEST_SANDBOX_PROBE. */
+static bool importing;          /* In fs_inspector_import_*(): the flow
+                                 * came from flowsteerd, which knows it. */
 
 /* ---------------------------------------------------------------------- */
 /* Sending. */
@@ -267,6 +271,9 @@ on_event(void *aux OVS_UNUSED, enum fs_event_type type,
     struct fs_chan_buf b;
     int len = 0;
 
+    if (importing) {
+        return;
+    }
     if (type == FS_EVENT_FLOW_END && f->end_reason == FS_END_REOPENED
         && f->pinned) {
         /* A new connection on the 5-tuple of a flow with rules: its
@@ -335,10 +342,10 @@ handle_config(const struct fs_chan_msg *m)
 
     str_copy(ifname, sizeof ifname, m->ifname, m->ifname_len);
     str_copy(backend, sizeof backend, m->backend, m->backend_len);
-    if (app.port_open && (strcmp(ifname, app.ifname)
-                          || strcmp(backend, app.backend))) {
-        VLOG_INFO("another inspector port configured (%s): exiting, to be "
-                  "started again", ifname);
+    if (strcmp(backend[0] ? backend : "afpacket", port_backend)
+        || (app.port_open && strcmp(ifname, app.ifname))) {
+        VLOG_INFO("another inspector port configured (%s, %s): exiting, to "
+                  "be started again", ifname, backend);
         exit(EXIT_RECONFIGURE);
     }
     for (e = 0; e < m->n_exceptions; e++) {
@@ -359,7 +366,8 @@ handle_config(const struct fs_chan_msg *m)
          * does not open now, fs_dp_run() tries again (quietly at first),
          * and flowsteerd waits for STATS to say it is open. */
         ovs_strlcpy(app.ifname, ifname, sizeof app.ifname);
-        ovs_strlcpy(app.backend, backend, sizeof app.backend);
+        ovs_strlcpy(app.backend, port_backend, sizeof app.backend);
+        fs_dp_set_backend(app.dp, port_backend);
         fs_dp_set(app.dp, app.ifname, app.mode);
         app.port_open = true;
     } else {
@@ -545,15 +553,19 @@ handle_msg(const uint8_t *buf, size_t len)
         break;
     case FS_CHAN_IMPORT:
         id = 0;
+        importing = true;
         error = fs_inspector_import_flow(app.insp, m.data, m.data_len,
                                          m.u32, &id);
+        importing = false;
         if (error && error != -EEXIST) {
             send_result(m.xid, error, id, 0, "record refused");
         }
         break;
     case FS_CHAN_IMPORT_VERDICT:
+        importing = true;
         error = fs_inspector_import_verdict(app.insp, m.u64, &m.key, m.u32,
                                             &m.verdict);
+        importing = false;
         send_result(m.xid, error, 0, 0, "");
         break;
     case FS_CHAN_GONE:
@@ -622,7 +634,17 @@ sandbox_start(void)
     static const char *const extra[] = { "getrusage", NULL };
 
     so.user = sandbox_user;
+    /* Until the port is open: a packet socket, and for AF_XDP, loading
+     * and attaching its XDP program too. */
     so.keep_caps = FS_SANDBOX_CAP(CAP_NET_RAW);
+    if (!strcmp(port_backend, "afxdp")) {
+        so.keep_caps |= (FS_SANDBOX_CAP(CAP_NET_ADMIN)
+                         | FS_SANDBOX_CAP(CAP_BPF)
+                         | FS_SANDBOX_CAP(CAP_PERFMON)
+                         | FS_SANDBOX_CAP(CAP_SYS_ADMIN)
+                         | FS_SANDBOX_CAP(CAP_SYS_RESOURCE)
+                         | FS_SANDBOX_CAP(CAP_IPC_LOCK));
+    }
     so.extra_syscalls = extra;
     so.log = sandbox_log;
     error = fs_sandbox_create(&so, &sandbox);
@@ -694,6 +716,8 @@ usage(void)
            "flowsteerd\n"
            "  --max-flows=N           the inspector's flow table (default "
            "65536)\n"
+           "  --backend=NAME          the port backend: afpacket (default) "
+           "or afxdp\n"
            "  --user=USER             run as USER (default: flowsteer if it "
            "exists,\n"
            "                          else nobody)\n"
@@ -713,6 +737,7 @@ parse_options(int argc, char *argv[])
         OPT_MAX_FLOWS,
         OPT_USER,
         OPT_NO_SANDBOX,
+        OPT_BACKEND,
         VLOG_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
@@ -720,6 +745,7 @@ parse_options(int argc, char *argv[])
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
         { "user", required_argument, NULL, OPT_USER },
         { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+        { "backend", required_argument, NULL, OPT_BACKEND },
         { "help", no_argument, NULL, 'h' },
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -752,6 +778,13 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_NO_SANDBOX:
             no_sandbox = true;
+            break;
+        case OPT_BACKEND:
+            if (!fs_port_backend_known(optarg)) {
+                ovs_fatal(0, "--backend=%s: not a port backend of this "
+                          "build", optarg);
+            }
+            port_backend = optarg;
             break;
         case 'h':
             usage();

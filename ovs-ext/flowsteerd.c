@@ -528,7 +528,8 @@ flowsteerd_apply(struct flowsteerd *d)
      * restored: new flow ids must not reuse a live cookie. */
     fs_appliance_set(d->app, (cfg->enabled && d->topo.complete
                               && fs_verdicts_ready(d->verdicts)
-                              ? FS_INSP_PORT : NULL), cfg->mode,
+                              ? FS_INSP_PORT : NULL),
+                     fs_datapath_backend(cfg->datapath, NULL), cfg->mode,
                      MAX(2 * cfg->watchdog_ms, 1000));
     /* Inline, the steering's fail mode applies while the appliance cannot
      * judge packets (starting, dead, hung). */

@@ -27,6 +27,7 @@
 VLOG_DEFINE_THIS_MODULE(fs_appliance);
 
 #define DEFAULT_HANG_MS 1000
+#define SYNC_HANG_MS 10000      /* For the answer that ends a resync. */
 #define STOP_WAIT_MS 1000
 #define HEALTHY_MS 10000        /* Ready this long: the restart delay
                                  * starts again from the least. */
@@ -56,6 +57,7 @@ struct fs_appliance {
 
     /* What is wanted. */
     char *ifname;
+    char *backend;
     enum fs_mode mode;
     unsigned int hang_ms;
     struct fs_config cfg_copy;  /* Exceptions, limits, timeouts. */
@@ -241,7 +243,7 @@ send_config(struct fs_appliance *a, bool ready)
     }
     fs_chan_put_u64(&b, a->min_id);
     fs_chan_put_str(&b, a->ifname);
-    fs_chan_put_str(&b, "");
+    fs_chan_put_str(&b, a->backend);
     queue(a, &b);
 }
 
@@ -419,7 +421,7 @@ static void
 start(struct fs_appliance *a)
 {
     int sv[2] = { -1, -1 }, lp[2] = { -1, -1 };
-    char *fd_arg, *flows_arg;
+    char *fd_arg, *flows_arg, *backend_arg;
     pid_t pid;
 
     /* The appliance may not change interfaces: it runs without
@@ -433,18 +435,20 @@ start(struct fs_appliance *a)
     }
     fd_arg = xasprintf("--channel-fd=%d", 3);
     flows_arg = xasprintf("--max-flows=%u", a->max_flows);
+    backend_arg = xasprintf("--backend=%s", a->backend);
     pid = fork();
     if (pid < 0) {
         VLOG_ERR("cannot start the inspector appliance: fork: %s",
                  ovs_strerror(errno));
         free(fd_arg);
         free(flows_arg);
+        free(backend_arg);
         goto error;
     } else if (!pid) {
         /* The child: channel on fd 3, log on 2, nothing else. */
         int null = open("/dev/null", O_RDWR);
         char *argv[] = {
-            a->program, fd_arg, flows_arg, "-vconsole:info",
+            a->program, fd_arg, flows_arg, backend_arg, "-vconsole:info",
             "-vPATTERN:console:%p|%c|%m", "-vsyslog:off", NULL,
         };
 
@@ -461,6 +465,7 @@ start(struct fs_appliance *a)
     }
     free(fd_arg);
     free(flows_arg);
+    free(backend_arg);
     close(sv[1]);
     close(lp[1]);
     a->pid = pid;
@@ -472,8 +477,8 @@ start(struct fs_appliance *a)
     a->started = time_msec();
     a->last_exit[0] = '\0';
     a->n_starts++;
-    VLOG_INFO("inspector appliance started: %s (pid %ld) on %s",
-              a->program, (long) pid, a->ifname);
+    VLOG_INFO("inspector appliance started: %s (pid %ld) on %s (%s)",
+              a->program, (long) pid, a->ifname, a->backend);
 
     /* The resync: everything a new appliance needs, then the echo whose
      * answer says it took it all. */
@@ -643,14 +648,17 @@ channel_run(struct fs_appliance *a)
     }
 }
 
-/* One line of the appliance's log ("LEVEL|MODULE|MESSAGE"), into ours.
- * Its own module's lines keep their text, so that they read as
- * flowsteerd's did when the inspector was in this process. */
+/* One line of the appliance's log ("LEVEL|MODULE|MESSAGE"), into ours,
+ * at most LOG_LINES_PER_SEC a second (the rest are counted).  Its own
+ * module's lines keep their text, so that they read as flowsteerd's did
+ * when the inspector was in this process. */
 static void
 relog(struct fs_appliance *a, const char *line)
 {
     static struct vlog_module *flowsteerd;
-    enum vlog_level level = VLL_INFO;
+    /* A line not in that form (a sanitizer's report, a library's
+     * complaint) is a warning. */
+    enum vlog_level level = VLL_WARN;
     char lvl[8] = "", module[32] = "";
     const char *msg = line;
     long long int now = time_msec();
@@ -664,9 +672,9 @@ relog(struct fs_appliance *a, const char *line)
         return;
     }
     if (sscanf(line, "%7[A-Z]|%31[a-z_]|", lvl, module) == 2) {
-        int l = vlog_get_level_val(lvl);
+        enum vlog_level l = vlog_get_level_val(lvl);
 
-        level = l >= 0 ? l : VLL_INFO;
+        level = l < VLL_N_LEVELS ? l : VLL_WARN;
         msg = line + strlen(lvl) + 1 + strlen(module) + 1;
     }
     if (!flowsteerd) {
@@ -711,13 +719,17 @@ log_run(struct fs_appliance *a)
 
 void
 fs_appliance_set(struct fs_appliance *a, const char *ifname,
-                 enum fs_mode mode, unsigned int hang_ms)
+                 const char *backend, enum fs_mode mode,
+                 unsigned int hang_ms)
 {
     hang_ms = hang_ms ? hang_ms : DEFAULT_HANG_MS;
-    if (!nullable_string_is_equal(ifname, a->ifname)) {
+    if (!nullable_string_is_equal(ifname, a->ifname)
+        || !nullable_string_is_equal(backend, a->backend)) {
         stop(a, false, NULL);
         free(a->ifname);
+        free(a->backend);
         a->ifname = nullable_xstrdup(ifname);
+        a->backend = xstrdup(backend ? backend : "afpacket");
         a->next_start = 0;
         a->restart_ms = FS_APPLIANCE_RESTART_MS;
     } else if (mode != a->mode && a->fd >= 0) {
@@ -936,13 +948,18 @@ fs_appliance_run(struct fs_appliance *a)
     if (a->state == S_STOPPED) {
         return;
     }
-    if (now - a->echo_acked_at > a->hang_ms
-        && a->echo_acked < a->echo_seq) {
+    /* Counted from the question (not the last answer): if this process
+     * stalled, the appliance is not to blame.  A new appliance gets longer
+     * to take its resync. */
+    if (a->echo_acked < a->echo_seq
+        && now - a->echo_sent > (a->state == S_SYNCING
+                                 ? MAX(a->hang_ms, SYNC_HANG_MS)
+                                 : a->hang_ms)) {
         char why[64];
 
         a->n_hangs++;
         snprintf(why, sizeof why, "no answer for %lld ms",
-                 now - a->echo_acked_at);
+                 now - a->echo_sent);
         stop(a, true, why);
         return;
     }
@@ -963,7 +980,9 @@ fs_appliance_wait(struct fs_appliance *a)
             poll_fd_wait(a->fd, POLLOUT);
         }
         poll_timer_wait_until(a->next_echo);
-        poll_timer_wait_until(a->echo_acked_at + a->hang_ms + 1);
+        if (a->echo_acked < a->echo_seq) {
+            poll_timer_wait_until(a->echo_sent + a->hang_ms + 1);
+        }
     }
     if (a->log_fd >= 0) {
         poll_fd_wait(a->log_fd, POLLIN);
@@ -980,6 +999,7 @@ fs_appliance_destroy(struct fs_appliance *a)
         stop(a, false, NULL);
         free(a->program);
         free(a->ifname);
+        free(a->backend);
         free(a->policy_name);
         free(a->policy_text);
         free(a->nf_name);
@@ -1002,10 +1022,11 @@ fs_appliance_format(const struct fs_appliance *a, struct ds *ds)
     }
     ds_put_format(ds, "inspector appliance: %s, pid %ld, %"PRIu64" starts, %"
                   PRIu64" ended, %"PRIu64" hung; %"PRIu64" events, %"PRIu64
-                  " bad messages, %"PRIu64" events for ports not inspected"
-                  "%s%s%s%s\n", states[a->state], (long) a->pid, a->n_starts,
-                  a->n_exits, a->n_hangs, a->n_events, a->n_bad_msgs,
-                  a->n_bad_flows, a->last_exit[0] ? "; last: " : "",
+                  " bad messages, %"PRIu64" events for ports not inspected, "
+                  "%"PRIu64" log lines dropped%s%s%s%s\n", states[a->state],
+                  (long) a->pid, a->n_starts, a->n_exits, a->n_hangs,
+                  a->n_events, a->n_bad_msgs, a->n_bad_flows,
+                  a->n_log_dropped, a->last_exit[0] ? "; last: " : "",
                   a->last_exit, a->last_bad[0] ? "; last bad: " : "",
                   a->last_bad);
     if (!a->have_stats) {

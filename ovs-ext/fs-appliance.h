@@ -63,10 +63,13 @@ struct fs_appliance *fs_appliance_create(const char *program,
 /* Stops the appliance (SIGTERM, then SIGKILL) and frees. */
 void fs_appliance_destroy(struct fs_appliance *);
 
-/* Runs an appliance on interface 'ifname' (NULL: none) in mode 'mode',
- * killed if it does not answer for 'hang_ms' (0: the default, 1000). */
+/* Runs an appliance on interface 'ifname' (NULL: none) with port backend
+ * 'backend' (fs-port.h), in mode 'mode', killed if it does not answer for
+ * 'hang_ms' (0: the default, 1000).  Another interface or backend starts
+ * a new appliance. */
 void fs_appliance_set(struct fs_appliance *, const char *ifname,
-                      enum fs_mode mode, unsigned int hang_ms);
+                      const char *backend, enum fs_mode mode,
+                      unsigned int hang_ms);
 
 /* The configuration it applies: exceptions, limits, timeouts, ports. */
 void fs_appliance_set_config(struct fs_appliance *, const struct fs_config *);

@@ -1,6 +1,7 @@
 /* flowsteerd's configuration.  See fs-config.h. */
 #include <config.h>
 #include "fs-config.h"
+#include "fs-port.h"
 
 #include <string.h>
 
@@ -82,6 +83,36 @@ const char *
 fs_mode_name(enum fs_mode mode)
 {
     return mode == FS_MODE_TAP ? "tap" : "inline";
+}
+
+const char *
+fs_datapath_name(enum fs_datapath dp)
+{
+    return (dp == FS_DP_AFPACKET ? "afpacket"
+            : dp == FS_DP_AFXDP ? "afxdp"
+            : "auto");
+}
+
+const char *
+fs_datapath_backend(enum fs_datapath dp, const char **why)
+{
+    const char *dummy;
+
+    why = why ? why : &dummy;
+    if (dp == FS_DP_AFXDP) {
+        *why = "as configured";
+        return "afxdp";
+    } else if (dp == FS_DP_AFPACKET) {
+        *why = "as configured";
+        return "afpacket";
+    }
+    /* The inspector port is an internal port of a userspace bridge, a tap
+     * device: AF_XDP on it copies every frame as AF_PACKET does
+     * (tests/port-afxdp.sh measures them side by side), and needs more
+     * privileges for the appliance (loading and attaching a program). */
+    *why = ("auto: the inspector port is a tap, where AF_XDP copies "
+            "frames as AF_PACKET does, with more privileges");
+    return "afpacket";
 }
 
 const char *
@@ -342,7 +373,7 @@ fs_config_parse(const struct ovsrec_open_vswitch *ovs,
     ovs_list_init(&cfg->problems);
     cfg->mode = FS_MODE_INLINE;
     cfg->fail = FS_FAIL_OPEN;
-    cfg->datapath = FS_DP_AFPACKET;
+    cfg->datapath = FS_DP_AUTO;
     cfg->sec_bridge = xstrdup("br-sec");
     memset(cfg->exceptions, FS_EXC_ACTION_DROP, sizeof cfg->exceptions);
     memcpy(cfg->idle_timeout, idle_defaults, sizeof cfg->idle_timeout);
@@ -370,9 +401,18 @@ fs_config_parse(const struct ovsrec_open_vswitch *ovs,
                 value, fs_fail_name(cfg->fail));
     }
     value = smap_get(&ovs->external_ids, KEY_DATAPATH);
-    if (value && strcmp(value, "afpacket")) {
-        problem(cfg, "%s=%s: only afpacket is available; using afpacket",
-                KEY_DATAPATH, value);
+    if (!value || !strcmp(value, "auto")) {
+        cfg->datapath = FS_DP_AUTO;
+    } else if (!strcmp(value, "afpacket")) {
+        cfg->datapath = FS_DP_AFPACKET;
+    } else if (!strcmp(value, "afxdp") && fs_port_backend_known("afxdp")) {
+        cfg->datapath = FS_DP_AFXDP;
+    } else {
+        cfg->datapath = prev ? prev->datapath : FS_DP_AUTO;
+        problem(cfg, "%s=%s: want auto, afpacket%s; keeping %s",
+                KEY_DATAPATH, value,
+                fs_port_backend_known("afxdp") ? " or afxdp"
+                : " (afxdp: not built)", fs_datapath_name(cfg->datapath));
     }
     read_exceptions(&ovs->external_ids, prev, cfg);
     read_idle_timeouts(&ovs->external_ids, prev, cfg);
@@ -526,8 +566,13 @@ fs_config_format(const struct fs_config *cfg, struct ds *ds)
                   cfg->datapath_type && *cfg->datapath_type
                   ? cfg->datapath_type : "system");
     ds_put_format(ds, "security bridge: %s\n", cfg->sec_bridge);
-    ds_put_format(ds, "mode: %s\nfail: %s\ndatapath: afpacket\n",
-                  fs_mode_name(cfg->mode), fs_fail_name(cfg->fail));
+    {
+        const char *why, *backend = fs_datapath_backend(cfg->datapath, &why);
+
+        ds_put_format(ds, "mode: %s\nfail: %s\ndatapath: %s (%s: %s)\n",
+                      fs_mode_name(cfg->mode), fs_fail_name(cfg->fail),
+                      fs_datapath_name(cfg->datapath), backend, why);
+    }
     ds_put_format(ds, "policy: %s\n", cfg->policy ? cfg->policy
                                                   : "(none: allow)");
     ds_put_format(ds, "flows per port: %u at most (%s), watchdog %u ms\n",

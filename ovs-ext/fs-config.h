@@ -12,7 +12,8 @@
  *     flowsteer-policy-permissive=true|false
  *                                  accept a policy file of another owner,
  *                                  or writable by others (default false)
- *     flowsteer-datapath=afpacket  how the inspector reads its ports
+ *     flowsteer-datapath=auto|afpacket|afxdp
+ *                                  how the inspector reads its ports
  *                                  (afpacket; afxdp and dpdk come later)
  *     flowsteer-sec-bridge=BRIDGE  the security bridge, default br-sec
  *     flowsteer-exception-policy=SPEC
@@ -65,8 +66,11 @@ enum fs_fail {
     FS_FAIL_CLOSED,             /* Inspector down: undecided flows drop. */
 };
 
+/* How the inspector appliance reads its port (flowsteer-datapath). */
 enum fs_datapath {
-    FS_DP_AFPACKET,
+    FS_DP_AUTO,                 /* The best that works here: afpacket. */
+    FS_DP_AFPACKET,             /* AF_PACKET, TPACKET_V2 rings. */
+    FS_DP_AFXDP,                /* AF_XDP (libxdp), on the internal port. */
 };
 
 /* One VM port to inspect. */
@@ -138,6 +142,13 @@ bool fs_config_equal(const struct fs_config *a, const struct fs_config *b);
 void fs_config_format(const struct fs_config *cfg, struct ds *ds);
 
 const char *fs_mode_name(enum fs_mode);
+
+/* "auto", "afpacket", "afxdp". */
+const char *fs_datapath_name(enum fs_datapath);
+
+/* The port backend (fs-port.h) that 'datapath' uses here, and why, as a
+ * sentence, in '*why' if nonnull. */
+const char *fs_datapath_backend(enum fs_datapath, const char **why);
 const char *fs_fail_name(enum fs_fail);
 
 #endif /* FS_CONFIG_H */

@@ -51,6 +51,7 @@ struct held_flow {
 struct fs_dp {
     struct fs_inspector *insp;
     char *ifname;
+    char *backend;              /* Or NULL: the default. */
     enum fs_mode mode;
     struct fs_port *port;
     int error;                  /* Last open error, 0 if none. */
@@ -121,6 +122,7 @@ fs_dp_destroy(struct fs_dp *dp)
         hmap_destroy(&dp->holds);
         fs_port_close(dp->port);
         free(dp->ifname);
+        free(dp->backend);
         free(dp);
     }
 }
@@ -255,6 +257,7 @@ fs_dp_open(struct fs_dp *dp)
     int error;
 
     opts.ifname = dp->ifname;
+    opts.backend = dp->backend;
     opts.log = port_log;
     opts.log_aux = dp;
     if (!dp->first_try) {
@@ -409,6 +412,13 @@ fs_dp_run(struct fs_dp *dp)
         return;
     }
     fs_inspector_expire(dp->insp, time_msec() * 1000000ULL);
+}
+
+void
+fs_dp_set_backend(struct fs_dp *dp, const char *backend)
+{
+    free(dp->backend);
+    dp->backend = backend && *backend ? xstrdup(backend) : NULL;
 }
 
 int

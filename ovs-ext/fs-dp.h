@@ -39,6 +39,10 @@ void fs_dp_hold_current(struct fs_dp *, uint64_t old_id);
  * if the name changes; retries a port that failed to open. */
 void fs_dp_set(struct fs_dp *, const char *ifname, enum fs_mode mode);
 
+/* The port backend (fs-port.h) to open it with: NULL for the default.
+ * Takes effect at the next opening. */
+void fs_dp_set_backend(struct fs_dp *, const char *backend);
+
 /* Opens the port set by fs_dp_set() now, if it is not open, and returns 0
  * or the error.  Without it, fs_dp_run() opens it (and retries). */
 int fs_dp_open_now(struct fs_dp *);

@@ -75,6 +75,7 @@ SHELL_TESTS = \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \
 	tests/sandbox.sh \
+	tests/appliance.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
 	tests/e2e.sh \

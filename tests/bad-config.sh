@@ -103,7 +103,7 @@ bad_key() {
 }
 bad_key flowsteer-mode=ips "flowsteer-mode=ips: want inline or tap; keeping inline"
 bad_key flowsteer-fail=maybe "flowsteer-fail=maybe: want open or closed; keeping open"
-bad_key flowsteer-datapath=magic "flowsteer-datapath=magic: only afpacket is available"
+bad_key flowsteer-datapath=magic "flowsteer-datapath=magic: want auto, afpacket or afxdp; keeping auto"
 bad_key flowsteer-exception-policy=drop,x=y "flowsteer-exception-policy: item 2: unknown exception class; keeping the actions in use"
 bad_key flowsteer-idle-timeout-tcp=0 "flowsteer-idle-timeout-tcp: want seconds from 1 to 65535; keeping 300"
 bad_key flowsteer-idle-timeout-udp=1e9 "flowsteer-idle-timeout-udp: want seconds from 1 to 65535; keeping 60"

@@ -704,6 +704,9 @@ _ol_log_allowed=(
     # flowsteerd's liveness tap goes when flowsteerd goes: what OVS says
     # then is the fail mode at work.
     'netdev_linux\|WARN\|error receiving Ethernet packet on fs-live'
+    # ...and held down while the inspector appliance cannot judge (at its
+    # start, after its death): what NORMAL floods to the tap then fails.
+    'netdev_linux\|WARN\|error sending Ethernet packet on fs-live: Network is down'
     'dpif_netdev\|ERR\|error receiving data from fs-live'
     # Two of ovs-vswitchd's threads upcalling the same new flow at once:
     # the loser's packet is lost (dpctl/show counts it), not misforwarded.
@@ -713,6 +716,10 @@ _ol_log_allowed=(
     'jsonrpc\|WARN\|unix#[0-9]+: (receive|send) error: (Connection reset by peer|Broken pipe)'
     'rconn(\(urcu[0-9]+\))?\|WARN\|br-[a-z0-9-]+<->unix#[0-9]+: connection dropped \((Connection reset by peer|Broken pipe)\)'
     'reconnect\|WARN\|unix#[0-9]+: connection dropped \((Connection reset by peer|Broken pipe)\)'
+    # flowsteerd connecting to a bridge's management socket that
+    # ovs-vswitchd has made but not yet listens on (or not yet made): it
+    # tries again.
+    'rconn\|WARN\|unix:.*/br-[a-z0-9-]+\.mgmt: connection failed \((Connection refused|No such file or directory)\)'
 )
 _ol_log_allowed_test=()
 

@@ -67,11 +67,11 @@ noinst_PROGRAMS += tests/fuzz/fuzz-config
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c \
 	ovs-ext/fs-config.c
 tests_fuzz_fuzz_config_CPPFLAGS = $(FLOWRULES_CPPFLAGS) \
-	-I$(top_srcdir)/ovs-ext
+	-I$(top_srcdir)/ovs-ext -I$(top_srcdir)/dpdk-pmd
 tests_fuzz_fuzz_config_CFLAGS = $(FLOWRULES_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_config_LDADD = inspector/libflowsteer-inspector.la \
-	$(OVS_LIBS)
+	dpdk-pmd/libfsport.la $(OVS_LIBS)
 endif
 
 FUZZ_SECONDS ?= 30
