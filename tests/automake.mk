@@ -87,6 +87,7 @@ SHELL_TESTS = \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \
 	tests/sandbox.sh \
+	tests/port-dpdk-pcap.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
 	tests/e2e.sh \
