@@ -163,8 +163,11 @@ static char *eal_extra;
 static unsigned int n_pools;    /* For unique pool names. */
 static bool port_open[RTE_MAX_ETHPORTS];
 
-/* The EAL's log, to the log callback of the open or close in progress. */
+/* The EAL's log, to the log callback of the open or close in progress in
+ * 'eal_log_thread'; what other threads log is dropped.  The FILE's own
+ * lock serializes calls to eal_log_write(). */
 static const struct fs_port_options *eal_log_to;
+static pthread_t eal_log_thread;
 static char eal_log_line[512];
 static size_t eal_log_len;
 
@@ -179,7 +182,8 @@ eal_log_write(void *cookie, const char *buf, size_t size)
             int level = rte_log_cur_msg_loglevel();
 
             eal_log_line[eal_log_len] = '\0';
-            if (eal_log_to && eal_log_len) {
+            if (eal_log_to && eal_log_len
+                && pthread_equal(pthread_self(), eal_log_thread)) {
                 fs_port_log(eal_log_to,
                             (level <= (int) RTE_LOG_ERR ? FS_PORT_LOG_ERR
                              : level == (int) RTE_LOG_WARNING
@@ -568,6 +572,7 @@ dpdk_open(const struct fs_port_options *options, struct fs_port **portp)
     }
 
     pthread_mutex_lock(&dpdk_mutex);
+    eal_log_thread = pthread_self();
     eal_log_to = &o;
     if (!eal_up) {
         static FILE *stream;
@@ -681,6 +686,7 @@ dpdk_close(struct fs_port *port)
     o.log = p->log;
     o.log_aux = p->log_aux;
     pthread_mutex_lock(&dpdk_mutex);
+    eal_log_thread = pthread_self();
     eal_log_to = &o;
     dpdk_close_locked(p, &o);
     eal_log_to = NULL;
@@ -776,15 +782,35 @@ dpdk_tx_ref(const struct fs_pkt_ref *pkt)
     return m;
 }
 
+/* Why dpdk_tx_prepare() gave no mbuf. */
+enum tx_drop {
+    TX_KEPT,                    /* It did. */
+    TX_DROP_BAD,                /* Not sendable (fs_port_tx_ok()). */
+    TX_DROP_NOMBUF,             /* The pool is empty. */
+};
+
+static void
+dpdk_count_drop(struct dpdk_port *p, enum tx_drop why, int delta)
+{
+    if (why != TX_KEPT) {
+        p->tx_dropped += delta;
+        p->tx_nombuf += why == TX_DROP_NOMBUF ? delta : 0;
+    }
+}
+
 /* Returns an mbuf carrying 'pkt' (by reference or a copy), or NULL if it
- * is dropped, counted: not sendable, or no mbuf for the copy. */
+ * is dropped, with the reason in '*why' (counted): not sendable, or no
+ * mbuf for the copy. */
 static struct rte_mbuf *
-dpdk_tx_prepare(struct dpdk_port *p, const struct fs_pkt_ref *pkt)
+dpdk_tx_prepare(struct dpdk_port *p, const struct fs_pkt_ref *pkt,
+                uint8_t *why)
 {
     struct rte_mbuf *m;
 
+    *why = TX_KEPT;
     if (!fs_port_tx_ok(pkt, p->mtu, p->max_tx_len)) {
-        p->tx_dropped++;
+        *why = TX_DROP_BAD;
+        dpdk_count_drop(p, *why, 1);
         return NULL;
     }
     m = dpdk_tx_ref(pkt);
@@ -794,8 +820,8 @@ dpdk_tx_prepare(struct dpdk_port *p, const struct fs_pkt_ref *pkt)
     }
     m = rte_pktmbuf_alloc(p->pool);
     if (!m) {
-        p->tx_dropped++;        /* Policy: drop, counted. */
-        p->tx_nombuf++;
+        *why = TX_DROP_NOMBUF;  /* Policy: drop, counted. */
+        dpdk_count_drop(p, *why, 1);
         return NULL;
     }
     memcpy(rte_pktmbuf_append(m, pkt->len), pkt->data, pkt->len);
@@ -811,16 +837,15 @@ dpdk_tx_chunk(struct dpdk_port *p, const struct fs_pkt_ref pkts[],
 {
     struct rte_mbuf *mbufs[FS_PORT_BURST];
     uint8_t src[FS_PORT_BURST];          /* Index in 'pkts' of mbufs[i]. */
-    uint8_t dropped[FS_PORT_BURST];      /* 1 if pkts[i] was dropped. */
+    uint8_t dropped[FS_PORT_BURST];      /* Why pkts[i] was dropped. */
     unsigned int k = 0, sent;
 
     if (n > FS_PORT_BURST) {
         n = FS_PORT_BURST;
     }
     for (unsigned int i = 0; i < n; i++) {
-        struct rte_mbuf *m = dpdk_tx_prepare(p, &pkts[i]);
+        struct rte_mbuf *m = dpdk_tx_prepare(p, &pkts[i], &dropped[i]);
 
-        dropped[i] = !m;
         if (m) {
             mbufs[k] = m;
             src[k++] = i;
@@ -842,7 +867,7 @@ dpdk_tx_chunk(struct dpdk_port *p, const struct fs_pkt_ref pkts[],
     *consumed = src[sent];
     rte_pktmbuf_free_bulk(mbufs + sent, k - sent);
     for (unsigned int i = src[sent]; i < n; i++) {
-        p->tx_dropped -= dropped[i];
+        dpdk_count_drop(p, dropped[i], -1);
     }
     for (unsigned int i = sent; i < k; i++) {
         p->tx_zero_copy -= pkts[src[i]].handle == mbufs[i];
