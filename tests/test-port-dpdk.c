@@ -1,5 +1,6 @@
 /* Unit tests of the dpdk port backend (dpdk-pmd/fs-port-dpdk.c) over
- * net_ring devices: no hardware, no hugepages (--no-huge), no OVS.
+ * net_ring and vhost devices: no hardware, no hugepages (--no-huge), no
+ * OVS.
  *
  * Two ports made from a pair of rings, each transmitting into the other's
  * receive ring, carry packets intact and in order with counters that add
@@ -7,7 +8,9 @@
  * back, with one more reference while both hold it), a packet the caller
  * made or changed is copied; running out of mbufs drops and counts; a
  * full device leaves packets unconsumed; a link set down is ENETDOWN; bad
- * options are refused with a message, not an abort.
+ * options are refused with a message, not an abort.  And virtio_user,
+ * the device that reaches Open vSwitch, against a vhost-user server in
+ * the same process.
  *
  * The EAL runs with --file-prefix=fsdpdk-PID and --no-shconf, and its
  * run directory is removed at the end. */
@@ -523,6 +526,72 @@ test_device_full(void)
     fs_port_close(b);
 }
 
+/* Waits up to 2 s for fs_port_check('port') to return 'want'. */
+static int
+wait_check(struct fs_port *port, int want)
+{
+    int error = fs_port_check(port);
+
+    for (int i = 0; i < 200 && error != want; i++) {
+        usleep(10000);
+        error = fs_port_check(port);
+    }
+    return error;
+}
+
+/* The way flowsteerd is to reach Open vSwitch: a virtio_user port on a
+ * vhost-user socket.  The server end is net_vhost here, in the same
+ * process (OVS's dpdkvhostuser ports are the same library).  Frames go
+ * both ways intact (the second way by reference, as forwarded); the
+ * server's link goes down when the client goes. */
+static void
+test_virtio_user(void)
+{
+    char sock[64], vhost[128], virtio[128];
+    struct fs_port_options o;
+    struct fs_port *vh = NULL, *vu = NULL;
+    static uint8_t bufs[20][1600];
+    struct fs_pkt_ref pkts[FS_PORT_BURST];
+
+    snprintf(sock, sizeof sock, "/tmp/fsdpdk-%ld.sock", (long) getpid());
+    snprintf(vhost, sizeof vhost, "net_vhost0,iface=%s,queues=1", sock);
+    snprintf(virtio, sizeof virtio, "net_virtio_user0,path=%s,queues=1",
+             sock);
+    o = dpdk_options("vhost", vhost);
+    CHECK_INT(open_port(&o, &vh), 0);
+    o = dpdk_options("virtio", virtio);
+    CHECK_INT(open_port(&o, &vu), 0);
+    if (!vh || !vu) {
+        fs_port_close(vh);
+        unlink(sock);
+        return;
+    }
+    CHECK_INT(wait_check(vh, 0), 0);
+    CHECK_INT(wait_check(vu, 0), 0);
+
+    for (uint32_t i = 0; i < 20; i++) {
+        make_frame(bufs[i], len_varied(i), i);
+        pkts[i] = caller_pkt(bufs[i], len_varied(i));
+    }
+    CHECK_INT(fs_port_tx_burst(vu, pkts, 20), 20);
+    CHECK_INT(drain_check(vh, 0, len_varied), 20);
+
+    /* Back the other way, forwarding what vhost receives. */
+    CHECK_INT(fs_port_tx_burst(vu, pkts, 20), 20);
+    unsigned int n = fs_port_rx_burst(vh, pkts, FS_PORT_BURST);
+    CHECK_INT(n, 20);
+    CHECK_INT(fs_port_tx_burst(vh, pkts, n), n);
+    fs_port_rx_release(vh, n);
+    CHECK_INT(drain_check(vu, 0, len_varied), 20);
+
+    fs_port_close(vu);
+    CHECK_INT(wait_check(vh, ENETDOWN), ENETDOWN);
+    reset_msgs();
+    fs_port_close(vh);
+    CHECK(strstr(all_msgs, "20 packets, 20 of them zero copy") != NULL);
+    unlink(sock);
+}
+
 int
 main(void)
 {
@@ -540,6 +609,7 @@ main(void)
     RUN_TEST(test_zero_copy);
     RUN_TEST(test_nombuf);
     RUN_TEST(test_device_full);
+    RUN_TEST(test_virtio_user);
 
     fs_port_close(loop_port);
     snprintf(run_dir, sizeof run_dir, "%s", rte_eal_get_runtime_dir());
