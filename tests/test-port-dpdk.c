@@ -1,16 +1,16 @@
 /* Unit tests of the dpdk port backend (dpdk-pmd/fs-port-dpdk.c) over
- * net_ring and vhost devices: no hardware, no hugepages (--no-huge), no
- * OVS.
+ * net_ring, net_pcap and vhost devices: no hardware, no hugepages
+ * (--no-huge), no OVS.
  *
  * Two ports made from a pair of rings, each transmitting into the other's
  * receive ring, carry packets intact and in order with counters that add
  * up; a received packet is transmitted by reference (the same mbuf comes
  * back, with one more reference while both hold it), a packet the caller
- * made or changed is copied; running out of mbufs drops and counts; a
- * full device leaves packets unconsumed; a link set down is ENETDOWN; bad
- * options are refused with a message, not an abort.  And virtio_user,
- * the device that reaches Open vSwitch, against a vhost-user server in
- * the same process.
+ * made or changed is copied; running out of mbufs drops and counts, on
+ * transmit and (net_pcap) on receive; a full device leaves packets
+ * unconsumed; a link set down is ENETDOWN; bad options are refused with a
+ * message, not an abort.  And virtio_user, the device that reaches Open
+ * vSwitch, against a vhost-user server in the same process.
  *
  * The EAL runs with --file-prefix=fsdpdk-PID and --no-shconf, and its
  * run directory is removed at the end. */
@@ -491,6 +491,53 @@ test_nombuf(void)
     fs_port_close(b);
 }
 
+/* Out of mbufs on receive: a net_pcap port with a pool of 2 + 2 + 64 = 68
+ * mbufs reads a capture of 109 frames and forwards them, by reference,
+ * into a ring nobody reads.  Once the pool is empty, the device drops
+ * what it reads (rx_nombuf), counted in rx_dropped; every frame is either
+ * received or counted dropped. */
+static void
+test_rx_nombuf(void)
+{
+    const char *shared = getenv("FLOWSTEER_SHARED");
+    char path[PATH_MAX], devargs[PATH_MAX + 64];
+    struct fs_pkt_ref pkts[FS_PORT_BURST];
+    struct fs_port *pc = NULL, *sink_peer = NULL, *sink;
+    struct fs_port_options o;
+    struct fs_port_stats s;
+
+    snprintf(path, sizeof path, "%s/data/ndpi-4.2/pcap/443-curl.pcap",
+             shared ? shared : "../shared");
+    if (access(path, R_OK)) {
+        printf("(no %s: not testing receive without mbufs)\n", path);
+        return;
+    }
+    sink = open_ring_pair("sinkA", "sinkB", 4096, 0, &sink_peer);
+    snprintf(devargs, sizeof devargs, "net_pcap0,rx_pcap=%s,tx_pcap=/dev/null",
+             path);
+    o = dpdk_options("pcap", devargs);
+    o.ring_frames = 2;
+    CHECK_INT(open_port(&o, &pc), 0);
+    if (!pc || !sink || !sink_peer) {
+        return;
+    }
+    for (int i = 0; i < 200; i++) {
+        unsigned int n = fs_port_rx_burst(pc, pkts, FS_PORT_BURST);
+        CHECK_INT(fs_port_tx_burst(sink, pkts, n), n);
+    }
+    fs_port_rx_release(pc, UINT32_MAX);
+    fs_port_get_stats(pc, &s);
+    CHECK_INT(s.rx_packets, 68);
+    CHECK_INT(s.rx_packets + s.rx_dropped, 109);
+
+    CHECK_INT(drain_count(sink_peer, FS_PORT_BURST), 68);
+    reset_msgs();
+    fs_port_close(pc);
+    CHECK(strstr(all_msgs, "still in use") == NULL);
+    fs_port_close(sink);
+    fs_port_close(sink_peer);
+}
+
 /* A full device: packets it does not take are not consumed (tx_busy),
  * and their mbufs go back to the pool. */
 static void
@@ -608,6 +655,7 @@ main(void)
     RUN_TEST(test_pair_in_order);
     RUN_TEST(test_zero_copy);
     RUN_TEST(test_nombuf);
+    RUN_TEST(test_rx_nombuf);
     RUN_TEST(test_device_full);
     RUN_TEST(test_virtio_user);
 
