@@ -312,7 +312,12 @@ void fs_port_rx_release(struct fs_port *port, unsigned int n);
  * The bytes are copied before it returns: the caller retains ownership of
  * 'pkts' and the data they point to, which may be packets received from
  * any port (this one included) and not yet released.  One system call per
- * FS_PORT_BURST packets (more only when the kernel refuses packets). */
+ * FS_PORT_BURST packets (more only when the kernel refuses packets).
+ *
+ * Except by reference: a dpdk port sends a packet received on a dpdk port
+ * (fs_pkt_ref.handle) by taking a reference to its mbuf, which the device
+ * holds until it has sent it.  The caller may still release the packet at
+ * once, but must not change its bytes after this call. */
 unsigned int fs_port_tx_burst(struct fs_port *port,
                               const struct fs_pkt_ref pkts[], unsigned int n);
 
