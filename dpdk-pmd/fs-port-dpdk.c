@@ -13,15 +13,16 @@
  * memory, further arguments; see fs-port.h), and it stays up until the
  * process exits (the library never calls rte_eal_cleanup(), after which
  * DPDK cannot be used again).  Later ports check that they ask for the
- * same EAL.  If the EAL refuses to start (bad arguments, say), it
- * cannot be started again in this process: every later dpdk port fails
- * with the same error, until the process is restarted.  Unless the
- * arguments say "--no-huge", the EAL needs
- * hugepages, and a system with none free fails with ENOMEM and a message
- * that says how to reserve them, rather than with the EAL's own complaint.
- * What the EAL logs while a port is being opened or closed goes to that
- * port's log callback (level mapped from the DPDK log level); what it
- * logs at other times (from its own threads, say) is dropped.
+ * same EAL.  If the EAL refuses to start (bad arguments, say), it cannot
+ * be started again in this process: every later dpdk port fails with the
+ * same error, until the process is restarted.  Unless the arguments say
+ * "--no-huge", the EAL needs hugepages, and a system with none free fails
+ * with ENOMEM and a message that says how to reserve them, rather than
+ * with the EAL's own complaint.  What the EAL logs while a port is being
+ * opened or closed goes to that port's log callback (level mapped from
+ * the DPDK log level); what it logs at other times (from its own threads,
+ * say) is dropped.  One exception to "never prints": on arguments it does
+ * not know, the EAL prints its usage on standard output itself.
  *
  * Sizes.  'ring_frames' (R, default 1024) asks for R receive and R transmit
  * descriptors, adjusted to what the device allows.  Each port has its own
@@ -66,7 +67,14 @@
  * reset when the port opens.
  *
  * fs_port_check() reports ENETDOWN while the device's link is down
- * (rte_eth_link_get_nowait()), ENODEV if the device went away.
+ * (rte_eth_link_get_nowait(); a vhost-user peer that went away is one),
+ * ENODEV if the device went away.
+ *
+ * Close stops and closes the ethdev, removes the device if this port
+ * probed it, and frees the pool, unless some of its mbufs are still out
+ * (sent by reference on a port that has not sent them yet, or in a ring
+ * device's ring): then the pool is left allocated, with a warning, rather
+ * than freed under them.
  *
  * Only stable DPDK APIs are used (no ALLOW_EXPERIMENTAL_API).
  */
