@@ -1,7 +1,8 @@
 # dpdk-pmd/: the inspector's packet I/O ports (see DESIGN.md, "The data
-# path").  libc only: the port interface (fs-port.h), its provider
-# interface (fs-port-provider.h) and the backends, built as a convenience
-# library that flowsteerd (ovs-ext/) links.
+# path").  The port interface (fs-port.h), its provider interface
+# (fs-port-provider.h) and the backends, built as a convenience library
+# that flowsteerd (ovs-ext/) links: afpacket needs libc only, afxdp
+# libxdp and libbpf, dpdk (unless configured --disable-dpdk) libdpdk.
 FS_PORT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dpdk-pmd
 
 noinst_LTLIBRARIES += dpdk-pmd/libfsport.la
@@ -11,19 +12,30 @@ dpdk_pmd_libfsport_la_SOURCES = \
 	dpdk-pmd/fs-port-provider.h \
 	dpdk-pmd/fs-port-afpacket.c
 dpdk_pmd_libfsport_la_CPPFLAGS = $(FS_PORT_CPPFLAGS)
+# Each backend adds its library's flags.
+dpdk_pmd_libfsport_la_CFLAGS = $(AM_CFLAGS)
+dpdk_pmd_libfsport_la_LIBADD =
+
+# DPDK (unless configured --disable-dpdk).
+if HAVE_DPDK
+dpdk_pmd_libfsport_la_SOURCES += dpdk-pmd/fs-port-dpdk.c
+dpdk_pmd_libfsport_la_CFLAGS += $(DPDK_CFLAGS)
+dpdk_pmd_libfsport_la_LIBADD += $(DPDK_LIBS) -lpthread
+endif
+EXTRA_DIST += dpdk-pmd/fs-port-dpdk.c
 
 # AF_XDP, with libxdp's xsk API and libbpf for the XDP program.
 if HAVE_XDP
 if HAVE_BPF
 dpdk_pmd_libfsport_la_SOURCES += dpdk-pmd/fs-port-afxdp.c
-dpdk_pmd_libfsport_la_CFLAGS = $(AM_CFLAGS) $(XDP_CFLAGS) $(BPF_CFLAGS)
-dpdk_pmd_libfsport_la_LIBADD = $(XDP_LIBS) $(BPF_LIBS)
+dpdk_pmd_libfsport_la_CFLAGS += $(XDP_CFLAGS) $(BPF_CFLAGS)
+dpdk_pmd_libfsport_la_LIBADD += $(XDP_LIBS) $(BPF_LIBS)
 endif
 endif
 EXTRA_DIST += dpdk-pmd/fs-port-afxdp.c
 
 # Forwards between two ports, both ways: the bump in the wire, used by
-# tests/port-afpacket.sh.
+# tests/port-afpacket.sh and tests/port-dpdk-pcap.sh.
 noinst_PROGRAMS += dpdk-pmd/fs-portfwd
 dpdk_pmd_fs_portfwd_SOURCES = dpdk-pmd/fs-portfwd.c
 dpdk_pmd_fs_portfwd_CPPFLAGS = $(FS_PORT_CPPFLAGS)

@@ -62,6 +62,7 @@ struct fs_port_class {
 /* Known classes. */
 extern const struct fs_port_class fs_port_afpacket_class;
 extern const struct fs_port_class fs_port_afxdp_class; /* HAVE_XDP. */
+extern const struct fs_port_class fs_port_dpdk_class; /* If HAVE_DPDK. */
 
 /* Helpers for classes. */
 void fs_port_init(struct fs_port *port, const struct fs_port_class *class,

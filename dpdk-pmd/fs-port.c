@@ -25,6 +25,9 @@ static const struct fs_port_class *const classes[] = {
 #if defined(HAVE_XDP) && defined(HAVE_BPF)
     &fs_port_afxdp_class,
 #endif
+#ifdef HAVE_DPDK
+    &fs_port_dpdk_class,
+#endif
 };
 #define N_CLASSES (sizeof classes / sizeof classes[0])
 

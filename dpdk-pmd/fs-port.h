@@ -4,7 +4,7 @@
  * A port reads and writes whole Ethernet frames on one interface, in
  * bursts.  One interface, several backends: the backend is chosen by name
  * in the options at run time ("afpacket"; "afxdp" if built with libxdp
- * and libbpf; DPDK virtio_user later), never by rebuilding.
+ * and libbpf; "dpdk" if built with DPDK), never by rebuilding.
  *
  * Two kinds of backend:
  *
@@ -118,7 +118,7 @@ typedef void fs_port_log_cb(void *aux, enum fs_port_log_level level,
 struct fs_port_options {
     size_t sz;                  /* sizeof(struct fs_port_options). */
     const char *backend;        /* "afpacket" (the default, if NULL) or
-                                 * "afxdp". */
+                                 * "afxdp" or "dpdk" (as built). */
     const char *ifname;         /* Interface name, required. */
 
     /* Ring sizes.  Each of the receive and transmit rings holds
@@ -164,6 +164,46 @@ struct fs_port_options {
      * kernel puts 256 bytes of headroom before each received frame, so
      * longer frames than 'frame_size' - 256 are dropped (rx_dropped). */
     unsigned int xdp_mode;
+
+    /* dpdk only (fs-port-dpdk.c has the details).
+     *
+     * The device: 'dpdk_devargs', if set, is a DPDK device to probe
+     * (rte_dev_probe()), e.g. "net_virtio_user0,path=/run/x/vhu0,queues=1",
+     * "net_ring0" or "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap"; the port
+     * is the ethdev named by its part before the first comma, and 'ifname'
+     * is only the port's name for messages and fs_port_ifname().  If NULL,
+     * 'ifname' itself names an ethdev that already exists (one the EAL
+     * probed from its arguments, e.g. "0000:03:00.0" or a "--vdev", or one
+     * the program made).  A device this port probed is removed again by
+     * fs_port_close().
+     *
+     * The EAL (DPDK's environment) is set up once per process, by the first
+     * dpdk port opened, from that port's options:
+     *
+     *   dpdk_lcores    the EAL's "-l" core list (default: the first CPU this
+     *                  thread may run on); the thread that opens the first
+     *                  port becomes the EAL's main lcore.
+     *   dpdk_mem_mb    the EAL's "-m": MB of memory to reserve (0: the
+     *                  EAL's default).
+     *   dpdk_eal_args  further EAL arguments, separated by white space (no
+     *                  quoting), e.g. "--in-memory --file-prefix=fs1" or
+     *                  "--no-huge --no-shconf".  Required (non-NULL) for
+     *                  the port that sets up the EAL: "" takes the EAL's
+     *                  defaults, which use hugepages.
+     *
+     * Later ports may leave the three zero, or must give the same values:
+     * the EAL cannot be set up again in the same process (EINVAL).  Without
+     * "--no-huge", opening fails with ENOMEM if the system has no free
+     * hugepages.
+     *
+     * 'ring_frames' sizes the device's receive and transmit descriptor
+     * rings and, with them, the port's mbuf pool; 'frame_size' is each
+     * mbuf's data room, 128 bytes of headroom included (so at most 65520,
+     * and the longest frame is 'frame_size' - 128). */
+    const char *dpdk_devargs;
+    const char *dpdk_lcores;
+    unsigned int dpdk_mem_mb;
+    const char *dpdk_eal_args;
 };
 
 /* fs_port_options.xdp_mode. */
@@ -202,12 +242,15 @@ struct fs_port_stats {
  * positive errno value, with details sent to options->log:
  *
  *   EAFNOSUPPORT  unknown backend (see fs_port_backend_name())
- *   ENODEV        no interface 'ifname' (or a name too long to be one)
+ *   ENODEV        no interface 'ifname' (or a name too long to be one);
+ *                 dpdk: no such ethdev, or 'dpdk_devargs' probed nothing
  *   EINVAL        bad options (no 'ifname', bad sizes, 'sz' too small or
  *                 larger with nonzero members this library does not know)
  *   EPERM         not allowed to open raw sockets (needs CAP_NET_RAW)
  *   EBUSY         afxdp: the interface has another XDP program, or
  *                 another AF_XDP socket on its queue 0
+ *   EBUSY         dpdk: the device is already open as another port
+ *   ENOMEM        dpdk: no hugepages, or no memory for the mbuf pool
  *   other         from the system calls that set the port up
  *
  * The caller retains ownership of 'options' and the strings it points to;
@@ -269,7 +312,12 @@ void fs_port_rx_release(struct fs_port *port, unsigned int n);
  * The bytes are copied before it returns: the caller retains ownership of
  * 'pkts' and the data they point to, which may be packets received from
  * any port (this one included) and not yet released.  One system call per
- * FS_PORT_BURST packets (more only when the kernel refuses packets). */
+ * FS_PORT_BURST packets (more only when the kernel refuses packets).
+ *
+ * Except by reference: a dpdk port sends a packet received on a dpdk port
+ * (fs_pkt_ref.handle) by taking a reference to its mbuf, which the device
+ * holds until it has sent it.  The caller may still release the packet at
+ * once, but must not change its bytes after this call. */
 unsigned int fs_port_tx_burst(struct fs_port *port,
                               const struct fs_pkt_ref pkts[], unsigned int n);
 

@@ -68,6 +68,15 @@ usage(const char *prog)
            "  --no-tx-ring          afpacket: transmit with sendmmsg()\n"
            "  --xdp-mode=MODE       afxdp: auto (default), generic, native "
            "or zerocopy\n"
+           "  --dpdk-devargs=SPEC   dpdk: device to probe for IF_A; given "
+           "again, for IF_B\n"
+           "                        (e.g. net_ring0, "
+           "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap)\n"
+           "  --dpdk-eal-args=ARGS  dpdk: EAL arguments (required; \"\" "
+           "for the defaults)\n"
+           "  --dpdk-lcores=LIST    dpdk: EAL core list (default: the first "
+           "CPU allowed)\n"
+           "  --dpdk-mem=MB         dpdk: EAL memory (default: the EAL's)\n"
            "  -v, --verbose         print how the ports were set up\n"
            "  -h, --help            this help\n");
 }
@@ -178,6 +187,7 @@ main(int argc, char *argv[])
         OPT_BACKEND = 256, OPT_SECONDS, OPT_RING_FRAMES, OPT_FRAME_SIZE,
         OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_NO_TX_RING, OPT_TPACKET,
         OPT_XDP_MODE,
+        OPT_DPDK_DEVARGS, OPT_DPDK_EAL_ARGS, OPT_DPDK_LCORES, OPT_DPDK_MEM,
     };
     static const struct option long_options[] = {
         {"backend", required_argument, NULL, OPT_BACKEND},
@@ -189,6 +199,10 @@ main(int argc, char *argv[])
         {"no-tx-ring", no_argument, NULL, OPT_NO_TX_RING},
         {"tpacket-version", required_argument, NULL, OPT_TPACKET},
         {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
+        {"dpdk-devargs", required_argument, NULL, OPT_DPDK_DEVARGS},
+        {"dpdk-eal-args", required_argument, NULL, OPT_DPDK_EAL_ARGS},
+        {"dpdk-lcores", required_argument, NULL, OPT_DPDK_LCORES},
+        {"dpdk-mem", required_argument, NULL, OPT_DPDK_MEM},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -196,6 +210,8 @@ main(int argc, char *argv[])
     struct fs_port_options options = FS_PORT_OPTIONS_INIT;
     const char *prog = "fs-portfwd";
     struct fs_port *ports[2] = { NULL, NULL };
+    const char *devargs[2] = { NULL, NULL };
+    unsigned int n_devargs = 0;
     struct fwd_dir dirs[2];
     unsigned int seconds = 0;
     struct sigaction sa;
@@ -234,6 +250,23 @@ main(int argc, char *argv[])
         case OPT_XDP_MODE:
             options.xdp_mode = parse_xdp_mode(prog, optarg);
             break;
+        case OPT_DPDK_DEVARGS:
+            if (n_devargs >= 2) {
+                fprintf(stderr, "%s: --dpdk-devargs: at most twice (IF_A, "
+                        "IF_B)\n", prog);
+                return 2;
+            }
+            devargs[n_devargs++] = optarg;
+            break;
+        case OPT_DPDK_EAL_ARGS:
+            options.dpdk_eal_args = optarg;
+            break;
+        case OPT_DPDK_LCORES:
+            options.dpdk_lcores = optarg;
+            break;
+        case OPT_DPDK_MEM:
+            options.dpdk_mem_mb = parse_uint(prog, "dpdk-mem", optarg);
+            break;
         case 'v':
             verbose = true;
             break;
@@ -256,6 +289,7 @@ main(int argc, char *argv[])
         int error;
 
         options.ifname = argv[optind + i];
+        options.dpdk_devargs = devargs[i];
         error = fs_port_open(&options, &ports[i]);
         if (error) {
             fprintf(stderr, "%s: cannot open port %s (backend %s): %s\n",

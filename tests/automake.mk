@@ -63,6 +63,18 @@ tests_test_fr_conn_LDADD = flowrules/libflowrules.la $(OVS_LIBS)
 endif
 EXTRA_DIST += tests/test-fr-conn.c
 
+# The dpdk port backend over net_ring devices (no hugepages, no OVS).
+if HAVE_DPDK
+check_PROGRAMS += tests/test-port-dpdk
+TESTS += tests/test-port-dpdk
+tests_test_port_dpdk_SOURCES = tests/test-port-dpdk.c tests/test-util.h
+tests_test_port_dpdk_CPPFLAGS = $(FS_PORT_CPPFLAGS)
+tests_test_port_dpdk_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
+tests_test_port_dpdk_LDADD = dpdk-pmd/libfsport.la -lrte_net_ring \
+	$(DPDK_LIBS)
+endif
+EXTRA_DIST += tests/test-port-dpdk.c
+
 # The shell tests: run, and shipped.
 SHELL_TESTS = \
 	tests/cli.sh \
@@ -76,6 +88,7 @@ SHELL_TESTS = \
 	tests/port-afxdp.sh \
 	tests/sandbox.sh \
 	tests/appliance.sh \
+	tests/port-dpdk-pcap.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
 	tests/e2e.sh \
