@@ -954,7 +954,7 @@ afp_check(struct fs_port *port)
 {
     struct afp_port *p = afp_cast(port);
 
-    return fs_port_check_socket(port, p->fd, p->ifindex);
+    return fs_port_check_socket(port, p->fd, p->fd, p->ifindex);
 }
 
 const struct fs_port_class fs_port_afpacket_class = {

@@ -951,7 +951,7 @@ afx_check(struct fs_port *port)
     int error;
 
     /* The kernel sets ENETDOWN on the socket when its device goes away. */
-    error = fs_port_check_socket(port, p->fd, p->ifindex);
+    error = fs_port_check_socket(port, p->fd, p->ioctl_fd, p->ifindex);
     if (error) {
         return error;
     }

@@ -87,8 +87,11 @@ bool fs_port_tx_ok(const struct fs_pkt_ref *pkt, uint32_t mtu,
 
 /* For check(): returns the error pending on socket 'fd' (clearing it),
  * ENODEV if port->ifname is gone, ESTALE if it has another index than
- * 'ifindex', or 0. */
-int fs_port_check_socket(const struct fs_port *port, int fd, int ifindex);
+ * 'ifindex', or 0.  The index is asked with SIOCGIFINDEX on 'ioctl_fd',
+ * a socket the port opened (a sandboxed process may open none; an AF_XDP
+ * socket does not answer it). */
+int fs_port_check_socket(const struct fs_port *port, int fd, int ioctl_fd,
+                         int ifindex);
 
 #ifdef __cplusplus
 }

@@ -318,7 +318,8 @@ fs_port_tx_ok(const struct fs_pkt_ref *pkt, uint32_t mtu, uint32_t max_tx_len)
 }
 
 int
-fs_port_check_socket(const struct fs_port *port, int fd, int ifindex)
+fs_port_check_socket(const struct fs_port *port, int fd, int ioctl_fd,
+                     int ifindex)
 {
     socklen_t len = sizeof(int);
     unsigned int index;
@@ -337,7 +338,7 @@ fs_port_check_socket(const struct fs_port *port, int fd, int ifindex)
      * sandboxed appliance may create no socket (fs-sandbox.h). */
     memset(&ifr, 0, sizeof ifr);
     memcpy(ifr.ifr_name, port->ifname, sizeof port->ifname);
-    if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
+    if (ioctl(ioctl_fd, SIOCGIFINDEX, &ifr)) {
         return errno == ENODEV || errno == ENXIO ? ENODEV : errno;
     }
     index = ifr.ifr_ifindex;

@@ -639,11 +639,7 @@ sandbox_start(void)
     so.keep_caps = FS_SANDBOX_CAP(CAP_NET_RAW);
     if (!strcmp(port_backend, "afxdp")) {
         so.keep_caps |= (FS_SANDBOX_CAP(CAP_NET_ADMIN)
-                         | FS_SANDBOX_CAP(CAP_BPF)
-                         | FS_SANDBOX_CAP(CAP_PERFMON)
-                         | FS_SANDBOX_CAP(CAP_SYS_ADMIN)
-                         | FS_SANDBOX_CAP(CAP_SYS_RESOURCE)
-                         | FS_SANDBOX_CAP(CAP_IPC_LOCK));
+                         | FS_SANDBOX_CAP(CAP_SYS_ADMIN));
     }
     so.extra_syscalls = extra;
     so.log = sandbox_log;

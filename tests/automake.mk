@@ -92,6 +92,7 @@ SHELL_TESTS = \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
 	tests/e2e.sh \
+	tests/e2e-afxdp.sh \
 	tests/e2e-apps.sh \
 	tests/enforce-attacks.sh \
 	tests/enforce-conns.sh \

@@ -792,9 +792,14 @@ fsd_require() {
 # namespace), on this OVS's database, with its pidfile, log and control
 # socket in $tmp (flowsteerd.pid, flowsteerd.log, $FSD_CTL).  Registers it
 # to be stopped at exit.  Fails the test if it does not start.
+# FS_DATAPATH (default auto), if set, is the flowsteer-datapath the test
+# runs with (tests/e2e-afxdp.sh runs tests/e2e.sh on AF_XDP).
 FSD_CTL=
 fsd_start() {
     FSD_CTL=$tmp/flowsteerd.ctl
+    if [ -n "${FS_DATAPATH:-}" ]; then
+        vsctl set Open_vSwitch . external_ids:flowsteer-datapath="$FS_DATAPATH"
+    fi
     # A detached daemon's stderr is /dev/null: AddressSanitizer's reports
     # (in the ASan build) go to files, which the log check reads.  (GCC
     # 12's UndefinedBehaviorSanitizer, beside ASan, writes to stderr
