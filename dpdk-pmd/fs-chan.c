@@ -896,6 +896,19 @@ fs_chan_type_name(int type)
 }
 
 const char *
+fs_chan_exit_reason(int status)
+{
+    switch (status) {
+    case FS_CHAN_EXIT_CHANNEL: return "its channel failed";
+    case FS_CHAN_EXIT_PORT: return "its inspector port failed";
+    case FS_CHAN_EXIT_RECONFIGURE: return "another port was configured";
+    case FS_CHAN_EXIT_PROTOCOL: return "it was sent a bad message";
+    case FS_CHAN_EXIT_SANDBOX: return "its sandbox could not be set up";
+    default: return NULL;
+    }
+}
+
+const char *
 fs_chan_dp_name(int i)
 {
     static const char *const names[] = {

@@ -165,6 +165,18 @@ enum {
 };
 const char *fs_chan_dp_name(int);
 
+/* The appliance's exit statuses, for flowsteerd's log. */
+enum {
+    FS_CHAN_EXIT_CHANNEL = 2,   /* The channel closed or failed. */
+    FS_CHAN_EXIT_PORT = 3,      /* Its port failed (or never opened). */
+    FS_CHAN_EXIT_RECONFIGURE = 4, /* Another port was configured. */
+    FS_CHAN_EXIT_PROTOCOL = 5,  /* flowsteerd sent what does not decode. */
+    FS_CHAN_EXIT_SANDBOX = 6,   /* Its sandbox could not be set up. */
+};
+
+/* Returns what exit status 'status' of the appliance means, or NULL. */
+const char *fs_chan_exit_reason(int status);
+
 #define FS_CHAN_MAX_PORTS_PER_MSG 256
 #define FS_CHAN_MAX_STATS_PORTS 4096
 

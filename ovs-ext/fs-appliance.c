@@ -338,8 +338,11 @@ reap(struct fs_appliance *a, long long int wait_ms)
 
         if (r == a->pid) {
             if (WIFEXITED(status)) {
+                const char *why = fs_chan_exit_reason(WEXITSTATUS(status));
+
                 snprintf(a->last_exit, sizeof a->last_exit, "exit status "
-                         "%d", WEXITSTATUS(status));
+                         "%d%s%s%s", WEXITSTATUS(status), why ? " (" : "",
+                         why ? why : "", why ? ")" : "");
             } else if (WIFSIGNALED(status)) {
                 snprintf(a->last_exit, sizeof a->last_exit, "killed by "
                          "signal %d (%s)", WTERMSIG(status),
@@ -398,6 +401,7 @@ ended(struct fs_appliance *a)
     pid_t pid = a->pid;
 
     close_fds(a);
+    a->last_exit[0] = '\0';
     if (a->pid) {
         reap(a, STOP_WAIT_MS);
     }
@@ -475,7 +479,6 @@ start(struct fs_appliance *a)
     set_nonblocking(a->log_fd);
     a->state = S_SYNCING;
     a->started = time_msec();
-    a->last_exit[0] = '\0';
     a->n_starts++;
     VLOG_INFO("inspector appliance started: %s (pid %ld) on %s (%s)",
               a->program, (long) pid, a->ifname, a->backend);

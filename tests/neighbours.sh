@@ -70,8 +70,11 @@ ovs_exec ip link set fs-insp0 down
 sleep 0.5
 ovs_exec ip link set fs-insp0 up
 t0=$(now_ms)
-check "flowsteerd notices and opens it again" wait_until 10 \
-    shows "reopened 1 times, last because: Network is down"
+# The appliance cannot open a port once sandboxed: it exits, and
+# flowsteerd starts a new one, which opens it.
+check "flowsteerd notices and opens it again" wait_until 10 eval \
+    'shows "inspector appliance: ready, .* 1 ended, .*last: exit status 3 (its inspector port failed)" &&
+     grep -q "fs-insp0: the inspector port failed (Network is down)" "$tmp/flowsteerd.log"'
 check "new connections are judged again" wait_until 10 judged
 echo "  judged again after $(( $(now_ms) - t0 )) ms"
 check "and flowsteerd does not spin" not_spinning
@@ -272,7 +275,9 @@ fi
 # The link flap, the daemons this test stops, and what they then say.
 # flowsteerd reconnecting while ovs-vswitchd restarts finds its old
 # management socket still there, with nobody behind it.
-log_allow 'fs_dp\|WARN\|fs-insp0: inspector port failed \(Network is down\)' \
+log_allow 'fs_appliance\|WARN\|appliance: fs_dp: fs-insp0: inspector port failed \(Network is down\)' \
+    'flowsteerd\|WARN\|fs-insp0: the inspector port failed \(Network is down\): exiting' \
+    'fs_appliance\|WARN\|inspector appliance \(pid [0-9]+\) ended: exit status 3 ' \
     'fs_topo\|WARN\|security bridge br-nope has fail_mode standalone' \
     'fatal_signal(\([^)]*\))?\|WARN\|terminating with signal 15' \
     'rconn\|WARN\|br-(int|sec)<->unix#[0-9]+: connection dropped' \
