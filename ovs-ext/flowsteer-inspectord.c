@@ -432,15 +432,41 @@ handle_policy(const struct fs_chan_msg *m)
     send_result(m->xid, error, changed, 0, err);
 }
 
+/* A QUERY_FLOWS answer: the 'limit' flows with the least ids above
+ * 'after', found in two walks (their ids, sorted; then those flows), sent
+ * in FLOWS parts. */
 struct flows_page {
     uint8_t buf[FS_CHAN_MAX_MSG];
     struct fs_chan_buf b;
     uint32_t xid;
     unsigned int n;             /* Flows in 'b'. */
     size_t count_at;            /* Offset of its u16 count. */
-    uint32_t left;              /* Flows the page may still take. */
     uint64_t after;             /* Only flows with greater ids. */
+    uint64_t *ids;              /* Those ids, then the first 'n_ids'. */
+    size_t n_ids, allocated;
 };
+
+static int
+page_id(void *p_, const struct fs_flow_info *f)
+{
+    struct flows_page *p = p_;
+
+    if (f->id > p->after) {
+        if (p->n_ids >= p->allocated) {
+            p->ids = x2nrealloc(p->ids, &p->allocated, sizeof *p->ids);
+        }
+        p->ids[p->n_ids++] = f->id;
+    }
+    return 0;
+}
+
+static int
+compare_ids(const void *a_, const void *b_)
+{
+    uint64_t a = *(const uint64_t *) a_, b = *(const uint64_t *) b_;
+
+    return a < b ? -1 : a > b;
+}
 
 static void
 page_start(struct flows_page *p)
@@ -469,10 +495,8 @@ page_flow(void *p_, const struct fs_flow_info *f)
 {
     struct flows_page *p = p_;
 
-    if (!p->left) {
-        return 1;
-    }
-    if (f->id <= p->after) {
+    if (f->id <= p->after || !p->n_ids
+        || !bsearch(&f->id, p->ids, p->n_ids, sizeof *p->ids, compare_ids)) {
         return 0;
     }
     if (p->n == FS_CHAN_FLOWS_PER_MSG
@@ -482,7 +506,6 @@ page_flow(void *p_, const struct fs_flow_info *f)
     }
     fs_chan_put_flow(&p->b, f);
     p->n++;
-    p->left--;
     return 0;
 }
 
@@ -491,9 +514,16 @@ handle_query_flows(const struct fs_chan_msg *m)
 {
     static struct flows_page page;
 
+    uint32_t limit = m->u32 ? m->u32 : UINT32_MAX;
+
     page.xid = m->xid;
-    page.left = m->u32 ? m->u32 : UINT32_MAX;
     page.after = m->u64;
+    page.n_ids = 0;
+    fs_inspector_foreach_flow(app.insp, page_id, &page);
+    if (page.n_ids) {
+        qsort(page.ids, page.n_ids, sizeof *page.ids, compare_ids);
+    }
+    page.n_ids = MIN(page.n_ids, limit);
     page_start(&page);
     fs_inspector_foreach_flow(app.insp, page_flow, &page);
     page_send(&page, true);

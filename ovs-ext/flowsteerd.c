@@ -498,7 +498,7 @@ flowsteerd_init(struct flowsteerd *d)
                                  fs_verdicts_resync, d->verdicts);
     fs_verdicts_attach(d->verdicts, d->insp, d->app);
     d->policy = fs_policy_create(d->insp, d->verdicts, d->app);
-    d->flows = fs_flows_create(d->insp, d->verdicts);
+    d->flows = fs_flows_create(d->insp, d->verdicts, d->app);
     d->idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d->idl);
     fs_guard_register(d->idl);

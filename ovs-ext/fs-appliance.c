@@ -48,6 +48,18 @@ struct out_msg {
     uint8_t data[];
 };
 
+/* A QUERY_FLOWS waiting for its FLOWS. */
+struct flows_query {
+    struct ovs_list node;
+    uint32_t xid;
+    fs_appliance_flows_cb *cb;
+    void *aux;
+    struct ds msgs;
+};
+#define MAX_FLOWS_QUERIES 64
+#define MAX_FLOWS_BYTES (64u << 20) /* Per query: a page of 10000 flows
+                                     * takes about 2 MB. */
+
 struct fs_appliance {
     char *program;
     unsigned int max_flows;
@@ -89,6 +101,8 @@ struct fs_appliance {
 
     struct ovs_list out;
     size_t out_bytes;
+    struct ovs_list queries;    /* struct flows_query. */
+    size_t n_queries;
 
     /* The last STATS. */
     uint64_t counters[FS_N_COUNTERS];
@@ -107,6 +121,8 @@ struct fs_appliance {
 };
 
 static void stop(struct fs_appliance *, bool kill_now, const char *why);
+static void log_run(struct fs_appliance *);
+static void relog(struct fs_appliance *, const char *line);
 
 struct fs_appliance *
 fs_appliance_create(const char *program, unsigned int max_flows,
@@ -127,6 +143,7 @@ fs_appliance_create(const char *program, unsigned int max_flows,
     ds_init(&a->ports_msgs);
     ds_init(&a->log_line);
     ovs_list_init(&a->out);
+    ovs_list_init(&a->queries);
     return a;
 }
 
@@ -311,11 +328,32 @@ send_echo(struct fs_appliance *a)
 /* The process. */
 
 static void
+query_done(struct fs_appliance *a, struct flows_query *q, bool ok)
+{
+    ovs_list_remove(&q->node);
+    a->n_queries--;
+    if (q->cb) {
+        q->cb(q->aux, ok ? &q->msgs : NULL);
+    }
+    ds_destroy(&q->msgs);
+    free(q);
+}
+
+static void
 close_fds(struct fs_appliance *a)
 {
+    struct flows_query *q;
+
+    LIST_FOR_EACH_SAFE (q, node, &a->queries) {
+        query_done(a, q, false);
+    }
     if (a->fd >= 0) {
         close(a->fd);
         a->fd = -1;
+    }
+    log_run(a);                 /* Its last words, often why it ended. */
+    if (a->log_line.length) {
+        relog(a, ds_cstr(&a->log_line));
     }
     if (a->log_fd >= 0) {
         close(a->log_fd);
@@ -617,8 +655,29 @@ handle_msg(struct fs_appliance *a, const uint8_t *buf, size_t len)
     case FS_CHAN_EVENT:
         handle_event(a, buf, len, &m);
         break;
-    case FS_CHAN_FLOWS:
+    case FS_CHAN_FLOWS: {
+        struct flows_query *q;
+
+        LIST_FOR_EACH (q, node, &a->queries) {
+            if (q->xid == m.xid) {
+                if (q->msgs.length + len + 4 > MAX_FLOWS_BYTES) {
+                    bad_msg(a, "an answer to a flows query too long");
+                    return;
+                }
+                ds_put_char(&q->msgs, len >> 24);
+                ds_put_char(&q->msgs, len >> 16);
+                ds_put_char(&q->msgs, len >> 8);
+                ds_put_char(&q->msgs, len);
+                ds_put_buffer(&q->msgs, (const char *) buf, len);
+                if (!(m.flags & FS_CHAN_F_MORE)) {
+                    query_done(a, q, true);
+                }
+                return;
+            }
+        }
+        bad_msg(a, "flows no one asked for");
         break;
+    }
     case FS_CHAN_STATS:
         handle_stats(a, &m);
         break;
@@ -924,6 +983,44 @@ fs_appliance_ready(const struct fs_appliance *a)
 {
     return (a->state == S_READY && a->have_stats
             && a->dp[FS_CHAN_DP_PORT_OPEN]);
+}
+
+void
+fs_appliance_query_flows(struct fs_appliance *a, uint64_t after,
+                         uint32_t limit, fs_appliance_flows_cb *cb,
+                         void *aux)
+{
+    struct flows_query *q;
+    struct fs_chan_buf b;
+
+    if (a->state != S_READY || a->n_queries >= MAX_FLOWS_QUERIES) {
+        cb(aux, NULL);
+        return;
+    }
+    q = xzalloc(sizeof *q);
+    q->xid = ++a->next_xid;
+    q->cb = cb;
+    q->aux = aux;
+    ds_init(&q->msgs);
+    ovs_list_push_back(&a->queries, &q->node);
+    a->n_queries++;
+    fs_chan_start(&b, msgbuf, sizeof msgbuf, FS_CHAN_QUERY_FLOWS, 0, q->xid);
+    fs_chan_put_u64(&b, after);
+    fs_chan_put_u32(&b, limit);
+    queue(a, &b);
+}
+
+void
+fs_appliance_forget_queries(struct fs_appliance *a, void *aux)
+{
+    struct flows_query *q;
+
+    LIST_FOR_EACH_SAFE (q, node, &a->queries) {
+        if (q->aux == aux) {
+            /* Its answer is read and dropped: see handle_msg(). */
+            q->cb = NULL;
+        }
+    }
 }
 
 uint64_t

@@ -96,6 +96,20 @@ void fs_appliance_flush(struct fs_appliance *);
 
 bool fs_appliance_ready(const struct fs_appliance *);
 
+/* Asks the appliance for the 'limit' flows with the least ids above
+ * 'after' (flows still classifying included: they exist only there).
+ * Calls 'cb' once, with the FLOWS messages, each behind its length (4
+ * bytes, network order), in 'msgs', or with NULL if there is no ready
+ * appliance or it ends first.  'cb' may be called before this returns. */
+typedef void fs_appliance_flows_cb(void *aux, const struct ds *msgs);
+void fs_appliance_query_flows(struct fs_appliance *, uint64_t after,
+                              uint32_t limit, fs_appliance_flows_cb *,
+                              void *aux);
+
+/* Forgets the queries made with 'aux': their callbacks will not be
+ * called. */
+void fs_appliance_forget_queries(struct fs_appliance *, void *aux);
+
 /* The appliance's last counters (FS_CTR_*), 0 before any. */
 uint64_t fs_appliance_counter(const struct fs_appliance *, int counter);
 

@@ -9,6 +9,8 @@
 
 #include "flowrules.h"
 #include "flowsteer/inspector.h"
+#include "fs-appliance.h"
+#include "fs-chan.h"
 #include "fs-config.h"
 #include "fs-verdict.h"
 #include "openvswitch/dynamic-string.h"
@@ -22,6 +24,7 @@
 struct fs_flows {
     struct fs_inspector *insp;
     struct fs_verdicts *verdicts;
+    struct fs_appliance *app;
     const struct fs_config *cfg;    /* Or NULL. */
     struct ovs_list requests;       /* struct flows_request. */
     size_t n_requests;
@@ -38,6 +41,8 @@ struct flows_request {
     unsigned int limit;
     uint64_t poll_seqno;            /* flowrules_poll_seqno() to wait for. */
     long long int deadline;         /* Reply anyway then (ms). */
+    bool app_waiting;               /* For the appliance's flows. */
+    struct ds *app_msgs;            /* Its FLOWS messages, or NULL. */
 };
 
 struct flows_ctx {
@@ -246,20 +251,142 @@ format_if_in_page(void *page_, const struct fs_flow_info *f)
     return 0;
 }
 
+/* The flows a page is made of: those of flowsteerd's inspector (decided,
+ * with their verdicts as judged here), with the appliance's counters for
+ * the ones it has too, and the appliance's others (still classifying, or
+ * without rules).  The appliance's are the FLOWS messages of its answer,
+ * indexed by id. */
+struct app_flow {
+    uint64_t id;
+    size_t msg, len, off;           /* Its message in 'msgs', and where the
+                                     * flow is in it. */
+    bool seen;                      /* Also flowsteerd's, in this walk. */
+};
+
+struct flow_source {
+    struct fs_inspector *insp;
+    const struct ds *msgs;          /* Or NULL. */
+    struct app_flow *af;            /* Sorted by id. */
+    size_t n_af;
+    fs_flow_cb *cb;                 /* The walk's. */
+    void *aux;
+};
+
+static int
+compare_app_flows(const void *a_, const void *b_)
+{
+    const struct app_flow *a = a_, *b = b_;
+
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static void
+source_init(struct flow_source *src, struct fs_inspector *insp,
+            const struct ds *msgs)
+{
+    static struct fs_chan_flow flow;
+    size_t allocated = 0;
+
+    memset(src, 0, sizeof *src);
+    src->insp = insp;
+    src->msgs = msgs;
+    for (size_t m = 0; msgs && m + 4 <= msgs->length; ) {
+        const uint8_t *p = (const uint8_t *) msgs->string + m;
+        size_t len = (size_t) p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+        size_t off = 0, prev = 0;
+
+        while (fs_chan_next_flow(p + 4, len, &off, &flow)) {
+            if (src->n_af >= allocated) {
+                src->af = x2nrealloc(src->af, &allocated, sizeof *src->af);
+            }
+            src->af[src->n_af].id = flow.info.id;
+            src->af[src->n_af].msg = m + 4;
+            src->af[src->n_af].len = len;
+            src->af[src->n_af].off = prev;
+            src->n_af++;
+            prev = off;
+        }
+        m += 4 + len;
+    }
+    if (src->n_af) {
+        qsort(src->af, src->n_af, sizeof *src->af, compare_app_flows);
+    }
+}
+
+/* Decodes appliance flow 'af' into '*flow'. */
+static bool
+app_flow_get(const struct flow_source *src, const struct app_flow *af,
+             struct fs_chan_flow *flow)
+{
+    size_t off = af->off;
+
+    return fs_chan_next_flow(src->msgs->string + af->msg, af->len, &off,
+                             flow);
+}
+
+static int
+source_ledger_flow(void *src_, const struct fs_flow_info *f)
+{
+    static struct fs_chan_flow flow;
+    struct flow_source *src = src_;
+    struct app_flow key = { .id = f->id }, *af;
+    struct fs_flow_info merged;
+
+    af = (src->n_af
+          ? bsearch(&key, src->af, src->n_af, sizeof *src->af,
+                    compare_app_flows)
+          : NULL);
+    if (!af || !app_flow_get(src, af, &flow)) {
+        return src->cb(src->aux, f);
+    }
+    /* What crossed the inspector is the appliance's to count. */
+    af->seen = true;
+    merged = *f;
+    memcpy(merged.packets, flow.info.packets, sizeof merged.packets);
+    memcpy(merged.bytes, flow.info.bytes, sizeof merged.bytes);
+    merged.packets_inspected = flow.info.packets_inspected;
+    merged.last_seen_ns = flow.info.last_seen_ns;
+    return src->cb(src->aux, &merged);
+}
+
+/* Calls 'cb' for each flow of 'src', as fs_inspector_foreach_flow() does
+ * for one inspector. */
+static void
+source_foreach(struct flow_source *src, fs_flow_cb *cb, void *aux)
+{
+    static struct fs_chan_flow flow;
+
+    src->cb = cb;
+    src->aux = aux;
+    for (size_t i = 0; i < src->n_af; i++) {
+        src->af[i].seen = false;
+    }
+    fs_inspector_foreach_flow(src->insp, source_ledger_flow, src);
+    for (size_t i = 0; i < src->n_af; i++) {
+        if (!src->af[i].seen && app_flow_get(src, &src->af[i], &flow)) {
+            cb(aux, &flow.info);
+        }
+    }
+}
+
 bool
-fs_flows_format(struct fs_inspector *insp, const struct flowrules *fr,
-                const struct fs_config *cfg, bool json, uint64_t after,
-                unsigned int limit, struct ds *ds)
+fs_flows_format(struct fs_inspector *insp, const struct ds *app_msgs,
+                const struct flowrules *fr, const struct fs_config *cfg,
+                bool json, uint64_t after, unsigned int limit,
+                struct ds *ds)
 {
     struct flows_ctx ctx = { .fr = fr, .cfg = cfg, .json = json, .ds = ds };
     struct page page = { .after = after, .ctx = &ctx };
+    struct flow_source src;
     bool more;
     size_t i;
 
     /* Two walks: the ids after 'after', of which the first 'limit' in
      * order make the page; then those flows' lines.  A page costs its own
-     * lines and 8 bytes per flow, not the text of every flow. */
-    fs_inspector_foreach_flow(insp, collect_id, &page);
+     * lines and 8 bytes per flow, not the text of every flow.  (The
+     * appliance answered with its first 'limit' after 'after': enough.) */
+    source_init(&src, insp, app_msgs);
+    source_foreach(&src, collect_id, &page);
     if (page.n) {
         /* (qsort() and bsearch() want an array, even an empty one.) */
         qsort(page.ids, page.n, sizeof *page.ids, compare_ids);
@@ -267,7 +394,8 @@ fs_flows_format(struct fs_inspector *insp, const struct flowrules *fr,
     more = page.n > limit;
     page.n = MIN(page.n, limit);
     page.lines = xcalloc(page.n ? page.n : 1, sizeof *page.lines);
-    fs_inspector_foreach_flow(insp, format_if_in_page, &page);
+    source_foreach(&src, format_if_in_page, &page);
+    free(src.af);
     for (i = 0; i < page.n; i++) {
         /* A flow gone between the walks has no line. */
         if (page.lines[i]) {
@@ -294,13 +422,14 @@ fs_flows_format(struct fs_inspector *insp, const struct flowrules *fr,
 /* The command. */
 
 static void
-flows_reply(struct fs_flows *fl, struct unixctl_conn *conn, bool json,
-            uint64_t after, unsigned int limit)
+flows_reply(struct fs_flows *fl, struct unixctl_conn *conn,
+            const struct ds *app_msgs, bool json, uint64_t after,
+            unsigned int limit)
 {
     struct ds ds = DS_EMPTY_INITIALIZER;
 
-    fs_flows_format(fl->insp, fs_verdicts_rules(fl->verdicts), fl->cfg,
-                    json, after, limit, &ds);
+    fs_flows_format(fl->insp, app_msgs, fs_verdicts_rules(fl->verdicts),
+                    fl->cfg, json, after, limit, &ds);
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
     fl->n_replies++;
@@ -323,6 +452,8 @@ parse_number_option(const char *arg, const char *name, uint64_t max,
     *value = strtoull(arg + len + 1, &end, 10);
     return !*end && !errno && *value <= max;
 }
+
+static void app_flows_cb(void *r, const struct ds *msgs);
 
 #define FLOWS_USAGE \
     "usage: flowsteer/flows [--json] [--after=ID] [--limit=N] (N: 1 to " \
@@ -355,8 +486,8 @@ flowsteer_flows(struct unixctl_conn *conn, int argc, const char *argv[],
         }
     }
     seqno = fr ? flowrules_poll(fr) : 0;
-    if (!seqno) {
-        flows_reply(fl, conn, json, after, limit);
+    if (!seqno && !fs_appliance_ready(fl->app)) {
+        flows_reply(fl, conn, NULL, json, after, limit);
         return;
     }
     if (fl->n_requests >= FS_FLOWS_MAX_WAITING) {
@@ -374,17 +505,22 @@ flowsteer_flows(struct unixctl_conn *conn, int argc, const char *argv[],
     r->limit = limit;
     r->poll_seqno = seqno;
     r->deadline = time_msec() + 1000;
+    r->app_msgs = NULL;
+    r->app_waiting = true;
     ovs_list_push_back(&fl->requests, &r->node);
     fl->n_requests++;
+    fs_appliance_query_flows(fl->app, after, limit, app_flows_cb, r);
 }
 
 struct fs_flows *
-fs_flows_create(struct fs_inspector *insp, struct fs_verdicts *verdicts)
+fs_flows_create(struct fs_inspector *insp, struct fs_verdicts *verdicts,
+                struct fs_appliance *app)
 {
     struct fs_flows *fl = xzalloc(sizeof *fl);
 
     fl->insp = insp;
     fl->verdicts = verdicts;
+    fl->app = app;
     ovs_list_init(&fl->requests);
     unixctl_command_register("flowsteer/flows",
                              "[--json] [--after=ID] [--limit=N]", 0, 3,
@@ -398,6 +534,37 @@ fs_flows_set_config(struct fs_flows *fl, const struct fs_config *cfg)
     fl->cfg = cfg;
 }
 
+static void
+flows_request_free(struct fs_flows *fl, struct flows_request *r)
+{
+    ovs_list_remove(&r->node);
+    fl->n_requests--;
+    if (r->app_msgs) {
+        ds_destroy(r->app_msgs);
+        free(r->app_msgs);
+    }
+    if (r->app_waiting) {
+        /* Its answer comes too late: no one to give it to. */
+        fs_appliance_forget_queries(fl->app, r);
+    }
+    free(r);
+}
+
+/* fs_appliance_flows_cb. */
+static void
+app_flows_cb(void *r_, const struct ds *msgs)
+{
+    struct flows_request *r = r_;
+
+    r->app_waiting = false;
+    if (msgs) {
+        r->app_msgs = xmalloc(sizeof *r->app_msgs);
+        ds_init(r->app_msgs);
+        ds_put_buffer(r->app_msgs, msgs->string, msgs->length);
+    }
+    poll_immediate_wake();
+}
+
 /* Answers the requests whose counters are in (all of them if 'all'). */
 static void
 flows_requests_run(struct fs_flows *fl, bool all)
@@ -406,12 +573,12 @@ flows_requests_run(struct fs_flows *fl, bool all)
     struct flows_request *r;
 
     LIST_FOR_EACH_SAFE (r, node, &fl->requests) {
-        if (all || !fr || flowrules_poll_seqno(fr) >= r->poll_seqno
-            || time_msec() >= r->deadline) {
-            flows_reply(fl, r->conn, r->json, r->after, r->limit);
-            ovs_list_remove(&r->node);
-            fl->n_requests--;
-            free(r);
+        if (all || time_msec() >= r->deadline
+            || ((!fr || flowrules_poll_seqno(fr) >= r->poll_seqno)
+                && !r->app_waiting)) {
+            flows_reply(fl, r->conn, r->app_msgs, r->json, r->after,
+                        r->limit);
+            flows_request_free(fl, r);
         }
     }
 }

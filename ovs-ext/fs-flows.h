@@ -21,6 +21,7 @@
 
 struct ds;
 struct flowrules;
+struct fs_appliance;
 struct fs_config;
 struct fs_inspector;
 struct fs_verdicts;
@@ -30,9 +31,12 @@ struct fs_verdicts;
 #define FS_FLOWS_MAX_WAITING 16
 
 /* Registers the flowsteer/flows command, which lists 'insp''s flows with
- * the counters of their rules in 'verdicts'. */
+ * the counters of their rules in 'verdicts', and the flows only the
+ * appliance 'app' has (still classifying), with its counters for all of
+ * them. */
 struct fs_flows *fs_flows_create(struct fs_inspector *insp,
-                                 struct fs_verdicts *verdicts);
+                                 struct fs_verdicts *verdicts,
+                                 struct fs_appliance *app);
 
 /* The configuration that names the ports (NULL: none yet).  It must stay
  * valid until the next call. */
@@ -48,9 +52,12 @@ void fs_flows_destroy(struct fs_flows *);
 void fs_flows_format_stats(const struct fs_flows *, struct ds *);
 
 /* Appends to 'ds' the page of flows after 'after' (at most 'limit'), and
- * the line on the next page.  Returns true if there is a next page. */
-bool fs_flows_format(struct fs_inspector *, const struct flowrules *,
-                     const struct fs_config *, bool json, uint64_t after,
-                     unsigned int limit, struct ds *);
+ * the line on the next page.  Returns true if there is a next page.
+ * 'app_msgs' is the appliance's answer to fs_appliance_query_flows() for
+ * the same 'after' and 'limit', or NULL. */
+bool fs_flows_format(struct fs_inspector *, const struct ds *app_msgs,
+                     const struct flowrules *, const struct fs_config *,
+                     bool json, uint64_t after, unsigned int limit,
+                     struct ds *);
 
 #endif /* FS_FLOWS_H */

@@ -152,6 +152,17 @@ check "an uninspected VM reaches an inspected server" \
     vm_exec vm3 curl -s -o /dev/null --max-time 5 http://10.0.0.2:8080/
 check "flowsteer/flows lists the HTTP flow with its verdict" \
     grep -q "\[app HTTP\] .*\[verdict allow rule [^]]*policy.conf:2\]" "$tmp/flows"
+# A connection that sends nothing yet is still classifying: it is the
+# appliance's alone, and listed all the same.
+bg_start idle vm_exec vm1 "$(find_python)" -c "
+import socket, time
+s = socket.create_connection(('10.0.0.2', 8080), timeout=5)
+print('connected', flush=True)
+time.sleep(30)"
+check "an idle connection is listed, classifying" wait_until 5 eval \
+    'fsctl flowsteer/flows | grep "10.0.0.1:[0-9]* -> 10.0.0.2:8080" |
+     grep -q "\[classifying\]"'
+bg_stop idle
 echo "== re-judging live flows"
 ping_ok() { vm_exec vm1 ping -c 3 -i 0.2 -W 1 10.0.0.2 > /dev/null 2>&1; }
 check "the ICMP flow is allowed" ping_ok
