@@ -451,6 +451,31 @@ ended(struct fs_appliance *a)
     stopped(a);
 }
 
+/* Removes 'log_path=...' from the ':'-separated options in environment
+ * variable 'var' (of a sanitizer runtime).  In the child, which is alone:
+ * flowsteerd has no threads. */
+static void
+drop_log_path(const char *var)
+{
+    const char *value = getenv(var);
+    char *copy, *save = NULL, *opt;
+    struct ds out = DS_EMPTY_INITIALIZER;
+
+    if (!value || !strstr(value, "log_path=")) {
+        return;
+    }
+    copy = xstrdup(value);
+    for (opt = strtok_r(copy, ":", &save); opt;
+         opt = strtok_r(NULL, ":", &save)) {
+        if (strncmp(opt, "log_path=", 9)) {
+            ds_put_format(&out, "%s%s", out.length ? ":" : "", opt);
+        }
+    }
+    setenv(var, ds_cstr(&out), 1);
+    ds_destroy(&out);
+    free(copy);
+}
+
 static int
 set_cloexec(int fd)
 {
@@ -501,6 +526,10 @@ start(struct fs_appliance *a)
         for (int fd = 4; fd < 1024; fd++) {
             close(fd);
         }
+        /* Sandboxed, it can open no sanitizer log file: its reports go
+         * to its standard error, which comes to our log. */
+        drop_log_path("ASAN_OPTIONS");
+        drop_log_path("UBSAN_OPTIONS");
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         execv(a->program, argv);
         _exit(127);
@@ -725,6 +754,9 @@ relog(struct fs_appliance *a, const char *line)
     const char *msg = line;
     long long int now = time_msec();
 
+    if (!line[strspn(line, " ")]) {
+        return;                 /* A sanitizer report's blank lines. */
+    }
     if (now - a->log_window >= 1000) {
         a->log_window = now;
         a->log_in_window = 0;
