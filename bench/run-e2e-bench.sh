@@ -374,6 +374,32 @@ conns() {
         echo "   ($1 used every client port: a shorter run)"
 }
 
+# What ovs-vswitchd itself did for the connection runs, from its coverage
+# counters, summed per VM: translations, datapath flows installed,
+# revalidations because the flow table changed, OpenFlow messages it
+# received.  (Read before and after each run; the counters are global, so
+# a run's share includes the inspector's own traffic and flowsteerd's.)
+OVS_COUNTERS="xlate_actions dpif_flow_put rev_flow_table ofproto_recv_openflow"
+declare -A ovs_sum=()
+ovs_counters() {                    # ovs_counters: values, in that order
+    local c
+    for c in $OVS_COUNTERS; do
+        appctl coverage/read-counter "$c" 2>/dev/null || echo 0
+    done | tr '\n' ' '
+}
+ovs_add() {                         # ovs_add VM BEFORE...: after - before
+    local vm=$1 c v i=0 after
+    shift
+    read -ra after <<<"$(ovs_counters)"
+    for c in $OVS_COUNTERS; do
+        v=$(( ${after[$i]:-0} - ${1:-0} ))
+        ovs_sum[$vm.$c]=$(( ${ovs_sum[$vm.$c]:-0} + v ))
+        i=$((i + 1))
+        shift
+    done
+}
+declare -A conns_sum=([plain]=0 [conn]=0)
+
 echo "== new connections to srv from plain and conn, alternately (ab ba" \
     "ab...), $BENCH_RUNS x ${BENCH_CONN_SECONDS}s, $BENCH_CONN_PARALLEL at a" \
     "time"
@@ -381,15 +407,20 @@ ca=() cb=() missed=0
 for i in $(seq "$BENCH_RUNS"); do
     for vm in $( ((i % 2)) && echo plain conn || echo conn plain); do
         flush
+        read -ra before <<<"$(ovs_counters)"
         if [ "$vm" = plain ]; then
             conns plain "$BENCH_CONN_PARALLEL" "$BENCH_CONN_SECONDS"
             ca+=("$(kv conn_per_s "$out")")
+            ovs_add plain "${before[@]}"
+            conns_sum[plain]=$(( conns_sum[plain] + $(kv conns "$out") ))
             continue
         fi
         created=$(show_counter flows_created)
         number "$created" flows_created
         conns conn "$BENCH_CONN_PARALLEL" "$BENCH_CONN_SECONDS"
         cb+=("$(kv conn_per_s "$out")")
+        ovs_add conn "${before[@]}"
+        conns_sum[conn]=$(( conns_sum[conn] + $(kv conns "$out") ))
         created=$(( $(show_counter flows_created) - created ))
         started=$(( $(kv conns "$out") + $(kv errors "$out") ))
         [ "$created" -ge "$started" ] || missed=$((missed + started - created))
@@ -444,6 +475,18 @@ awk -v am="$(median "${a[@]}")" -v bm="$(median "${b[@]}")" \
     printf "%-40s %12.3f %12.3f %+9.3f\n", "connect() ms, p99", l99a, l99b,
            l99b - l99a
 }'
+echo "ovs-vswitchd's work per new connection (coverage counters, the" \
+     "connection runs)"
+for c in $OVS_COUNTERS; do
+    awk -v c="$c" -v pa="${ovs_sum[plain.$c]:-0}" -v na="${conns_sum[plain]}" \
+        -v pb="${ovs_sum[conn.$c]:-0}" -v nb="${conns_sum[conn]}" 'BEGIN {
+        a = na ? pa / na : 0; b = nb ? pb / nb : 0
+        if (a >= 0.01)
+            printf "  %-38s %12.2f %12.2f %9.2f\n", c, a, b, b / a
+        else
+            printf "  %-38s %12.2f %12.2f %9s\n", c, a, b, "-"
+    }'
+done
 echo
 echo "packets that never reached the inspector (bypassed in OVS)"
 # CLASS FLOWS PACKETS INSPECTOR NDPI FSD_INSPECTOR FSD_OVS TARGET LABEL...
