@@ -624,7 +624,9 @@ channel_run(void)
 
         if (n > 0) {
             handle_msg(buf, n);
-        } else if (n == 0) {
+        } else if (n == 0 || errno == ECONNRESET) {
+            /* ECONNRESET: it closed its end with messages of ours unread,
+             * as when it stops us. */
             VLOG_INFO("flowsteerd closed the channel: exiting");
             exit(0);
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
