@@ -299,15 +299,39 @@ send_policies(struct fs_appliance *a)
     }
 }
 
+void
+fs_appliance_msgs_append(struct ds *msgs, const void *msg, size_t len)
+{
+    ds_put_char(msgs, len >> 24);
+    ds_put_char(msgs, len >> 16);
+    ds_put_char(msgs, len >> 8);
+    ds_put_char(msgs, len);
+    ds_put_buffer(msgs, msg, len);
+}
+
+bool
+fs_appliance_msgs_next(const struct ds *msgs, size_t *off,
+                       const uint8_t **msg, size_t *len)
+{
+    const uint8_t *p = (const uint8_t *) msgs->string + *off;
+
+    if (*off + 4 > msgs->length) {
+        return false;
+    }
+    *len = (size_t) p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+    *msg = p + 4;
+    *off += 4 + *len;
+    return true;
+}
+
 static void
 send_ports(struct fs_appliance *a)
 {
-    for (size_t off = 0; off + 4 <= a->ports_msgs.length; ) {
-        const uint8_t *p = (const uint8_t *) a->ports_msgs.string + off;
-        uint32_t len = (uint32_t) p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+    const uint8_t *msg;
+    size_t off = 0, len;
 
-        queue_bytes(a, p + 4, len);
-        off += 4 + len;
+    while (fs_appliance_msgs_next(&a->ports_msgs, &off, &msg, &len)) {
+        queue_bytes(a, msg, len);
     }
 }
 
@@ -693,11 +717,7 @@ handle_msg(struct fs_appliance *a, const uint8_t *buf, size_t len)
                     bad_msg(a, "an answer to a flows query too long");
                     return;
                 }
-                ds_put_char(&q->msgs, len >> 24);
-                ds_put_char(&q->msgs, len >> 16);
-                ds_put_char(&q->msgs, len >> 8);
-                ds_put_char(&q->msgs, len);
-                ds_put_buffer(&q->msgs, (const char *) buf, len);
+                fs_appliance_msgs_append(&q->msgs, buf, len);
                 if (!(m.flags & FS_CHAN_F_MORE)) {
                     query_done(a, q, true);
                 }
@@ -881,11 +901,7 @@ fs_appliance_set_config(struct fs_appliance *a, const struct fs_config *cfg)
             msgbuf[count_at] = n >> 8;
             msgbuf[count_at + 1] = n;
             len = fs_chan_finish(&b);
-            ds_put_char(&a->ports_msgs, len >> 24);
-            ds_put_char(&a->ports_msgs, len >> 16);
-            ds_put_char(&a->ports_msgs, len >> 8);
-            ds_put_char(&a->ports_msgs, len);
-            ds_put_buffer(&a->ports_msgs, (const char *) msgbuf, len);
+            fs_appliance_msgs_append(&a->ports_msgs, msgbuf, len);
             n = 0;
         }
     }
@@ -901,11 +917,7 @@ fs_appliance_set_config(struct fs_appliance *a, const struct fs_config *cfg)
     {
         size_t len = fs_chan_finish(&b);
 
-        ds_put_char(&a->ports_msgs, len >> 24);
-        ds_put_char(&a->ports_msgs, len >> 16);
-        ds_put_char(&a->ports_msgs, len >> 8);
-        ds_put_char(&a->ports_msgs, len);
-        ds_put_buffer(&a->ports_msgs, (const char *) msgbuf, len);
+        fs_appliance_msgs_append(&a->ports_msgs, msgbuf, len);
     }
     if (a->fd >= 0) {
         send_config(a, a->state != S_STOPPED);

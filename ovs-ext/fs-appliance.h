@@ -102,6 +102,12 @@ bool fs_appliance_ready(const struct fs_appliance *);
  * bytes, network order), in 'msgs', or with NULL if there is no ready
  * appliance or it ends first.  'cb' may be called before this returns. */
 typedef void fs_appliance_flows_cb(void *aux, const struct ds *msgs);
+
+/* Such a list of messages: appends one, or steps to the next from '*off'
+ * (0 first), returning false after the last. */
+void fs_appliance_msgs_append(struct ds *msgs, const void *msg, size_t len);
+bool fs_appliance_msgs_next(const struct ds *msgs, size_t *off,
+                            const uint8_t **msg, size_t *len);
 void fs_appliance_query_flows(struct fs_appliance *, uint64_t after,
                               uint32_t limit, fs_appliance_flows_cb *,
                               void *aux);

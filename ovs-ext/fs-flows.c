@@ -285,28 +285,27 @@ source_init(struct flow_source *src, struct fs_inspector *insp,
             const struct ds *msgs)
 {
     static struct fs_chan_flow flow;
-    size_t allocated = 0;
+    size_t allocated = 0, m = 0, len;
+    const uint8_t *p;
 
     memset(src, 0, sizeof *src);
     src->insp = insp;
     src->msgs = msgs;
-    for (size_t m = 0; msgs && m + 4 <= msgs->length; ) {
-        const uint8_t *p = (const uint8_t *) msgs->string + m;
-        size_t len = (size_t) p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+
+    while (msgs && fs_appliance_msgs_next(msgs, &m, &p, &len)) {
         size_t off = 0, prev = 0;
 
-        while (fs_chan_next_flow(p + 4, len, &off, &flow)) {
+        while (fs_chan_next_flow(p, len, &off, &flow)) {
             if (src->n_af >= allocated) {
                 src->af = x2nrealloc(src->af, &allocated, sizeof *src->af);
             }
             src->af[src->n_af].id = flow.info.id;
-            src->af[src->n_af].msg = m + 4;
+            src->af[src->n_af].msg = p - (const uint8_t *) msgs->string;
             src->af[src->n_af].len = len;
             src->af[src->n_af].off = prev;
             src->n_af++;
             prev = off;
         }
-        m += 4 + len;
     }
     if (src->n_af) {
         qsort(src->af, src->n_af, sizeof *src->af, compare_app_flows);
