@@ -321,6 +321,13 @@ fs_sandbox_user(const struct fs_sandbox *sb)
     return sb->user;
 }
 
+void
+fs_sandbox_get_ids(const struct fs_sandbox *sb, uid_t *uid, gid_t *gid)
+{
+    *uid = sb->uid;
+    *gid = sb->gid;
+}
+
 /* Status. */
 
 /* Parses the "Name:\t..." line of /proc/self/status 'text' with 'format'

@@ -310,6 +310,12 @@ int fs_sandbox_verify(struct fs_sandbox *sb);
  * resolved), valid until fs_sandbox_destroy(). */
 const char *fs_sandbox_user(const struct fs_sandbox *sb);
 
+/* Stores the user and group the sandbox becomes in '*uid' and '*gid' (for
+ * a parent that prepares what the sandboxed process may use, such as a
+ * directory of its own). */
+void fs_sandbox_get_ids(const struct fs_sandbox *sb, uid_t *uid,
+                        gid_t *gid);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,7 +27,8 @@ ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
 	-I$(top_srcdir)/dpdk-pmd -DFLOWSTEER_SBINDIR='"$(sbindir)"'
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)
 ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la dpdk-pmd/libfsport.la \
-	dpdk-pmd/libfschan.la inspector/libflowsteer-inspector.la $(OVS_LIBS)
+	dpdk-pmd/libfschan.la dpdk-pmd/libfssandbox.la \
+	inspector/libflowsteer-inspector.la $(OVS_LIBS)
 dist_man_MANS += ovs-ext/flowsteerd.8
 
 # The inspector appliance that flowsteerd starts: the inspector, nDPI and

@@ -17,11 +17,20 @@
  *     flowsteerd judges every record again by its own copy of the policy
  *     before it installs a rule.
  *   - It runs sandboxed (fs-sandbox.h): started by root, it becomes an
- *     unprivileged user at once, keeping only CAP_NET_RAW, opens its port
- *     at the first configuration, and then locks itself (no capability
- *     left, a seccomp filter) before it reads a packet.  After that it
- *     can open no file or socket and exec nothing: a port that fails, or
- *     another port configured, ends it, and flowsteerd starts a new one.
+ *     unprivileged user at once, keeping only CAP_NET_RAW (afpacket; for
+ *     afxdp CAP_NET_ADMIN and CAP_SYS_ADMIN too; for dpdk nothing), opens
+ *     its port at the first configuration, and then locks itself (no
+ *     capability left, a seccomp filter) before it reads a packet.  After
+ *     that it can open no file or socket and exec nothing: a port that
+ *     fails, or another port configured, ends it, and flowsteerd starts a
+ *     new one.
+ *   - With dpdk, its port is a virtio_user device serving the vhost-user
+ *     socket of --vhost-socket, to which Open vSwitch's dpdkvhostuserclient
+ *     port connects.  The EAL starts as the unprivileged user (--in-memory:
+ *     hugepages through memfd, no hugetlbfs files; its runtime directory is
+ *     the socket's), and the sandbox locks once Open vSwitch has connected.
+ *     When Open vSwitch goes away (restarts), the link goes down, which is
+ *     a failed port: the appliance exits and a new one serves the socket.
  *
  * Test hooks, read from the environment at start (flowsteerd passes its
  * own): FLOWSTEER_TEST_CRASH_HOST=NAME makes it crash (SIGSEGV) when it
@@ -36,16 +45,22 @@
  */
 #include <config.h>
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1           /* For sched_getaffinity(). */
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "command-line.h"
@@ -129,6 +144,10 @@ static const char *sandbox_user;  /* --user, or NULL: fs-sandbox's
                                    * default. */
 static bool no_sandbox;         /* --no-sandbox (debugging only). */
 static const char *port_backend = "afpacket"; /* --backend. */
+static const char *vhost_socket;  /* --vhost-socket (dpdk). */
+static const char *dpdk_lcores;   /* --dpdk-lcores, or NULL: the last CPU. */
+static unsigned int dpdk_mem_mb = 128;  /* --dpdk-mem. */
+static const char *dpdk_extra;    /* --dpdk-extra, or NULL. */
 
 static struct fs_sandbox *sandbox;
 static bool locked;             /* fs_sandbox_lock() done. */
@@ -334,6 +353,63 @@ str_copy(char *dst, size_t size, const char *s, size_t n)
     dst[n] = '\0';
 }
 
+/* The last CPU this process may run on, as a core list ("1"): Open
+ * vSwitch's PMD threads take the first ones by default. */
+static void
+last_cpu(char *buf, size_t size)
+{
+    cpu_set_t set;
+    int cpu, last = 0;
+
+    if (!sched_getaffinity(0, sizeof set, &set)) {
+        for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+            if (CPU_ISSET(cpu, &set)) {
+                last = cpu;
+            }
+        }
+    }
+    snprintf(buf, size, "%d", last);
+}
+
+/* Sets the data path up for the dpdk backend: a virtio_user device that
+ * serves the vhost-user socket (a stale one, left by the appliance before,
+ * is removed first), and an EAL with no PCI, no telemetry and no shared
+ * files, whose runtime directory is the socket's (the EAL makes one in
+ * $XDG_RUNTIME_DIR when not root). */
+static void
+dpdk_setup(void)
+{
+    static char lcores[16];
+    char *devargs, *eal_args, *dir;
+
+    if (!vhost_socket) {
+        VLOG_ERR("the dpdk backend needs --vhost-socket");
+        exit(EXIT_PORT);
+    }
+    if (unlink(vhost_socket) && errno != ENOENT) {
+        VLOG_WARN("%s: cannot remove the old socket: %s", vhost_socket,
+                  ovs_strerror(errno));
+    }
+    dir = dir_name(vhost_socket);
+    setenv("XDG_RUNTIME_DIR", dir, 1);
+    free(dir);
+    if (!dpdk_lcores) {
+        last_cpu(lcores, sizeof lcores);
+    }
+    devargs = xasprintf("net_virtio_user0,path=%s,server=1,queue_size=%d",
+                        vhost_socket, 1024);
+    eal_args = xasprintf("--in-memory --single-file-segments --no-pci "
+                         "--no-telemetry --file-prefix=flowsteer-inspectord"
+                         "%s%s", dpdk_extra ? " " : "",
+                         dpdk_extra ? dpdk_extra : "");
+    fs_dp_set_dpdk(app.dp, devargs, dpdk_lcores ? dpdk_lcores : lcores,
+                   dpdk_mem_mb, eal_args);
+    VLOG_INFO("dpdk: %s, lcores %s, %u MB, EAL %s", devargs,
+              dpdk_lcores ? dpdk_lcores : lcores, dpdk_mem_mb, eal_args);
+    free(devargs);
+    free(eal_args);
+}
+
 static void
 handle_config(const struct fs_chan_msg *m)
 {
@@ -368,6 +444,9 @@ handle_config(const struct fs_chan_msg *m)
         ovs_strlcpy(app.ifname, ifname, sizeof app.ifname);
         ovs_strlcpy(app.backend, port_backend, sizeof app.backend);
         fs_dp_set_backend(app.dp, port_backend);
+        if (!strcmp(port_backend, "dpdk")) {
+            dpdk_setup();
+        }
         fs_dp_set(app.dp, app.ifname, app.mode);
         app.port_open = true;
     } else {
@@ -663,7 +742,11 @@ sandbox_start(void)
         return;
     }
     /* OVS's poll loop measures its own CPU time (timeval.c). */
-    static const char *const extra[] = { "getrusage", NULL };
+    static const char *const base_extra[] = { "getrusage", NULL };
+    static const char *const dpdk_extra_syscalls[] = {
+        "getrusage", "epoll_ctl", "epoll_create", "epoll_create1", NULL,
+    };
+    const char *const *extra = base_extra;
 
     so.user = sandbox_user;
     /* Until the port is open: a packet socket, and for AF_XDP, loading
@@ -672,6 +755,12 @@ sandbox_start(void)
     if (!strcmp(port_backend, "afxdp")) {
         so.keep_caps |= (FS_SANDBOX_CAP(CAP_NET_ADMIN)
                          | FS_SANDBOX_CAP(CAP_SYS_ADMIN));
+    } else if (!strcmp(port_backend, "dpdk")) {
+        /* Hugepages through memfd and a socket in a directory of its
+         * own need no privilege.  DPDK's interrupt thread changes its
+         * epoll set when the vhost-user peer goes (fs-sandbox.h). */
+        so.keep_caps = 0;
+        extra = dpdk_extra_syscalls;
     }
     so.extra_syscalls = extra;
     so.log = sandbox_log;
@@ -738,10 +827,11 @@ open_port_run(void)
     if (locked || !app.ready || time_msec() < next_open) {
         return;
     }
-    if (!fs_dp_open_now(app.dp)) {
+    if (!fs_dp_open_now(app.dp) && fs_dp_link_up(app.dp)) {
         sandbox_lock();
     } else {
-        next_open = time_msec() + 100;
+        /* Not open, or (a vhost-user port) open but not yet connected. */
+        next_open = time_msec() + (fs_dp_open_now(app.dp) ? 100 : 10);
     }
 }
 
@@ -754,8 +844,14 @@ usage(void)
            "flowsteerd\n"
            "  --max-flows=N           the inspector's flow table (default "
            "65536)\n"
-           "  --backend=NAME          the port backend: afpacket (default) "
-           "or afxdp\n"
+           "  --backend=NAME          the port backend: afpacket (default), "
+           "afxdp\n"
+           "                          or dpdk\n"
+           "  --vhost-socket=PATH     dpdk: the vhost-user socket to serve\n"
+           "  --dpdk-lcores=LIST      dpdk: the EAL's cores (default: the "
+           "last CPU)\n"
+           "  --dpdk-mem=MB           dpdk: the EAL's memory (default 128)\n"
+           "  --dpdk-extra=ARGS       dpdk: further EAL arguments\n"
            "  --user=USER             run as USER (default: flowsteer if it "
            "exists,\n"
            "                          else nobody)\n"
@@ -776,6 +872,10 @@ parse_options(int argc, char *argv[])
         OPT_USER,
         OPT_NO_SANDBOX,
         OPT_BACKEND,
+        OPT_VHOST_SOCKET,
+        OPT_DPDK_LCORES,
+        OPT_DPDK_MEM,
+        OPT_DPDK_EXTRA,
         VLOG_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
@@ -784,6 +884,10 @@ parse_options(int argc, char *argv[])
         { "user", required_argument, NULL, OPT_USER },
         { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
         { "backend", required_argument, NULL, OPT_BACKEND },
+        { "vhost-socket", required_argument, NULL, OPT_VHOST_SOCKET },
+        { "dpdk-lcores", required_argument, NULL, OPT_DPDK_LCORES },
+        { "dpdk-mem", required_argument, NULL, OPT_DPDK_MEM },
+        { "dpdk-extra", required_argument, NULL, OPT_DPDK_EXTRA },
         { "help", no_argument, NULL, 'h' },
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -823,6 +927,27 @@ parse_options(int argc, char *argv[])
                           "build", optarg);
             }
             port_backend = optarg;
+            break;
+        case OPT_VHOST_SOCKET:
+            if (strlen(optarg)
+                >= sizeof ((struct sockaddr_un *) 0)->sun_path) {
+                ovs_fatal(0, "--vhost-socket=%s: longer than a socket name "
+                          "may be", optarg);
+            }
+            vhost_socket = optarg;
+            break;
+        case OPT_DPDK_LCORES:
+            dpdk_lcores = optarg;
+            break;
+        case OPT_DPDK_MEM:
+            if (!str_to_uint(optarg, 10, &dpdk_mem_mb) || dpdk_mem_mb < 16
+                || dpdk_mem_mb > 65536) {
+                ovs_fatal(0, "--dpdk-mem=%s: want MB from 16 to 65536",
+                          optarg);
+            }
+            break;
+        case OPT_DPDK_EXTRA:
+            dpdk_extra = optarg;
             break;
         case 'h':
             usage();

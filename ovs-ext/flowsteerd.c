@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "command-line.h"
@@ -53,7 +54,9 @@
 #include "util.h"
 #include "packets.h"
 #include "smap.h"
+#include "svec.h"
 #include "vswitch-idl.h"
+#include "fs-sandbox.h"
 
 VLOG_DEFINE_THIS_MODULE(flowsteerd);
 
@@ -66,6 +69,8 @@ struct flowsteerd {
     struct fs_topo topo;
     struct fs_steer *steer;
     struct fs_appliance *app;   /* flowsteer-inspectord. */
+    const char *backend;        /* Its port backend (fs_datapath_backend()). */
+    struct svec port_args;      /* Its port's arguments (dpdk). */
     struct fs_verdicts *verdicts;   /* Verdict rules in the integration
                                      * bridge. */
     struct fs_watchdog *watchdog;
@@ -264,6 +269,59 @@ idle_ms(uint16_t seconds)
     return seconds * 1000u;
 }
 
+/* Makes the directory of the inspector port's vhost-user socket, owned by
+ * the appliance's user (who makes the socket) and no one else, if it is
+ * not there; logs a failure (the appliance then cannot serve the socket,
+ * and says so). */
+static void
+make_vhost_dir(void)
+{
+    struct fs_sandbox_options so = FS_SANDBOX_OPTIONS_INIT;
+    struct fs_sandbox *sb = NULL;
+    char *dir = fs_topo_vhost_dir();
+    struct stat st;
+    uid_t uid = 0;
+    gid_t gid = 0;
+
+    if (!fs_sandbox_create(&so, &sb)) {
+        fs_sandbox_get_ids(sb, &uid, &gid);
+        fs_sandbox_destroy(sb);
+    }
+    if (mkdir(dir, 0700) && errno != EEXIST) {
+        VLOG_ERR("%s: cannot make the vhost-user socket directory: %s", dir,
+                 ovs_strerror(errno));
+    } else if (lstat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        VLOG_ERR("%s: not a directory", dir);
+    } else if ((st.st_uid != uid || st.st_gid != gid)
+               && chown(dir, uid, gid)) {
+        VLOG_ERR("%s: cannot give it to the appliance's user: %s", dir,
+                 ovs_strerror(errno));
+    } else if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700)) {
+        VLOG_ERR("%s: cannot make it private: %s", dir, ovs_strerror(errno));
+    }
+    free(dir);
+}
+
+/* Adds to 'args' the appliance's arguments for the dpdk backend: its
+ * vhost-user socket (and makes its directory) and its EAL. */
+static void
+dpdk_port_args(const struct fs_config *cfg, struct svec *args)
+{
+    char *path = fs_topo_vhost_path();
+
+    make_vhost_dir();
+    svec_add_nocopy(args, xasprintf("--vhost-socket=%s", path));
+    if (cfg->dpdk_lcores) {
+        svec_add_nocopy(args, xasprintf("--dpdk-lcores=%s",
+                                        cfg->dpdk_lcores));
+    }
+    svec_add_nocopy(args, xasprintf("--dpdk-mem=%u", cfg->dpdk_mem_mb));
+    if (cfg->dpdk_extra) {
+        svec_add_nocopy(args, xasprintf("--dpdk-extra=%s", cfg->dpdk_extra));
+    }
+    free(path);
+}
+
 static void
 config_apply(struct flowsteerd *d)
 {
@@ -290,6 +348,18 @@ config_apply(struct flowsteerd *d)
     fs_appliance_set_config(d->app, &d->cfg);
     policy_run(d, true);
     fs_verdicts_commit(d->verdicts);
+
+    {
+        const char *why;
+
+        d->backend = fs_datapath_backend(&d->cfg, &why);
+        VLOG_INFO("datapath %s: the appliance reads its port with %s (%s)",
+                  fs_datapath_name(d->cfg.datapath), d->backend, why);
+    }
+    svec_clear(&d->port_args);
+    if (!strcmp(d->backend, "dpdk")) {
+        dpdk_port_args(&d->cfg, &d->port_args);
+    }
 }
 
 static void
@@ -468,6 +538,8 @@ flowsteerd_init(struct flowsteerd *d)
     int error;
 
     memset(d, 0, sizeof *d);
+    d->backend = "afpacket";
+    svec_init(&d->port_args);
     fs_topo_init(&d->topo);
     d->live = fs_live_create();
     d->steer = fs_steer_create();
@@ -529,7 +601,7 @@ flowsteerd_apply(struct flowsteerd *d)
     fs_appliance_set(d->app, (cfg->enabled && d->topo.complete
                               && fs_verdicts_ready(d->verdicts)
                               ? FS_INSP_PORT : NULL),
-                     fs_datapath_backend(cfg->datapath, NULL), cfg->mode,
+                     d->backend, &d->port_args, cfg->mode,
                      MAX(2 * cfg->watchdog_ms, 1000));
     /* Inline, the steering's fail mode applies while the appliance cannot
      * judge packets (starting, dead, hung). */
@@ -582,6 +654,7 @@ flowsteerd_destroy(struct flowsteerd *d)
     fs_watchdog_destroy(d->watchdog);
     fs_guard_destroy(d->guard, d->idl);
     fs_appliance_destroy(d->app);
+    svec_destroy(&d->port_args);
     ovsdb_idl_destroy(d->idl);
     if (d->cfg_valid) {
         fs_config_destroy(&d->cfg);

@@ -21,6 +21,7 @@
 #include "openvswitch/vlog.h"
 #include "socket-util.h"
 #include "sset.h"
+#include "svec.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -70,6 +71,7 @@ struct fs_appliance {
     /* What is wanted. */
     char *ifname;
     char *backend;
+    struct svec port_args;      /* More arguments for the port (dpdk). */
     enum fs_mode mode;
     unsigned int hang_ms;
     struct fs_config cfg_copy;  /* Exceptions, limits, timeouts. */
@@ -140,6 +142,7 @@ fs_appliance_create(const char *program, unsigned int max_flows,
     a->hang_ms = DEFAULT_HANG_MS;
     a->restart_ms = FS_APPLIANCE_RESTART_MS;
     sset_init(&a->ports);
+    svec_init(&a->port_args);
     ds_init(&a->ports_msgs);
     ds_init(&a->log_line);
     ovs_list_init(&a->out);
@@ -513,11 +516,14 @@ start(struct fs_appliance *a)
 {
     int sv[2] = { -1, -1 }, lp[2] = { -1, -1 };
     char *fd_arg, *flows_arg, *backend_arg;
+    char **argv;
     pid_t pid;
 
     /* The appliance may not change interfaces: it runs without
-     * CAP_NET_ADMIN. */
-    fs_port_ifup(a->ifname);
+     * CAP_NET_ADMIN.  (A dpdk port is no interface.) */
+    if (strcmp(a->backend, "dpdk")) {
+        fs_port_ifup(a->ifname);
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)
         || pipe(lp) || set_cloexec(lp[0]) || set_cloexec(lp[1])) {
         VLOG_ERR("cannot start the inspector appliance: %s",
@@ -527,6 +533,19 @@ start(struct fs_appliance *a)
     fd_arg = xasprintf("--channel-fd=%d", 3);
     flows_arg = xasprintf("--max-flows=%u", a->max_flows);
     backend_arg = xasprintf("--backend=%s", a->backend);
+    {
+        char *fixed[] = {
+            a->program, fd_arg, flows_arg, backend_arg, "-vconsole:info",
+            "-vPATTERN:console:%p|%c|%m", "-vsyslog:off",
+        };
+
+        argv = xcalloc(ARRAY_SIZE(fixed) + a->port_args.n + 1,
+                       sizeof *argv);
+        memcpy(argv, fixed, sizeof fixed);
+        for (size_t i = 0; i < a->port_args.n; i++) {
+            argv[ARRAY_SIZE(fixed) + i] = a->port_args.names[i];
+        }
+    }
     pid = fork();
     if (pid < 0) {
         VLOG_ERR("cannot start the inspector appliance: fork: %s",
@@ -534,14 +553,11 @@ start(struct fs_appliance *a)
         free(fd_arg);
         free(flows_arg);
         free(backend_arg);
+        free(argv);
         goto error;
     } else if (!pid) {
         /* The child: channel on fd 3, log on 2, nothing else. */
         int null = open("/dev/null", O_RDWR);
-        char *argv[] = {
-            a->program, fd_arg, flows_arg, backend_arg, "-vconsole:info",
-            "-vPATTERN:console:%p|%c|%m", "-vsyslog:off", NULL,
-        };
 
         if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0
             || dup2(lp[1], 2) < 0 || dup2(sv[1], 3) < 0) {
@@ -561,6 +577,7 @@ start(struct fs_appliance *a)
     free(fd_arg);
     free(flows_arg);
     free(backend_arg);
+    free(argv);
     close(sv[1]);
     close(lp[1]);
     a->pid = pid;
@@ -833,15 +850,21 @@ log_run(struct fs_appliance *a)
 
 void
 fs_appliance_set(struct fs_appliance *a, const char *ifname,
-                 const char *backend, enum fs_mode mode,
-                 unsigned int hang_ms)
+                 const char *backend, const struct svec *port_args,
+                 enum fs_mode mode, unsigned int hang_ms)
 {
+    static const struct svec no_args = SVEC_EMPTY_INITIALIZER;
+
+    port_args = port_args ? port_args : &no_args;
     hang_ms = hang_ms ? hang_ms : DEFAULT_HANG_MS;
     if (!nullable_string_is_equal(ifname, a->ifname)
-        || !nullable_string_is_equal(backend, a->backend)) {
+        || !nullable_string_is_equal(backend, a->backend)
+        || !svec_equal(port_args, &a->port_args)) {
         stop(a, false, NULL);
         free(a->ifname);
         free(a->backend);
+        svec_destroy(&a->port_args);
+        svec_clone(&a->port_args, port_args);
         a->ifname = nullable_xstrdup(ifname);
         a->backend = xstrdup(backend ? backend : "afpacket");
         a->next_start = 0;
@@ -1144,6 +1167,7 @@ fs_appliance_destroy(struct fs_appliance *a)
         free(a->program);
         free(a->ifname);
         free(a->backend);
+        svec_destroy(&a->port_args);
         free(a->policy_name);
         free(a->policy_text);
         free(a->nf_name);

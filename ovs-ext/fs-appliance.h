@@ -64,12 +64,15 @@ struct fs_appliance *fs_appliance_create(const char *program,
 void fs_appliance_destroy(struct fs_appliance *);
 
 /* Runs an appliance on interface 'ifname' (NULL: none) with port backend
- * 'backend' (fs-port.h), in mode 'mode', killed if it does not answer for
- * 'hang_ms' (0: the default, 1000).  Another interface or backend starts
- * a new appliance. */
+ * 'backend' (fs-port.h) and more command-line arguments 'port_args' for
+ * the port (NULL: none; the dpdk backend's device and EAL), in mode
+ * 'mode', killed if it does not answer for 'hang_ms' (0: the default,
+ * 1000).  Another interface, backend or port arguments start a new
+ * appliance. */
+struct svec;
 void fs_appliance_set(struct fs_appliance *, const char *ifname,
-                      const char *backend, enum fs_mode mode,
-                      unsigned int hang_ms);
+                      const char *backend, const struct svec *port_args,
+                      enum fs_mode mode, unsigned int hang_ms);
 
 /* The configuration it applies: exceptions, limits, timeouts, ports. */
 void fs_appliance_set_config(struct fs_appliance *, const struct fs_config *);

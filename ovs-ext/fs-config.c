@@ -23,6 +23,10 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_POLICY "flowsteer-policy"
 #define KEY_POLICY_PERMISSIVE "flowsteer-policy-permissive"
 #define KEY_DATAPATH "flowsteer-datapath"
+#define KEY_DPDK_LCORES "flowsteer-dpdk-lcores"
+#define KEY_DPDK_MEM "flowsteer-dpdk-mem"
+#define KEY_DPDK_EXTRA "flowsteer-dpdk-extra"
+#define DPDK_MEM_DEFAULT 128
 #define KEY_INSPECT "flowsteer-inspect"
 #define KEY_PROFILE "flowsteer-profile"
 #define KEY_EXCEPTIONS "flowsteer-exception-policy"
@@ -42,6 +46,7 @@ fs_config_register(struct ovsdb_idl *idl)
     ovsdb_idl_add_table(idl, &ovsrec_table_open_vswitch);
     ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_external_ids);
     ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_bridges);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_dpdk_initialized);
     ovsdb_idl_add_table(idl, &ovsrec_table_bridge);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_name);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_ports);
@@ -90,28 +95,54 @@ fs_datapath_name(enum fs_datapath dp)
 {
     return (dp == FS_DP_AFPACKET ? "afpacket"
             : dp == FS_DP_AFXDP ? "afxdp"
+            : dp == FS_DP_DPDK ? "dpdk"
             : "auto");
 }
 
 const char *
-fs_datapath_backend(enum fs_datapath dp, const char **why)
+fs_datapath_backend(const struct fs_config *cfg, const char **why)
 {
+    bool netdev = cfg->datapath_type && !strcmp(cfg->datapath_type,
+                                                "netdev");
     const char *dummy;
 
     why = why ? why : &dummy;
-    if (dp == FS_DP_AFXDP) {
+    if (cfg->datapath == FS_DP_AFXDP) {
         *why = "as configured";
         return "afxdp";
-    } else if (dp == FS_DP_AFPACKET) {
+    } else if (cfg->datapath == FS_DP_AFPACKET) {
         *why = "as configured";
         return "afpacket";
+    } else if (cfg->datapath == FS_DP_DPDK) {
+        if (cfg->ovs_dpdk && netdev) {
+            *why = "as configured";
+            return "dpdk";
+        }
+        *why = (!cfg->ovs_dpdk
+                ? "dpdk configured, but Open vSwitch has not initialized "
+                  "DPDK (other_config:dpdk-init=true): using afpacket"
+                : "dpdk configured, but the integration bridge is not a "
+                  "userspace bridge (datapath_type=netdev): using afpacket");
+        return "afpacket";
+    }
+    if (cfg->ovs_dpdk && netdev && fs_port_backend_known("dpdk")) {
+        *why = ("auto: Open vSwitch runs DPDK, so the inspector port is a "
+                "vhost-user port and the appliance reads it with DPDK");
+        return "dpdk";
     }
     /* The inspector port is an internal port of a userspace bridge, a tap
      * device: AF_XDP on it copies every frame as AF_PACKET does
      * (tests/port-afxdp.sh measures them side by side), and needs more
      * privileges for the appliance (loading and attaching a program). */
-    *why = ("auto: the inspector port is a tap, where AF_XDP copies "
-            "frames as AF_PACKET does, with more privileges");
+    *why = (!fs_port_backend_known("dpdk")
+            ? "auto: built without DPDK; the inspector port is a tap, "
+              "where AF_XDP copies frames as AF_PACKET does, with more "
+              "privileges"
+            : !cfg->ovs_dpdk
+            ? "auto: Open vSwitch has not initialized DPDK; the inspector "
+              "port is a tap, where AF_XDP copies frames as AF_PACKET "
+              "does, with more privileges"
+            : "auto: the integration bridge is not a userspace bridge");
     return "afpacket";
 }
 
@@ -250,6 +281,66 @@ read_watchdog(const struct smap *ids, const struct fs_config *prev,
     }
 }
 
+/* Says whether 's' is a DPDK core list: digits, ',' and '-', at most 64
+ * characters. */
+static bool
+is_core_list(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n && n <= 64 && strspn(s, "0123456789,-") == n;
+}
+
+/* Says whether 's' is printable ASCII, at most 512 characters. */
+static bool
+is_printable(const char *s)
+{
+    size_t n;
+
+    for (n = 0; s[n]; n++) {
+        if (s[n] < 0x20 || s[n] > 0x7e || n >= 512) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Reads flowsteer-dpdk-lcores, -mem and -extra. */
+static void
+read_dpdk(const struct smap *ids, const struct fs_config *prev,
+          struct fs_config *cfg)
+{
+    const char *value = smap_get(ids, KEY_DPDK_LCORES);
+    unsigned int mb;
+
+    if (value && is_core_list(value)) {
+        cfg->dpdk_lcores = xstrdup(value);
+    } else if (value) {
+        cfg->dpdk_lcores = nullable_xstrdup(prev ? prev->dpdk_lcores : NULL);
+        problem(cfg, "%s=%s: want a core list such as 1 or 0-1,3; keeping "
+                "%s", KEY_DPDK_LCORES, value,
+                cfg->dpdk_lcores ? cfg->dpdk_lcores : "the default");
+    }
+    value = smap_get(ids, KEY_DPDK_MEM);
+    cfg->dpdk_mem_mb = DPDK_MEM_DEFAULT;
+    if (value && str_to_uint(value, 10, &mb) && mb >= 16 && mb <= 65536) {
+        cfg->dpdk_mem_mb = mb;
+    } else if (value) {
+        cfg->dpdk_mem_mb = prev ? prev->dpdk_mem_mb : DPDK_MEM_DEFAULT;
+        problem(cfg, "%s=%s: want MB from 16 to 65536; keeping %u",
+                KEY_DPDK_MEM, value, cfg->dpdk_mem_mb);
+    }
+    value = smap_get(ids, KEY_DPDK_EXTRA);
+    if (value && is_printable(value)) {
+        cfg->dpdk_extra = xstrdup(value);
+    } else if (value) {
+        cfg->dpdk_extra = nullable_xstrdup(prev ? prev->dpdk_extra : NULL);
+        problem(cfg, "%s: want printable arguments, at most 512 "
+                "characters; keeping %s", KEY_DPDK_EXTRA,
+                cfg->dpdk_extra ? "the last good value" : "none");
+    }
+}
+
 /* Reads flowsteer-max-flows-per-port and flowsteer-port-full. */
 static void
 read_port_limit(const struct smap *ids, const struct fs_config *prev,
@@ -374,6 +465,7 @@ fs_config_parse(const struct ovsrec_open_vswitch *ovs,
     cfg->mode = FS_MODE_INLINE;
     cfg->fail = FS_FAIL_OPEN;
     cfg->datapath = FS_DP_AUTO;
+    cfg->dpdk_mem_mb = DPDK_MEM_DEFAULT;
     cfg->sec_bridge = xstrdup("br-sec");
     memset(cfg->exceptions, FS_EXC_ACTION_DROP, sizeof cfg->exceptions);
     memcpy(cfg->idle_timeout, idle_defaults, sizeof cfg->idle_timeout);
@@ -407,13 +499,23 @@ fs_config_parse(const struct ovsrec_open_vswitch *ovs,
         cfg->datapath = FS_DP_AFPACKET;
     } else if (!strcmp(value, "afxdp") && fs_port_backend_known("afxdp")) {
         cfg->datapath = FS_DP_AFXDP;
+    } else if (!strcmp(value, "dpdk") && fs_port_backend_known("dpdk")) {
+        cfg->datapath = FS_DP_DPDK;
     } else {
         cfg->datapath = prev ? prev->datapath : FS_DP_AUTO;
-        problem(cfg, "%s=%s: want auto, afpacket%s; keeping %s",
+        bool xdp = fs_port_backend_known("afxdp");
+        bool dpdk = fs_port_backend_known("dpdk");
+
+        problem(cfg, "%s=%s: want auto, afpacket%s%s%s; keeping %s",
                 KEY_DATAPATH, value,
-                fs_port_backend_known("afxdp") ? " or afxdp"
-                : " (afxdp: not built)", fs_datapath_name(cfg->datapath));
+                xdp && dpdk ? ", afxdp or dpdk" : xdp ? " or afxdp"
+                : dpdk ? " or dpdk" : "",
+                xdp ? "" : " (afxdp: not built)",
+                dpdk ? "" : " (dpdk: not built)",
+                fs_datapath_name(cfg->datapath));
     }
+    cfg->ovs_dpdk = ovs->dpdk_initialized;
+    read_dpdk(&ovs->external_ids, prev, cfg);
     read_exceptions(&ovs->external_ids, prev, cfg);
     read_idle_timeouts(&ovs->external_ids, prev, cfg);
     read_watchdog(&ovs->external_ids, prev, cfg);
@@ -499,6 +601,8 @@ fs_config_destroy(struct fs_config *cfg)
     free(cfg->bridge);
     free(cfg->sec_bridge);
     free(cfg->datapath_type);
+    free(cfg->dpdk_lcores);
+    free(cfg->dpdk_extra);
     free(cfg->policy);
     free(cfg->exception_spec);
 }
@@ -516,6 +620,10 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
 
     if (a->enabled != b->enabled || a->mode != b->mode
         || a->fail != b->fail || a->datapath != b->datapath
+        || a->ovs_dpdk != b->ovs_dpdk
+        || !nullable_string_equal(a->dpdk_lcores, b->dpdk_lcores)
+        || a->dpdk_mem_mb != b->dpdk_mem_mb
+        || !nullable_string_equal(a->dpdk_extra, b->dpdk_extra)
         || !nullable_string_equal(a->bridge, b->bridge)
         || !nullable_string_equal(a->sec_bridge, b->sec_bridge)
         || !nullable_string_equal(a->datapath_type, b->datapath_type)
@@ -567,11 +675,17 @@ fs_config_format(const struct fs_config *cfg, struct ds *ds)
                   ? cfg->datapath_type : "system");
     ds_put_format(ds, "security bridge: %s\n", cfg->sec_bridge);
     {
-        const char *why, *backend = fs_datapath_backend(cfg->datapath, &why);
+        const char *why, *backend = fs_datapath_backend(cfg, &why);
 
         ds_put_format(ds, "mode: %s\nfail: %s\ndatapath: %s (%s: %s)\n",
                       fs_mode_name(cfg->mode), fs_fail_name(cfg->fail),
                       fs_datapath_name(cfg->datapath), backend, why);
+        if (!strcmp(backend, "dpdk")) {
+            ds_put_format(ds, "dpdk: lcores %s, %u MB, extra EAL arguments "
+                          "%s\n", cfg->dpdk_lcores ? cfg->dpdk_lcores
+                          : "(default)", cfg->dpdk_mem_mb,
+                          cfg->dpdk_extra ? cfg->dpdk_extra : "(none)");
+        }
     }
     ds_put_format(ds, "policy: %s\n", cfg->policy ? cfg->policy
                                                   : "(none: allow)");

@@ -12,9 +12,15 @@
  *     flowsteer-policy-permissive=true|false
  *                                  accept a policy file of another owner,
  *                                  or writable by others (default false)
- *     flowsteer-datapath=auto|afpacket|afxdp
- *                                  how the inspector reads its ports
- *                                  (afpacket; afxdp and dpdk come later)
+ *     flowsteer-datapath=auto|dpdk|afxdp|afpacket
+ *                                  how the inspector appliance reads its
+ *                                  port (fs_datapath_backend()); default
+ *                                  auto
+ *     flowsteer-dpdk-lcores=LIST   dpdk: the appliance's EAL cores ("-l";
+ *                                  default: the last CPU it may run on)
+ *     flowsteer-dpdk-mem=MB        dpdk: its EAL memory (16 to 65536 MB;
+ *                                  default 128)
+ *     flowsteer-dpdk-extra=ARGS    dpdk: further EAL arguments
  *     flowsteer-sec-bridge=BRIDGE  the security bridge, default br-sec
  *     flowsteer-exception-policy=SPEC
  *                                  what to do with packets the inspector
@@ -68,9 +74,11 @@ enum fs_fail {
 
 /* How the inspector appliance reads its port (flowsteer-datapath). */
 enum fs_datapath {
-    FS_DP_AUTO,                 /* The best that works here: afpacket. */
+    FS_DP_AUTO,                 /* The best that works here. */
     FS_DP_AFPACKET,             /* AF_PACKET, TPACKET_V2 rings. */
     FS_DP_AFXDP,                /* AF_XDP (libxdp), on the internal port. */
+    FS_DP_DPDK,                 /* DPDK virtio_user, on a vhost-user port
+                                 * of OVS-DPDK. */
 };
 
 /* One VM port to inspect. */
@@ -92,6 +100,10 @@ struct fs_config {
     enum fs_mode mode;
     enum fs_fail fail;
     enum fs_datapath datapath;
+    bool ovs_dpdk;              /* Open_vSwitch dpdk_initialized. */
+    char *dpdk_lcores;          /* flowsteer-dpdk-lcores, or NULL. */
+    unsigned int dpdk_mem_mb;   /* flowsteer-dpdk-mem. */
+    char *dpdk_extra;           /* flowsteer-dpdk-extra, or NULL. */
     char *policy;               /* Policy file, or NULL. */
     bool policy_permissive;     /* Its owner and mode are not checked. */
     uint8_t exceptions[FS_N_EXCEPTIONS];    /* enum fs_exception_action. */
@@ -143,12 +155,14 @@ void fs_config_format(const struct fs_config *cfg, struct ds *ds);
 
 const char *fs_mode_name(enum fs_mode);
 
-/* "auto", "afpacket", "afxdp". */
+/* "auto", "afpacket", "afxdp", "dpdk". */
 const char *fs_datapath_name(enum fs_datapath);
 
-/* The port backend (fs-port.h) that 'datapath' uses here, and why, as a
- * sentence, in '*why' if nonnull. */
-const char *fs_datapath_backend(enum fs_datapath, const char **why);
+/* The port backend (fs-port.h) that 'cfg->datapath' uses here, and why,
+ * as a sentence, in '*why' if nonnull.  "dpdk" needs an Open vSwitch that
+ * has initialized DPDK and a userspace integration bridge; "auto" picks
+ * it then (if built), else "afpacket". */
+const char *fs_datapath_backend(const struct fs_config *, const char **why);
 const char *fs_fail_name(enum fs_fail);
 
 #endif /* FS_CONFIG_H */

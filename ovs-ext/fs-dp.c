@@ -27,6 +27,18 @@ VLOG_DEFINE_THIS_MODULE(fs_dp);
 #define RETRY_MS 1000
 #define OPEN_QUIET_MS 5000
 
+/* A poll-mode port (DPDK) has nothing to wait on: fs_dp_run() polls it on
+ * every turn of the loop and, while it brings nothing, sleeps between
+ * polls, 1 us after the first empty poll, doubling up to PMD_MAX_SLEEP_US.
+ * The first packet after a quiet spell waits at most that long; an idle
+ * appliance wakes some 10,000 times a second (a few percent of a core)
+ * instead of spinning one. */
+#define PMD_MAX_SLEEP_US 100
+
+/* And it asks a poll-mode port's link (fs_port_check()) at most this
+ * often. */
+#define PMD_CHECK_MS 10
+
 /* Held packets (see fs_dp_hold_current()). */
 #define HOLD_MAX_PACKETS 512    /* In all; beyond, new ones are dropped. */
 #define HOLD_MAX_BYTES 2048     /* Per packet; a longer one is dropped. */
@@ -69,6 +81,17 @@ struct fs_dp {
     int check_error;            /* Why, the last time. */
     bool no_reopen;             /* fs_dp_set_reopen(false). */
     int failed;                 /* The port failed, with 'no_reopen'. */
+
+    /* dpdk: the device and the EAL (fs_dp_set_dpdk()). */
+    char *dpdk_devargs, *dpdk_lcores, *dpdk_eal_args;
+    unsigned int dpdk_mem_mb;
+
+    /* Poll-mode ports. */
+    bool link_down;             /* Not up yet: not a failure until it has
+                                 * been up once. */
+    bool link_was_up;
+    unsigned int idle_us;       /* Sleep before the next poll. */
+    long long int next_check;
 
     /* Holding. */
     fs_dp_gone_cb *gone;
@@ -123,6 +146,9 @@ fs_dp_destroy(struct fs_dp *dp)
         fs_port_close(dp->port);
         free(dp->ifname);
         free(dp->backend);
+        free(dp->dpdk_devargs);
+        free(dp->dpdk_lcores);
+        free(dp->dpdk_eal_args);
         free(dp);
     }
 }
@@ -258,6 +284,10 @@ fs_dp_open(struct fs_dp *dp)
 
     opts.ifname = dp->ifname;
     opts.backend = dp->backend;
+    opts.dpdk_devargs = dp->dpdk_devargs;
+    opts.dpdk_lcores = dp->dpdk_lcores;
+    opts.dpdk_mem_mb = dp->dpdk_mem_mb;
+    opts.dpdk_eal_args = dp->dpdk_eal_args;
     opts.log = port_log;
     opts.log_aux = dp;
     if (!dp->first_try) {
@@ -266,8 +296,15 @@ fs_dp_open(struct fs_dp *dp)
     /* Open vSwitch may report the port's number before its device is
      * there: the first seconds of failures are not worth a warning. */
     dp->opening_quietly = time_msec() - dp->first_try < OPEN_QUIET_MS;
-    ifup(dp->ifname);
+    if (!dp->dpdk_devargs) {
+        ifup(dp->ifname);
+    }
     error = fs_port_open(&opts, &dp->port);
+    if (!error && fs_port_is_pmd(dp->port)) {
+        dp->link_was_up = !fs_port_check(dp->port);
+        dp->link_down = !dp->link_was_up;
+        dp->idle_us = 0;
+    }
     if (error != dp->error || (error && !dp->opening_quietly
                                && dp->error_quiet)) {
         if (!error) {
@@ -358,7 +395,31 @@ static void
 fs_dp_check(struct fs_dp *dp)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-    int error = fs_port_check(dp->port);
+    int error;
+
+    if (fs_port_is_pmd(dp->port)) {
+        if (time_msec() < dp->next_check) {
+            return;
+        }
+        dp->next_check = time_msec() + PMD_CHECK_MS;
+    }
+    error = fs_port_check(dp->port);
+    if (fs_port_is_pmd(dp->port)) {
+        /* A vhost-user port is down until Open vSwitch connects: that is
+         * no failure, but the port is not ready either. */
+        if (!error) {
+            if (dp->link_down) {
+                VLOG_INFO("%s: link up", dp->ifname);
+            }
+            dp->link_was_up = true;
+            dp->link_down = false;
+            return;
+        } else if (error == ENETDOWN && !dp->link_was_up) {
+            dp->link_down = true;
+            return;
+        }
+        dp->link_down = true;
+    }
 
     if (error && dp->no_reopen) {
         VLOG_WARN_RL(&rl, "%s: inspector port failed (%s)", dp->ifname,
@@ -411,6 +472,15 @@ fs_dp_run(struct fs_dp *dp)
     if (!dp->port) {
         return;
     }
+    if (fs_port_is_pmd(dp->port)) {
+        if (i) {
+            dp->idle_us = 0;
+        } else {
+            dp->idle_us = (dp->idle_us
+                           ? MIN(2 * dp->idle_us, PMD_MAX_SLEEP_US) : 1);
+            xnanosleep_no_quiesce(dp->idle_us * 1000ULL);
+        }
+    }
     fs_inspector_expire(dp->insp, time_msec() * 1000000ULL);
 }
 
@@ -419,6 +489,29 @@ fs_dp_set_backend(struct fs_dp *dp, const char *backend)
 {
     free(dp->backend);
     dp->backend = backend && *backend ? xstrdup(backend) : NULL;
+}
+
+void
+fs_dp_set_dpdk(struct fs_dp *dp, const char *devargs, const char *lcores,
+               unsigned int mem_mb, const char *eal_args)
+{
+    free(dp->dpdk_devargs);
+    free(dp->dpdk_lcores);
+    free(dp->dpdk_eal_args);
+    dp->dpdk_devargs = nullable_xstrdup(devargs);
+    dp->dpdk_lcores = nullable_xstrdup(lcores);
+    dp->dpdk_mem_mb = mem_mb;
+    dp->dpdk_eal_args = nullable_xstrdup(eal_args);
+}
+
+bool
+fs_dp_link_up(struct fs_dp *dp)
+{
+    if (dp->port && dp->link_down) {
+        dp->next_check = 0;
+        fs_dp_check(dp);
+    }
+    return dp->port && !dp->link_down;
 }
 
 int
@@ -463,7 +556,7 @@ fs_dp_get_figures(struct fs_dp *dp, uint64_t *fig)
     fig[FS_CHAN_DP_RELEASED] = dp->released;
     fig[FS_CHAN_DP_HOLD_DROPPED] = dp->hold_dropped;
     fig[FS_CHAN_DP_HOLD_EXPIRED] = dp->hold_expired;
-    fig[FS_CHAN_DP_PORT_OPEN] = dp->port != NULL;
+    fig[FS_CHAN_DP_PORT_OPEN] = dp->port && !dp->link_down;
 }
 
 void
@@ -476,7 +569,7 @@ fs_dp_wait(struct fs_dp *dp)
     }
     if (dp->port) {
         if (fs_port_is_pmd(dp->port)) {
-            poll_timer_wait(1); /* Nothing to wait on: poll again soon. */
+            poll_immediate_wake();  /* fs_dp_run() sleeps when idle. */
         } else {
             poll_fd_wait(fs_port_fd(dp->port), POLLIN);
         }

@@ -43,6 +43,18 @@ void fs_dp_set(struct fs_dp *, const char *ifname, enum fs_mode mode);
  * Takes effect at the next opening. */
 void fs_dp_set_backend(struct fs_dp *, const char *backend);
 
+/* For the dpdk backend: the device to probe, and the EAL's core list,
+ * memory and further arguments (fs_port_options' dpdk_* members). */
+void fs_dp_set_dpdk(struct fs_dp *, const char *devargs, const char *lcores,
+                    unsigned int mem_mb, const char *eal_args);
+
+/* Whether the port is open with its link up.  A poll-mode port (a
+ * vhost-user device) is open before its peer connects, and down until
+ * then; that is not a failure, but it takes no packets yet.  Once it has
+ * been up, its link going down is a failure (fs_dp_failed() without
+ * reopening). */
+bool fs_dp_link_up(struct fs_dp *);
+
 /* Opens the port set by fs_dp_set() now, if it is not open, and returns 0
  * or the error.  Without it, fs_dp_run() opens it (and retries). */
 int fs_dp_open_now(struct fs_dp *);

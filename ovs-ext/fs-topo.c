@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "dirs.h"
 #include "fs-config.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
@@ -53,23 +54,61 @@ iface_ofport(const struct ovsrec_interface *iface)
     return iface && iface->n_ofport ? iface->ofport[0] : 0;
 }
 
+char *
+fs_topo_vhost_dir(void)
+{
+    return xasprintf("%s/flowsteer-vhost", ovs_rundir());
+}
+
+char *
+fs_topo_vhost_path(void)
+{
+    char *dir = fs_topo_vhost_dir();
+    char *path = xasprintf("%s/%s.sock", dir, FS_INSP_PORT);
+
+    free(dir);
+    return path;
+}
+
+/* The inspector port's type and options for backend 'backend': with dpdk,
+ * a vhost-user port whose server is the appliance's virtio_user device
+ * (so the appliance, not root, owns the socket, and Open vSwitch
+ * reconnects to each new appliance); else an internal port. */
+static const char *
+insp_type(const char *backend, struct smap *options)
+{
+    if (!strcmp(backend, "dpdk")) {
+        char *path = fs_topo_vhost_path();
+
+        smap_add(options, "vhost-server-path", path);
+        free(path);
+        return "dpdkvhostuserclient";
+    }
+    return "internal";
+}
+
+/* Says whether 'iface' has the type and options 'type' and 'options'. */
+static bool
+iface_is(const struct ovsrec_interface *iface, const char *type,
+         const struct smap *options)
+{
+    return (!strcmp(iface->type, type)
+            && smap_equal(&iface->options, options));
+}
+
 /* Adds to 'br' in 'txn' a port with one interface 'name' of 'type', with
- * options:peer='peer' if 'peer' is nonnull. */
+ * 'options' if nonnull. */
 static void
 add_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
-         const char *name, const char *type, const char *peer)
+         const char *name, const char *type, const struct smap *options)
 {
     struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
     struct ovsrec_port *port = ovsrec_port_insert(txn);
 
     ovsrec_interface_set_name(iface, name);
     ovsrec_interface_set_type(iface, type);
-    if (peer) {
-        struct smap options = SMAP_INITIALIZER(&options);
-
-        smap_add(&options, "peer", peer);
-        ovsrec_interface_set_options(iface, &options);
-        smap_destroy(&options);
+    if (options) {
+        ovsrec_interface_set_options(iface, options);
     }
     ovsrec_port_set_name(port, name);
     ovsrec_port_set_interfaces(port, &iface, 1);
@@ -133,6 +172,10 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
     const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(idl);
     const struct ovsrec_bridge *br_int, *br_sec;
     const struct ovsrec_interface *patch_int, *patch_sec, *insp, *live;
+    struct smap insp_options = SMAP_INITIALIZER(&insp_options);
+    struct smap peer_int = SMAP_INITIALIZER(&peer_int);
+    struct smap peer_sec = SMAP_INITIALIZER(&peer_sec);
+    const char *type;
     bool changed = false;
 
     if (topo->txn) {
@@ -182,7 +225,10 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
     topo->patch_int_ofport = iface_ofport(patch_int);
     topo->patch_sec_ofport = iface_ofport(patch_sec);
     topo->insp_ofport = iface_ofport(insp);
-    if (br_int && br_sec && patch_int && patch_sec && insp && live) {
+    type = insp_type(fs_datapath_backend(cfg, NULL), &insp_options);
+    if (br_int && br_sec && patch_int && patch_sec && insp && live
+        && iface_is(insp, type, &insp_options)) {
+        smap_destroy(&insp_options);
         topo->complete = (topo->patch_int_ofport > 0
                           && topo->patch_sec_ofport > 0
                           && topo->insp_ofport > 0);
@@ -195,6 +241,7 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
         return;
     }
     if (!br_int) {
+        smap_destroy(&insp_options);
         return;                 /* fs-config reported it. */
     }
 
@@ -205,18 +252,32 @@ fs_topo_run(struct fs_topo *topo, struct ovsdb_idl *idl,
                             cfg->datapath_type);
         changed = true;
     }
+    smap_add(&peer_int, "peer", FS_PATCH_SEC);
+    smap_add(&peer_sec, "peer", FS_PATCH_INT);
     if (!patch_int) {
-        add_port(topo->txn, br_int, FS_PATCH_INT, "patch", FS_PATCH_SEC);
+        add_port(topo->txn, br_int, FS_PATCH_INT, "patch", &peer_int);
         changed = true;
     }
     if (!patch_sec) {
-        add_port(topo->txn, br_sec, FS_PATCH_SEC, "patch", FS_PATCH_INT);
+        add_port(topo->txn, br_sec, FS_PATCH_SEC, "patch", &peer_sec);
         changed = true;
     }
     if (!insp) {
-        add_port(topo->txn, br_sec, FS_INSP_PORT, "internal", NULL);
+        add_port(topo->txn, br_sec, FS_INSP_PORT, type, &insp_options);
         changed = true;
+    } else if (!iface_is(insp, type, &insp_options)) {
+        /* The datapath changed (or someone changed the port): the port
+         * follows, and nothing uses it until it has. */
+        VLOG_INFO("inspector port %s: type %s, was %s", FS_INSP_PORT, type,
+                  insp->type[0] ? insp->type : "system");
+        ovsrec_interface_set_type(insp, type);
+        ovsrec_interface_set_options(insp, &insp_options);
+        snprintf(topo->status, sizeof topo->status,
+                 "inspector port %s becoming %s", FS_INSP_PORT, type);
     }
+    smap_destroy(&insp_options);
+    smap_destroy(&peer_int);
+    smap_destroy(&peer_sec);
     if (!live && live_ready) {
         add_port(topo->txn, br_int, FS_LIVE_PORT, "", NULL);
         changed = true;

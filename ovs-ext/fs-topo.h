@@ -3,17 +3,22 @@
  *
  *   integration bridge --- fs-patch-int <==patch==> fs-patch-sec --- BR-SEC
  *                                                                      |
- *                                                       fs-insp0 (internal
- *                                                       port: the inspector
+ *                                                       fs-insp0 (the
+ *                                                       inspector appliance
  *                                                       reads and writes it)
+ *
+ * fs-insp0 is an internal port (a tap the appliance reads with AF_PACKET
+ * or AF_XDP), or, with the dpdk backend, a dpdkvhostuserclient port whose
+ * socket, fs_topo_vhost_path(), the appliance's virtio_user device serves.
+ * When the backend changes, the port's type and options follow.
  *
  * and fs-live on the integration bridge: a tap device that flowsteerd
  * holds open, so that OVS sees it go when flowsteerd dies (fs-steer.h).
  *
  * The security bridge is created with the integration bridge's datapath
  * type and fail_mode=secure.  Only what is missing is added; nothing that
- * exists is changed or removed, and nothing is done while inspection is
- * off.
+ * exists is changed (but the inspector port's type) or removed, and
+ * nothing is done while inspection is off.
  */
 #ifndef FS_TOPO_H
 #define FS_TOPO_H 1
@@ -53,6 +58,12 @@ void fs_topo_destroy(struct fs_topo *);
  * before Open vSwitch opens it. */
 void fs_topo_run(struct fs_topo *, struct ovsdb_idl *,
                  const struct fs_config *, bool live_ready);
+
+/* The directory of the inspector port's vhost-user socket, in Open
+ * vSwitch's run directory (the appliance's user owns it), and the socket.
+ * The caller frees them. */
+char *fs_topo_vhost_dir(void);
+char *fs_topo_vhost_path(void);
 
 void fs_topo_format(const struct fs_topo *, const struct fs_config *,
                     struct ds *);

