@@ -61,16 +61,19 @@ _ol_inited=
 _ol_cleaning=
 _ol_huge_added=0                # Hugepages this run added (OVS-DPDK).
 OVS_DPDK_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
-[ "${FS_DATAPATH:-}" != dpdk ] || OVS_DPDK=1
 : "${OVS_DPDK:=0}"
 # The ovs-vswitchd to run (its control socket is named after it), and
-# what /proc/PID/comm says of it (15 characters at most).
+# what /proc/PID/comm says of it (15 characters at most): set by
+# _ol_dpdk_mode when OVS starts.
 _ol_vs_prog=ovs-vswitchd
 _ol_vs_comm=ovs-vswitchd
-if [ "$OVS_DPDK" = 1 ]; then
-    _ol_vs_prog=$OVS_DPDK_VSWITCHD
-    _ol_vs_comm=ovs-vswitchd-dp
-fi
+_ol_dpdk_mode() {
+    [ "${FS_DATAPATH:-}" != dpdk ] || OVS_DPDK=1
+    if [ "$OVS_DPDK" = 1 ]; then
+        _ol_vs_prog=$OVS_DPDK_VSWITCHD
+        _ol_vs_comm=ovs-vswitchd-dp
+    fi
+}
 _ol_kept=
 _ol_dir_created=
 _ol_db_pid=
@@ -364,8 +367,9 @@ ovs_exec() {
 
 _ol_huge_lock=/run/flowsteer-tests-hugepages.lock
 
-# _ol_hugepages_reserve N: adds N pages of the default size, or skips the
-# test if the kernel cannot give them at all.
+# _ol_hugepages_reserve N: adds N pages of the default size; if the kernel
+# cannot give them all, gives back what it gave, says why in $ovs_dpdk_why
+# and returns 1.  Not in a subshell: what it reserved must be recorded.
 _ol_hugepages_reserve() {
     local n=$1 fd cur got
     exec {fd}>>"$_ol_huge_lock" || fail "cannot open $_ol_huge_lock"
@@ -378,9 +382,24 @@ _ol_hugepages_reserve() {
     exec {fd}>&-
     if [ "$_ol_huge_added" -lt "$n" ]; then
         _ol_hugepages_release
-        skip "cannot reserve $n hugepages (the kernel gave $((got - cur)))"
+        ovs_dpdk_why="cannot reserve $n hugepages (the kernel gave $((got - cur)))"
+        return 1
     fi
     _ol_log "reserved $n hugepages ($got in all)"
+}
+
+# ovs_dpdk_usable: true if OVS-DPDK and the dpdk appliance can run here:
+# ovs-vswitchd-dpdk is installed, this build has the dpdk backend and 256
+# hugepages can be reserved (they are kept for ovs_start).  Otherwise
+# says why in $ovs_dpdk_why and returns 1.  Not in a subshell.
+ovs_dpdk_why=
+ovs_dpdk_usable() {
+    [ -x "$OVS_DPDK_VSWITCHD" ] ||
+        { ovs_dpdk_why="no $OVS_DPDK_VSWITCHD"; return 1; }
+    [ -x "${top_builddir:-.}/dpdk-pmd/fs-portfwd" ] &&
+        "${top_builddir:-.}/dpdk-pmd/fs-portfwd" --help | grep -q dpdk ||
+        { ovs_dpdk_why="no dpdk port backend in this build"; return 1; }
+    [ "$_ol_huge_added" -gt 0 ] || _ol_hugepages_reserve 256
 }
 
 # _ol_hugepages_release: gives back what _ol_hugepages_reserve added.
@@ -414,6 +433,7 @@ _ol_hugepages_release() {
 ovs_start() {
     local dir=${1:-$tmp/ovs}
     ovs_lib_init
+    _ol_dpdk_mode
     if [ -n "$OVS_DIR" ] && _ol_alive "$_ol_db_pid" ovsdb-server; then
         _ol_alive "$_ol_vs_pid" "$_ol_vs_comm" || _ol_start_vswitchd
         return 0
@@ -440,7 +460,9 @@ ovs_start() {
     if [ "$OVS_DPDK" = 1 ]; then
         [ -x "$OVS_DPDK_VSWITCHD" ] ||
             skip "no $OVS_DPDK_VSWITCHD (apt-get install openvswitch-switch-dpdk)"
-        [ "$_ol_huge_added" -gt 0 ] || _ol_hugepages_reserve 256
+        if [ "$_ol_huge_added" -eq 0 ]; then
+            _ol_hugepages_reserve 256 || skip "$ovs_dpdk_why"
+        fi
         # The appliance runs as nobody and serves its vhost-user socket
         # from a directory of its own in $OVS_DIR: it must get there.
         chmod go+x "$tmp" "$OVS_DIR" || fail "cannot open $OVS_DIR to nobody"
@@ -807,9 +829,7 @@ _ol_log_allowed=(
 # time: blocked) when the appliance, its vhost-user peer, dies under
 # traffic with the steering failing open (tests/e2e.sh's last scenario);
 # not understood yet (see the README's known weaknesses).
-if [ "$OVS_DPDK" = 1 ]; then
-    _ol_log_allowed+=('timeval\|WARN\|(Unreasonably long [0-9]+ms poll interval|faults: |context switches: )')
-fi
+_ol_log_allowed_dpdk=('timeval\|WARN\|(Unreasonably long [0-9]+ms poll interval|faults: |context switches: )')
 _ol_log_allowed_test=()
 
 # log_allow ERE...: lines matching any ERE are expected in this test.
@@ -819,6 +839,7 @@ log_allow() { _ol_log_allowed_test+=("$@"); }
 # flowsteerd; fails if there are any.
 _ol_check_logs() {
     local f bad=0 re
+    [ "$OVS_DPDK" != 1 ] || log_allow "${_ol_log_allowed_dpdk[@]}"
     re=$(IFS='|'; echo "${_ol_log_allowed[*]}${_ol_log_allowed_test[*]:+|${_ol_log_allowed_test[*]}}")
     for f in "$OVS_DIR/ovs-vswitchd.log" "$OVS_DIR/ovsdb-server.log" \
              "$tmp/flowsteerd.log"; do

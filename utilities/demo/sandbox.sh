@@ -130,6 +130,21 @@ trap 'on_signal TERM' TERM
 setup_log=$tmp/setup.log
 
 say "== Setting up the sandbox (private OVS, run prefix $OVS_LIB_PREFIX)"
+# The best inspector backend that works here: DPDK on OVS-DPDK where
+# hugepages can be reserved, else AF_PACKET.  FS_DATAPATH=afpacket (or
+# afxdp) in the environment chooses.
+if [ -z "${FS_DATAPATH:-}" ]; then
+    if ovs_dpdk_usable; then
+        FS_DATAPATH=dpdk
+        dp_why="OVS-DPDK runs and hugepages could be reserved"
+    else
+        FS_DATAPATH=afpacket
+        dp_why=$ovs_dpdk_why
+    fi
+else
+    dp_why="FS_DATAPATH=$FS_DATAPATH"
+fi
+export FS_DATAPATH
 quiet ovs_start
 quiet ovs_add_bridge br-int
 quiet vm_add vm1 br-int 10.0.0.1/24
@@ -137,7 +152,12 @@ quiet vm_add server br-int 10.0.0.2/24
 quiet vm_add vm3 br-int 10.0.0.3/24
 quiet ofctl -O OpenFlow13 add-flow br-int "priority=0,actions=NORMAL" ||
     die "cannot add the NORMAL rule to br-int"
-say "   ovsdb-server + ovs-vswitchd (userspace datapath), bridge br-int (NORMAL switching)"
+if [ "$FS_DATAPATH" = dpdk ]; then
+    say "   ovsdb-server + ovs-vswitchd-dpdk (OVS-DPDK, userspace datapath), bridge br-int (NORMAL switching)"
+else
+    say "   ovsdb-server + ovs-vswitchd (userspace datapath), bridge br-int (NORMAL switching)"
+fi
+say "   inspector backend: $FS_DATAPATH ($dp_why)"
 say "   vm1     10.0.0.1  port $(vm_port vm1) ofport $(vm_ofport vm1)  inspected, profile web"
 say "   server  10.0.0.2  port $(vm_port server) ofport $(vm_ofport server)  runs the services"
 say "   vm3     10.0.0.3  port $(vm_port vm3) ofport $(vm_ofport vm3)  not inspected"
