@@ -65,3 +65,16 @@ bench-e2e: ovs-ext/flowsteerd
 	bash $(srcdir)/bench/run-e2e-bench.sh
 endif
 .PHONY: bench-e2e
+
+# bench-dpdk: packets/s through the inspector appliance on OVS-DPDK
+# (vhost-user), against dpdk-testpmd --forward-mode=io on the same port,
+# same generator (testpmd txonly), same run; cycles per packet.  Needs
+# root, openvswitch-switch-dpdk, dpdk and 512 free hugepages (reserved and
+# released by the script).  BENCH_RUNS, BENCH_SECONDS.
+EXTRA_DIST += bench/run-dpdk-bench.sh
+if HAVE_OVS
+bench-dpdk: ovs-ext/flowsteerd ovs-ext/flowsteer-inspectord
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	bash $(srcdir)/bench/run-dpdk-bench.sh
+endif
+.PHONY: bench-dpdk
