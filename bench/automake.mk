@@ -69,7 +69,7 @@ endif
 # bench-dpdk: packets/s through the inspector appliance on OVS-DPDK
 # (vhost-user), against dpdk-testpmd --forward-mode=io on the same port,
 # same generator (testpmd txonly), same run; cycles per packet.  Needs
-# root, openvswitch-switch-dpdk, dpdk and 512 free hugepages (reserved and
+# root, openvswitch-switch-dpdk, dpdk-dev and 512 free hugepages (reserved and
 # released by the script).  BENCH_RUNS, BENCH_SECONDS.
 EXTRA_DIST += bench/run-dpdk-bench.sh
 if HAVE_OVS

@@ -31,13 +31,13 @@
 # generator share CPU 0, the forwarder under test has CPU 1 (these
 # machines have 2): read the ratios, not the absolute figures.
 #
-# Needs root, openvswitch-switch-dpdk, dpdk (dpdk-testpmd) and 384 free
+# Needs root, openvswitch-switch-dpdk, dpdk-dev (dpdk-testpmd) and 512 free
 # hugepages.  Environment: BENCH_RUNS (3), BENCH_SECONDS (5).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
 
 : "${BENCH_RUNS:=3}" "${BENCH_SECONDS:=5}"
 FSD=${top_builddir:-.}/ovs-ext/flowsteerd
-TESTPMD=$(command -v dpdk-testpmd) || skip "no dpdk-testpmd (apt-get install dpdk)"
+TESTPMD=$(command -v dpdk-testpmd) || skip "no dpdk-testpmd (apt-get install dpdk-dev)"
 export OVS_DPDK=1 FS_DATAPATH=dpdk
 
 fsd_require

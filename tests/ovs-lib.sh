@@ -428,7 +428,8 @@ _ol_hugepages_release() {
 # openvswitch-switch-dpdk) with DPDK initialized in memory (no PCI, no
 # hugetlbfs files, 256 MB), its PMD thread on CPU 0 (pmd-cpu-mask; the
 # DPDK appliance takes the last CPU) and sleeping up to 500 us when idle
-# (pmd-maxsleep), so that a 2-core machine stays usable; 256 hugepages
+# (pmd-maxsleep, $OVS_DPDK_MAXSLEEP, default 500), so that a 2-core
+# machine stays usable; 256 hugepages
 # (512 MB) are reserved for it and the appliance (dpdk-socket-limit keeps
 # OVS to its 256 MB: its shared mbuf pool would take every free page).
 ovs_start() {
@@ -470,7 +471,8 @@ ovs_start() {
         vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
             "other_config:dpdk-extra=--no-pci --in-memory --file-prefix=$OVS_LIB_PREFIX-ovs" \
             other_config:dpdk-socket-mem=256 other_config:dpdk-socket-limit=256 \
-            other_config:pmd-cpu-mask=0x1 other_config:pmd-maxsleep=500 ||
+            other_config:pmd-cpu-mask=0x1 \
+            other_config:pmd-maxsleep="${OVS_DPDK_MAXSLEEP:-500}" ||
             fail "cannot configure OVS-DPDK"
     fi
     _ol_start_vswitchd

@@ -40,7 +40,7 @@ log() { printf '\n=== %s\n' "$*"; }
 PACKAGES="build-essential autoconf automake libtool pkg-config
   libndpi-dev libndpi-bin libpcap-dev python3 python3-scapy tcpdump
   clang libclang-rt-14-dev
-  libdpdk-dev dpdk openvswitch-switch-dpdk
+  libdpdk-dev dpdk-dev openvswitch-switch-dpdk
   openvswitch-switch openvswitch-common openvswitch-source
   libssl-dev libcap-ng-dev libseccomp-dev libnuma-dev libunbound-dev libbpf-dev libxdp-dev
   iproute2 iputils-ping ethtool iperf3 curl bc openssl dnsmasq-base bind9-dnsutils
