@@ -112,6 +112,7 @@ struct fs_appliance {
     uint32_t insp_flows, insp_classifying, insp_max, insp_pinned;
     uint64_t insp_memory;
     bool have_stats;
+    bool port_was_open;         /* Since its start. */
 
     /* Counters. */
     uint64_t n_starts, n_exits, n_hangs, n_bad_msgs, n_bad_flows;
@@ -435,6 +436,7 @@ stopped(struct fs_appliance *a)
     }
     a->state = S_STOPPED;
     a->have_stats = false;
+    a->port_was_open = false;
     a->next_start = time_msec() + a->restart_ms;
     a->restart_ms = MIN(a->restart_ms * 2, FS_APPLIANCE_RESTART_MAX_MS);
 }
@@ -672,6 +674,7 @@ handle_stats(struct fs_appliance *a, const struct fs_chan_msg *m)
     memset(a->counters, 0, sizeof a->counters);
     memcpy(a->counters, m->counters, m->n_counters * sizeof *m->counters);
     memcpy(a->dp, m->dp, sizeof a->dp);
+    a->port_was_open |= a->dp[FS_CHAN_DP_PORT_OPEN] != 0;
     a->insp_flows = m->insp_flows;
     a->insp_classifying = m->insp_classifying;
     a->insp_max = m->insp_max_flows;
@@ -1096,6 +1099,17 @@ fs_appliance_counter(const struct fs_appliance *a, int c)
     return c >= 0 && c < FS_N_COUNTERS ? a->counters[c] : 0;
 }
 
+/* How long the appliance may take to answer an echo.  A new appliance
+ * gets longer to take its resync and open its port (DPDK's EAL takes about
+ * a second to start, more in a sanitizer build); it is not ready then, so
+ * the fail mode applies meanwhile. */
+static long long int
+hang_bound(const struct fs_appliance *a)
+{
+    return (a->state == S_SYNCING || !a->port_was_open
+            ? MAX(a->hang_ms, SYNC_HANG_MS) : a->hang_ms);
+}
+
 void
 fs_appliance_run(struct fs_appliance *a)
 {
@@ -1116,12 +1130,8 @@ fs_appliance_run(struct fs_appliance *a)
         return;
     }
     /* Counted from the question (not the last answer): if this process
-     * stalled, the appliance is not to blame.  A new appliance gets longer
-     * to take its resync. */
-    if (a->echo_acked < a->echo_seq
-        && now - a->echo_sent > (a->state == S_SYNCING
-                                 ? MAX(a->hang_ms, SYNC_HANG_MS)
-                                 : a->hang_ms)) {
+     * stalled, the appliance is not to blame. */
+    if (a->echo_acked < a->echo_seq && now - a->echo_sent > hang_bound(a)) {
         char why[64];
 
         a->n_hangs++;
@@ -1148,7 +1158,7 @@ fs_appliance_wait(struct fs_appliance *a)
         }
         poll_timer_wait_until(a->next_echo);
         if (a->echo_acked < a->echo_seq) {
-            poll_timer_wait_until(a->echo_sent + a->hang_ms + 1);
+            poll_timer_wait_until(a->echo_sent + hang_bound(a) + 1);
         }
     }
     if (a->log_fd >= 0) {
