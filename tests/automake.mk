@@ -89,6 +89,7 @@ SHELL_TESTS = \
 	tests/sandbox.sh \
 	tests/appliance.sh \
 	tests/appliance-dpdk.sh \
+	tests/appliance-hostile.sh \
 	tests/port-dpdk-pcap.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
@@ -115,6 +116,7 @@ TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 EXTRA_DIST += \
 	$(SHELL_TESTS) \
 	tests/lib.sh \
+	tests/fake-appliance.py \
 	tests/port-lib.sh \
 	tests/ovs-lib.sh \
 	tests/with-timeout.sh \
