@@ -371,6 +371,7 @@ echo "   ping: $(grep -o "[0-9]* packets transmitted.* loss" "$(bg_log m-ping)")
 echo "   short flows: $short"
 for vm in "${mix[@]}"; do pk1[$vm]=$(vm_packets "$vm"); done
 flows_save mix
+fsctl flowsteer/show | grep "^inspector appliance:" > "$tmp/appliance-status"
 
 # ---------------------------------------------------------------------------
 # 3. New connections per second, and connect() latency.
@@ -565,4 +566,7 @@ EOF
     "created no flow in the inspector"
 [ "${table_full:-0}" -eq 0 ] || echo "  warning: the inspector's flow" \
     "table was full $table_full times"
+echo "  the appliance after the mix (one started again during the run," \
+    "killed as hung under the load, say, counts its flows from its start):"
+sed 's/^/    /' "$tmp/appliance-status"
 exit 0
