@@ -773,7 +773,9 @@ sandbox_start(void)
     /* OVS's poll loop measures its own CPU time (timeval.c). */
     static const char *const base_extra[] = { "getrusage", NULL };
     static const char *const dpdk_extra_syscalls[] = {
-        "getrusage", "epoll_ctl", "epoll_create", "epoll_create1", NULL,
+        "getrusage", "epoll_ctl", "epoll_create", "epoll_create1",
+        "timerfd_settime",      /* virtio_user's disconnect alarm. */
+        NULL,
     };
     const char *const *extra = base_extra;
 
@@ -787,7 +789,8 @@ sandbox_start(void)
     } else if (!strcmp(port_backend, "dpdk")) {
         /* Hugepages through memfd and a socket in a directory of its
          * own need no privilege.  DPDK's interrupt thread changes its
-         * epoll set when the vhost-user peer goes (fs-sandbox.h). */
+         * epoll set and sets an alarm when the vhost-user peer goes
+         * (fs-sandbox.h). */
         so.keep_caps = 0;
         extra = dpdk_extra_syscalls;
     }
