@@ -376,6 +376,17 @@ timeout_ns(uint32_t ms, uint32_t def_ms)
             : (uint64_t) (ms ? ms : def_ms) * NS_PER_MS);
 }
 
+/* Returns the first id at or above 'id' that is this inspector's own
+ * (opts.flow_id_offset modulo opts.flow_id_stride), never 0. */
+static uint64_t
+flow_id_at_or_above(const struct fs_inspector *insp, uint64_t id)
+{
+    uint64_t stride = insp->opts.flow_id_stride;
+
+    id += (insp->opts.flow_id_offset + stride - id % stride) % stride;
+    return id ? id : stride;
+}
+
 int
 fs_inspector_create(const struct fs_inspector_opts *user_opts,
                     struct fs_inspector **out)
@@ -412,8 +423,13 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
     if (!opts.max_flows) {
         opts.max_flows = DEFAULT_MAX_FLOWS;
     }
+    if (!opts.flow_id_stride) {
+        opts.flow_id_stride = 1;
+    }
     if (opts.max_flows > (1u << 28)
-        || (unsigned int) opts.table_full > FS_FULL_DROP_NEW) {
+        || (unsigned int) opts.table_full > FS_FULL_DROP_NEW
+        || opts.flow_id_stride > 4096
+        || opts.flow_id_offset >= opts.flow_id_stride) {
         return -EINVAL;
     }
 
@@ -435,7 +451,7 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
     memset(insp->exceptions, FS_EXC_ACTION_DROP, sizeof insp->exceptions);
     insp->exceptions[FS_EXC_NON_IP] = FS_EXC_ACTION_ALLOW;
     insp->hash_seed = random_seed();
-    insp->next_flow_id = 1;
+    insp->next_flow_id = flow_id_at_or_above(insp, 1);
 
     error = insp_flow_table_init(&insp->table, opts.max_flows,
                                  insp->hash_seed);
@@ -1346,7 +1362,8 @@ flow_create(struct fs_inspector *insp, const struct fs_packet *pkt,
         return INSP_NIL;
     }
     f = insp_flow_get(&insp->table, idx);
-    f->id = insp->next_flow_id++;
+    f->id = insp->next_flow_id;
+    insp->next_flow_id += insp->opts.flow_id_stride;
     f->port = pkt->port;
     f->owner = owner;
     owner_count(insp, owner, 1);
@@ -1683,6 +1700,54 @@ parse_packet(struct fs_inspector *insp, const struct fs_packet *pkt,
     return -1;
 }
 
+uint32_t
+fs_flow_key_hash(const struct fs_flow_key *key)
+{
+    uint32_t h = key->ip_version;
+
+    /* XOR: the same whichever side sent.  Then a 32-bit finalizer
+     * (MurmurHash3's) so that every bit of every word counts. */
+    for (int i = 0; i < 16; i += 4) {
+        uint32_t a, b;
+
+        memcpy(&a, &key->src_ip[i], 4);
+        memcpy(&b, &key->dst_ip[i], 4);
+        h = (h ^ a ^ b) * 0xcc9e2d51;
+        h = (h << 15 | h >> 17) * 0x1b873593;
+    }
+    h ^= h >> 16;
+    h *= 0x85ebca6b;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35;
+    h ^= h >> 16;
+    return h;
+}
+
+int
+fs_flow_record_hash(const void *rec, size_t len, uint32_t *hash)
+{
+    struct insp_record r;
+
+    *hash = 0;
+    if (insp_record_decode(rec, len, &r)) {
+        return -EINVAL;
+    }
+    *hash = fs_flow_key_hash(&r.key);
+    return 0;
+}
+
+uint32_t
+fs_packet_flow_hash(const struct fs_packet *pkt, int decode_tunnels)
+{
+    struct insp_parsed p;
+
+    memset(&p, 0, sizeof p);
+    if (insp_parse(pkt, decode_tunnels, &p)) {
+        return 0;
+    }
+    return fs_flow_key_hash(&p.key);
+}
+
 int
 fs_inspector_process_ex(struct fs_inspector *insp,
                         const struct fs_packet *pkt,
@@ -1901,7 +1966,7 @@ fs_inspector_reserve_flow_ids(struct fs_inspector *insp, uint64_t id)
         return -EINVAL;
     }
     if (id > insp->next_flow_id) {
-        insp->next_flow_id = id;
+        insp->next_flow_id = flow_id_at_or_above(insp, id);
     }
     return 0;
 }
@@ -2067,7 +2132,7 @@ fs_inspector_import_flow(struct fs_inspector *insp, const void *rec,
         insp_flow_set_pinned(&insp->table, idx, true);
     }
     if (r.id >= insp->next_flow_id) {
-        insp->next_flow_id = r.id + 1;
+        insp->next_flow_id = flow_id_at_or_above(insp, r.id + 1);
     }
     insp->counters[FS_CTR_FLOWS_IMPORTED]++;
     if (id) {

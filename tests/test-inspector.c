@@ -87,6 +87,161 @@ test_ids_and_ignore_vlan(void)
     fs_inspector_destroy(insp);
 }
 
+/* Several inspectors side by side (one per worker): each gives its own
+ * residue of the stride, and reservations and imports keep to it. */
+struct top_flow {
+    uint64_t id;
+    struct fs_flow_key key;
+};
+
+static int
+find_top_flow(void *aux, const struct fs_flow_info *f)
+{
+    struct top_flow *top = aux;
+
+    if (f->id > top->id) {
+        top->id = f->id;
+        top->key = f->key;
+    }
+    return 0;
+}
+
+static uint64_t
+top_id(struct fs_inspector *insp)
+{
+    struct top_flow top = { .id = 0 };
+
+    fs_inspector_foreach_flow(insp, find_top_flow, &top);
+    return top.id;
+}
+
+static void
+test_id_stride(void)
+{
+    FS_INSPECTOR_OPTS(bad, .flow_id_stride = 2, .flow_id_offset = 2);
+    FS_INSPECTOR_OPTS(bad2, .flow_id_stride = 5000);
+    FS_INSPECTOR_OPTS(o0, .flow_id_stride = 2, .flow_id_offset = 0);
+    FS_INSPECTOR_OPTS(o1, .flow_id_stride = 2, .flow_id_offset = 1);
+    uint8_t rec[FS_FLOW_RECORD_MAX];
+    struct fs_inspector *w0, *w1, *insp;
+    struct top_flow top = { .id = 0 };
+    struct events ev0, ev1;
+    uint64_t id = 0;
+    int len;
+
+    CHECK_INT(fs_inspector_create(&bad, &insp), -EINVAL);
+    CHECK_INT(fs_inspector_create(&bad2, &insp), -EINVAL);
+    w0 = make(&o0, &ev0, NULL);
+    w1 = make(&o1, &ev1, NULL);
+
+    send_udp(w0, 1, 1000, 2, 2000, "x", SEC);
+    send_udp(w1, 1, 1000, 2, 2000, "x", SEC);
+    send_udp(w0, 1, 1001, 2, 2000, "x", SEC);
+    send_udp(w1, 1, 1001, 2, 2000, "x", SEC);
+    CHECK_INT(top_id(w0), 4);   /* 2, then 4. */
+    CHECK_INT(top_id(w1), 3);   /* 1, then 3. */
+
+    /* Reserving 11: worker 0 goes on at 12, worker 1 at 11. */
+    CHECK_INT(fs_inspector_reserve_flow_ids(w0, 11), 0);
+    CHECK_INT(fs_inspector_reserve_flow_ids(w1, 11), 0);
+    send_udp(w0, 1, 1002, 2, 2000, "x", SEC);
+    send_udp(w1, 1, 1002, 2, 2000, "x", SEC);
+    CHECK_INT(top_id(w0), 12);
+    CHECK_INT(top_id(w1), 11);
+
+    /* Worker 1's flow 21 moves to worker 0 (after worker 0 forgot its own
+     * flows): worker 0's next id is its own and above 21. */
+    CHECK_INT(fs_inspector_reserve_flow_ids(w1, 20), 0);
+    send_udp(w1, 1, 1003, 2, 2000, "x", SEC);
+    fs_inspector_foreach_flow(w1, find_top_flow, &top);
+    CHECK_INT(top.id, 21);
+    len = fs_inspector_export_flow(w1, top.id, &top.key, rec, sizeof rec);
+    CHECK(len > 0);
+    fs_inspector_flush(w0);
+    CHECK_INT(fs_inspector_import_flow(w0, rec, len, 0, &id), 0);
+    CHECK_INT(id, 21);
+    send_udp(w0, 1, 1004, 2, 2000, "x", SEC);
+    CHECK_INT(top_id(w0), 22);
+    fs_inspector_destroy(w0);
+    fs_inspector_destroy(w1);
+}
+
+static uint32_t
+pkt_hash(const struct pkt *k)
+{
+    struct fs_packet pkt = {
+        .data = (uint8_t *) k->data, .caplen = k->len, .len = k->len,
+        .link_type = FS_LINK_ETHERNET,
+    };
+
+    return fs_packet_flow_hash(&pkt, 0);
+}
+
+/* The hash that spreads flows over workers: one value for both directions,
+ * for every fragment of a datagram, behind any number of tags the
+ * inspector follows, and for the flow's key and record; others differ. */
+static void
+test_flow_hash(void)
+{
+    FS_INSPECTOR_OPTS(opts);
+    struct events ev;
+    struct fs_inspector *insp = make(&opts, &ev, NULL);
+    uint8_t rec[FS_FLOW_RECORD_MAX], data[64];
+    struct top_flow top = { .id = 0 };
+    struct pkt k;
+    uint32_t h, h2, rh;
+    int len;
+
+    build(&k, 6, 1, 1000, 2, 80, 0x02, NULL, 0);
+    h = pkt_hash(&k);
+    CHECK(h != 0);
+    build(&k, 6, 2, 80, 1, 1000, 0x12, NULL, 0);
+    CHECK_INT(pkt_hash(&k), h);
+    build(&k, 17, 1, 53, 2, 9999, 0, "x", 0);
+    CHECK_INT(pkt_hash(&k), h);         /* Addresses only. */
+    build(&k, 6, 1, 1000, 2, 80, 0x10, "y", 7);
+    CHECK_INT(pkt_hash(&k), h);         /* A VM's own tag. */
+    push_tags(&k, 1);
+    CHECK_INT(pkt_hash(&k), h);         /* Two tags. */
+
+    /* A datagram in three fragments; the later ones have no ports. */
+    memset(data, 0, sizeof data);
+    data[0] = 0x03, data[1] = 0xe8, data[2] = 0x27, data[3] = 0x0f;
+    build_ip4(&k, 17, 1, 2, 77, 0, 1, data, 16);
+    CHECK_INT(pkt_hash(&k), h);
+    build_ip4(&k, 17, 1, 2, 77, 16, 1, data, 16);
+    CHECK_INT(pkt_hash(&k), h);
+    build_ip4(&k, 17, 2, 1, 78, 32, 0, data, 8);
+    CHECK_INT(pkt_hash(&k), h);
+
+    /* Other addresses, another hash (for these few, at least). */
+    build(&k, 6, 1, 1000, 3, 80, 0x02, NULL, 0);
+    h2 = pkt_hash(&k);
+    CHECK(h2 != h);
+    build(&k, 6, 4, 1000, 2, 80, 0x02, NULL, 0);
+    CHECK(pkt_hash(&k) != h && pkt_hash(&k) != h2);
+
+    /* Not IP, or broken: 0. */
+    build(&k, 6, 1, 1000, 2, 80, 0x02, NULL, 0);
+    k.data[12] = 0x08, k.data[13] = 0x06;
+    CHECK_INT(pkt_hash(&k), 0);
+    build(&k, 6, 1, 1000, 2, 80, 0x02, NULL, 0);
+    k.len = 20;
+    CHECK_INT(pkt_hash(&k), 0);
+
+    /* The key and the record of the flow. */
+    build(&k, 6, 1, 1000, 2, 80, 0x02, NULL, 0);
+    send(insp, &k, SEC, 1);
+    fs_inspector_foreach_flow(insp, find_top_flow, &top);
+    CHECK_INT(fs_flow_key_hash(&top.key), h);
+    len = fs_inspector_export_flow(insp, top.id, &top.key, rec, sizeof rec);
+    CHECK(len > 0);
+    CHECK_INT(fs_flow_record_hash(rec, len, &rh), 0);
+    CHECK_INT(rh, h);
+    CHECK_INT(fs_flow_record_hash(rec, 3, &rh), -EINVAL);
+    fs_inspector_destroy(insp);
+}
+
 static int
 count_flow(void *aux, const struct fs_flow_info *f)
 {
@@ -584,6 +739,8 @@ main(void)
     RUN_TEST(test_bidirectional_and_vlan);
     RUN_TEST(test_counters_per_direction);
     RUN_TEST(test_ids_and_ignore_vlan);
+    RUN_TEST(test_id_stride);
+    RUN_TEST(test_flow_hash);
     RUN_TEST(test_table_full_evict);
     RUN_TEST(test_table_full_bypass_and_drop);
     RUN_TEST(test_idle_timeouts);

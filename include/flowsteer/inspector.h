@@ -420,6 +420,15 @@ struct fs_inspector_opts {
     void *event_aux;
     fs_log_cb *log_cb;          /* NULL: log nothing. */
     void *log_aux;
+
+    /* For an embedder that runs several inspectors side by side (one per
+     * worker thread) whose flow ids must not collide: the ids of this
+     * one's new flows are 'flow_id_offset' modulo 'flow_id_stride' (from
+     * 1 to 4096; 0 means 1), and 'flow_id_offset' is below
+     * 'flow_id_stride'.  fs_inspector_reserve_flow_ids() and imports keep
+     * to it. */
+    uint32_t flow_id_stride;
+    uint32_t flow_id_offset;
 };
 
 #define FS_INSPECTOR_OPTS(NAME, ...)                                   \
@@ -550,6 +559,25 @@ struct fs_pkt_result {
 FS_API int fs_inspector_process_ex(struct fs_inspector *insp,
                                    const struct fs_packet *pkt,
                                    struct fs_pkt_result *result);
+
+/* Spreading flows over several inspectors (one per worker thread, with
+ * ids apart: fs_inspector_opts' 'flow_id_stride'): returns a hash of the
+ * IP addresses of the flow that 'pkt' belongs to, parsed as
+ * fs_inspector_process() parses it ('decode_tunnels' as in
+ * fs_inspector_opts), or 0 if it is not IP or malformed.  The hash is the
+ * same in both directions and, since it never looks at ports, for every
+ * fragment of a datagram, so that each flow meets one inspector only.
+ * fs_flow_key_hash() gives the same for the flow's key.  Neither reads
+ * any inspector's state: any thread may call them. */
+FS_API uint32_t fs_packet_flow_hash(const struct fs_packet *pkt,
+                                    int decode_tunnels);
+FS_API uint32_t fs_flow_key_hash(const struct fs_flow_key *key);
+
+/* The same for the flow in record 'rec' of 'len' bytes (as
+ * fs_inspector_export_flow() writes): for an embedder that must import it
+ * into the inspector its packets will meet.  Returns 0 or -EINVAL for a
+ * record that fs_inspector_import_flow() would refuse as malformed. */
+FS_API int fs_flow_record_hash(const void *rec, size_t len, uint32_t *hash);
 
 /* Expires flows idle since before 'now_ns' minus their timeout, reporting
  * FS_EVENT_FLOW_END for each.  fs_inspector_process() does this by itself
