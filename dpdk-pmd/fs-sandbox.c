@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -686,6 +687,35 @@ load_filter(struct fs_sandbox *sb)
         sb_log(sb, FS_PORT_LOG_ERR, "sandbox: installing the seccomp "
                "filter: %s", strerror(-rc));
         return -rc;
+    }
+    return 0;
+}
+
+int
+fs_sandbox_drop_thread_caps(void)
+{
+    struct __user_cap_header_struct hdr = {
+        .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
+    };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+    /* The raw calls: they act on this thread alone, with no library
+     * state in between. */
+    memset(data, 0, sizeof data);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        && errno != EINVAL) {
+        return errno;
+    }
+    if (syscall(SYS_capset, &hdr, data)) {
+        return errno;
+    }
+    if (syscall(SYS_capget, &hdr, data)) {
+        return errno;
+    }
+    for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+        if (data[i].effective || data[i].permitted || data[i].inheritable) {
+            return ENOTRECOVERABLE;
+        }
     }
     return 0;
 }

@@ -289,6 +289,14 @@ int fs_sandbox_drop_privileges(struct fs_sandbox *sb);
  */
 int fs_sandbox_lock(struct fs_sandbox *sb);
 
+/* Drops every capability of the calling thread (effective, permitted,
+ * inheritable and ambient), for a thread started after
+ * fs_sandbox_drop_privileges() that must not keep what the thread that
+ * started it still holds for set-up: capabilities are per thread, and
+ * fs_sandbox_lock() drops only its caller's.  Checks the result.  Returns
+ * 0 or a positive errno value (ENOTRECOVERABLE: a capability is left). */
+int fs_sandbox_drop_thread_caps(void);
+
 /* Reads the process's credentials into '*status' (through the descriptor
  * opened by fs_sandbox_create(), so it works after fs_sandbox_lock()).
  * Returns 0, or a positive errno value if /proc/self/status cannot be
