@@ -156,7 +156,11 @@ enum {
     D(RELEASED, "released")                                             \
     D(HOLD_DROPPED, "hold_dropped")                                     \
     D(HOLD_EXPIRED, "hold_expired")                                     \
-    D(PORT_OPEN, "port_open")   /* 1 if the port is open, else 0. */
+    D(PORT_OPEN, "port_open")   /* 1 if the port is open, else 0. */  \
+    D(WORKERS, "workers")                                               \
+    D(WORKER_SLEEPS, "worker_sleeps") /* Idle worker threads slept. */  \
+    D(WORKER_PACKETS_MIN, "worker_packets_min") /* Judged by the */     \
+    D(WORKER_PACKETS_MAX, "worker_packets_max") /* least, most busy. */
 enum {
 #define FS_CHAN_DP_ENUM(ENUM, NAME) FS_CHAN_DP_##ENUM,
     FS_CHAN_DP_FIGURES(FS_CHAN_DP_ENUM)

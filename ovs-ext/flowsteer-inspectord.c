@@ -107,9 +107,18 @@ struct out_msg {
  * data path's held packets: the last GONE_MAX of them. */
 #define GONE_MAX 4096
 
+/* A worker: its inspector, and the events it raised in its own thread,
+ * which the main thread sends once the burst is judged (fs-dp.h). */
+struct worker {
+    unsigned int index;
+    struct fs_inspector *insp;
+    struct ovs_list events;     /* struct out_msg. */
+};
+
 struct appliance {
     int fd;                     /* The channel. */
-    struct fs_inspector *insp;
+    struct worker workers[FS_DP_MAX_WORKERS];
+    unsigned int n_workers;
     struct fs_dp *dp;
     bool configured;            /* A CONFIG arrived. */
     bool port_open;             /* A port was set (it may not be open
@@ -140,6 +149,8 @@ struct appliance {
 static struct appliance app;
 static int channel_fd = -1;
 static unsigned int max_flows = 65536;
+static unsigned int n_workers = 1;      /* --workers. */
+static __thread bool in_worker_thread;  /* Worker 1 and up. */
 static const char *sandbox_user;  /* --user, or NULL: fs-sandbox's
                                    * default. */
 static bool no_sandbox;         /* --no-sandbox (debugging only). */
@@ -259,12 +270,29 @@ send_stats(void)
     uint64_t fig[FS_CHAN_N_DP];
     struct fs_chan_buf b;
 
-    fs_inspector_get_stats(app.insp, &st);
+    /* The workers' figures, summed (a peak is the sum of the workers'
+     * peaks: at most the peak of the whole). */
+    for (unsigned int i = 0; i < app.n_workers; i++) {
+        FS_INSPECTOR_STATS(w);
+
+        fs_inspector_get_stats(app.workers[i].insp, &w);
+        st.flows += w.flows;
+        st.flows_classifying += w.flows_classifying;
+        st.max_flows += w.max_flows;
+        st.flows_pinned += w.flows_pinned;
+        st.memory += w.memory;
+        st.memory_peak += w.memory_peak;
+    }
     fs_dp_get_figures(app.dp, fig);
     fs_chan_start(&b, buf, sizeof buf, FS_CHAN_STATS, 0, 0);
     fs_chan_put_u16(&b, FS_N_COUNTERS);
     for (int c = 0; c < FS_N_COUNTERS; c++) {
-        fs_chan_put_u64(&b, fs_inspector_counter(app.insp, c));
+        uint64_t sum = 0;
+
+        for (unsigned int i = 0; i < app.n_workers; i++) {
+            sum += fs_inspector_counter(app.workers[i].insp, c);
+        }
+        fs_chan_put_u64(&b, sum);
     }
     fs_chan_put_u32(&b, st.flows);
     fs_chan_put_u32(&b, st.flows_classifying);
@@ -280,12 +308,33 @@ send_stats(void)
     send_msg(&b);
 }
 
-/* The inspector's events: up, with the flow's record while it has one. */
+/* Sends the events the workers raised in their threads, in the order
+ * each raised them. */
 static void
-on_event(void *aux OVS_UNUSED, enum fs_event_type type,
-         const struct fs_flow_info *f, const struct fs_verdict *old OVS_UNUSED)
+send_worker_events(void)
 {
-    static uint8_t buf[FS_CHAN_MAX_MSG];
+    for (unsigned int i = 1; i < app.n_workers; i++) {
+        struct out_msg *m;
+
+        LIST_FOR_EACH_POP (m, node, &app.workers[i].events) {
+            struct fs_chan_buf b = {
+                .data = m->data, .len = m->len, .size = m->len,
+            };
+
+            send_msg(&b);
+            free(m);
+        }
+    }
+}
+
+/* The inspectors' events: up, with the flow's record while it has one.  A
+ * worker thread's wait in its list until send_worker_events(). */
+static void
+on_event(void *w_, enum fs_event_type type, const struct fs_flow_info *f,
+         const struct fs_verdict *old OVS_UNUSED)
+{
+    static __thread uint8_t buf[FS_CHAN_MAX_MSG];
+    struct worker *w = w_;
     uint8_t rec[FS_FLOW_RECORD_MAX];
     struct fs_chan_buf b;
     int len = 0;
@@ -297,14 +346,15 @@ on_event(void *aux OVS_UNUSED, enum fs_event_type type,
         && f->pinned) {
         /* A new connection on the 5-tuple of a flow with rules: its
          * packets wait here until flowsteerd says the rules are gone. */
-        fs_dp_hold_current(app.dp, f->id);
+        fs_dp_hold_current(app.dp, w->index, f->id);
     }
     if (crash_host && f->host && !strcmp(f->host, crash_host)) {
-        VLOG_WARN("test hook: crashing on host %s", crash_host);
+        VLOG_WARN("test hook: crashing on host %s (worker %u)", crash_host,
+                  w->index);
         raise(SIGSEGV);
     }
     if (type == FS_EVENT_VERDICT || type == FS_EVENT_VERDICT_CHANGED) {
-        len = fs_inspector_export_flow(app.insp, f->id, &f->key, rec,
+        len = fs_inspector_export_flow(w->insp, f->id, &f->key, rec,
                                        sizeof rec);
         if (len < 0) {
             len = 0;
@@ -315,7 +365,15 @@ on_event(void *aux OVS_UNUSED, enum fs_event_type type,
     fs_chan_put_flow(&b, f);
     fs_chan_put_bytes(&b, rec, len);
     fs_chan_finish(&b);
-    send_msg(&b);
+    if (in_worker_thread) {
+        struct out_msg *m = xmalloc(sizeof *m + b.len);
+
+        m->len = b.len;
+        memcpy(m->data, b.data, b.len);
+        ovs_list_push_back(&w->events, &m->node);
+    } else {
+        send_msg(&b);
+    }
 }
 
 static bool
@@ -439,6 +497,23 @@ dpdk_setup(void)
     free(eal_args);
 }
 
+/* A cap over all workers, as each worker's share: an even share, so that
+ * the cap holds in all, but at least 1 (and 0, no cap, stays 0). */
+static uint32_t
+worker_share(uint32_t cap)
+{
+    return cap ? MAX(cap / app.n_workers, 1) : 0;
+}
+
+/* An imported flow kept its id, 'id': no worker may give it again. */
+static void
+reserve_ids_above(uint64_t id)
+{
+    for (unsigned int i = 0; i < app.n_workers; i++) {
+        fs_inspector_reserve_flow_ids(app.workers[i].insp, id + 1);
+    }
+}
+
 static void
 handle_config(const struct fs_chan_msg *m)
 {
@@ -453,17 +528,23 @@ handle_config(const struct fs_chan_msg *m)
                   "be started again", ifname, backend);
         exit(EXIT_RECONFIGURE);
     }
-    for (e = 0; e < m->n_exceptions; e++) {
-        fs_inspector_set_exception(app.insp, e, m->exceptions[e]);
-    }
-    fs_inspector_set_port_limit(app.insp, m->max_flows_per_port,
-                                (m->port_full_policy
-                                 ? FS_PORT_FULL_EVICT_IDLE
-                                 : FS_PORT_FULL_DROP));
-    fs_inspector_set_idle_timeouts(app.insp, m->idle_ms[0], m->idle_ms[1],
-                                   m->idle_ms[2]);
-    if (m->min_flow_id) {
-        fs_inspector_reserve_flow_ids(app.insp, m->min_flow_id);
+    for (unsigned int i = 0; i < app.n_workers; i++) {
+        struct fs_inspector *insp = app.workers[i].insp;
+
+        for (e = 0; e < m->n_exceptions; e++) {
+            fs_inspector_set_exception(insp, e, m->exceptions[e]);
+        }
+        /* A port's flows spread over the workers: each holds its even
+         * share of the cap, so that the cap holds in all. */
+        fs_inspector_set_port_limit(insp, worker_share(m->max_flows_per_port),
+                                    (m->port_full_policy
+                                     ? FS_PORT_FULL_EVICT_IDLE
+                                     : FS_PORT_FULL_DROP));
+        fs_inspector_set_idle_timeouts(insp, m->idle_ms[0], m->idle_ms[1],
+                                       m->idle_ms[2]);
+        if (m->min_flow_id) {
+            fs_inspector_reserve_flow_ids(insp, m->min_flow_id);
+        }
     }
     app.mode = m->mode == FS_MODE_TAP ? FS_MODE_TAP : FS_MODE_INLINE;
     if (!app.port_open && ifname[0]) {
@@ -494,10 +575,12 @@ handle_ports(const struct fs_chan_msg *m)
 
         str_copy(name, sizeof name, p->name, p->name_len);
         str_copy(profile, sizeof profile, p->profile, p->profile_len);
-        fs_inspector_set_port(app.insp, p->ofport, name,
-                              profile[0] ? profile : NULL, NULL);
-        fs_inspector_set_port_mac(app.insp, p->ofport,
-                                  p->has_mac ? p->mac : NULL, NULL);
+        for (unsigned int w = 0; w < app.n_workers; w++) {
+            fs_inspector_set_port(app.workers[w].insp, p->ofport, name,
+                                  profile[0] ? profile : NULL, NULL);
+            fs_inspector_set_port_mac(app.workers[w].insp, p->ofport,
+                                      p->has_mac ? p->mac : NULL, NULL);
+        }
     }
 }
 
@@ -527,15 +610,26 @@ handle_policy(const struct fs_chan_msg *m)
     }
     app.policy_open = false;
     err[0] = '\0';
-    if (app.policy_kind == FS_CHAN_POLICY_NEW_FLOWS) {
-        error = fs_inspector_set_policy_for_new_flows(
-            app.insp, app.policy_name, ds_cstr(&app.policy), err,
-            sizeof err);
-    } else {
-        error = fs_inspector_set_policy(
-            app.insp, app.policy_name,
-            app.policy_total ? ds_cstr(&app.policy) : NULL, &changed, err,
-            sizeof err);
+    error = 0;
+    /* Each worker compiles it: the first error is the answer (they all
+     * see the same text, so a policy that one refuses, all refuse). */
+    for (unsigned int i = 0; i < app.n_workers; i++) {
+        struct fs_inspector *insp = app.workers[i].insp;
+        unsigned int n = 0;
+        int e;
+
+        if (app.policy_kind == FS_CHAN_POLICY_NEW_FLOWS) {
+            e = fs_inspector_set_policy_for_new_flows(
+                insp, app.policy_name, ds_cstr(&app.policy),
+                error ? NULL : err, sizeof err);
+        } else {
+            e = fs_inspector_set_policy(
+                insp, app.policy_name,
+                app.policy_total ? ds_cstr(&app.policy) : NULL, &n,
+                error ? NULL : err, sizeof err);
+        }
+        changed += n;
+        error = error ? error : e;
     }
     send_result(m->xid, error, changed, 0, err);
 }
@@ -627,13 +721,17 @@ handle_query_flows(const struct fs_chan_msg *m)
     page.xid = m->xid;
     page.after = m->u64;
     page.n_ids = 0;
-    fs_inspector_foreach_flow(app.insp, page_id, &page);
+    for (unsigned int i = 0; i < app.n_workers; i++) {
+        fs_inspector_foreach_flow(app.workers[i].insp, page_id, &page);
+    }
     if (page.n_ids) {
         qsort(page.ids, page.n_ids, sizeof *page.ids, compare_ids);
     }
     page.n_ids = MIN(page.n_ids, limit);
     page_start(&page);
-    fs_inspector_foreach_flow(app.insp, page_flow, &page);
+    for (unsigned int i = 0; i < app.n_workers; i++) {
+        fs_inspector_foreach_flow(app.workers[i].insp, page_flow, &page);
+    }
     page_send(&page, true);
 }
 
@@ -684,33 +782,55 @@ handle_msg(const uint8_t *buf, size_t len)
         handle_policy(&m);
         break;
     case FS_CHAN_PIN:
-        fs_inspector_pin_flow(app.insp, m.u64, &m.key, m.u32);
+        /* By id and key: only the flow's own worker has it. */
+        for (unsigned int i = 0; i < app.n_workers; i++) {
+            fs_inspector_pin_flow(app.workers[i].insp, m.u64, &m.key, m.u32);
+        }
         break;
     case FS_CHAN_REMOVE:
-        fs_inspector_remove_flow(app.insp, m.u64, &m.key);
+        for (unsigned int i = 0; i < app.n_workers; i++) {
+            fs_inspector_remove_flow(app.workers[i].insp, m.u64, &m.key);
+        }
         break;
-    case FS_CHAN_IMPORT:
+    case FS_CHAN_IMPORT: {
+        uint32_t hash;
+
         id = 0;
         importing = true;
-        error = fs_inspector_import_flow(app.insp, m.data, m.data_len,
-                                         m.u32, &id);
+        /* A malformed record goes to worker 0, which refuses and counts
+         * it. */
+        fs_flow_record_hash(m.data, m.data_len, &hash);
+        error = fs_inspector_import_flow(
+            app.workers[hash % app.n_workers].insp, m.data, m.data_len,
+            m.u32, &id);
         importing = false;
-        if (error && error != -EEXIST) {
+        if (!error) {
+            reserve_ids_above(id);
+        } else if (error != -EEXIST) {
             send_result(m.xid, error, id, 0, "record refused");
         }
         break;
+    }
     case FS_CHAN_IMPORT_VERDICT:
         importing = true;
-        error = fs_inspector_import_verdict(app.insp, m.u64, &m.key, m.u32,
-                                            &m.verdict);
+        error = fs_inspector_import_verdict(
+            app.workers[fs_dp_worker_of_key(app.dp, &m.key)].insp, m.u64,
+            &m.key, m.u32, &m.verdict);
         importing = false;
+        if (!error) {
+            reserve_ids_above(m.u64);
+        }
         send_result(m.xid, error, 0, 0, "");
         break;
     case FS_CHAN_GONE:
         app.gone[app.n_gone++ % GONE_MAX] = m.u64;
         break;
     case FS_CHAN_FLUSH:
-        send_result(m.xid, 0, fs_inspector_flush(app.insp), 0, "");
+        id = 0;
+        for (unsigned int i = 0; i < app.n_workers; i++) {
+            id += fs_inspector_flush(app.workers[i].insp);
+        }
+        send_result(m.xid, 0, id, 0, "");
         break;
     case FS_CHAN_QUERY_FLOWS:
         handle_query_flows(&m);
@@ -884,6 +1004,9 @@ usage(void)
            "last CPU)\n"
            "  --dpdk-mem=MB           dpdk: the EAL's memory (default 128)\n"
            "  --dpdk-extra=ARGS       dpdk: further EAL arguments\n"
+           "  --workers=N             inspector threads, flows spread over "
+           "them by\n"
+           "                          address (default 1, at most 16)\n"
            "  --user=USER             run as USER (default: flowsteer if it "
            "exists,\n"
            "                          else nobody)\n"
@@ -908,6 +1031,7 @@ parse_options(int argc, char *argv[])
         OPT_DPDK_LCORES,
         OPT_DPDK_MEM,
         OPT_DPDK_EXTRA,
+        OPT_WORKERS,
         VLOG_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
@@ -920,6 +1044,7 @@ parse_options(int argc, char *argv[])
         { "dpdk-lcores", required_argument, NULL, OPT_DPDK_LCORES },
         { "dpdk-mem", required_argument, NULL, OPT_DPDK_MEM },
         { "dpdk-extra", required_argument, NULL, OPT_DPDK_EXTRA },
+        { "workers", required_argument, NULL, OPT_WORKERS },
         { "help", no_argument, NULL, 'h' },
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -981,6 +1106,13 @@ parse_options(int argc, char *argv[])
         case OPT_DPDK_EXTRA:
             dpdk_extra = optarg;
             break;
+        case OPT_WORKERS:
+            if (!str_to_uint(optarg, 10, &n_workers) || !n_workers
+                || n_workers > FS_DP_MAX_WORKERS) {
+                ovs_fatal(0, "--workers=%s: want 1 to %d", optarg,
+                          FS_DP_MAX_WORKERS);
+            }
+            break;
         case 'h':
             usage();
             OVS_NOT_REACHED();
@@ -998,6 +1130,22 @@ parse_options(int argc, char *argv[])
     if (channel_fd < 0) {
         ovs_fatal(0, "--channel-fd is required: flowsteerd starts this "
                   "program");
+    }
+}
+
+/* First thing in each worker thread (fs-dp.h). */
+static void
+worker_init(unsigned int worker)
+{
+    in_worker_thread = true;
+    if (!no_sandbox) {
+        int error = fs_sandbox_drop_thread_caps();
+
+        if (error) {
+            VLOG_ERR("worker %u: cannot drop its capabilities: %s", worker,
+                     ovs_strerror(error));
+            exit(EXIT_SANDBOX);
+        }
     }
 }
 
@@ -1025,24 +1173,42 @@ main(int argc, char *argv[])
     app.fd = channel_fd;
     ovs_list_init(&app.out);
     ds_init(&app.policy);
-    {
-        FS_INSPECTOR_OPTS(opts, .max_flows = max_flows,
+    /* One inspector per worker, each with its share of the flow table and
+     * ids of its own (they name OpenFlow rules). */
+    app.n_workers = n_workers;
+    for (unsigned int i = 0; i < n_workers; i++) {
+        struct worker *w = &app.workers[i];
+        FS_INSPECTOR_OPTS(opts, .max_flows = MAX(max_flows / n_workers, 16),
                           .log_cb = inspector_log, .ignore_vlan = 1,
-                          .event_cb = on_event);
-        int error = fs_inspector_create(&opts, &app.insp);
+                          .event_cb = on_event, .event_aux = w,
+                          .flow_id_stride = n_workers, .flow_id_offset = i);
+        int error = fs_inspector_create(&opts, &w->insp);
 
         if (error) {
             ovs_fatal(-error, "cannot create the inspector");
         }
+        w->index = i;
+        ovs_list_init(&w->events);
     }
-    app.dp = fs_dp_create(app.insp, rules_gone, NULL);
-    fs_dp_set_reopen(app.dp, false);
     crash_host = getenv("FLOWSTEER_TEST_CRASH_HOST");
     probe = getenv("FLOWSTEER_TEST_SANDBOX_PROBE");
     /* What OVS's library sets up on first use, it must set up now, while
      * it may: the poll loop's signal pipe. */
     fatal_signal_init();
     sandbox_start();
+    /* The worker threads start after the privileges went, so that they
+     * cannot hold what the main thread gave up (capabilities are per
+     * thread; worker_init() drops what is left). */
+    {
+        struct fs_inspector *insps[FS_DP_MAX_WORKERS];
+
+        for (unsigned int i = 0; i < n_workers; i++) {
+            insps[i] = app.workers[i].insp;
+        }
+        app.dp = fs_dp_create(insps, n_workers, worker_init, rules_gone,
+                              NULL);
+    }
+    fs_dp_set_reopen(app.dp, false);
     send_hello();
 
     for (;;) {
@@ -1050,6 +1216,7 @@ main(int argc, char *argv[])
         open_port_run();
         if (app.ready && locked) {
             fs_dp_run(app.dp);
+            send_worker_events();
             if (fs_dp_failed(app.dp)) {
                 VLOG_WARN("%s: the inspector port failed (%s): exiting, to "
                           "be started again", app.ifname,

@@ -357,6 +357,10 @@ config_apply(struct flowsteerd *d)
                   fs_datapath_name(d->cfg.datapath), d->backend, why);
     }
     svec_clear(&d->port_args);
+    if (d->cfg.workers > 1) {
+        svec_add_nocopy(&d->port_args,
+                        xasprintf("--workers=%u", d->cfg.workers));
+    }
     if (!strcmp(d->backend, "dpdk")) {
         dpdk_port_args(&d->cfg, &d->port_args);
     }

@@ -71,7 +71,7 @@ struct fs_appliance {
     /* What is wanted. */
     char *ifname;
     char *backend;
-    struct svec port_args;      /* More arguments for the port (dpdk). */
+    struct svec port_args;      /* More arguments (dpdk, workers). */
     enum fs_mode mode;
     unsigned int hang_ms;
     struct fs_config cfg_copy;  /* Exceptions, limits, timeouts. */
@@ -1229,4 +1229,10 @@ fs_appliance_format(const struct fs_appliance *a, struct ds *ds)
                   " pinned, %"PRIu32" classifying), %"PRIu64" bytes\n",
                   a->insp_flows, a->insp_max, a->insp_pinned,
                   a->insp_classifying, a->insp_memory);
+    ds_put_format(ds, "  workers: %"PRIu64", packets judged by the least "
+                  "busy %"PRIu64", by the most busy %"PRIu64", idle sleeps %"
+                  PRIu64"\n", dp[FS_CHAN_DP_WORKERS],
+                  dp[FS_CHAN_DP_WORKER_PACKETS_MIN],
+                  dp[FS_CHAN_DP_WORKER_PACKETS_MAX],
+                  dp[FS_CHAN_DP_WORKER_SLEEPS]);
 }

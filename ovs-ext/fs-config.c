@@ -27,6 +27,8 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_DPDK_MEM "flowsteer-dpdk-mem"
 #define KEY_DPDK_EXTRA "flowsteer-dpdk-extra"
 #define DPDK_MEM_DEFAULT 128
+#define KEY_WORKERS "flowsteer-workers"
+#define WORKERS_MAX 16          /* fs-dp.h's FS_DP_MAX_WORKERS. */
 #define KEY_INSPECT "flowsteer-inspect"
 #define KEY_PROFILE "flowsteer-profile"
 #define KEY_EXCEPTIONS "flowsteer-exception-policy"
@@ -341,6 +343,24 @@ read_dpdk(const struct smap *ids, const struct fs_config *prev,
     }
 }
 
+/* Reads flowsteer-workers. */
+static void
+read_workers(const struct smap *ids, const struct fs_config *prev,
+             struct fs_config *cfg)
+{
+    const char *value = smap_get(ids, KEY_WORKERS);
+    unsigned int n;
+
+    cfg->workers = 1;
+    if (value && str_to_uint(value, 10, &n) && n >= 1 && n <= WORKERS_MAX) {
+        cfg->workers = n;
+    } else if (value) {
+        cfg->workers = prev ? prev->workers : 1;
+        problem(cfg, "%s=%s: want 1 to %d workers; keeping %u", KEY_WORKERS,
+                value, WORKERS_MAX, cfg->workers);
+    }
+}
+
 /* Reads flowsteer-max-flows-per-port and flowsteer-port-full. */
 static void
 read_port_limit(const struct smap *ids, const struct fs_config *prev,
@@ -466,6 +486,7 @@ fs_config_parse(const struct ovsrec_open_vswitch *ovs,
     cfg->fail = FS_FAIL_OPEN;
     cfg->datapath = FS_DP_AUTO;
     cfg->dpdk_mem_mb = DPDK_MEM_DEFAULT;
+    cfg->workers = 1;
     cfg->sec_bridge = xstrdup("br-sec");
     memset(cfg->exceptions, FS_EXC_ACTION_DROP, sizeof cfg->exceptions);
     memcpy(cfg->idle_timeout, idle_defaults, sizeof cfg->idle_timeout);
@@ -516,6 +537,7 @@ fs_config_parse(const struct ovsrec_open_vswitch *ovs,
     }
     cfg->ovs_dpdk = ovs->dpdk_initialized;
     read_dpdk(&ovs->external_ids, prev, cfg);
+    read_workers(&ovs->external_ids, prev, cfg);
     read_exceptions(&ovs->external_ids, prev, cfg);
     read_idle_timeouts(&ovs->external_ids, prev, cfg);
     read_watchdog(&ovs->external_ids, prev, cfg);
@@ -623,6 +645,7 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
         || a->ovs_dpdk != b->ovs_dpdk
         || !nullable_string_equal(a->dpdk_lcores, b->dpdk_lcores)
         || a->dpdk_mem_mb != b->dpdk_mem_mb
+        || a->workers != b->workers
         || !nullable_string_equal(a->dpdk_extra, b->dpdk_extra)
         || !nullable_string_equal(a->bridge, b->bridge)
         || !nullable_string_equal(a->sec_bridge, b->sec_bridge)
@@ -680,6 +703,7 @@ fs_config_format(const struct fs_config *cfg, struct ds *ds)
         ds_put_format(ds, "mode: %s\nfail: %s\ndatapath: %s (%s: %s)\n",
                       fs_mode_name(cfg->mode), fs_fail_name(cfg->fail),
                       fs_datapath_name(cfg->datapath), backend, why);
+        ds_put_format(ds, "workers: %u\n", cfg->workers);
         if (!strcmp(backend, "dpdk")) {
             ds_put_format(ds, "dpdk: lcores %s, %u MB, extra EAL arguments "
                           "%s\n", cfg->dpdk_lcores ? cfg->dpdk_lcores

@@ -21,6 +21,9 @@
  *     flowsteer-dpdk-mem=MB        dpdk: its EAL memory (16 to 65536 MB;
  *                                  default 128)
  *     flowsteer-dpdk-extra=ARGS    dpdk: further EAL arguments
+ *     flowsteer-workers=N          the appliance's inspector threads, flows
+ *                                  spread over them by address (1 to 16;
+ *                                  default 1)
  *     flowsteer-sec-bridge=BRIDGE  the security bridge, default br-sec
  *     flowsteer-exception-policy=SPEC
  *                                  what to do with packets the inspector
@@ -104,6 +107,7 @@ struct fs_config {
     char *dpdk_lcores;          /* flowsteer-dpdk-lcores, or NULL. */
     unsigned int dpdk_mem_mb;   /* flowsteer-dpdk-mem. */
     char *dpdk_extra;           /* flowsteer-dpdk-extra, or NULL. */
+    unsigned int workers;       /* flowsteer-workers. */
     char *policy;               /* Policy file, or NULL. */
     bool policy_permissive;     /* Its owner and mode are not checked. */
     uint8_t exceptions[FS_N_EXCEPTIONS];    /* enum fs_exception_action. */

@@ -4,6 +4,10 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -45,6 +49,47 @@ VLOG_DEFINE_THIS_MODULE(fs_dp);
 #define HOLD_MSEC 1000          /* Then they are dropped: the sender will
                                  * send its SYN again. */
 
+/* A worker thread that found no burst for this many polls of its flag
+ * (some tens of microseconds) sleeps until the next one. */
+#define WORKER_SPINS 4096
+
+/* What one packet of the burst came to (written by its worker). */
+struct pkt_result {
+    uint64_t flow_id;
+    uint64_t hold_old_id;       /* fs_dp_hold_current() during it, or 0. */
+    bool drop;
+};
+
+/* A worker: one inspector, the packets of this burst that are its own and,
+ * for all but worker 0, a thread.  Aligned, so that no two workers' hot
+ * members share a cache line. */
+OVS_ALIGNED_STRUCT(CACHE_LINE_SIZE, fs_dp_worker) {
+    struct fs_dp *dp;
+    unsigned int index;
+    struct fs_inspector *insp;
+
+    /* This burst's packets: indexes into dp->burst. */
+    unsigned int n;
+    uint8_t idx[FS_PORT_BURST];
+    unsigned int cur;           /* The one being judged. */
+
+    /* Handing over (not for worker 0).  The caller raises 'posted' when
+     * the worker's share of a burst is ready, the worker sets 'done' to it
+     * when it has judged it; UINT64_MAX in 'posted' stops the thread. */
+    pthread_t thread;
+    bool started;
+    uint64_t seq;               /* The caller's count of bursts posted. */
+    _Atomic uint64_t posted;
+    _Atomic uint64_t done;
+    pthread_mutex_t mutex;      /* For 'sleeping' and 'cond'. */
+    pthread_cond_t cond;
+    bool sleeping;
+
+    /* Figures, read by the caller between bursts. */
+    uint64_t packets;
+    uint64_t sleeps;
+};
+
 struct held_packet {
     struct ovs_list node;
     uint32_t len, caplen;
@@ -61,7 +106,15 @@ struct held_flow {
 };
 
 struct fs_dp {
-    struct fs_inspector *insp;
+    struct fs_dp_worker *workers;
+    unsigned int n_workers;
+    fs_dp_worker_init_cb *worker_init;
+
+    /* The burst being judged, and what each of its packets came to. */
+    struct fs_pkt_ref burst[FS_PORT_BURST];
+    struct pkt_result res[FS_PORT_BURST];
+    uint64_t now_ns;
+
     char *ifname;
     char *backend;              /* Or NULL: the default. */
     enum fs_mode mode;
@@ -96,23 +149,185 @@ struct fs_dp {
     /* Holding. */
     fs_dp_gone_cb *gone;
     void *gone_aux;
-    uint64_t hold_old_id;       /* Set during a packet by
-                                 * fs_dp_hold_current(), else 0. */
     struct hmap holds;          /* struct held_flow. */
     size_t n_held;              /* Packets held now. */
     uint64_t held, released, hold_dropped, hold_expired;
 };
 
+/* Judges worker 'w''s packets of the burst. */
+static void
+worker_judge(struct fs_dp *dp, struct fs_dp_worker *w)
+{
+    for (unsigned int j = 0; j < w->n; j++) {
+        unsigned int i = w->idx[j];
+        const struct fs_pkt_ref *p = &dp->burst[i];
+        struct pkt_result *r = &dp->res[i];
+        struct fs_pkt_result res;
+        struct fs_packet pkt;
+        uint16_t tci = p->data[14] << 8 | p->data[15];
+
+        pkt.data = p->data;
+        pkt.caplen = p->caplen;
+        pkt.len = p->len;
+        /* The inspector's clock is monotonic: the kernel's receive time
+         * is the wall clock's, which may step. */
+        pkt.ts_ns = dp->now_ns;
+        pkt.port = fs_steer_tag_port(tci);
+        pkt.link_type = FS_LINK_ETHERNET;
+        w->cur = i;
+        r->hold_old_id = 0;
+        r->drop = (fs_inspector_process_ex(w->insp, &pkt, &res)
+                   == FS_PKT_DROP);
+        r->flow_id = res.flow_id;
+    }
+    w->packets += w->n;
+}
+
+/* Waits, in worker 'w''s thread, for a burst after 'seen'; returns its
+ * number, or UINT64_MAX to stop.  Spins a little first: under load, the
+ * next burst comes sooner than a wake-up would. */
+static uint64_t
+worker_wait(struct fs_dp_worker *w, uint64_t seen)
+{
+    uint64_t posted;
+
+    for (int i = 0; i < WORKER_SPINS; i++) {
+        posted = atomic_load_explicit(&w->posted, memory_order_acquire);
+        if (posted != seen) {
+            return posted;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    pthread_mutex_lock(&w->mutex);
+    w->sleeping = true;
+    for (;;) {
+        posted = atomic_load_explicit(&w->posted, memory_order_acquire);
+        if (posted != seen) {
+            break;
+        }
+        pthread_cond_wait(&w->cond, &w->mutex);
+    }
+    w->sleeping = false;
+    w->sleeps++;
+    pthread_mutex_unlock(&w->mutex);
+    return posted;
+}
+
+static void *
+worker_main(void *w_)
+{
+    struct fs_dp_worker *w = w_;
+    uint64_t seen = 0;
+
+    if (w->dp->worker_init) {
+        w->dp->worker_init(w->index);
+    }
+    for (;;) {
+        uint64_t posted = worker_wait(w, seen);
+
+        if (posted == UINT64_MAX) {
+            return NULL;
+        }
+        worker_judge(w->dp, w);
+        seen = posted;
+        atomic_store_explicit(&w->done, posted, memory_order_release);
+    }
+}
+
+/* Hands worker 'w' (not 0) its share of the burst. */
+static void
+worker_post(struct fs_dp_worker *w, uint64_t seq)
+{
+    pthread_mutex_lock(&w->mutex);
+    atomic_store_explicit(&w->posted, seq, memory_order_release);
+    if (w->sleeping) {
+        pthread_cond_signal(&w->cond);
+    }
+    pthread_mutex_unlock(&w->mutex);
+}
+
+/* Waits until worker 'w' (not 0) has judged its share. */
+static void
+worker_join(struct fs_dp_worker *w)
+{
+    for (unsigned int i = 0; ; i++) {
+        if (atomic_load_explicit(&w->done, memory_order_acquire) == w->seq) {
+            return;
+        }
+        if (i < WORKER_SPINS) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        } else {
+            /* Two cores, three threads: let the worker have this one. */
+            sched_yield();
+        }
+    }
+}
+
 struct fs_dp *
-fs_dp_create(struct fs_inspector *insp, fs_dp_gone_cb *gone, void *aux)
+fs_dp_create(struct fs_inspector **insps, unsigned int n_workers,
+             fs_dp_worker_init_cb *init, fs_dp_gone_cb *gone, void *aux)
 {
     struct fs_dp *dp = xzalloc(sizeof *dp);
 
-    dp->insp = insp;
+    ovs_assert(n_workers >= 1 && n_workers <= FS_DP_MAX_WORKERS);
+    dp->n_workers = n_workers;
+    dp->worker_init = init;
+    dp->workers = xzalloc_cacheline(n_workers * sizeof *dp->workers);
+    for (unsigned int i = 0; i < n_workers; i++) {
+        struct fs_dp_worker *w = &dp->workers[i];
+
+        w->dp = dp;
+        w->index = i;
+        w->insp = insps[i];
+        atomic_init(&w->posted, 0);
+        atomic_init(&w->done, 0);
+        pthread_mutex_init(&w->mutex, NULL);
+        pthread_cond_init(&w->cond, NULL);
+    }
+    for (unsigned int i = 1; i < n_workers; i++) {
+        struct fs_dp_worker *w = &dp->workers[i];
+        sigset_t all, old;
+        int error;
+
+        /* Plain threads, not ovs_thread_create()'s: they only ever call
+         * their inspector, and leave the process's signals (OVS's
+         * fatal-signal handling) to the main thread, all but those that
+         * report a fault of their own. */
+        sigfillset(&all);
+        sigdelset(&all, SIGSEGV);
+        sigdelset(&all, SIGBUS);
+        sigdelset(&all, SIGILL);
+        sigdelset(&all, SIGFPE);
+        sigdelset(&all, SIGABRT);
+        sigdelset(&all, SIGTRAP);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        error = pthread_create(&w->thread, NULL, worker_main, w);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (error) {
+            ovs_abort(error, "cannot start worker %u", i);
+        }
+        w->started = true;
+    }
     dp->gone = gone;
     dp->gone_aux = aux;
     hmap_init(&dp->holds);
     return dp;
+}
+
+unsigned int
+fs_dp_n_workers(const struct fs_dp *dp)
+{
+    return dp->n_workers;
+}
+
+unsigned int
+fs_dp_worker_of_key(const struct fs_dp *dp, const struct fs_flow_key *key)
+{
+    return dp->n_workers > 1 ? fs_flow_key_hash(key) % dp->n_workers : 0;
 }
 
 /* Frees held flow 'h' and its packets, counting them in '*counter' unless
@@ -143,6 +358,19 @@ fs_dp_destroy(struct fs_dp *dp)
             held_flow_free(dp, h, NULL);
         }
         hmap_destroy(&dp->holds);
+        for (unsigned int i = 1; i < dp->n_workers; i++) {
+            struct fs_dp_worker *w = &dp->workers[i];
+
+            if (w->started) {
+                worker_post(w, UINT64_MAX);
+                pthread_join(w->thread, NULL);
+            }
+        }
+        for (unsigned int i = 0; i < dp->n_workers; i++) {
+            pthread_mutex_destroy(&dp->workers[i].mutex);
+            pthread_cond_destroy(&dp->workers[i].cond);
+        }
+        free_cacheline(dp->workers);
         fs_port_close(dp->port);
         free(dp->ifname);
         free(dp->backend);
@@ -154,9 +382,10 @@ fs_dp_destroy(struct fs_dp *dp)
 }
 
 void
-fs_dp_hold_current(struct fs_dp *dp, uint64_t old_id)
+fs_dp_hold_current(struct fs_dp *dp, unsigned int worker, uint64_t old_id)
 {
-    dp->hold_old_id = old_id;
+    ovs_assert(worker < dp->n_workers);
+    dp->res[dp->workers[worker].cur].hold_old_id = old_id;
 }
 
 static struct held_flow *
@@ -174,27 +403,28 @@ held_flow_find(const struct fs_dp *dp, uint64_t flow_id)
 
 /* Decides whether packet 'p' of flow 'flow_id', which the inspector
  * passes, waits: it opens a new connection whose 5-tuple still has an
- * older connection's rules (dp->hold_old_id), or belongs to such a flow.
+ * older connection's rules (flow 'old_id', nonzero), or belongs to such a
+ * flow.
  * Copies and keeps it if so, and returns true; returns false if it goes
  * out now.  A packet that should wait but finds no room is dropped
  * (returns true): it must not ride the old rules. */
 static bool
-hold_packet(struct fs_dp *dp, const struct fs_pkt_ref *p, uint64_t flow_id)
+hold_packet(struct fs_dp *dp, const struct fs_pkt_ref *p, uint64_t flow_id,
+            uint64_t old_id)
 {
     struct held_flow *h = NULL;
     struct held_packet *hp;
 
-    if (dp->hold_old_id) {
+    if (old_id) {
         h = flow_id ? held_flow_find(dp, flow_id) : NULL;
         if (!h) {
             h = xmalloc(sizeof *h);
             h->flow_id = flow_id;
-            h->old_id = dp->hold_old_id;
+            h->old_id = old_id;
             h->deadline = time_msec() + HOLD_MSEC;
             ovs_list_init(&h->packets);
             hmap_insert(&dp->holds, &h->node, hash_uint64(flow_id));
         }
-        dp->hold_old_id = 0;
     } else if (!hmap_is_empty(&dp->holds)) {
         h = held_flow_find(dp, flow_id);
     }
@@ -338,44 +568,70 @@ fs_dp_set(struct fs_dp *dp, const char *ifname, enum fs_mode mode)
     dp->next_retry = 0;
 }
 
-/* Hands one received burst to the inspector and, inline, sends back what
- * it passes.  Returns the number of packets received. */
+/* Hands one received burst to the workers and, inline, sends back what
+ * they pass, in the order received.  Returns the number of packets
+ * received. */
 static unsigned int
 fs_dp_burst(struct fs_dp *dp)
 {
-    struct fs_pkt_ref pkts[FS_PORT_BURST], out[FS_PORT_BURST];
-    uint64_t now_ns = time_msec() * 1000000ULL;
+    struct fs_pkt_ref *pkts = dp->burst;
+    struct fs_pkt_ref out[FS_PORT_BURST];
+    bool mine[FS_PORT_BURST];
     unsigned int i, n, n_out = 0;
 
     n = fs_port_rx_burst(dp->port, pkts, FS_PORT_BURST);
+    if (!n) {
+        return 0;
+    }
+    dp->now_ns = time_msec() * 1000000ULL;
+    for (unsigned int w = 0; w < dp->n_workers; w++) {
+        dp->workers[w].n = 0;
+    }
     for (i = 0; i < n; i++) {
         const struct fs_pkt_ref *p = &pkts[i];
-        struct fs_pkt_result res;
-        struct fs_packet pkt;
-        uint16_t tci;
+        struct fs_dp_worker *w = &dp->workers[0];
 
         /* Our tag: 0x8100, then the original ingress port in the VID. */
-        if (p->caplen < 18 || p->data[12] != 0x81 || p->data[13] != 0x00) {
+        mine[i] = (p->caplen >= 18 && p->data[12] == 0x81
+                   && p->data[13] == 0x00);
+        if (!mine[i]) {
             dp->untagged++;
             continue;
         }
-        tci = p->data[14] << 8 | p->data[15];
-        pkt.data = p->data;
-        pkt.caplen = p->caplen;
-        pkt.len = p->len;
-        /* The inspector's clock is monotonic: the kernel's receive time
-         * is the wall clock's, which may step. */
-        pkt.ts_ns = now_ns;
-        pkt.port = fs_steer_tag_port(tci);
-        pkt.link_type = FS_LINK_ETHERNET;
-        dp->hold_old_id = 0;
-        if (fs_inspector_process_ex(dp->insp, &pkt, &res) == FS_PKT_DROP) {
+        if (dp->n_workers > 1) {
+            struct fs_packet pkt = {
+                .data = p->data, .caplen = p->caplen, .len = p->len,
+                .link_type = FS_LINK_ETHERNET,
+            };
+
+            w += fs_packet_flow_hash(&pkt, 0) % dp->n_workers;
+        }
+        w->idx[w->n++] = i;
+    }
+    for (unsigned int w = 1; w < dp->n_workers; w++) {
+        if (dp->workers[w].n) {
+            worker_post(&dp->workers[w], ++dp->workers[w].seq);
+        }
+    }
+    worker_judge(dp, &dp->workers[0]);
+    for (unsigned int w = 1; w < dp->n_workers; w++) {
+        if (dp->workers[w].n) {
+            worker_join(&dp->workers[w]);
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        const struct pkt_result *r = &dp->res[i];
+
+        if (!mine[i]) {
+            continue;
+        } else if (r->drop) {
             dp->dropped++;
         } else if (dp->mode == FS_MODE_INLINE
-                   && !hold_packet(dp, p, res.flow_id)) {
-            out[n_out++] = *p;
+                   && !hold_packet(dp, &pkts[i], r->flow_id,
+                                   r->hold_old_id)) {
+            out[n_out++] = pkts[i];
         }
-        dp->hold_old_id = 0;
     }
     if (n_out) {
         unsigned int sent = fs_port_tx_burst(dp->port, out, n_out);
@@ -481,7 +737,9 @@ fs_dp_run(struct fs_dp *dp)
             xnanosleep_no_quiesce(dp->idle_us * 1000ULL);
         }
     }
-    fs_inspector_expire(dp->insp, time_msec() * 1000000ULL);
+    for (unsigned int w = 0; w < dp->n_workers; w++) {
+        fs_inspector_expire(dp->workers[w].insp, time_msec() * 1000000ULL);
+    }
 }
 
 void
@@ -557,6 +815,17 @@ fs_dp_get_figures(struct fs_dp *dp, uint64_t *fig)
     fig[FS_CHAN_DP_HOLD_DROPPED] = dp->hold_dropped;
     fig[FS_CHAN_DP_HOLD_EXPIRED] = dp->hold_expired;
     fig[FS_CHAN_DP_PORT_OPEN] = dp->port && !dp->link_down;
+    fig[FS_CHAN_DP_WORKERS] = dp->n_workers;
+    fig[FS_CHAN_DP_WORKER_PACKETS_MIN] = UINT64_MAX;
+    for (unsigned int i = 0; i < dp->n_workers; i++) {
+        const struct fs_dp_worker *w = &dp->workers[i];
+
+        fig[FS_CHAN_DP_WORKER_SLEEPS] += w->sleeps;
+        fig[FS_CHAN_DP_WORKER_PACKETS_MIN] = MIN(
+            fig[FS_CHAN_DP_WORKER_PACKETS_MIN], w->packets);
+        fig[FS_CHAN_DP_WORKER_PACKETS_MAX] = MAX(
+            fig[FS_CHAN_DP_WORKER_PACKETS_MAX], w->packets);
+    }
 }
 
 void

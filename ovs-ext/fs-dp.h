@@ -1,9 +1,22 @@
 /*
- * flowsteerd's data path: reads the inspector's port (dpdk-pmd/ fs-port)
- * in bursts, hands each packet to the inspector with the ingress port
- * carried in its 802.1Q tag (see fs-steer.h), and in inline mode sends
- * back what the inspector passes.  Integrates with the poll loop through
- * the port's file descriptor.
+ * The appliance's data path: reads the inspector's port (dpdk-pmd/
+ * fs-port) in bursts, hands each packet to an inspector with the ingress
+ * port carried in its 802.1Q tag (see fs-steer.h), and in inline mode
+ * sends back what the inspector passes.  Integrates with the poll loop
+ * through the port's file descriptor (or, for a poll-mode port, by polling
+ * with adaptive sleep).
+ *
+ * Workers.  With more than one inspector, one per worker, each flow
+ * belongs to one worker, chosen by fs_packet_flow_hash() (its addresses,
+ * the same both ways and for every fragment).  Worker 0 is the calling
+ * thread; each other worker is a thread of its own.  A burst is received
+ * by the calling thread, which gives each worker its packets, judges
+ * worker 0's share itself, waits for the others, and then sends, in the
+ * order received, what was passed.  So workers run only inside
+ * fs_dp_run(): between calls, the caller may use every inspector as it
+ * likes (policy, queries, imports), with nothing locked.  A worker thread
+ * idle for a while sleeps until the next burst; an idle appliance spins
+ * no core.
  */
 #ifndef FS_DP_H
 #define FS_DP_H 1
@@ -14,26 +27,44 @@
 #include "fs-config.h"
 
 struct fs_dp;
+struct fs_flow_key;
 struct fs_inspector;
 struct ds;
 
 /* Returns true once the rules of flow 'id' are gone from the switch. */
 typedef bool fs_dp_gone_cb(void *aux, uint64_t id);
 
-/* Creates a data path feeding 'insp', which the caller keeps.  'gone'
- * tells when held packets may go (fs_dp_hold_current()). */
-struct fs_dp *fs_dp_create(struct fs_inspector *insp, fs_dp_gone_cb *gone,
-                           void *aux);
+/* The most workers a data path takes. */
+#define FS_DP_MAX_WORKERS 16
+
+/* Called first in each worker thread (but not for worker 0, the caller's
+ * own thread), e.g. to drop what the thread inherited. */
+typedef void fs_dp_worker_init_cb(unsigned int worker);
+
+/* Creates a data path feeding the 'n_workers' inspectors in 'insps' (1 to
+ * FS_DP_MAX_WORKERS), which the caller keeps: worker i judges with
+ * insps[i].  Starts the worker threads, each calling 'init' (if nonnull)
+ * first.  'gone' tells when held packets may go (fs_dp_hold_current()). */
+struct fs_dp *fs_dp_create(struct fs_inspector **insps,
+                           unsigned int n_workers,
+                           fs_dp_worker_init_cb *init,
+                           fs_dp_gone_cb *gone, void *aux);
 void fs_dp_destroy(struct fs_dp *);
 
-/* Called from the inspector's event callback while it processes a packet
- * that opens a new TCP connection on a 5-tuple whose older connection
- * (flow 'old_id') still has rules in the switch, which the caller is
- * removing: in inline mode, that packet and the rest of its flow wait in
- * fs_dp until 'gone' says the old rules are gone, so that nothing of the
- * new connection rides them.  Held packets are capped (512, then dropped)
- * and wait at most a second. */
-void fs_dp_hold_current(struct fs_dp *, uint64_t old_id);
+/* The worker that owns flows with key 'key'. */
+unsigned int fs_dp_worker_of_key(const struct fs_dp *,
+                                 const struct fs_flow_key *key);
+unsigned int fs_dp_n_workers(const struct fs_dp *);
+
+/* Called from the event callback of worker 'worker''s inspector while it
+ * processes a packet that opens a new TCP connection on a 5-tuple whose
+ * older connection (flow 'old_id') still has rules in the switch, which
+ * the caller is removing: in inline mode, that packet and the rest of its
+ * flow wait in fs_dp until 'gone' says the old rules are gone, so that
+ * nothing of the new connection rides them.  Held packets are capped
+ * (512, then dropped) and wait at most a second. */
+void fs_dp_hold_current(struct fs_dp *, unsigned int worker,
+                        uint64_t old_id);
 
 /* Reads interface 'ifname' (NULL: none) in mode 'mode'.  Reopens the port
  * if the name changes; retries a port that failed to open. */

@@ -106,6 +106,8 @@ bad_key flowsteer-fail=maybe "flowsteer-fail=maybe: want open or closed; keeping
 bad_key flowsteer-datapath=magic "flowsteer-datapath=magic: want auto, afpacket, afxdp or dpdk; keeping auto"
 bad_key flowsteer-dpdk-lcores="0;reboot" "flowsteer-dpdk-lcores=0;reboot: want a core list such as 1 or 0-1,3; keeping the default"
 bad_key flowsteer-dpdk-mem=8 "flowsteer-dpdk-mem=8: want MB from 16 to 65536; keeping 128"
+bad_key flowsteer-workers=17 "flowsteer-workers=17: want 1 to 16 workers; keeping 1"
+bad_key flowsteer-workers=-1 "flowsteer-workers=-1: want 1 to 16 workers; keeping 1"
 bad_key flowsteer-dpdk-extra="$(printf -- '--vdev=x\ty')" "flowsteer-dpdk-extra: want printable arguments, at most 512 characters; keeping none"
 vsctl set Open_vSwitch . external_ids:flowsteer-datapath=dpdk
 check "flowsteer-datapath=dpdk without OVS-DPDK: says why it reads with afpacket" \

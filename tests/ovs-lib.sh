@@ -906,12 +906,16 @@ fsd_require() {
 # socket in $tmp (flowsteerd.pid, flowsteerd.log, $FSD_CTL).  Registers it
 # to be stopped at exit.  Fails the test if it does not start.
 # FS_DATAPATH (default auto), if set, is the flowsteer-datapath the test
-# runs with (tests/e2e-afxdp.sh runs tests/e2e.sh on AF_XDP).
+# runs with (tests/e2e-afxdp.sh runs tests/e2e.sh on AF_XDP), and
+# FS_WORKERS (default 1) its flowsteer-workers.
 FSD_CTL=
 fsd_start() {
     FSD_CTL=$tmp/flowsteerd.ctl
     if [ -n "${FS_DATAPATH:-}" ]; then
         vsctl set Open_vSwitch . external_ids:flowsteer-datapath="$FS_DATAPATH"
+    fi
+    if [ -n "${FS_WORKERS:-}" ]; then
+        vsctl set Open_vSwitch . external_ids:flowsteer-workers="$FS_WORKERS"
     fi
     # A detached daemon's stderr is /dev/null: AddressSanitizer's reports
     # (in the ASan build) go to files, which the log check reads.  (GCC
