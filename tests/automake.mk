@@ -106,15 +106,40 @@ SHELL_TESTS = \
 	tests/ports.sh \
 	tests/neighbours.sh \
 	tests/neighbours-open.sh \
+	tests/workers.sh \
 	tests/style.sh
+
+# The end-to-end, enforcement and fault scenarios again on the other
+# backends: OVS-DPDK with the appliance on vhost-user, and AF_XDP.  In the
+# plain build only (the sanitizer build runs each backend's e2e.sh and
+# appliance.sh), to keep the whole check well within CI's time.
+BACKEND_TESTS = \
+	tests/e2e-apps-dpdk.sh \
+	tests/e2e-apps-afxdp.sh \
+	tests/enforce-attacks-dpdk.sh \
+	tests/enforce-attacks-afxdp.sh \
+	tests/enforce-conns-dpdk.sh \
+	tests/enforce-conns-afxdp.sh \
+	tests/enforce-restart-dpdk.sh \
+	tests/enforce-restart-afxdp.sh \
+	tests/faults-dpdk.sh \
+	tests/faults-afxdp.sh \
+	tests/flood-dpdk.sh \
+	tests/flood-afxdp.sh \
+	tests/appliance-hostile-dpdk.sh \
+	tests/workers-dpdk.sh
 
 TESTS += tests/test-chan
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows tests/test-ndpi-regress \
 	$(SHELL_TESTS)
+if !ENABLE_SANITIZERS
+TESTS += $(BACKEND_TESTS)
+endif
 
 EXTRA_DIST += \
 	$(SHELL_TESTS) \
+	$(BACKEND_TESTS) \
 	tests/lib.sh \
 	tests/fake-appliance.py \
 	tests/port-lib.sh \

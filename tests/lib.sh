@@ -21,6 +21,23 @@ n_failed=0
 n_checks=0
 
 skip() { echo "SKIP: $*"; exit 77; }
+
+# on_backend BACKEND TEST [VAR=VALUE...]: runs tests/TEST.sh with the
+# appliance's port read by BACKEND (flowsteer-datapath: dpdk, afxdp,
+# afpacket) and the variables given, in place of this script; skips if
+# this build has no such backend.  For the scripts that run a scenario on
+# another backend (tests/e2e-dpdk.sh ...).
+on_backend() {
+    local backend=$1 test=$2
+    shift 2
+    [ -x "$top_builddir/dpdk-pmd/fs-portfwd" ] &&
+        "$top_builddir/dpdk-pmd/fs-portfwd" --help | grep 'known:' |
+        grep -qw "$backend" ||
+        skip "no $backend port backend in this build"
+    rm -rf "$tmp"
+    trap - EXIT
+    exec env FS_DATAPATH="$backend" "$@" bash "$top_srcdir/tests/$test.sh"
+}
 fail() { echo "FAIL: $*"; exit 1; }
 
 check() {
