@@ -143,6 +143,10 @@ enum {
     FS_CHAN_POLICY_NEW_FLOWS = 1, /* ..._set_policy_for_new_flows(). */
 };
 
+/* What the appliance queues for flowsteerd at most: beyond, it drops
+ * events (counted, EVENTS_DROPPED below). */
+#define FS_CHAN_APPLIANCE_QUEUE_MAX (64u << 20)
+
 /* Data path figures in STATS. */
 #define FS_CHAN_DP_FIGURES(D)                                           \
     D(RX, "rx")                 /* Received from the port. */           \
@@ -160,7 +164,8 @@ enum {
     D(WORKERS, "workers")                                               \
     D(WORKER_SLEEPS, "worker_sleeps") /* Idle worker threads slept. */  \
     D(WORKER_PACKETS_MIN, "worker_packets_min") /* Judged by the */     \
-    D(WORKER_PACKETS_MAX, "worker_packets_max") /* least, most busy. */
+    D(WORKER_PACKETS_MAX, "worker_packets_max") /* least, most busy. */ \
+    D(EVENTS_DROPPED, "events_dropped") /* flowsteerd read too slowly. */
 enum {
 #define FS_CHAN_DP_ENUM(ENUM, NAME) FS_CHAN_DP_##ENUM,
     FS_CHAN_DP_FIGURES(FS_CHAN_DP_ENUM)

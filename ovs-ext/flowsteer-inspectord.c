@@ -95,7 +95,7 @@ enum {
  * appliance is faster than flowsteerd reads, and events are dropped
  * (counted; a decided flow without its event only lacks its rules, and
  * its packets go on being judged here). */
-#define OUT_MAX_BYTES (64u << 20)
+#define OUT_MAX_BYTES FS_CHAN_APPLIANCE_QUEUE_MAX
 
 struct out_msg {
     struct ovs_list node;
@@ -157,7 +157,7 @@ static bool no_sandbox;         /* --no-sandbox (debugging only). */
 static const char *port_backend = "afpacket"; /* --backend. */
 static const char *vhost_socket;  /* --vhost-socket (dpdk). */
 static const char *dpdk_lcores;   /* --dpdk-lcores, or NULL: the last CPU. */
-static unsigned int dpdk_mem_mb = 128;  /* --dpdk-mem. */
+static unsigned int dpdk_mem_mb = FS_DPDK_MEM_DEFAULT;  /* --dpdk-mem. */
 static const char *dpdk_extra;    /* --dpdk-extra, or NULL. */
 
 static struct fs_sandbox *sandbox;
@@ -284,6 +284,7 @@ send_stats(void)
         st.memory_peak += w.memory_peak;
     }
     fs_dp_get_figures(app.dp, fig);
+    fig[FS_CHAN_DP_EVENTS_DROPPED] = app.out_dropped;
     fs_chan_start(&b, buf, sizeof buf, FS_CHAN_STATS, 0, 0);
     fs_chan_put_u16(&b, FS_N_COUNTERS);
     for (int c = 0; c < FS_N_COUNTERS; c++) {
@@ -1097,10 +1098,11 @@ parse_options(int argc, char *argv[])
             dpdk_lcores = optarg;
             break;
         case OPT_DPDK_MEM:
-            if (!str_to_uint(optarg, 10, &dpdk_mem_mb) || dpdk_mem_mb < 16
-                || dpdk_mem_mb > 65536) {
-                ovs_fatal(0, "--dpdk-mem=%s: want MB from 16 to 65536",
-                          optarg);
+            if (!str_to_uint(optarg, 10, &dpdk_mem_mb)
+                || dpdk_mem_mb < FS_DPDK_MEM_MIN
+                || dpdk_mem_mb > FS_DPDK_MEM_MAX) {
+                ovs_fatal(0, "--dpdk-mem=%s: want MB from %d to %d", optarg,
+                          FS_DPDK_MEM_MIN, FS_DPDK_MEM_MAX);
             }
             break;
         case OPT_DPDK_EXTRA:

@@ -1235,4 +1235,8 @@ fs_appliance_format(const struct fs_appliance *a, struct ds *ds)
                   dp[FS_CHAN_DP_WORKER_PACKETS_MIN],
                   dp[FS_CHAN_DP_WORKER_PACKETS_MAX],
                   dp[FS_CHAN_DP_WORKER_SLEEPS]);
+    ds_put_format(ds, "  events the appliance dropped, flowsteerd reading "
+                  "too slowly (its queue holds %u MB): %"PRIu64"\n",
+                  FS_CHAN_APPLIANCE_QUEUE_MAX >> 20,
+                  dp[FS_CHAN_DP_EVENTS_DROPPED]);
 }

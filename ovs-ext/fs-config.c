@@ -26,9 +26,7 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_DPDK_LCORES "flowsteer-dpdk-lcores"
 #define KEY_DPDK_MEM "flowsteer-dpdk-mem"
 #define KEY_DPDK_EXTRA "flowsteer-dpdk-extra"
-#define DPDK_MEM_DEFAULT 128
 #define KEY_WORKERS "flowsteer-workers"
-#define WORKERS_MAX 16          /* fs-dp.h's FS_DP_MAX_WORKERS. */
 #define KEY_INSPECT "flowsteer-inspect"
 #define KEY_PROFILE "flowsteer-profile"
 #define KEY_EXCEPTIONS "flowsteer-exception-policy"
@@ -324,13 +322,15 @@ read_dpdk(const struct smap *ids, const struct fs_config *prev,
                 cfg->dpdk_lcores ? cfg->dpdk_lcores : "the default");
     }
     value = smap_get(ids, KEY_DPDK_MEM);
-    cfg->dpdk_mem_mb = DPDK_MEM_DEFAULT;
-    if (value && str_to_uint(value, 10, &mb) && mb >= 16 && mb <= 65536) {
+    cfg->dpdk_mem_mb = FS_DPDK_MEM_DEFAULT;
+    if (value && str_to_uint(value, 10, &mb) && mb >= FS_DPDK_MEM_MIN
+        && mb <= FS_DPDK_MEM_MAX) {
         cfg->dpdk_mem_mb = mb;
     } else if (value) {
-        cfg->dpdk_mem_mb = prev ? prev->dpdk_mem_mb : DPDK_MEM_DEFAULT;
-        problem(cfg, "%s=%s: want MB from 16 to 65536; keeping %u",
-                KEY_DPDK_MEM, value, cfg->dpdk_mem_mb);
+        cfg->dpdk_mem_mb = prev ? prev->dpdk_mem_mb : FS_DPDK_MEM_DEFAULT;
+        problem(cfg, "%s=%s: want MB from %d to %d; keeping %u",
+                KEY_DPDK_MEM, value, FS_DPDK_MEM_MIN, FS_DPDK_MEM_MAX,
+                cfg->dpdk_mem_mb);
     }
     value = smap_get(ids, KEY_DPDK_EXTRA);
     if (value && is_printable(value)) {
@@ -352,12 +352,13 @@ read_workers(const struct smap *ids, const struct fs_config *prev,
     unsigned int n;
 
     cfg->workers = 1;
-    if (value && str_to_uint(value, 10, &n) && n >= 1 && n <= WORKERS_MAX) {
+    if (value && str_to_uint(value, 10, &n) && n >= 1
+        && n <= FS_WORKERS_MAX) {
         cfg->workers = n;
     } else if (value) {
         cfg->workers = prev ? prev->workers : 1;
         problem(cfg, "%s=%s: want 1 to %d workers; keeping %u", KEY_WORKERS,
-                value, WORKERS_MAX, cfg->workers);
+                value, FS_WORKERS_MAX, cfg->workers);
     }
 }
 
@@ -485,7 +486,7 @@ fs_config_parse(const struct ovsrec_open_vswitch *ovs,
     cfg->mode = FS_MODE_INLINE;
     cfg->fail = FS_FAIL_OPEN;
     cfg->datapath = FS_DP_AUTO;
-    cfg->dpdk_mem_mb = DPDK_MEM_DEFAULT;
+    cfg->dpdk_mem_mb = FS_DPDK_MEM_DEFAULT;
     cfg->workers = 1;
     cfg->sec_bridge = xstrdup("br-sec");
     memset(cfg->exceptions, FS_EXC_ACTION_DROP, sizeof cfg->exceptions);

@@ -62,6 +62,12 @@
 #include "flowsteer/inspector.h"
 #include "openvswitch/list.h"
 
+/* Bounds and defaults that flowsteerd and the appliance both check. */
+#define FS_DPDK_MEM_MIN 16          /* flowsteer-dpdk-mem, MB. */
+#define FS_DPDK_MEM_MAX 65536
+#define FS_DPDK_MEM_DEFAULT 128
+#define FS_WORKERS_MAX 16           /* flowsteer-workers. */
+
 struct ovsdb_idl;
 struct ds;
 

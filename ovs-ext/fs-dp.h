@@ -35,7 +35,7 @@ struct ds;
 typedef bool fs_dp_gone_cb(void *aux, uint64_t id);
 
 /* The most workers a data path takes. */
-#define FS_DP_MAX_WORKERS 16
+#define FS_DP_MAX_WORKERS FS_WORKERS_MAX
 
 /* Called first in each worker thread (but not for worker 0, the caller's
  * own thread), e.g. to drop what the thread inherited. */
