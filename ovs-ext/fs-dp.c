@@ -140,9 +140,11 @@ struct fs_dp {
     unsigned int dpdk_mem_mb;
 
     /* Poll-mode ports. */
-    bool link_down;             /* Not up yet: not a failure until it has
-                                 * been up once. */
-    bool link_was_up;
+    enum {
+        LINK_UP = 0,            /* (Always, for a kernel port.) */
+        LINK_WAITING,           /* Not up yet: no failure, not ready. */
+        LINK_LOST,              /* Down after it was up: a failure. */
+    } link;
     unsigned int idle_us;       /* Sleep before the next poll. */
     long long int next_check;
 
@@ -531,8 +533,7 @@ fs_dp_open(struct fs_dp *dp)
     }
     error = fs_port_open(&opts, &dp->port);
     if (!error && fs_port_is_pmd(dp->port)) {
-        dp->link_was_up = !fs_port_check(dp->port);
-        dp->link_down = !dp->link_was_up;
+        dp->link = fs_port_check(dp->port) ? LINK_WAITING : LINK_UP;
         dp->idle_us = 0;
     }
     if (error != dp->error || (error && !dp->opening_quietly
@@ -664,17 +665,15 @@ fs_dp_check(struct fs_dp *dp)
         /* A vhost-user port is down until Open vSwitch connects: that is
          * no failure, but the port is not ready either. */
         if (!error) {
-            if (dp->link_down) {
+            if (dp->link != LINK_UP) {
                 VLOG_INFO("%s: link up", dp->ifname);
             }
-            dp->link_was_up = true;
-            dp->link_down = false;
+            dp->link = LINK_UP;
             return;
-        } else if (error == ENETDOWN && !dp->link_was_up) {
-            dp->link_down = true;
+        } else if (error == ENETDOWN && dp->link == LINK_WAITING) {
             return;
         }
-        dp->link_down = true;
+        dp->link = LINK_LOST;
     }
 
     if (error && dp->no_reopen) {
@@ -765,11 +764,11 @@ fs_dp_set_dpdk(struct fs_dp *dp, const char *devargs, const char *lcores,
 bool
 fs_dp_link_up(struct fs_dp *dp)
 {
-    if (dp->port && dp->link_down) {
+    if (dp->port && dp->link != LINK_UP) {
         dp->next_check = 0;
         fs_dp_check(dp);
     }
-    return dp->port && !dp->link_down;
+    return dp->port && dp->link == LINK_UP;
 }
 
 int
@@ -814,7 +813,7 @@ fs_dp_get_figures(struct fs_dp *dp, uint64_t *fig)
     fig[FS_CHAN_DP_RELEASED] = dp->released;
     fig[FS_CHAN_DP_HOLD_DROPPED] = dp->hold_dropped;
     fig[FS_CHAN_DP_HOLD_EXPIRED] = dp->hold_expired;
-    fig[FS_CHAN_DP_PORT_OPEN] = dp->port && !dp->link_down;
+    fig[FS_CHAN_DP_PORT_OPEN] = dp->port && dp->link == LINK_UP;
     fig[FS_CHAN_DP_WORKERS] = dp->n_workers;
     fig[FS_CHAN_DP_WORKER_PACKETS_MIN] = UINT64_MAX;
     for (unsigned int i = 0; i < dp->n_workers; i++) {
