@@ -280,13 +280,19 @@ make_vhost_dir(void)
     struct fs_sandbox *sb = NULL;
     char *dir = fs_topo_vhost_dir();
     struct stat st;
-    uid_t uid = 0;
-    gid_t gid = 0;
+    uid_t uid;
+    gid_t gid;
 
-    if (!fs_sandbox_create(&so, &sb)) {
-        fs_sandbox_get_ids(sb, &uid, &gid);
-        fs_sandbox_destroy(sb);
+    /* The user the appliance's sandbox becomes (fs-sandbox resolves it:
+     * its default, or nobody).  Without one, the appliance cannot start
+     * either; the directory is not given to root for want of it. */
+    if (fs_sandbox_create(&so, &sb)) {
+        VLOG_ERR("%s: no user for the appliance: not made", dir);
+        free(dir);
+        return;
     }
+    fs_sandbox_get_ids(sb, &uid, &gid);
+    fs_sandbox_destroy(sb);
     if (mkdir(dir, 0700) && errno != EEXIST) {
         VLOG_ERR("%s: cannot make the vhost-user socket directory: %s", dir,
                  ovs_strerror(errno));
