@@ -367,25 +367,35 @@ ovs_exec() {
 
 _ol_huge_lock=/run/flowsteer-tests-hugepages.lock
 
-# _ol_hugepages_reserve N: adds N pages of the default size; if the kernel
-# cannot give them all, gives back what it gave, says why in $ovs_dpdk_why
-# and returns 1.  Not in a subshell: what it reserved must be recorded.
-_ol_hugepages_reserve() {
-    local n=$1 fd cur got
-    exec {fd}>>"$_ol_huge_lock" || fail "cannot open $_ol_huge_lock"
+# _ol_hugepages_add DELTA: adds DELTA pages of the default size to the
+# system's count (DELTA < 0 takes them away, never below 0), under the
+# lock; prints how many it added (what the kernel gave: it may be fewer,
+# or fewer taken away while pages are in use).
+_ol_hugepages_add() {
+    local fd cur want got
+    exec {fd}>>"$_ol_huge_lock" || { echo 0; return 1; }
     flock "$fd"
     cur=$(cat /proc/sys/vm/nr_hugepages)
-    echo $((cur + n)) > /proc/sys/vm/nr_hugepages 2>/dev/null
+    want=$((cur + $1))
+    echo $(( want > 0 ? want : 0 )) > /proc/sys/vm/nr_hugepages 2>/dev/null
     got=$(cat /proc/sys/vm/nr_hugepages)
-    _ol_huge_added=$((got - cur))
     flock -u "$fd"
     exec {fd}>&-
+    echo $((got - cur))
+}
+
+# _ol_hugepages_reserve N: adds N pages; if the kernel cannot give them
+# all, gives back what it gave, says why in $ovs_dpdk_why and returns 1.
+# Not in a subshell: what it reserved must be recorded.
+_ol_hugepages_reserve() {
+    local n=$1
+    _ol_huge_added=$(_ol_hugepages_add "$n")
     if [ "$_ol_huge_added" -lt "$n" ]; then
+        ovs_dpdk_why="cannot reserve $n hugepages (the kernel gave $_ol_huge_added)"
         _ol_hugepages_release
-        ovs_dpdk_why="cannot reserve $n hugepages (the kernel gave $((got - cur)))"
         return 1
     fi
-    _ol_log "reserved $n hugepages ($got in all)"
+    _ol_log "reserved $n hugepages ($(cat /proc/sys/vm/nr_hugepages) in all)"
 }
 
 # ovs_dpdk_usable: true if OVS-DPDK and the dpdk appliance can run here:
@@ -397,22 +407,16 @@ ovs_dpdk_usable() {
     [ -x "$OVS_DPDK_VSWITCHD" ] ||
         { ovs_dpdk_why="no $OVS_DPDK_VSWITCHD"; return 1; }
     [ -x "${top_builddir:-.}/dpdk-pmd/fs-portfwd" ] &&
-        "${top_builddir:-.}/dpdk-pmd/fs-portfwd" --help | grep -q dpdk ||
+        "${top_builddir:-.}/dpdk-pmd/fs-portfwd" --help | grep 'known:' |
+        grep -qw dpdk ||
         { ovs_dpdk_why="no dpdk port backend in this build"; return 1; }
     [ "$_ol_huge_added" -gt 0 ] || _ol_hugepages_reserve 256
 }
 
 # _ol_hugepages_release: gives back what _ol_hugepages_reserve added.
 _ol_hugepages_release() {
-    local fd cur
     [ "$_ol_huge_added" -gt 0 ] || return 0
-    exec {fd}>>"$_ol_huge_lock" || return 0
-    flock "$fd"
-    cur=$(cat /proc/sys/vm/nr_hugepages)
-    echo $(( cur > _ol_huge_added ? cur - _ol_huge_added : 0 )) \
-        > /proc/sys/vm/nr_hugepages
-    flock -u "$fd"
-    exec {fd}>&-
+    _ol_hugepages_add "-$_ol_huge_added" > /dev/null
     _ol_huge_added=0
 }
 
