@@ -6,7 +6,9 @@
 # flow, not one per direction; that flow ids are unique; that the policy
 # holds on both workers, for fragmented datagrams too; that the caps hold
 # in all; and that a crash inside the second worker's inspector (the test
-# hook) is a crash of the appliance, which flowsteerd starts again.
+# hook) is a crash of the appliance, which flowsteerd starts again.  And
+# that a burst on new flows, all of it inside the window before their
+# verdict rules are in, is judged packet by packet.
 # FS_DATAPATH picks the backend, as for the other tests.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
 
@@ -137,6 +139,36 @@ done
 sleep 1
 check "no fragmented UDP datagram to the dropped port got through" \
     eval '! grep -q "^got" "$(bg_log udp)"'
+
+echo "== a burst inside the verdict window"
+# 300 datagrams back to back on new flows to the dropped port, from four
+# addresses: they all reach the appliance before any verdict rule is in
+# the switch (flowsteerd batches them over 10 ms), and none may get out.
+bg_start udp2 vm_exec vm2 timeout 5 "$py" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.0.2", 9999))
+s.settimeout(4)
+try:
+    while True:
+        d, a = s.recvfrom(65535)
+        print("got", len(d), "from", a[0], flush=True)
+except socket.timeout:
+    pass
+'
+sleep 0.5
+for i in 105 106 107 108; do
+    vm_exec vm1 "$py" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 40000))
+for n in range(300):
+    s.sendto(b"burst %d" % n, ("10.0.0.2", 9999))
+' "10.0.0.$i"
+done
+sleep 1
+check "none of 1200 datagrams got through" \
+    eval '! grep -q "^got" "$(bg_log udp2)"'
 
 echo "== a crash in a worker's inspector"
 # The hook crashes the thread that judges the host, so it names it; try
