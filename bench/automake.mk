@@ -78,3 +78,12 @@ bench-dpdk: ovs-ext/flowsteerd ovs-ext/flowsteer-inspectord
 	bash $(srcdir)/bench/run-dpdk-bench.sh
 endif
 .PHONY: bench-dpdk
+
+# bench-ports: AF_XDP against AF_PACKET, packets/s and TCP through
+# fs-portfwd between two veth pairs, same traffic, same run, with a direct
+# veth pair as the reference.  Needs root and iperf3.  BENCH_RUNS.
+EXTRA_DIST += bench/run-ports-bench.sh
+bench-ports: dpdk-pmd/fs-portfwd
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	bash $(srcdir)/bench/run-ports-bench.sh
+.PHONY: bench-ports

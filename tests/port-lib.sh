@@ -274,10 +274,11 @@ print("%.0f" % (e["sum_received"]["bits_per_second"] / 1e6))' \
         "$tmp/iperf.json"
 }
 
-# iperf_udp SERVER: 64-byte UDP payloads as fast as iperf3 goes for 2 s;
-# prints the packets per second the server received and the loss in %.
+# iperf_udp SERVER [PORT]: 64-byte UDP payloads as fast as iperf3 goes
+# for 2 s; prints the packets per second the server received and the loss
+# in %.
 iperf_udp() {
-    ina timeout 15 iperf3 -c "$1" -u -b 0 -l 64 -t 2 -J \
+    ina timeout 15 iperf3 -c "$1" -p "${2:-5201}" -u -b 0 -l 64 -t 2 -J \
         > "$tmp/udp.json" 2>&1 || { cat "$tmp/udp.json" >&2; return 1; }
     "$PY" -c '
 import json, sys
