@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <pwd.h>
 #include <seccomp.h>
@@ -546,6 +547,16 @@ fs_sandbox_drop_privileges(struct fs_sandbox *sb)
     if (sb->stage != STAGE_CREATED) {
         return EALREADY;
     }
+    /* One malloc arena for every thread (fs-sandbox.h): glibc reads
+     * /proc/sys/vm/overcommit_memory when it first shrinks a thread's
+     * heap, and the main arena shrinks with brk() instead.  (A sanitizer's
+     * allocator replaces glibc's, has no such arenas and refuses.) */
+#if !FS_SANDBOX_SANITIZERS
+    if (!mallopt(M_ARENA_MAX, 1)) {
+        sb_log(sb, FS_PORT_LOG_ERR, "sandbox: mallopt(M_ARENA_MAX) failed");
+        return EINVAL;
+    }
+#endif
     errno = 0;
     error = change_ids(sb);
     if (error) {

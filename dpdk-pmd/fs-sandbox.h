@@ -261,7 +261,10 @@ void fs_sandbox_destroy(struct fs_sandbox *sb);
  * keeping only 'keep_caps' (effective and permitted; every other set
  * empty), sets PR_SET_NO_NEW_PRIVS and, unless 'keep_dumpable', clears
  * PR_SET_DUMPABLE; then checks the result (fs_sandbox_verify()) and that
- * setuid(0) fails.  Must be called before the process creates threads,
+ * setuid(0) fails.  Also makes every thread allocate from glibc's main
+ * malloc arena (M_ARENA_MAX 1): the first time glibc shrinks a thread's
+ * own arena it opens /proc/sys/vm/overcommit_memory, which the filter
+ * would punish.  Must be called before the process creates threads,
  * by root or a process with CAP_SETUID, CAP_SETGID and CAP_SETPCAP (if it
  * already is the user and group, those are not needed).  Returns 0 on
  * success, or:

@@ -464,10 +464,77 @@ allowed_child(void *aux)
     return error;
 }
 
+/* A thread's own malloc arena, after locking: glibc reads
+ * /proc/sys/vm/overcommit_memory the first time it shrinks a thread's
+ * heap (found by make bench-dpdk: an appliance worker thread was killed
+ * with SIGSYS under a flood of new flows).  The thread exists before the
+ * lock, as the appliance's workers do, allocates 32 MB in small blocks
+ * after it, frees them, and sorts more than 1 KB (qsort() asks the memory
+ * size). */
+static int thread_pipe[2];
+
+static int
+compare_ints(const void *a_, const void *b_)
+{
+    int a = *(const int *) a_, b = *(const int *) b_;
+
+    return a < b ? -1 : a > b;
+}
+
+static void *
+thread_malloc(void *aux)
+{
+    enum { N = 2048, SIZE = 16 << 10 };
+    static char *blocks[N];
+    static int ints[4096];
+    char c;
+
+    if (read(thread_pipe[0], &c, 1) != 1) {
+        _exit(CHILD_BROKEN);
+    }
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < N; i++) {
+            blocks[i] = malloc(SIZE);
+            if (!blocks[i]) {
+                _exit(CHILD_BROKEN);
+            }
+            memset(blocks[i], i, 64);
+        }
+        for (int i = N - 1; i >= 0; i--) {
+            free(blocks[i]);
+        }
+    }
+    for (int i = 0; i < 4096; i++) {
+        ints[i] = (i * 7919) % 4096;
+    }
+    qsort(ints, 4096, sizeof *ints, compare_ints);
+    _exit(ints[0] == 0 && ints[4095] == 4095 ? 0 : CHILD_BROKEN);
+}
+
+static int
+thread_malloc_child(void *aux)
+{
+    pthread_t thread;
+
+    if (pipe(thread_pipe)
+        || pthread_create(&thread, NULL, thread_malloc, NULL)) {
+        return CHILD_BROKEN;
+    }
+    enter(0, FS_SANDBOX_DENY_KILL, true);
+    if (write(thread_pipe[1], "x", 1) != 1) {
+        return CHILD_BROKEN;
+    }
+    for (;;) {
+        poll(NULL, 0, 1000);    /* The thread ends the process. */
+    }
+}
+
 static void
 test_allowed(void)
 {
     expect_child_ok("allowed after locking", allowed_child, NULL);
+    expect_child_ok("malloc, free and qsort in a thread after locking",
+                    thread_malloc_child, NULL);
 }
 
 /* Capabilities and ids, through the kernel's interfaces. */
