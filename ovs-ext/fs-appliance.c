@@ -35,6 +35,7 @@ VLOG_DEFINE_THIS_MODULE(fs_appliance);
 #define OUT_MAX_BYTES (256u << 20) /* Queued for a slow appliance; beyond,
                                     * it is restarted. */
 #define LOG_LINE_MAX 1024
+#define CHANNEL_BATCH 1024      /* Messages read per turn of the loop. */
 #define LOG_LINES_PER_SEC 200
 
 enum state {
@@ -116,6 +117,8 @@ struct fs_appliance {
 
     /* Counters. */
     uint64_t n_starts, n_exits, n_hangs, n_bad_msgs, n_bad_flows;
+    uint64_t n_backlog_turns;   /* channel_run() left messages unread. */
+    long long int last_msg;     /* When the last message came (ms). */
     uint64_t n_events, n_log_dropped;
     char last_exit[128];
     char last_bad[256];
@@ -756,20 +759,24 @@ handle_msg(struct fs_appliance *a, const uint8_t *buf, size_t len)
     }
 }
 
-static void
+/* Reads what the channel holds, at most CHANNEL_BATCH messages.  Returns
+ * true if it stopped at that limit: more is waiting. */
+static bool
 channel_run(struct fs_appliance *a)
 {
     static uint8_t buf[FS_CHAN_MAX_MSG + 1];
+    int i;
 
-    for (int i = 0; i < 1024 && a->fd >= 0; i++) {
+    for (i = 0; i < CHANNEL_BATCH && a->fd >= 0; i++) {
         ssize_t n = recv(a->fd, buf, sizeof buf, MSG_DONTWAIT);
 
         if (n > 0) {
+            a->last_msg = time_msec();
             handle_msg(a, buf, n);
         } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK
                               && errno != EINTR)) {
             ended(a);
-            return;
+            return false;
         } else {
             break;
         }
@@ -777,6 +784,7 @@ channel_run(struct fs_appliance *a)
     if (a->fd >= 0) {
         flush_out(a);
     }
+    return i == CHANNEL_BATCH && a->fd >= 0;
 }
 
 /* One line of the appliance's log ("LEVEL|MODULE|MESSAGE"), into ours,
@@ -1110,13 +1118,29 @@ hang_bound(const struct fs_appliance *a)
             ? MAX(a->hang_ms, SYNC_HANG_MS) : a->hang_ms);
 }
 
+/* When an appliance that has not answered the last echo is hung.  Counted
+ * from the question (not the last answer): if this process stalled, the
+ * appliance is not to blame.  Nor while messages keep coming (a flood of
+ * events: the appliance's loop turns and the answer waits behind them, in
+ * its queue or in ours), up to SYNC_HANG_MS: a hung appliance sends
+ * nothing, and one that floods the channel but never answers is stopped
+ * all the same. */
+static long long int
+hang_deadline(const struct fs_appliance *a)
+{
+    long long int bound = hang_bound(a);
+
+    return MIN(MAX(a->echo_sent, a->last_msg) + bound,
+               a->echo_sent + MAX(bound, SYNC_HANG_MS));
+}
+
 void
 fs_appliance_run(struct fs_appliance *a)
 {
     long long int now = time_msec();
 
     if (a->fd >= 0) {
-        channel_run(a);
+        a->n_backlog_turns += channel_run(a);
     }
     log_run(a);
     if (!a->ifname) {
@@ -1129,9 +1153,7 @@ fs_appliance_run(struct fs_appliance *a)
     if (a->state == S_STOPPED) {
         return;
     }
-    /* Counted from the question (not the last answer): if this process
-     * stalled, the appliance is not to blame. */
-    if (a->echo_acked < a->echo_seq && now - a->echo_sent > hang_bound(a)) {
+    if (a->echo_acked < a->echo_seq && now > hang_deadline(a)) {
         char why[64];
 
         a->n_hangs++;
@@ -1158,7 +1180,7 @@ fs_appliance_wait(struct fs_appliance *a)
         }
         poll_timer_wait_until(a->next_echo);
         if (a->echo_acked < a->echo_seq) {
-            poll_timer_wait_until(a->echo_sent + hang_bound(a) + 1);
+            poll_timer_wait_until(hang_deadline(a) + 1);
         }
     }
     if (a->log_fd >= 0) {
@@ -1207,6 +1229,9 @@ fs_appliance_format(const struct fs_appliance *a, struct ds *ds)
                   a->n_log_dropped, a->last_exit[0] ? "; last: " : "",
                   a->last_exit, a->last_bad[0] ? "; last bad: " : "",
                   a->last_bad);
+    ds_put_format(ds, "  channel: %"PRIu64" turns of the loop left its "
+                  "messages unread (more than %d: this daemon behind the "
+                  "appliance)\n", a->n_backlog_turns, CHANNEL_BATCH);
     if (!a->have_stats) {
         ds_put_format(ds, "inspector port %s: not open (the appliance is "
                       "%s)\n", a->ifname, states[a->state]);

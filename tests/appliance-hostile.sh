@@ -8,7 +8,8 @@
 # the appliance and start another (with a growing delay), keep running
 # itself, and keep the liveness tap down, so that an inspected VM's new
 # flows follow the fail mode (closed here: dropped) and never pass
-# unjudged.
+# unjudged.  And one that is healthy, then hangs: silent, or sending
+# messages but no answer.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
 
 fsd_require
@@ -54,10 +55,50 @@ hostile daemon "last bad: a message of flowsteerd's kind"
 hostile long "last bad: .* message says 4096 bytes, has 20"
 hostile silent "[1-9][0-9]* hung"
 
+# An appliance that is ready (its port open) and then stops answering is
+# hung after 1 s, however long it has been healthy; one that keeps sending
+# messages but no answer (as if the answer were queued behind them) gets
+# the longer bound of 10 s, and then is stopped all the same.
+export FAKE_N_DP FAKE_PORT_OPEN
+FAKE_N_DP=$(sed -n '/^#define FS_CHAN_DP_FIGURES/,/^enum/p' \
+                "$top_srcdir/dpdk-pmd/fs-chan.h" | grep -c '^ *D(')
+FAKE_PORT_OPEN=$(sed -n '/^#define FS_CHAN_DP_FIGURES/,/^enum/p' \
+                     "$top_srcdir/dpdk-pmd/fs-chan.h" | grep '^ *D(' |
+                     grep -n 'PORT_OPEN' | cut -d: -f1)
+FAKE_PORT_OPEN=$((FAKE_PORT_OPEN - 1))
+# hung_after MODE MIN_MS MAX_MS: the fake in MODE becomes ready, goes
+# quiet after 3 s, and is stopped as hung after MIN_MS to MAX_MS.
+hung_after() {
+    local mode=$1 min=$2 max=$3 ms pid
+    echo "== an appliance ready, then $mode"
+    FAKE_MODE=$mode fsd_start --inspectord="$FAKE"
+    check "$mode: ready (its port open)" wait_until 25 shows \
+        "inspector appliance: ready"
+    pid=$(sed -n 's/.*inspector appliance (pid \([0-9]*\)) ready.*/\1/p' \
+              "$tmp/flowsteerd.log" | head -n 1)
+    check "$mode: then stopped as hung" wait_until 20 \
+        grep -q "inspector appliance (pid ${pid:-none}): no answer for" \
+        "$tmp/flowsteerd.log"
+    ms=$(sed -n "s/.*inspector appliance (pid ${pid:-none}): no answer for \([0-9]*\) ms.*/\1/p" \
+             "$tmp/flowsteerd.log" | head -n 1)
+    check "$mode: after ${ms:-?} ms without an answer (${min} to ${max})" \
+        eval '[ -n "$ms" ] && [ "$ms" -ge "$min" ] && [ "$ms" -le "$max" ]'
+    kill "$(fsd_pid)"
+    wait_until 10 eval '! fsctl version >/dev/null 2>&1' ||
+        fail "flowsteerd did not stop"
+    mv "$tmp/flowsteerd.log" "$tmp/flowsteerd-$mode.log"
+}
+hung_after quiet 1000 2500
+hung_after chatty 9500 12000
+for f in "$tmp"/flowsteerd-*.log; do
+    cat "$f" >> "$tmp/flowsteerd.log"
+done
+
 # What flowsteerd logs about them is expected here.
 log_allow 'fs_appliance\|WARN\|inspector appliance .*(ended|no answer|killed)' \
     'fs_appliance\|WARN\|inspector appliance .*: (bad message|refused)' \
     'fs_appliance\|(WARN|ERR)\|.*(HELLO of another role|an answer to an echo never sent|a message of flowsteerd.s kind|does not decode|truncated|bad version|length)' \
     'fatal_signal\|WARN\|terminating with signal 15' \
-    'rconn\|WARN\|br-int<->unix#[0-9]+: connection dropped'
+    'rconn\|WARN\|br-int<->unix#[0-9]+: connection dropped' \
+    '(netdev_linux|jsonrpc)\|WARN\|Dropped [0-9]+ log messages'
 finish
