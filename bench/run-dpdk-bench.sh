@@ -20,8 +20,14 @@
 #             and a transmit (target >= 0.8x testpmd).
 #   multiflow --txonly-multi-flow: the source address changes with every
 #             packet, over 256 flows, each new to the inspector at first
-#             and then judged like the one above.  (What classifying a
-#             packet costs is bench-inspect's figure: nDPI, no I/O.)
+#             and then judged like the one above.
+#   classify  --forward-mode=flowgen over 1,048,576 flows (destination
+#             addresses), more than the appliance's table holds, under a
+#             policy that needs DPI (app=DNS is dropped): each packet is
+#             the first of a flow the appliance does not know, so it is a
+#             new flow, nDPI's first look, and the eviction of the least
+#             recently seen flow: the most a packet can cost.  With one
+#             worker, then two (flowsteer-workers=2).
 #
 # Figures: packets/s that came back to Open vSwitch from fs-insp0 (counted
 # by the bench's drop rule where they come back to br-int), for each of BENCH_RUNS runs of BENCH_SECONDS,
@@ -32,7 +38,8 @@
 # machines have 2): read the ratios, not the absolute figures.
 #
 # Needs root, openvswitch-switch-dpdk, dpdk-dev (dpdk-testpmd) and 512 free
-# hugepages.  Environment: BENCH_RUNS (3), BENCH_SECONDS (5).
+# hugepages.  Environment: BENCH_RUNS (3), BENCH_SECONDS (5), BENCH_MODES
+# (the modes to run, default all four).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/ovs-lib.sh"
 
 : "${BENCH_RUNS:=3}" "${BENCH_SECONDS:=5}"
@@ -53,7 +60,12 @@ vsctl add-port br-int gen -- set interface gen type=dpdkvhostuserclient \
     options:vhost-server-path="$sockdir/gen.sock" ofport_request=10 \
     external_ids:flowsteer-inspect=true external_ids:flowsteer-profile=bench ||
     fail "cannot add the generator's port"
-vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int
+cat > "$tmp/policy-dpi.conf" <<'EOF'
+priority=100, profile=bench, app=DNS, actions=drop
+priority=0, profile=bench, actions=allow
+EOF
+vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
+    external_ids:flowsteer-max-flows-per-port=0
 fsd_start
 wait_until 20 fsd_steering '[0-9]*' || fail "no steering"
 wait_until 20 eval 'fsctl flowsteer/show | grep -q "inspector appliance: ready"' ||
@@ -109,10 +121,33 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 app_pid() { fsctl flowsteer/show | sed -n 's/^inspector appliance: ready, pid \([0-9]*\),.*/\1/p'; }
 
-declare -A pps cyc
-for mode in judged multiflow; do
+# configure MODE: the workers and policy of MODE, and its generator's
+# options in ${opts[@]}.
+configure() {
+    local workers=1 policy=
     opts=()
-    [ "$mode" = multiflow ] && opts=(--txonly-multi-flow)
+    case $1 in
+    multiflow) opts=(--txonly-multi-flow) ;;
+    classify*)
+        opts=(--forward-mode=flowgen --flowgen-flows=1048576)
+        policy=$tmp/policy-dpi.conf
+        [ "$1" = classify ] || workers=2
+        ;;
+    esac
+    vsctl set Open_vSwitch . external_ids:flowsteer-workers=$workers
+    if [ -n "$policy" ]; then
+        vsctl set Open_vSwitch . external_ids:flowsteer-policy="$policy"
+    else
+        vsctl remove Open_vSwitch . external_ids flowsteer-policy
+    fi
+    wait_until 20 eval 'fsctl flowsteer/show | grep -q "^  workers: $workers,"' ||
+        fail "the appliance does not run $workers workers"
+}
+
+modes=${BENCH_MODES:-judged multiflow classify classify-2w}
+declare -A pps cyc
+for mode in $modes; do
+    configure "$mode"
     for run in $(seq 1 "$BENCH_RUNS"); do
         # The appliance.
         wait_until 20 eval '[ -n "$(app_pid)" ]' || fail "no appliance"
@@ -126,7 +161,8 @@ for mode in judged multiflow; do
         echo "    fs-insp0 in OVS: $(vsctl get Interface fs-insp0 statistics |
             tr -d '{}' | tr ',' '\n' | grep -E 'tx_(packets|dropped|retries)|rx_packets' |
             tr -d ' ' | tr '\n' ' ')"
-        fsctl flowsteer/show | grep "^inspector port fs-insp0" | sed 's/^/    /'
+        fsctl flowsteer/show | grep -E "^inspector (port fs-insp0|appliance)|^  workers" |
+            sed 's/^/    /'
 
         # testpmd in its place, on the same socket: flowsteerd stopped
         # (its rules stay in Open vSwitch), the appliance with it.
@@ -153,20 +189,23 @@ for mode in judged multiflow; do
         fsd_start
         wait_until 20 eval 'fsctl flowsteer/show 2>/dev/null | grep -q "inspector appliance: ready"' ||
             fail "the appliance is not ready again"
+        configure "$mode"
     done
 done
 
 echo
 echo "== Forwarding through fs-insp0 (vhost-user), 64-byte UDP, medians of $BENCH_RUNS runs of ${BENCH_SECONDS}s"
-printf '%-10s %16s %16s %8s %18s %18s\n' traffic "appliance pkt/s" "testpmd pkt/s" ratio "appliance cyc/pkt" "testpmd cyc/pkt"
-for mode in judged multiflow; do
+printf '%-11s %16s %16s %8s %18s %18s\n' traffic "appliance pkt/s" "testpmd pkt/s" ratio "appliance cyc/pkt" "testpmd cyc/pkt"
+for mode in $modes; do
     a=$(echo ${pps[$mode,app]} | tr ' ' '\n' | median)
     b=$(echo ${pps[$mode,io]} | tr ' ' '\n' | median)
     ca=$(echo ${cyc[$mode,app]} | tr ' ' '\n' | median)
     cb=$(echo ${cyc[$mode,io]} | tr ' ' '\n' | median)
-    printf '%-10s %16s %16s %8s %18s %18s\n' "$mode" "$a" "$b" \
+    printf '%-11s %16s %16s %8s %18s %18s\n' "$mode" "$a" "$b" \
         "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", b ? a / b : 0 }')" "$ca" "$cb"
 done
-echo "(target for judged: >= 0.80x; OVS's PMD thread and the generator share CPU 0)"
+echo "(target for judged: >= 0.80x; OVS's PMD thread and the generator share CPU 0;"
+echo " classify-2w: two workers, the appliance's main thread and its second"
+echo " worker share CPU 1 with nothing else, and $(nproc) cores in all)"
 fsctl flowsteer/show | grep -E "inspector port|appliance flows|unsent" | sed 's/^/  /'
 appctl dpif-netdev/pmd-stats-show | sed 's/^/  /' | head -20
