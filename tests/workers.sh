@@ -114,27 +114,37 @@ for i in 101 102 103 104; do
 done
 check "fragmented pings pass from each ($frag_ping of 4)" \
     test "$frag_ping" = 4
-bg_start udp vm_exec vm2 timeout 6 "$py" -c '
+# udp_sink NAME SECONDS: a UDP server on vm2's port 9999 for SECONDS, as
+# background job NAME, printing "got" for each datagram.
+udp_sink() {
+    bg_start "$1" vm_exec vm2 timeout "$2" "$py" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.0.0.2", 9999))
-s.settimeout(5)
+s.settimeout(float(sys.argv[1]) - 1)
 try:
     while True:
         d, a = s.recvfrom(65535)
         print("got", len(d), "from", a[0], flush=True)
 except socket.timeout:
     pass
-'
-sleep 0.5
-for i in 101 102 103 104; do
+' "$2"
+    sleep 0.5
+}
+# udp_send ADDR SPORT COUNT BYTES: COUNT datagrams of BYTES back to back
+# from vm1's ADDR:SPORT (0: any) to vm2's port 9999.
+udp_send() {
     vm_exec vm1 "$py" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 0))
-for _ in range(3):
-    s.sendto(b"x" * 3000, ("10.0.0.2", 9999))
-' "10.0.0.$i"
+s.bind((sys.argv[1], int(sys.argv[2])))
+for _ in range(int(sys.argv[3])):
+    s.sendto(b"x" * int(sys.argv[4]), ("10.0.0.2", 9999))
+' "$@"
+}
+udp_sink udp 6
+for i in 101 102 103 104; do
+    udp_send "10.0.0.$i" 0 3 3000
 done
 sleep 1
 check "no fragmented UDP datagram to the dropped port got through" \
@@ -144,27 +154,9 @@ echo "== a burst inside the verdict window"
 # 300 datagrams back to back on new flows to the dropped port, from four
 # addresses: they all reach the appliance before any verdict rule is in
 # the switch (flowsteerd batches them over 10 ms), and none may get out.
-bg_start udp2 vm_exec vm2 timeout 5 "$py" -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.0.0.2", 9999))
-s.settimeout(4)
-try:
-    while True:
-        d, a = s.recvfrom(65535)
-        print("got", len(d), "from", a[0], flush=True)
-except socket.timeout:
-    pass
-'
-sleep 0.5
+udp_sink udp2 5
 for i in 105 106 107 108; do
-    vm_exec vm1 "$py" -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 40000))
-for n in range(300):
-    s.sendto(b"burst %d" % n, ("10.0.0.2", 9999))
-' "10.0.0.$i"
+    udp_send "10.0.0.$i" 40000 300 16
 done
 sleep 1
 check "none of 1200 datagrams got through" \
