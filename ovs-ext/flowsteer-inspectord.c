@@ -802,8 +802,8 @@ handle_msg(const uint8_t *buf, size_t len)
          * it. */
         fs_flow_record_hash(m.data, m.data_len, &hash);
         error = fs_inspector_import_flow(
-            app.workers[hash % app.n_workers].insp, m.data, m.data_len,
-            m.u32, &id);
+            app.workers[fs_dp_worker_of_hash(app.dp, hash)].insp, m.data,
+            m.data_len, m.u32, &id);
         importing = false;
         if (!error) {
             reserve_ids_above(id);

@@ -327,9 +327,16 @@ fs_dp_n_workers(const struct fs_dp *dp)
 }
 
 unsigned int
+fs_dp_worker_of_hash(const struct fs_dp *dp, uint32_t hash)
+{
+    return hash % dp->n_workers;
+}
+
+unsigned int
 fs_dp_worker_of_key(const struct fs_dp *dp, const struct fs_flow_key *key)
 {
-    return dp->n_workers > 1 ? fs_flow_key_hash(key) % dp->n_workers : 0;
+    return dp->n_workers > 1 ? fs_dp_worker_of_hash(dp, fs_flow_key_hash(key))
+                             : 0;
 }
 
 /* Frees held flow 'h' and its packets, counting them in '*counter' unless
@@ -605,7 +612,7 @@ fs_dp_burst(struct fs_dp *dp)
                 .link_type = FS_LINK_ETHERNET,
             };
 
-            w += fs_packet_flow_hash(&pkt, 0) % dp->n_workers;
+            w += fs_dp_worker_of_hash(dp, fs_packet_flow_hash(&pkt, 0));
         }
         w->idx[w->n++] = i;
     }

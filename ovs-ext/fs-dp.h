@@ -51,9 +51,12 @@ struct fs_dp *fs_dp_create(struct fs_inspector **insps,
                            fs_dp_gone_cb *gone, void *aux);
 void fs_dp_destroy(struct fs_dp *);
 
-/* The worker that owns flows with key 'key'. */
+/* The worker that owns flows with key 'key', or whose hash
+ * (fs_flow_key_hash(), fs_packet_flow_hash(), fs_flow_record_hash()) is
+ * 'hash'. */
 unsigned int fs_dp_worker_of_key(const struct fs_dp *,
                                  const struct fs_flow_key *key);
+unsigned int fs_dp_worker_of_hash(const struct fs_dp *, uint32_t hash);
 unsigned int fs_dp_n_workers(const struct fs_dp *);
 
 /* Called from the event callback of worker 'worker''s inspector while it
