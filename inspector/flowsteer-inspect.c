@@ -121,42 +121,6 @@ parse_number(const char *s, const char *what, uint64_t max)
     return n;
 }
 
-static int
-link_type_from_dlt(int dlt)
-{
-    switch (dlt) {
-    case DLT_NULL:
-    case DLT_LOOP:
-        return FS_LINK_NULL;
-    case DLT_EN10MB:
-        return FS_LINK_ETHERNET;
-    case DLT_PPP:
-        return FS_LINK_PPP;
-    case DLT_RAW:
-#if DLT_RAW != 14
-    case 14:                    /* DLT_RAW on some BSDs. */
-#endif
-    case 101:                   /* LINKTYPE_RAW. */
-        return FS_LINK_RAW;
-    case DLT_PPP_SERIAL:
-        return FS_LINK_PPP_HDLC;
-    case DLT_C_HDLC:
-        return FS_LINK_C_HDLC;
-    case DLT_LINUX_SLL:
-        return FS_LINK_LINUX_SLL;
-#ifdef DLT_IPV4
-    case DLT_IPV4:
-        return FS_LINK_IPV4;
-#endif
-#ifdef DLT_IPV6
-    case DLT_IPV6:
-        return FS_LINK_IPV6;
-#endif
-    default:
-        return -1;
-    }
-}
-
 /* A growable string. */
 struct buf {
     char *s;
@@ -472,7 +436,7 @@ inspect_capture(struct fs_inspector *insp, struct output *out,
         fprintf(stderr, "%s: %s: %s\n", PROGRAM, path, errbuf);
         return -1;
     }
-    link_type = link_type_from_dlt(pcap_datalink(pcap));
+    link_type = fs_link_type_from_dlt(pcap_datalink(pcap));
     if (link_type < 0) {
         const char *name = pcap_datalink_val_to_name(pcap_datalink(pcap));
 

@@ -72,6 +72,10 @@ struct insp_flow {
     uint32_t next_seq[2];       /* Per direction, once 'seq_known': the
                                  * next sequence number in order. */
     uint8_t seq_known;          /* Bit N: next_seq[N] is known. */
+    uint32_t epoch;             /* The inspector's epoch when it last
+                                 * changed (fs_inspector_mark()). */
+    uint64_t origin_id;         /* Its id in the inspector it was imported
+                                 * from, or 0. */
 };
 
 struct insp_flow_table {

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #define FRAG_WAYS 4
-#define FRAG_MAX_RANGES 16
+#define FRAG_MAX_RANGES INSP_FRAG_MAX_RANGES
 #define FRAG_TIMEOUT_NS (5ULL * 1000 * 1000 * 1000)
 
 struct frag_range {
@@ -45,6 +45,9 @@ struct frag_entry {
 };
 
 struct insp_frags {
+    uint32_t n_first;           /* Entries made (by first fragments) and
+                                 * not yet seen complete: 0 means none is
+                                 * in flight. */
     uint32_t set_mask;
     uint32_t seed;
     struct frag_entry *entries;         /* (set_mask + 1) * FRAG_WAYS. */
@@ -227,6 +230,7 @@ insp_frags_track(struct insp_frags *frags, struct insp_parsed *p,
         return error;
     }
     if (!p->frag_offset) {
+        frags->n_first += !e->have_first;
         e->have_first = 1;
         e->src_port = p->key.src_port;
         e->dst_port = p->key.dst_port;
@@ -237,6 +241,104 @@ insp_frags_track(struct insp_frags *frags, struct insp_parsed *p,
     if (e->total_len && e->n_ranges == 1 && e->ranges[0].start == 0
         && e->ranges[0].end == e->total_len) {
         e->in_use = 0;          /* Complete. */
+        frags->n_first -= frags->n_first && e->have_first;
+    }
+    return 0;
+}
+
+int
+insp_frags_of_flow(const struct insp_frags *frags,
+                   const struct fs_flow_key *key, uint64_t now_ns,
+                   struct insp_frag_state *out, int max)
+{
+    uint32_t i, n_entries = (frags->set_mask + 1) * FRAG_WAYS;
+    int n = 0;
+
+    for (i = 0; frags->n_first && i < n_entries && n < max; i++) {
+        const struct frag_entry *e = &frags->entries[i];
+        bool fwd, rev;
+
+        if (!frag_entry_live(e, now_ns) || !e->have_first
+            || e->l4_proto != key->l4_proto) {
+            continue;
+        }
+        fwd = (!memcmp(e->src_ip, key->src_ip, 16)
+               && !memcmp(e->dst_ip, key->dst_ip, 16)
+               && e->src_port == key->src_port
+               && e->dst_port == key->dst_port);
+        rev = (!memcmp(e->src_ip, key->dst_ip, 16)
+               && !memcmp(e->dst_ip, key->src_ip, 16)
+               && e->src_port == key->dst_port
+               && e->dst_port == key->src_port);
+        if (!fwd && !rev) {
+            continue;
+        }
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].id = e->id;
+        out[n].reverse = !fwd;
+        out[n].n_ranges = e->n_ranges;
+        out[n].total_len = e->total_len;
+        out[n].age_ns = now_ns - e->last_ns;
+        for (int r = 0; r < e->n_ranges; r++) {
+            out[n].ranges[r][0] = e->ranges[r].start;
+            out[n].ranges[r][1] = e->ranges[r].end;
+        }
+        n++;
+    }
+    return n;
+}
+
+bool
+insp_frag_state_valid(const struct insp_frag_state *s)
+{
+    uint32_t prev_end = 0;
+
+    if (!s->n_ranges || s->n_ranges > FRAG_MAX_RANGES || s->reverse > 1
+        || s->ranges[0][0] != 0 || s->age_ns >= FRAG_TIMEOUT_NS
+        || s->total_len > 65535) {
+        return false;           /* The first fragment was seen: [0, ...). */
+    }
+    for (int r = 0; r < s->n_ranges; r++) {
+        if (s->ranges[r][1] <= s->ranges[r][0] || s->ranges[r][1] > 65535
+            || (r && s->ranges[r][0] <= prev_end)
+            || (s->total_len && s->ranges[r][1] > s->total_len)) {
+            return false;
+        }
+        prev_end = s->ranges[r][1];
+    }
+    return true;
+}
+
+int
+insp_frags_restore(struct insp_frags *frags, const struct fs_flow_key *key,
+                   const struct insp_frag_state *s, uint64_t now_ns)
+{
+    struct insp_parsed p;
+    struct frag_entry *e;
+
+    memset(&p, 0, sizeof p);
+    p.key = *key;
+    if (s->reverse) {
+        memcpy(p.key.src_ip, key->dst_ip, 16);
+        memcpy(p.key.dst_ip, key->src_ip, 16);
+        p.key.src_port = key->dst_port;
+        p.key.dst_port = key->src_port;
+    }
+    p.frag_id = s->id;
+    e = frag_find(frags, &p, now_ns, true);
+    if (!e) {
+        return FS_CTR_ERR_FRAG_TABLE_FULL;
+    }
+    frags->n_first += !e->have_first;
+    e->have_first = 1;
+    e->src_port = p.key.src_port;
+    e->dst_port = p.key.dst_port;
+    e->total_len = s->total_len;
+    e->last_ns = now_ns > s->age_ns ? now_ns - s->age_ns : 0;
+    e->n_ranges = s->n_ranges;
+    for (int r = 0; r < s->n_ranges; r++) {
+        e->ranges[r].start = s->ranges[r][0];
+        e->ranges[r].end = s->ranges[r][1];
     }
     return 0;
 }

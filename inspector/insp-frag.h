@@ -9,6 +9,7 @@
 #ifndef INSP_FRAG_H
 #define INSP_FRAG_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "insp-parse.h"
@@ -37,5 +38,37 @@ size_t insp_frags_memory(const struct insp_frags *frags);
  * datagram's list of ranges too long. */
 int insp_frags_track(struct insp_frags *frags, struct insp_parsed *p,
                      uint64_t now_ns);
+
+/* A datagram in flight of a flow, for migration (insp-record.h, type 7):
+ * a flow that moves to another inspector between a datagram's first
+ * fragment and its last takes it along, or the later fragments would be
+ * orphans there. */
+#define INSP_FRAG_MAX_RANGES 16
+
+struct insp_frag_state {
+    uint32_t id;                /* IP identification. */
+    uint8_t reverse;            /* Sent the flow key's reverse way. */
+    uint8_t n_ranges;
+    uint32_t total_len;         /* 0 while its last fragment is unseen. */
+    uint64_t age_ns;            /* Since its last fragment. */
+    uint32_t ranges[INSP_FRAG_MAX_RANGES][2];   /* [start, end), sorted,
+                                                 * disjoint. */
+};
+
+/* Stores into 'out' (of 'max') the datagrams in flight of the flow 'key'
+ * (either direction) whose first fragment was seen, as of 'now_ns'.
+ * Returns their number.  Fast when no datagram is in flight. */
+int insp_frags_of_flow(const struct insp_frags *frags,
+                       const struct fs_flow_key *key, uint64_t now_ns,
+                       struct insp_frag_state *out, int max);
+
+/* Says whether 's' is a datagram state insp_frags_of_flow() could make. */
+bool insp_frag_state_valid(const struct insp_frag_state *s);
+
+/* Adds datagram 's' of flow 'key', as of 'now_ns'.  Returns 0, or
+ * FS_CTR_ERR_FRAG_TABLE_FULL if there is no room for it. */
+int insp_frags_restore(struct insp_frags *frags,
+                       const struct fs_flow_key *key,
+                       const struct insp_frag_state *s, uint64_t now_ns);
 
 #endif /* INSP_FRAG_H */

@@ -25,9 +25,21 @@ struct insp_port {
     uint32_t n_flows;           /* Live flows it owns (see insp_flow). */
 };
 
-/* Pool of nDPI per-flow blocks for flows in classification, allocated in
- * chunks as needed up to 'max' blocks and reused after that. */
+/* Pool of per-flow blocks for flows in classification, allocated in
+ * chunks as needed up to 'max' blocks and reused after that.  A block is
+ * an insp_payload (INSP_CLS_HEAD bytes) and then nDPI's flow state. */
 #define INSP_CLS_CHUNK 256
+#define INSP_CLS_HEAD 64
+
+/* The packets a classifying flow gave nDPI, kept for migration: entries as
+ * in a record's payload (insp-record.h), with the packet's time, not its
+ * age, in the first field. */
+struct insp_payload {
+    uint8_t *buf;
+    uint32_t len;
+    uint32_t cap;
+    uint8_t cut;                /* Some packets did not fit. */
+};
 
 struct insp_cls_pool {
     size_t block_size;
@@ -64,6 +76,10 @@ struct fs_inspector {
     uint32_t port_max_flows;                /* Per owner port, 0: none. */
     uint8_t port_full;                      /* enum fs_port_full_policy. */
     uint8_t port_full_hit;                  /* Set by flow_create(). */
+
+    uint32_t epoch;                         /* fs_inspector_mark(). */
+    uint64_t payload_memory;                /* Bytes of insp_payload bufs. */
+    uint64_t policy_digest;
 
     /* Scratch space for struct fs_flow_info strings. */
     char app_buf[64];

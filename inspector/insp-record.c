@@ -9,7 +9,19 @@
 #include "insp-policy.h"
 
 #define RECORD_MAGIC 0x4672
-#define RECORD_VERSION 1
+#define RECORD_VERSION 2
+#define RECORD_VERSION_1 1
+
+enum {
+    T_OWNER = 1,
+    T_POLICY = 2,
+    T_TCP = 3,
+    T_CLASSIFYING = 4,
+    T_PAYLOAD = 5,
+    T_ORIGIN = 6,
+    T_FRAGS = 7,
+};
+#define TLV_HEAD 4
 
 enum {
     F_PINNED = 1 << 0,
@@ -94,6 +106,20 @@ get_string(const uint8_t *p, size_t n, char *dst)
     return true;
 }
 
+/* Appends a TLV head of 'type' and 'len' at 'buf' + '*off', if it fits
+ * with its value in 'size'.  Returns false if not. */
+static bool
+put_tlv(uint8_t *buf, size_t size, size_t *off, uint16_t type, size_t len)
+{
+    if (len > UINT16_MAX || size - *off < TLV_HEAD + len) {
+        return false;
+    }
+    put16(buf + *off, type);
+    put16(buf + *off + 2, len);
+    *off += TLV_HEAD;
+    return true;
+}
+
 int
 insp_record_encode(const struct insp_record *r, uint8_t *buf, size_t size)
 {
@@ -105,6 +131,9 @@ insp_record_encode(const struct insp_record *r, uint8_t *buf, size_t size)
     h = put_string(strings + m, r->host, 255);
     n = put_string(strings + m + h, r->rule, 255);
     len = INSP_RECORD_FIXED + m + h + n;
+    if (size > UINT16_MAX) {
+        size = UINT16_MAX;
+    }
     if (size < len) {
         return -ENOSPC;
     }
@@ -114,7 +143,6 @@ insp_record_encode(const struct insp_record *r, uint8_t *buf, size_t size)
     buf[3] = ((r->pinned ? F_PINNED : 0) | (r->closed ? F_CLOSED : 0)
               | (r->has_ja3 ? F_HAS_JA3 : 0) | (r->guessed ? F_GUESSED : 0)
               | (r->inputs_lost ? F_INPUTS_LOST : 0));
-    put16(buf + 4, len);
     buf[6] = r->classified;
     buf[7] = r->syn_seen;
     put64(buf + 8, r->id);
@@ -148,7 +176,116 @@ insp_record_encode(const struct insp_record *r, uint8_t *buf, size_t size)
     buf[177] = h;
     buf[178] = n;
     memcpy(buf + INSP_RECORD_FIXED, strings, m + h + n);
+
+    if (r->owner || r->owner_name[0]) {
+        uint8_t name[255];
+        size_t k = put_string(name, r->owner_name, sizeof name);
+
+        if (!put_tlv(buf, size, &len, T_OWNER, 4 + k)) {
+            return -ENOSPC;
+        }
+        put32(buf + len, r->owner);
+        memcpy(buf + len + 4, name, k);
+        len += 4 + k;
+    }
+    if (r->policy_digest) {
+        if (!put_tlv(buf, size, &len, T_POLICY, 8)) {
+            return -ENOSPC;
+        }
+        put64(buf + len, r->policy_digest);
+        len += 8;
+    }
+    if (r->origin_id) {
+        if (!put_tlv(buf, size, &len, T_ORIGIN, 8)) {
+            return -ENOSPC;
+        }
+        put64(buf + len, r->origin_id);
+        len += 8;
+    }
+    if (r->has_tcp) {
+        if (!put_tlv(buf, size, &len, T_TCP, 12)) {
+            return -ENOSPC;
+        }
+        buf[len] = r->seq_known;
+        buf[len + 1] = r->tcp_flags[0];
+        buf[len + 2] = r->tcp_flags[1];
+        buf[len + 3] = 0;
+        put32(buf + len + 4, r->next_seq[0]);
+        put32(buf + len + 8, r->next_seq[1]);
+        len += 12;
+    }
+    if (r->n_frags) {
+        size_t frag_len = 0;
+
+        for (int i = 0; i < r->n_frags; i++) {
+            frag_len += 20 + 8 * r->frags[i].n_ranges;
+        }
+        if (!put_tlv(buf, size, &len, T_FRAGS, frag_len)) {
+            return -ENOSPC;
+        }
+        for (int i = 0; i < r->n_frags; i++) {
+            const struct insp_frag_state *f = &r->frags[i];
+
+            put32(buf + len, f->id);
+            buf[len + 4] = f->reverse;
+            buf[len + 5] = f->n_ranges;
+            put16(buf + len + 6, 0);
+            put32(buf + len + 8, f->total_len);
+            put64(buf + len + 12, f->age_ns);
+            len += 20;
+            for (int k = 0; k < f->n_ranges; k++) {
+                put32(buf + len, f->ranges[k][0]);
+                put32(buf + len + 4, f->ranges[k][1]);
+                len += 8;
+            }
+        }
+    }
+    if (r->classifying) {
+        if (!put_tlv(buf, size, &len, T_CLASSIFYING, 4)) {
+            return -ENOSPC;
+        }
+        buf[len] = r->cls_decided;
+        buf[len + 1] = r->payload_cut ? 1 : 0;
+        put16(buf + len + 2, r->packets_inspected);
+        len += 4;
+        if (r->payload_len) {
+            if (!put_tlv(buf, size, &len, T_PAYLOAD, r->payload_len)) {
+                return -ENOSPC;
+            }
+            memcpy(buf + len, r->payload, r->payload_len);
+            len += r->payload_len;
+        }
+    }
+    put16(buf + 4, len);
     return len;
+}
+
+void
+insp_payload_put_head(uint8_t head[INSP_PAYLOAD_ENTRY_HEAD], uint64_t age_ns,
+                      uint32_t n_packets, uint16_t len)
+{
+    put64(head, age_ns);
+    put32(head + 8, n_packets);
+    put16(head + 12, len);
+}
+
+bool
+insp_payload_next(const uint8_t *p, size_t len, size_t *off,
+                  struct insp_payload_entry *e)
+{
+    if (*off > len || len - *off < INSP_PAYLOAD_ENTRY_HEAD) {
+        return false;
+    }
+    e->age_ns = get64(p + *off);
+    e->n_packets = get32(p + *off + 8);
+    e->len = get16(p + *off + 12);
+    if (!e->len || !e->n_packets
+        || len - *off - INSP_PAYLOAD_ENTRY_HEAD < e->len) {
+        return false;
+    }
+    e->data = p + *off + INSP_PAYLOAD_ENTRY_HEAD;
+    *off += INSP_PAYLOAD_ENTRY_HEAD + e->len;
+    return true;
 }
 
 /* Says whether 'v' is a verdict a policy could give. */
@@ -177,15 +314,136 @@ key_valid(const struct fs_flow_key *key)
                     && !memcmp(key->dst_ip, mapped, 12))));
 }
 
+/* Decodes the 'len' bytes of TLVs at 'p' into '*r'. */
+static int
+decode_tlvs(const uint8_t *p, size_t len, struct insp_record *r)
+{
+    uint32_t seen = 0;
+    size_t off = 0;
+
+    while (off < len) {
+        uint16_t type, n;
+        const uint8_t *v;
+
+        if (len - off < TLV_HEAD) {
+            return -EINVAL;
+        }
+        type = get16(p + off);
+        n = get16(p + off + 2);
+        v = p + off + TLV_HEAD;
+        if (len - off - TLV_HEAD < n) {
+            return -EINVAL;
+        }
+        off += TLV_HEAD + n;
+        if (type < 32) {
+            if (seen & (1u << type)) {
+                return -EINVAL;     /* Twice. */
+            }
+            seen |= 1u << type;
+        }
+        switch (type) {
+        case T_OWNER:
+            if (n < 4 || !get_string(v + 4, n - 4, r->owner_name)) {
+                return -EINVAL;
+            }
+            r->owner = get32(v);
+            break;
+        case T_POLICY:
+            if (n != 8) {
+                return -EINVAL;
+            }
+            r->policy_digest = get64(v);
+            break;
+        case T_ORIGIN:
+            if (n != 8 || !get64(v) || get64(v) >> 48) {
+                return -EINVAL;
+            }
+            r->origin_id = get64(v);
+            break;
+        case T_FRAGS: {
+            size_t at = 0;
+
+            while (at < n) {
+                struct insp_frag_state *f = &r->frags[r->n_frags];
+
+                if (r->n_frags == INSP_RECORD_MAX_FRAGS || n - at < 20
+                    || get16(v + at + 6)) {
+                    return -EINVAL;
+                }
+                memset(f, 0, sizeof *f);
+                f->id = get32(v + at);
+                f->reverse = v[at + 4];
+                f->n_ranges = v[at + 5];
+                f->total_len = get32(v + at + 8);
+                f->age_ns = get64(v + at + 12);
+                at += 20;
+                if (f->n_ranges > INSP_FRAG_MAX_RANGES
+                    || n - at < 8 * (size_t) f->n_ranges) {
+                    return -EINVAL;
+                }
+                for (int k = 0; k < f->n_ranges; k++) {
+                    f->ranges[k][0] = get32(v + at);
+                    f->ranges[k][1] = get32(v + at + 4);
+                    at += 8;
+                }
+                if (!insp_frag_state_valid(f)) {
+                    return -EINVAL;
+                }
+                r->n_frags++;
+            }
+            break;
+        }
+        case T_TCP:
+            if (n != 12 || v[0] & ~7 || v[3]) {
+                return -EINVAL;
+            }
+            r->has_tcp = 1;
+            r->seq_known = v[0];
+            r->tcp_flags[0] = v[1];
+            r->tcp_flags[1] = v[2];
+            r->next_seq[0] = get32(v + 4);
+            r->next_seq[1] = get32(v + 8);
+            break;
+        case T_CLASSIFYING:
+            if (n != 4 || v[0] > 1 || v[1] & ~1) {
+                return -EINVAL;
+            }
+            r->classifying = 1;
+            r->cls_decided = v[0];
+            r->payload_cut = v[1];
+            r->packets_inspected = get16(v + 2);
+            break;
+        case T_PAYLOAD: {
+            struct insp_payload_entry e;
+            size_t at = 0;
+
+            while (insp_payload_next(v, n, &at, &e)) {
+                continue;
+            }
+            if (at != n) {
+                return -EINVAL;
+            }
+            r->payload = v;
+            r->payload_len = n;
+            break;
+        }
+        default:
+            break;              /* Newer: skipped. */
+        }
+    }
+    return r->payload && !r->classifying ? -EINVAL : 0;
+}
+
 int
 insp_record_decode(const uint8_t *buf, size_t len, struct insp_record *r)
 {
-    size_t m, h, n;
+    size_t m, h, n, fixed;
     int dir;
 
     memset(r, 0, sizeof *r);
     if (len < INSP_RECORD_FIXED || get16(buf) != RECORD_MAGIC
-        || buf[2] != RECORD_VERSION || buf[3] & ~F_ALL
+        || (buf[2] != RECORD_VERSION && buf[2] != RECORD_VERSION_1)
+        || buf[3] & ~F_ALL
         || get16(buf + 4) != len || buf[6] > INSP_CLASSIFIED_DETECTED
         || buf[7] > 3 || get16(buf + 82) || buf[179]) {
         return -EINVAL;
@@ -193,7 +451,9 @@ insp_record_decode(const uint8_t *buf, size_t len, struct insp_record *r)
     m = buf[176];
     h = buf[177];
     n = buf[178];
-    if (m >= FS_PORT_NAME_MAX || INSP_RECORD_FIXED + m + h + n != len
+    fixed = INSP_RECORD_FIXED + m + h + n;
+    if (m >= FS_PORT_NAME_MAX || fixed > len
+        || (buf[2] == RECORD_VERSION_1 && fixed != len)
         || !get_string(buf + INSP_RECORD_FIXED, m, r->verdict.mirror_port)
         || !get_string(buf + INSP_RECORD_FIXED + m, h, r->host)
         || !get_string(buf + INSP_RECORD_FIXED + m + h, n, r->rule)) {
@@ -234,8 +494,15 @@ insp_record_decode(const uint8_t *buf, size_t len, struct insp_record *r)
     r->first_age_ns = get64(buf + 160);
     r->last_age_ns = get64(buf + 168);
     if (!r->id || r->id >> 48 || !key_valid(&r->key)
-        || !verdict_valid(&r->verdict) || r->rule_priority < -1
-        || r->rule_priority > 65535) {
+        || r->rule_priority < -1 || r->rule_priority > 65535
+        || decode_tlvs(buf + fixed, len - fixed, r)) {
+        return -EINVAL;
+    }
+    /* A flow still undecided has no verdict; any other, a valid one. */
+    if (r->classifying && !r->cls_decided
+        ? (r->verdict.actions || r->verdict.meter_kbps
+           || r->verdict.mirror_port[0])
+        : !verdict_valid(&r->verdict)) {
         return -EINVAL;
     }
     return 0;

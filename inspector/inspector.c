@@ -35,6 +35,9 @@
 #define DEFAULT_BUDGET_TCP 80   /* As ndpiReader: telnet needs many. */
 #define DEFAULT_BUDGET_UDP 24
 #define DEFAULT_BUDGET_OTHER 8
+#define DEFAULT_PAYLOAD_BYTES 16384
+#define MAX_PAYLOAD_BYTES 60000 /* With the rest, within a record. */
+#define DEFAULT_PAYLOAD_MEMORY (64ULL << 20)
 #define FRAG_TABLE_SIZE 4096   /* Datagrams in reassembly at a time. */
 
 static const char *const counter_names[FS_N_COUNTERS] = {
@@ -266,7 +269,7 @@ static int
 cls_pool_init(struct insp_cls_pool *pool, size_t block_size, uint32_t max)
 {
     memset(pool, 0, sizeof *pool);
-    pool->block_size = (block_size + 63) & ~(size_t) 63;
+    pool->block_size = INSP_CLS_HEAD + ((block_size + 63) & ~(size_t) 63);
     pool->max = max;
     pool->free = malloc(max * sizeof *pool->free);
     pool->chunks = calloc(max / INSP_CLS_CHUNK + 1, sizeof *pool->chunks);
@@ -288,11 +291,25 @@ cls_pool_uninit(struct insp_cls_pool *pool)
     memset(pool, 0, sizeof *pool);
 }
 
-static void *
-cls_block(const struct insp_cls_pool *pool, uint32_t idx)
+static uint8_t *
+cls_base(const struct insp_cls_pool *pool, uint32_t idx)
 {
     return (pool->chunks[idx / INSP_CLS_CHUNK]
             + (size_t) (idx % INSP_CLS_CHUNK) * pool->block_size);
+}
+
+/* nDPI's state of classifying flow block 'idx'. */
+static void *
+cls_block(const struct insp_cls_pool *pool, uint32_t idx)
+{
+    return cls_base(pool, idx) + INSP_CLS_HEAD;
+}
+
+/* The payload kept of classifying flow block 'idx'. */
+static struct insp_payload *
+cls_payload(const struct insp_cls_pool *pool, uint32_t idx)
+{
+    return (struct insp_payload *) cls_base(pool, idx);
 }
 
 /* Returns a free block index, or INSP_NIL if the pool is at its bound or
@@ -302,8 +319,11 @@ static uint32_t
 cls_alloc(struct insp_cls_pool *pool)
 {
     if (pool->n_free) {
+        uint32_t idx = pool->free[--pool->n_free];
+
         pool->n_used++;
-        return pool->free[--pool->n_free];
+        memset(cls_payload(pool, idx), 0, sizeof(struct insp_payload));
+        return idx;
     }
     if (pool->n_alloc >= pool->max) {
         return INSP_NIL;
@@ -317,6 +337,7 @@ cls_alloc(struct insp_cls_pool *pool)
         pool->chunks[pool->n_alloc / INSP_CLS_CHUNK] = chunk;
     }
     pool->n_used++;
+    memset(cls_payload(pool, pool->n_alloc), 0, sizeof(struct insp_payload));
     return pool->n_alloc++;
 }
 
@@ -335,7 +356,7 @@ inspector_memory(const struct fs_inspector *insp)
 
     return (sizeof *insp + insp_flow_table_memory(&insp->table)
             + chunks * INSP_CLS_CHUNK * insp->cls.block_size
-            + insp->strings.memory
+            + insp->strings.memory + insp->payload_memory
             + (insp->frags ? insp_frags_memory(insp->frags) : 0));
 }
 
@@ -426,10 +447,18 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
     if (!opts.flow_id_stride) {
         opts.flow_id_stride = 1;
     }
+    if (!opts.payload_bytes) {
+        opts.payload_bytes = DEFAULT_PAYLOAD_BYTES;
+    }
+    if (!opts.payload_memory) {
+        opts.payload_memory = DEFAULT_PAYLOAD_MEMORY;
+    }
     if (opts.max_flows > (1u << 28)
         || (unsigned int) opts.table_full > FS_FULL_DROP_NEW
         || opts.flow_id_stride > 4096
-        || opts.flow_id_offset >= opts.flow_id_stride) {
+        || opts.flow_id_offset >= opts.flow_id_stride
+        || (opts.payload_bytes > MAX_PAYLOAD_BYTES
+            && opts.payload_bytes != UINT32_MAX)) {
         return -EINVAL;
     }
 
@@ -452,6 +481,7 @@ fs_inspector_create(const struct fs_inspector_opts *user_opts,
     insp->exceptions[FS_EXC_NON_IP] = FS_EXC_ACTION_ALLOW;
     insp->hash_seed = random_seed();
     insp->next_flow_id = flow_id_at_or_above(insp, 1);
+    insp->epoch = 1;
 
     error = insp_flow_table_init(&insp->table, opts.max_flows,
                                  insp->hash_seed);
@@ -519,6 +549,7 @@ fs_inspector_destroy(struct fs_inspector *insp)
 
         if (f->in_use && f->cls != INSP_NIL) {
             insp_ndpi_flow_release(cls_block(&insp->cls, f->cls));
+            free(cls_payload(&insp->cls, f->cls)->buf);
         }
     }
     for (i = 0; i < insp->n_ports; i++) {
@@ -673,14 +704,18 @@ flow_info(struct fs_inspector *insp, const struct insp_flow *f,
     info->packets_inspected = f->packets_inspected;
     info->first_seen_ns = f->first_seen_ns;
     info->last_seen_ns = f->last_seen_ns;
+    info->origin_id = f->origin_id;
 }
 
+/* Reports event 'type' of flow 'f', which changed (for
+ * fs_inspector_export()). */
 static void
 emit(struct fs_inspector *insp, enum fs_event_type type,
-     const struct insp_flow *f, const struct fs_verdict *old)
+     struct insp_flow *f, const struct fs_verdict *old)
 {
     struct fs_flow_info info;
 
+    f->epoch = insp->epoch;
     if (insp->opts.event_cb) {
         flow_info(insp, f, &info);
         insp->opts.event_cb(insp->opts.event_aux, type, &info, old);
@@ -870,6 +905,10 @@ classify_store(struct fs_inspector *insp, struct insp_flow *f,
 static void
 classify_stop(struct fs_inspector *insp, struct insp_flow *f)
 {
+    struct insp_payload *pl = cls_payload(&insp->cls, f->cls);
+
+    insp->payload_memory -= pl->cap;
+    free(pl->buf);
     insp_ndpi_flow_release(cls_block(&insp->cls, f->cls));
     cls_free(&insp->cls, f->cls);
     f->cls = INSP_NIL;
@@ -972,7 +1011,9 @@ end_flow(struct fs_inspector *insp, uint32_t idx, enum fs_flow_end reason,
 {
     struct insp_flow *f = insp_flow_get(&insp->table, idx);
 
-    if (f->cls != INSP_NIL) {
+    if (f->cls != INSP_NIL && reason == FS_END_MIGRATED) {
+        classify_stop(insp, f);     /* Its importer goes on. */
+    } else if (f->cls != INSP_NIL) {
         /* Classify with what is known, so that the end says it. */
         giveup_flow(insp, f);
     }
@@ -1063,6 +1104,26 @@ rejudge_flows(struct fs_inspector *insp, int all, uint32_t port)
 /* ---------------------------------------------------------------------- */
 /* Policy and ports. */
 
+/* Returns the digest of policy text 'text': 64-bit FNV-1a, never 0.  Not
+ * for an adversary (the policy is the admin's): two hosts with the same
+ * text agree on it. */
+static uint64_t
+policy_digest(const char *text)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+    for (; *text; text++) {
+        h = (h ^ (uint8_t) *text) * UINT64_C(0x100000001b3);
+    }
+    return h ? h : 1;
+}
+
+uint64_t
+fs_inspector_policy_digest(const struct fs_inspector *insp)
+{
+    return insp->policy_digest;
+}
+
 /* Replaces the policy with 'text' (see fs_inspector_set_policy()), judging
  * the live flows again if 'rejudge'. */
 static int
@@ -1084,6 +1145,7 @@ set_policy(struct fs_inspector *insp, const char *name, const char *text,
     }
     insp_policy_destroy(insp->policy);
     insp->policy = policy;
+    insp->policy_digest = text ? policy_digest(text) : 0;
     if (rejudge) {
         n = rejudge_flows(insp, 1, 0);
     }
@@ -1388,19 +1450,81 @@ flow_create(struct fs_inspector *insp, const struct fs_packet *pkt,
     return idx;
 }
 
-/* Feeds packet 'p' of flow 'f' to nDPI. */
+/* Counts the payload of classifying flow 'f' cut: it no longer keeps its
+ * packets. */
+static void
+payload_cut(struct fs_inspector *insp, struct insp_payload *pl)
+{
+    if (!pl->cut) {
+        pl->cut = 1;
+        insp->counters[FS_CTR_PAYLOAD_CUT]++;
+    }
+}
+
+/* Keeps the 'len' bytes at 'l3', which classifying flow 'f' gives nDPI at
+ * 'ts_ns' as its 'n_packets'th packet, for migration, within the bounds of
+ * fs_inspector_opts' 'payload_bytes' and 'payload_memory'. */
+static void
+payload_keep(struct fs_inspector *insp, struct insp_flow *f,
+             const uint8_t *l3, uint32_t len, uint64_t ts_ns,
+             uint32_t n_packets)
+{
+    struct insp_payload *pl = cls_payload(&insp->cls, f->cls);
+    uint32_t max = insp->opts.payload_bytes;
+    uint32_t need = INSP_PAYLOAD_ENTRY_HEAD + len;
+
+    if (pl->cut) {
+        return;
+    }
+    if (max == UINT32_MAX || !len || len > UINT16_MAX
+        || need > max - pl->len) {
+        payload_cut(insp, pl);
+        return;
+    }
+    if (need > pl->cap - pl->len) {
+        uint32_t cap = pl->cap ? pl->cap : 1024;
+        uint64_t grow;
+        uint8_t *buf;
+
+        while (cap < pl->len + need) {
+            cap *= 2;
+        }
+        cap = cap < max ? cap : max;
+        grow = cap - pl->cap;
+        if (insp->payload_memory + grow > insp->opts.payload_memory
+            || (insp->opts.max_memory
+                && inspector_memory(insp) + grow > insp->opts.max_memory)
+            || !(buf = realloc(pl->buf, cap))) {
+            payload_cut(insp, pl);
+            return;
+        }
+        pl->buf = buf;
+        pl->cap = cap;
+        insp->payload_memory += grow;
+        update_memory_peak(insp);
+    }
+    insp_payload_put_head(pl->buf + pl->len, ts_ns, n_packets, len);
+    memcpy(pl->buf + pl->len + INSP_PAYLOAD_ENTRY_HEAD, l3, len);
+    pl->len += need;
+}
+
+/* Feeds the IP packet 'l3' of 'l3_len' bytes, seen at 'ts_ns' as the
+ * flow's 'n_packets'th, to classifying flow 'f''s nDPI state.  'replayed':
+ * the packet comes from an imported record's payload. */
 static void
 flow_inspect(struct fs_inspector *insp, struct insp_flow *f,
-             const struct insp_parsed *p)
+             const uint8_t *l3, uint32_t l3_len, uint64_t ts_ns,
+             uint32_t n_packets, bool replayed)
 {
     struct insp_ndpi_result res;
     int done;
 
     f->packets_inspected++;
-    insp->counters[FS_CTR_PACKETS_INSPECTED]++;
+    insp->counters[replayed ? FS_CTR_PACKETS_REPLAYED
+                            : FS_CTR_PACKETS_INSPECTED]++;
+    payload_keep(insp, f, l3, l3_len, ts_ns, n_packets);
     done = insp_ndpi_process(insp->ndpi, cls_block(&insp->cls, f->cls),
-                             p->l3, p->l3_len, insp->now_ns / NS_PER_MS,
-                             f->packets[0] + f->packets[1],
+                             l3, l3_len, ts_ns / NS_PER_MS, n_packets,
                              insp->budget[f->lru],
                              f->state != FS_FLOW_DECIDED, &res);
     if (done == INSP_NDPI_DONE) {
@@ -1736,6 +1860,52 @@ fs_flow_record_hash(const void *rec, size_t len, uint32_t *hash)
     return 0;
 }
 
+int
+fs_link_type_from_dlt(int dlt)
+{
+    /* pcap's DLT_ numbers as on Linux, and LINKTYPE_ ones (the file's). */
+    switch (dlt) {
+    case 0:                     /* DLT_NULL. */
+    case 108:                   /* DLT_LOOP. */
+        return FS_LINK_NULL;
+    case 1:                     /* DLT_EN10MB. */
+        return FS_LINK_ETHERNET;
+    case 9:                     /* DLT_PPP. */
+        return FS_LINK_PPP;
+    case 12:                    /* DLT_RAW. */
+    case 14:                    /* DLT_RAW on some BSDs. */
+    case 101:                   /* LINKTYPE_RAW. */
+        return FS_LINK_RAW;
+    case 50:                    /* DLT_PPP_SERIAL. */
+        return FS_LINK_PPP_HDLC;
+    case 104:                   /* DLT_C_HDLC. */
+        return FS_LINK_C_HDLC;
+    case 113:                   /* DLT_LINUX_SLL. */
+        return FS_LINK_LINUX_SLL;
+    case 228:                   /* DLT_IPV4. */
+        return FS_LINK_IPV4;
+    case 229:                   /* DLT_IPV6. */
+        return FS_LINK_IPV6;
+    default:
+        return -1;
+    }
+}
+
+int
+fs_packet_flow_key(const struct fs_packet *pkt, int decode_tunnels,
+                   struct fs_flow_key *key)
+{
+    struct insp_parsed p;
+
+    memset(&p, 0, sizeof p);
+    memset(key, 0, sizeof *key);
+    if (insp_parse(pkt, decode_tunnels, &p)) {
+        return -EINVAL;
+    }
+    *key = p.key;
+    return 0;
+}
+
 uint32_t
 fs_packet_flow_hash(const struct fs_packet *pkt, int decode_tunnels)
 {
@@ -1784,6 +1954,7 @@ fs_inspector_process_ex(struct fs_inspector *insp,
     f->bytes[reverse] += p.wire_len;
     f->tcp_flags[reverse] |= p.tcp_flags;
     f->last_seen_ns = insp->now_ns;
+    f->epoch = insp->epoch;
     insp_flow_touch(&insp->table, idx);
     if (p.key.l4_proto == IPPROTO_TCP && (p.tcp_flags & TCP_SYN)
         && !(p.tcp_flags & TCP_ACK) && !(f->syn_seen & (1u << reverse))) {
@@ -1802,7 +1973,10 @@ fs_inspector_process_ex(struct fs_inspector *insp,
             return result->action = exception(insp, FS_CTR_ERR_TCP_SEQUENCE,
                                               pkt, &p);
         } else if (in_sequence) {
-            flow_inspect(insp, f, &p);
+            uint64_t n = f->packets[0] + f->packets[1];
+
+            flow_inspect(insp, f, p.l3, p.l3_len, insp->now_ns,
+                         n < UINT32_MAX ? n : UINT32_MAX, false);
         }
     }
     if (f->verdict.actions & FS_ACT_DROP) {
@@ -1920,6 +2094,7 @@ fs_inspector_pin_flow(struct fs_inspector *insp, uint64_t id,
         return -ENOENT;
     }
     insp_flow_set_pinned(&insp->table, idx, pinned != 0);
+    insp->table.flows[idx].epoch = insp->epoch;
     if (!pinned) {
         insp->table.flows[idx].last_seen_ns = insp->now_ns;
     }
@@ -1936,6 +2111,19 @@ fs_inspector_remove_flow(struct fs_inspector *insp, uint64_t id,
         return -ENOENT;
     }
     end_flow(insp, idx, FS_END_REMOVED, FS_N_COUNTERS);
+    return 0;
+}
+
+int
+fs_inspector_release_flow(struct fs_inspector *insp, uint64_t id,
+                          const struct fs_flow_key *key)
+{
+    uint32_t idx = insp_flow_find_id(&insp->table, key, id);
+
+    if (idx == INSP_NIL) {
+        return -ENOENT;
+    }
+    end_flow(insp, idx, FS_END_MIGRATED, FS_CTR_FLOWS_RELEASED);
     return 0;
 }
 
@@ -1992,11 +2180,34 @@ age(uint64_t now, uint64_t then)
     return now > then ? now - then : 0;
 }
 
-/* Fills record 'r' with decided flow 'f'. */
+/* Copies classifying flow 'f''s kept payload into 'out' (of at least
+ * MAX_PAYLOAD_BYTES), its times as ages, and returns its length. */
+static size_t
+payload_export(struct fs_inspector *insp, const struct insp_flow *f,
+               uint8_t *out)
+{
+    const struct insp_payload *pl = cls_payload(&insp->cls, f->cls);
+    struct insp_payload_entry e;
+    size_t off = 0, at;
+
+    while (at = off, insp_payload_next(pl->buf, pl->len, &off, &e)) {
+        insp_payload_put_head(out + at, age(insp->now_ns, e.age_ns),
+                              e.n_packets, e.len);
+        memcpy(out + at + INSP_PAYLOAD_ENTRY_HEAD, e.data, e.len);
+    }
+    return at;
+}
+
+/* Fills record 'r' with flow 'f'.  With 'scratch' (MAX_PAYLOAD_BYTES), a
+ * flow in classification carries its payload there; without, it is
+ * exported as it is decided, or not at all. */
 static void
 flow_to_record(struct fs_inspector *insp, const struct insp_flow *f,
-               struct insp_record *r)
+               struct insp_record *r, uint8_t *scratch)
 {
+    const struct insp_port *owner = f->owner ? port_find(insp, f->owner)
+                                             : NULL;
+
     memset(r, 0, sizeof *r);
     r->id = f->id;
     r->key = f->key;
@@ -2025,8 +2236,35 @@ flow_to_record(struct fs_inspector *insp, const struct insp_flow *f,
     r->last_age_ns = age(insp->now_ns, f->last_seen_ns);
     snprintf(r->host, sizeof r->host, "%s",
              insp_strtab_get(&insp->strings, f->host_id));
-    snprintf(r->rule, sizeof r->rule, "%s",
-             insp_policy_rule_name(insp->policy, f->rule_index));
+    if (f->state == FS_FLOW_DECIDED) {
+        snprintf(r->rule, sizeof r->rule, "%s",
+                 insp_policy_rule_name(insp->policy, f->rule_index));
+    }
+
+    r->owner = f->owner;
+    if (owner && owner->name) {
+        snprintf(r->owner_name, sizeof r->owner_name, "%s", owner->name);
+    }
+    r->origin_id = f->origin_id;
+    r->policy_digest = insp->policy_digest;
+    if (f->key.l4_proto == IPPROTO_TCP) {
+        r->has_tcp = 1;
+        r->seq_known = f->seq_known;
+        memcpy(r->tcp_flags, f->tcp_flags, 2);
+        memcpy(r->next_seq, f->next_seq, sizeof r->next_seq);
+    }
+    if (scratch) {
+        r->n_frags = insp_frags_of_flow(insp->frags, &f->key, insp->now_ns,
+                                        r->frags, INSP_RECORD_MAX_FRAGS);
+    }
+    if (scratch && f->cls != INSP_NIL) {
+        r->classifying = 1;
+        r->cls_decided = f->state == FS_FLOW_DECIDED;
+        r->payload_cut = cls_payload(&insp->cls, f->cls)->cut;
+        r->packets_inspected = f->packets_inspected;
+        r->payload = scratch;
+        r->payload_len = payload_export(insp, f, scratch);
+    }
 }
 
 int
@@ -2041,7 +2279,7 @@ fs_inspector_export_flow(struct fs_inspector *insp, uint64_t id,
         || insp->table.flows[idx].state != FS_FLOW_DECIDED) {
         return -ENOENT;
     }
-    flow_to_record(insp, &insp->table.flows[idx], &r);
+    flow_to_record(insp, &insp->table.flows[idx], &r, NULL);
     return insp_record_encode(&r, buf, size);
 }
 
@@ -2061,7 +2299,7 @@ fs_inspector_export_flows(struct fs_inspector *insp, int pinned_only,
             || (pinned_only && !f->pinned)) {
             continue;
         }
-        flow_to_record(insp, f, &r);
+        flow_to_record(insp, f, &r, NULL);
         len = insp_record_encode(&r, buf, sizeof buf);
         ret = len > 0 ? cb(aux, buf, len) : 0;
         if (ret) {
@@ -2071,78 +2309,359 @@ fs_inspector_export_flows(struct fs_inspector *insp, int pinned_only,
     return 0;
 }
 
+uint64_t
+fs_inspector_mark(struct fs_inspector *insp)
+{
+    return insp->epoch++;
+}
+
+int
+fs_inspector_export(struct fs_inspector *insp, uint32_t port, uint64_t since,
+                    unsigned int flags, fs_record_cb *cb, void *aux)
+{
+    uint8_t *buf = malloc(FS_MIGRATE_RECORD_MAX);
+    uint8_t *scratch = malloc(MAX_PAYLOAD_BYTES);
+    int ret = 0;
+    uint32_t i;
+
+    if (!buf || !scratch) {
+        free(buf);
+        free(scratch);
+        return -ENOMEM;
+    }
+    for (i = 0; !ret && i < insp->table.capacity; i++) {
+        const struct insp_flow *f = &insp->table.flows[i];
+        struct insp_record r;
+        int len;
+
+        if (!f->in_use || (since && f->epoch <= since)
+            || (port != FS_PORT_ANY && f->port != port
+                && f->peer_port != port && f->owner != port)
+            || (f->state != FS_FLOW_DECIDED
+                && (flags & FS_EXPORT_DECIDED || f->cls == INSP_NIL))) {
+            continue;
+        }
+        flow_to_record(insp, f, &r, flags & FS_EXPORT_DECIDED ? NULL
+                                                              : scratch);
+        len = insp_record_encode(&r, buf, FS_MIGRATE_RECORD_MAX);
+        ret = len > 0 ? cb(aux, buf, len) : 0;
+    }
+    free(buf);
+    free(scratch);
+    return ret;
+}
+
+int
+fs_inspector_export_one(struct fs_inspector *insp, uint64_t id,
+                        const struct fs_flow_key *key, void *buf, size_t size)
+{
+    uint32_t idx = insp_flow_find_id(&insp->table, key, id);
+    uint8_t *scratch;
+    struct insp_record r;
+    int len;
+
+    if (idx == INSP_NIL) {
+        return -ENOENT;
+    }
+    scratch = malloc(MAX_PAYLOAD_BYTES);
+    if (!scratch) {
+        return -ENOMEM;
+    }
+    flow_to_record(insp, &insp->table.flows[idx], &r, scratch);
+    len = insp_record_encode(&r, buf, size);
+    free(scratch);
+    return len;
+}
+
+/* Returns exporter port 'port' as this inspector's, by 'o''s map. */
+static uint32_t
+map_port(const struct fs_import_opts *o, uint32_t port)
+{
+    size_t i;
+
+    if (!o || !o->port_map || !port) {
+        return port;
+    }
+    for (i = 0; i < o->n_port_map; i++) {
+        if (o->port_map[i][0] == port) {
+            return o->port_map[i][1];
+        }
+    }
+    return 0;
+}
+
+/* Gives the payload of record 'r' to classifying flow 'f''s fresh nDPI
+ * state, in order, at the times the exporter saw it. */
+static void
+payload_replay(struct fs_inspector *insp, struct insp_flow *f,
+               const struct insp_record *r)
+{
+    struct insp_payload_entry e;
+    size_t off = 0;
+
+    f->packets_inspected = 0;
+    while (f->cls != INSP_NIL
+           && insp_payload_next(r->payload, r->payload_len, &off, &e)) {
+        flow_inspect(insp, f, e.data, e.len, age(insp->now_ns, e.age_ns),
+                     e.n_packets, true);
+    }
+    if (f->cls != INSP_NIL && r->payload_cut) {
+        /* The exporter's bound cut it: nDPI will not see what it would
+         * have, so decide now on what it did see. */
+        payload_cut(insp, cls_payload(&insp->cls, f->cls));
+        giveup_flow(insp, f);
+    }
+}
+
+/* Imports decoded record 'r' (see fs_inspector_import()).  With 'keep_id'
+ * (fs_inspector_import_flow()) the flow keeps the record's id and a live
+ * flow of its key is -EEXIST; else it gets an id of ours, and a live flow
+ * of its key replaces it if it came from the same flow there (an update),
+ * or is a conflict.  Returns 0, -EEXIST or -ENOSPC. */
+static int
+import_record(struct fs_inspector *insp, struct insp_record *r,
+              const struct fs_import_opts *o, bool keep_id,
+              struct fs_import_result *res, uint64_t *idp)
+{
+    unsigned int flags = o ? o->flags : 0;
+    bool updated = false, judge_again;
+    struct insp_flow *f;
+    uint32_t hash, idx;
+    uint64_t id;
+    int reverse;
+
+    if (insp->opts.ignore_vlan) {
+        r->key.vlan = 0;
+    }
+    hash = insp_flow_hash(&insp->table, &r->key);
+    idx = insp_flow_lookup(&insp->table, &r->key, hash, &reverse);
+    if (idx != INSP_NIL) {
+        f = insp_flow_get(&insp->table, idx);
+        if (keep_id) {
+            return -EEXIST;
+        } else if (f->origin_id != r->id || reverse) {
+            insp->counters[FS_CTR_RECORDS_CONFLICT]++;
+            res->conflicts++;
+            return 0;
+        }
+        /* A newer record of a flow imported before: it takes the old one's
+         * place and id (the caller's rules name it), its nDPI state anew. */
+        id = f->id;
+        if (f->cls != INSP_NIL) {
+            classify_stop(insp, f);
+        }
+        if (f->pinned) {
+            insp_flow_set_pinned(&insp->table, idx, false);
+        }
+        owner_count(insp, f->owner, -1);
+        insp_strtab_unref(&insp->strings, f->host_id);
+        insp_flow_remove(&insp->table, idx);
+        updated = true;
+    } else if (keep_id) {
+        id = r->id;
+    } else {
+        id = insp->next_flow_id;
+    }
+    idx = insert_flow(insp, &r->key, hash);
+    if (idx == INSP_NIL) {
+        return -ENOSPC;
+    }
+    if (!keep_id && !updated) {
+        insp->next_flow_id += insp->opts.flow_id_stride;
+    }
+
+    f = insp_flow_get(&insp->table, idx);
+    f->id = id;
+    f->origin_id = keep_id ? r->origin_id : r->id;
+    f->epoch = insp->epoch;
+    f->port = map_port(o, r->port);
+    f->peer_port = map_port(o, r->peer_port);
+    memcpy(f->src_mac, r->src_mac, 6);
+    memcpy(f->dst_mac, r->dst_mac, 6);
+    if (o && o->port_map && !f->peer_port) {
+        f->peer_port = flow_peer_port(insp, f);
+    }
+    f->owner = flow_owner(insp, f->port, r->dst_mac);
+    if (!f->owner && f->peer_port && port_find(insp, f->peer_port)) {
+        f->owner = f->peer_port;
+    }
+    owner_count(insp, f->owner, 1);
+    f->state = (r->classifying && !r->cls_decided ? FS_FLOW_CLASSIFYING
+                                                   : FS_FLOW_DECIDED);
+    f->classified = r->classified;
+    f->syn_seen = r->syn_seen;
+    f->closed = r->closed;
+    f->has_ja3 = r->has_ja3;
+    f->guessed = r->guessed;
+    f->inputs_lost = r->inputs_lost;
+    f->app_id = r->app_id;
+    f->master_id = r->master_id;
+    f->category = r->category;
+    f->risks = r->risks;
+    memcpy(f->ja3, r->ja3, 16);
+    f->host_id = insp_strtab_ref(&insp->strings, r->host);
+    f->verdict = r->verdict;
+    f->rule_index = f->state == FS_FLOW_DECIDED ? INSP_RULE_IMPORTED : -1;
+    f->rule_priority = r->rule_priority;
+    memcpy(f->packets, r->packets, sizeof f->packets);
+    memcpy(f->bytes, r->bytes, sizeof f->bytes);
+    memcpy(f->syn_seq, r->syn_seq, sizeof f->syn_seq);
+    memcpy(f->tcp_flags, r->tcp_flags, sizeof f->tcp_flags);
+    memcpy(f->next_seq, r->next_seq, sizeof f->next_seq);
+    f->seq_known = r->seq_known;
+    f->first_seen_ns = age(insp->now_ns, r->first_age_ns);
+    f->last_seen_ns = age(insp->now_ns, r->last_age_ns);
+    if (r->pinned && f->state == FS_FLOW_DECIDED && !r->classifying) {
+        insp_flow_set_pinned(&insp->table, idx, true);
+    }
+    for (int i = 0; i < r->n_frags; i++) {
+        insp_frags_restore(insp->frags, &r->key, &r->frags[i],
+                           insp->now_ns);
+    }
+    if (keep_id && r->id >= insp->next_flow_id) {
+        insp->next_flow_id = flow_id_at_or_above(insp, r->id + 1);
+    }
+    insp->counters[FS_CTR_FLOWS_IMPORTED]++;
+    if (updated) {
+        res->updated++;
+    } else {
+        res->imported++;
+    }
+    if (idp) {
+        *idp = id;
+    }
+
+    /* Judged by our policy if asked, or if the exporter's was another
+     * (keep_id: records of our own, whose digest may predate it). */
+    judge_again = (flags & FS_IMPORT_REJUDGE
+               || (!keep_id && r->policy_digest != insp->policy_digest));
+    if (judge_again) {
+        res->rejudged++;
+    }
+    if (r->classifying) {
+        uint8_t seq_known = f->seq_known;
+
+        if (classify_start(insp, f)) {
+            f->seq_known = seq_known;
+            if (f->state == FS_FLOW_DECIDED) {
+                emit(insp, FS_EVENT_VERDICT, f, NULL);
+            }
+            payload_replay(insp, f, r);
+            if (r->payload_cut) {
+                res->given_up++;
+            }
+        }
+        if (judge_again && f->in_use && f->id == id
+            && f->state == FS_FLOW_DECIDED) {
+            rejudge(insp, f);
+        }
+        return 0;
+    }
+    emit(insp, FS_EVENT_VERDICT, f, NULL);
+    if (judge_again && f->in_use && f->id == id) {
+        rejudge(insp, f);
+    }
+    return 0;
+}
+
 int
 fs_inspector_import_flow(struct fs_inspector *insp, const void *rec,
                          size_t len, unsigned int flags, uint64_t *id)
 {
+    FS_IMPORT_OPTS(o, .flags = flags);
+    struct fs_import_result res;
     struct insp_record r;
-    struct insp_flow *f;
-    uint32_t hash, idx;
-    int reverse;
 
     if (insp_record_decode(rec, len, &r)) {
         insp->counters[FS_CTR_RECORDS_BAD]++;
         return -EINVAL;
     }
-    if (insp->opts.ignore_vlan) {
-        r.key.vlan = 0;
+    memset(&res, 0, sizeof res);
+    return import_record(insp, &r, &o, true, &res, id);
+}
+
+/* Finds the next record of 'batch' ('len' bytes) at '*off' and moves
+ * '*off' past it.  Returns its length, 0 at the end, or -EINVAL if the
+ * batch does not hold a whole record there. */
+static int
+batch_next(const uint8_t *batch, size_t len, size_t *off)
+{
+    size_t n;
+
+    if (*off >= len) {
+        return 0;
     }
-    hash = insp_flow_hash(&insp->table, &r.key);
-    if (insp_flow_lookup(&insp->table, &r.key, hash, &reverse)
-        != INSP_NIL) {
-        return -EEXIST;
+    if (len - *off < 6) {
+        return -EINVAL;
     }
-    idx = insert_flow(insp, &r.key, hash);
-    if (idx == INSP_NIL) {
-        return -ENOSPC;
+    n = (size_t) batch[*off + 4] << 8 | batch[*off + 5];
+    if (n < 6 || n > len - *off) {
+        return -EINVAL;
     }
-    f = insp_flow_get(&insp->table, idx);
-    f->id = r.id;
-    f->port = r.port;
-    f->peer_port = r.peer_port;
-    f->owner = flow_owner(insp, r.port, r.dst_mac);
-    if (!f->owner && r.peer_port && port_find(insp, r.peer_port)) {
-        f->owner = r.peer_port;
+    *off += n;
+    return n;
+}
+
+int
+fs_inspector_import(struct fs_inspector *insp, const void *batch_,
+                    size_t len, const struct fs_import_opts *user_opts,
+                    struct fs_import_result *result)
+{
+    const uint8_t *batch = batch_;
+    struct fs_import_opts o;
+    struct fs_import_result res;
+    struct insp_record *r;
+    uint32_t n_new = 0;
+    size_t off = 0;
+    int n, error = 0;
+
+    memset(&o, 0, sizeof o);
+    if (user_opts) {
+        if (user_opts->sz < sizeof o.sz + sizeof o.flags
+            || user_opts->sz > sizeof o
+            || user_opts->flags & ~(unsigned int) FS_IMPORT_REJUDGE) {
+            return -EINVAL;
+        }
+        memcpy(&o, user_opts, user_opts->sz);
     }
-    owner_count(insp, f->owner, 1);
-    memcpy(f->src_mac, r.src_mac, 6);
-    memcpy(f->dst_mac, r.dst_mac, 6);
-    f->state = FS_FLOW_DECIDED;
-    f->classified = r.classified;
-    f->syn_seen = r.syn_seen;
-    f->closed = r.closed;
-    f->has_ja3 = r.has_ja3;
-    f->guessed = r.guessed;
-    f->inputs_lost = r.inputs_lost;
-    f->app_id = r.app_id;
-    f->master_id = r.master_id;
-    f->category = r.category;
-    f->risks = r.risks;
-    memcpy(f->ja3, r.ja3, 16);
-    f->host_id = insp_strtab_ref(&insp->strings, r.host);
-    f->verdict = r.verdict;
-    f->rule_index = INSP_RULE_IMPORTED;
-    f->rule_priority = r.rule_priority;
-    memcpy(f->packets, r.packets, sizeof f->packets);
-    memcpy(f->bytes, r.bytes, sizeof f->bytes);
-    memcpy(f->syn_seq, r.syn_seq, sizeof f->syn_seq);
-    f->first_seen_ns = age(insp->now_ns, r.first_age_ns);
-    f->last_seen_ns = age(insp->now_ns, r.last_age_ns);
-    if (r.pinned) {
-        insp_flow_set_pinned(&insp->table, idx, true);
+    memset(&res, 0, sizeof res);
+    r = malloc(sizeof *r);
+    if (!r) {
+        return -ENOMEM;
     }
-    if (r.id >= insp->next_flow_id) {
-        insp->next_flow_id = flow_id_at_or_above(insp, r.id + 1);
+
+    /* All or nothing: check every record, and the room for them, first. */
+    while ((n = batch_next(batch, len, &off)) > 0) {
+        int reverse;
+
+        if (insp_record_decode(batch + off - n, n, r)) {
+            n = -EINVAL;
+            break;
+        }
+        if (insp->opts.ignore_vlan) {
+            r->key.vlan = 0;
+        }
+        if (insp_flow_lookup(&insp->table, &r->key,
+                             insp_flow_hash(&insp->table, &r->key),
+                             &reverse) == INSP_NIL) {
+            n_new++;
+        }
     }
-    insp->counters[FS_CTR_FLOWS_IMPORTED]++;
-    if (id) {
-        *id = r.id;
+    if (n < 0) {
+        insp->counters[FS_CTR_RECORDS_BAD]++;
+        error = -EINVAL;
+    } else if (n_new > insp->table.capacity - insp->table.n_flows) {
+        error = -ENOSPC;
     }
-    emit(insp, FS_EVENT_VERDICT, f, NULL);
-    if (flags & FS_IMPORT_REJUDGE && f->in_use && f->id == r.id) {
-        rejudge(insp, f);
+    for (off = 0; !error && (n = batch_next(batch, len, &off)) > 0; ) {
+        insp_record_decode(batch + off - n, n, r);
+        error = import_record(insp, r, &o, false, &res, NULL);
     }
-    return 0;
+    free(r);
+    if (result) {
+        *result = res;
+    }
+    return error;
 }
 
 int
@@ -2197,6 +2716,7 @@ fs_inspector_get_stats(const struct fs_inspector *insp,
     st.memory_peak = insp->memory_peak > st.memory ? insp->memory_peak
                                                    : st.memory;
     st.flows_pinned = insp->table.n_pinned;
+    st.payload_memory = insp->payload_memory;
     memcpy(stats, &st, sz < sizeof st ? sz : sizeof st);
     stats->sz = sz;
 }

@@ -40,6 +40,13 @@ tests_test_ndpi_regress_SOURCES = tests/test-ndpi-regress.c \
 tests_test_ndpi_regress_CFLAGS = $(AM_CFLAGS) $(NDPI_CFLAGS)
 tests_test_ndpi_regress_LDADD = inspector/libinspector.la
 
+# Migration in the middle of classification, over every reference capture
+# (run by tests/migrate-split.sh).
+check_PROGRAMS += tests/test-migrate-split
+tests_test_migrate_split_SOURCES = tests/test-migrate-split.c
+tests_test_migrate_split_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
+tests_test_migrate_split_LDADD = inspector/libinspector.la $(PCAP_LIBS)
+
 # The appliance channel's messages.
 check_PROGRAMS += tests/test-chan
 tests_test_chan_SOURCES = tests/test-chan.c tests/test-util.h
@@ -79,6 +86,7 @@ EXTRA_DIST += tests/test-port-dpdk.c
 SHELL_TESTS = \
 	tests/cli.sh \
 	tests/reference.sh \
+	tests/migrate-split.sh \
 	tests/bad-input.sh \
 	tests/embed.sh \
 	tests/ovs-sandbox.sh \
@@ -135,6 +143,10 @@ TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	$(SHELL_TESTS)
 if !ENABLE_SANITIZERS
 TESTS += $(BACKEND_TESTS)
+else
+# Under the sanitizers (four times slower) the split test runs two of its
+# split points: after a flow's 2nd packet, and half-way (0).
+AM_TESTS_ENVIRONMENT += MIGRATE_SPLITS='2 0'; export MIGRATE_SPLITS;
 endif
 
 EXTRA_DIST += \
@@ -147,6 +159,8 @@ EXTRA_DIST += \
 	tests/with-timeout.sh \
 	tests/attack.py \
 	tests/compare-reference.py \
+	tests/reference-exceptions.txt \
+	tests/migrate-split-exceptions.txt \
 	tests/tls-client.py \
 	tests/tls-server.py \
 	tests/golden/enforce-flows.json \

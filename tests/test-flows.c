@@ -340,6 +340,9 @@ struct find {
     int pinned, found;
     uint32_t actions;
     char rule[64];
+    uint64_t origin_id;
+    int state;
+    char app[32];
 };
 
 static int
@@ -355,6 +358,9 @@ find_flow(void *aux, const struct fs_flow_info *f)
     q->pinned = f->pinned;
     q->actions = f->verdict.actions;
     snprintf(q->rule, sizeof q->rule, "%s", f->rule);
+    q->origin_id = f->origin_id;
+    q->state = f->state;
+    snprintf(q->app, sizeof q->app, "%s", f->app);
     q->found = 1;
     return 1;
 }
@@ -570,7 +576,8 @@ test_records(void)
         CHECK_INT(fs_inspector_export_flow(b, q.id, &q.key, again,
                                            sizeof again),
                   (int) saved.len[0] - (int) strlen("t:1")
-                  + (int) strlen("imported"));
+                  + (int) strlen("imported")
+                  - 12 /* a's policy digest (TLV 2): b has no policy */);
         CHECK_INT(fs_inspector_export_flow(b, q.id, &q.key, again, 10),
                   -ENOSPC);
     }
@@ -737,6 +744,241 @@ test_reserved_ids(void)
     fs_inspector_destroy(insp);
 }
 
+
+/* A batch of records, as fs_inspector_export() gives them. */
+struct batch {
+    uint8_t buf[1 << 16];
+    size_t len;
+    int n;
+};
+
+static int
+append_record(void *aux, const void *rec, size_t len)
+{
+    struct batch *b = aux;
+
+    if (b->len + len <= sizeof b->buf) {
+        memcpy(b->buf + b->len, rec, len);
+        b->len += len;
+        b->n++;
+    }
+    return 0;
+}
+
+/* The first three packets of http_flow(): the handshake, which leaves the
+ * flow classifying; http_rest() sends the other two. */
+static void
+http_handshake(struct fs_inspector *insp, uint64_t ts)
+{
+    struct pkt k;
+
+    build(&k, 6, 1, 40001, 2, 80, SYN, NULL, 0);
+    send(insp, &k, ts, 1);
+    build(&k, 6, 2, 80, 1, 40001, SYN | ACK, NULL, 0);
+    send(insp, &k, ts + 1000, 1);
+    build(&k, 6, 1, 40001, 2, 80, ACK, NULL, 0);
+    send(insp, &k, ts + 2000, 1);
+}
+
+static int
+http_rest(struct fs_inspector *insp, uint64_t ts)
+{
+    struct pkt k;
+
+    build(&k, 6, 1, 40001, 2, 80, ACK | PSH,
+          "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n"
+          "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n", 0);
+    send(insp, &k, ts + 3000, 1);
+    build(&k, 6, 2, 80, 1, 40001, ACK | PSH,
+          "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n"
+          "Content-Length: 5\r\n\r\nhello", 0);
+    return send(insp, &k, ts + 4000, 1);
+}
+
+static uint32_t
+n_flows(const struct fs_inspector *insp)
+{
+    FS_INSPECTOR_STATS(st);
+
+    fs_inspector_get_stats(insp, &st);
+    return st.flows;
+}
+
+static void
+test_migrate(void)
+{
+    static const char policy[] = "priority=100, app=HTTP, actions=allow\n"
+                                 "priority=200, tcp, tp_dst=22, "
+                                 "actions=drop\n"
+                                 "priority=1, actions=drop\n";
+    static struct batch all, bad, delta;
+    struct trace ta, tb, tc;
+    struct fs_inspector *a = make_traced(&ta, policy);
+    struct fs_inspector *b = make_traced(&tb, policy);
+    struct fs_inspector *c;
+    struct fs_import_result res;
+    FS_IMPORT_OPTS(o);
+    struct find qa, qb;
+    uint64_t mark, id;
+
+    /* In A: a flow dropped on its SYN, and an HTTP flow still classifying
+     * after its handshake. */
+    tcp(a, 22, SYN, 1, 0, SEC);
+    http_handshake(a, SEC);
+    CHECK_INT(lookup(a, 80).state, FS_FLOW_CLASSIFYING);
+    CHECK_INT(fs_inspector_export(a, FS_PORT_ANY, 0, 0, append_record, &all),
+              0);
+    CHECK_INT(all.n, 2);
+    CHECK_INT(fs_inspector_export(a, FS_PORT_ANY, 0, FS_EXPORT_DECIDED,
+                                  append_record, &bad), 0);
+    CHECK_INT(bad.n, 1);
+    /* A port's flows: those from it, or to it. */
+    delta.len = delta.n = 0;
+    CHECK_INT(fs_inspector_export(a, 7, 0, 0, append_record, &delta), 0);
+    CHECK_INT(delta.n, 0);
+    CHECK_INT(fs_inspector_export(a, 1, 0, 0, append_record, &delta), 0);
+    CHECK_INT(delta.n, 2);
+
+    /* A batch with one bad record (or cut short) changes nothing. */
+    memcpy(bad.buf, all.buf, all.len);
+    bad.len = all.len;
+    bad.buf[(bad.buf[4] << 8 | bad.buf[5]) + 2] = 9;   /* The second
+                                                         * record's
+                                                         * version. */
+    CHECK_INT(fs_inspector_import(b, bad.buf, bad.len, &o, &res), -EINVAL);
+    CHECK_INT(fs_inspector_import(b, all.buf, all.len - 1, &o, &res),
+              -EINVAL);
+    CHECK_INT(CTR(b, RECORDS_BAD), 2);
+    CHECK_INT(n_flows(b), 0);
+    CHECK_INT(tb.n, 0);
+
+    /* The good batch: flows get B's ids, A's are their origin; the
+     * classifying one replays its three packets. */
+    CHECK_INT(fs_inspector_import(b, all.buf, all.len, &o, &res), 0);
+    CHECK_INT(res.imported, 2);
+    CHECK_INT(res.updated + res.conflicts + res.rejudged + res.given_up, 0);
+    CHECK_INT(CTR(b, PACKETS_REPLAYED), 3);
+    CHECK_INT(CTR(b, PACKETS_INSPECTED), 0);
+    qa = lookup(a, 80);
+    qb = lookup(b, 80);
+    CHECK_INT(qb.origin_id, qa.id);
+    CHECK_INT(qb.state, FS_FLOW_CLASSIFYING);
+    CHECK_INT(lookup(b, 22).origin_id, lookup(a, 22).id);
+    CHECK_INT(lookup(b, 22).actions, FS_ACT_DROP);
+
+    /* A lets go of them without judging them. */
+    ta.n = 0;
+    CHECK_INT(fs_inspector_release_flow(a, qa.id, &qa.key), 0);
+    CHECK_INT(ta.n, 1);
+    CHECK_INT(ta.type[0], FS_EVENT_FLOW_END);
+    CHECK_INT(ta.end_reason[0], FS_END_MIGRATED);
+    CHECK_INT(fs_inspector_release_flow(a, qa.id, &qa.key), -ENOENT);
+    CHECK_INT(CTR(a, FLOWS_RELEASED), 1);
+
+    /* B finishes the HTTP flow's classification as A would have. */
+    CHECK_INT(http_rest(b, SEC), FS_PKT_PASS);
+    qb = lookup(b, 80);
+    CHECK_INT(qb.state, FS_FLOW_DECIDED);
+    CHECK_INT(qb.actions, FS_ACT_ALLOW);
+    CHECK_STR(qb.app, "HTTP");
+
+    /* Deltas: only what changed after the mark; into C, a newer record of
+     * a flow C has from B replaces it and keeps C's id. */
+    c = make_traced(&tc, policy);
+    all.len = all.n = 0;
+    CHECK_INT(fs_inspector_export(b, FS_PORT_ANY, 0, 0, append_record, &all),
+              0);
+    CHECK_INT(all.n, 2);
+    mark = fs_inspector_mark(b);
+    delta.len = delta.n = 0;
+    CHECK_INT(fs_inspector_export(b, FS_PORT_ANY, mark, 0, append_record,
+                                  &delta), 0);
+    CHECK_INT(delta.n, 0);
+    tcp(b, 22, ACK, 2, 0, 2 * SEC);
+    CHECK_INT(fs_inspector_export(b, FS_PORT_ANY, mark, 0, append_record,
+                                  &delta), 0);
+    CHECK_INT(delta.n, 1);
+    CHECK_INT(fs_inspector_import(c, all.buf, all.len, &o, &res), 0);
+    CHECK_INT(res.imported, 2);
+    id = lookup(c, 22).id;
+    CHECK_INT(fs_inspector_import(c, delta.buf, delta.len, &o, &res), 0);
+    CHECK_INT(res.imported, 0);
+    CHECK_INT(res.updated, 1);
+    CHECK_INT(lookup(c, 22).id, id);
+    CHECK_INT(n_flows(c), 2);
+    fs_inspector_destroy(c);
+
+    /* A 5-tuple with a flow of C's own: a conflict, skipped, counted. */
+    c = make_traced(&tc, policy);
+    tcp(c, 22, SYN, 1, 0, SEC);
+    CHECK_INT(fs_inspector_import(c, all.buf, all.len, &o, &res), 0);
+    CHECK_INT(res.imported, 1);
+    CHECK_INT(res.conflicts, 1);
+    CHECK_INT(CTR(c, RECORDS_CONFLICT), 1);
+    CHECK_INT(lookup(c, 22).origin_id, 0);
+    fs_inspector_destroy(c);
+
+    /* Another policy here: judged by it. */
+    c = make_traced(&tc, "priority=0, actions=allow\n");
+    CHECK_INT(fs_inspector_import(c, all.buf, all.len, &o, &res), 0);
+    CHECK_INT(res.rejudged, 2);
+    CHECK_INT(lookup(c, 22).actions, FS_ACT_ALLOW);
+    fs_inspector_destroy(c);
+
+    /* No room for the whole batch: nothing. */
+    {
+        FS_INSPECTOR_OPTS(opts, .max_flows = 1);
+
+        CHECK_INT(fs_inspector_create(&opts, &c), 0);
+        CHECK_INT(fs_inspector_import(c, all.buf, all.len, &o, &res),
+                  -ENOSPC);
+        CHECK_INT(n_flows(c), 0);
+        fs_inspector_destroy(c);
+    }
+    fs_inspector_destroy(a);
+    fs_inspector_destroy(b);
+}
+
+/* A flow whose payload outgrew its bound migrates, and is decided at once
+ * on what it had. */
+static void
+test_migrate_payload_cut(void)
+{
+    static const char policy[] = "priority=100, app=HTTP, actions=allow\n"
+                                 "priority=1, actions=drop\n";
+    FS_INSPECTOR_OPTS(opts, .payload_bytes = 120);
+    static struct batch all;
+    struct fs_inspector *a, *b, *x;
+    struct fs_import_result res;
+    struct trace tb;
+    FS_IMPORT_OPTS(o);
+
+    CHECK_INT(fs_inspector_create(&opts, &a), 0);
+    CHECK_INT(fs_inspector_set_policy(a, "t", policy, NULL, NULL, 0), 0);
+    http_handshake(a, SEC);
+    /* Each packet takes 40 + 14 bytes: the third does not fit. */
+    CHECK_INT(CTR(a, PAYLOAD_CUT), 1);
+    CHECK_INT(fs_inspector_export(a, FS_PORT_ANY, 0, 0, append_record, &all),
+              0);
+    CHECK_INT(all.n, 1);
+    b = make_traced(&tb, policy);
+    CHECK_INT(fs_inspector_import(b, all.buf, all.len, &o, &res), 0);
+    CHECK_INT(res.imported, 1);
+    CHECK_INT(res.given_up, 1);
+    CHECK_INT(CTR(b, PACKETS_REPLAYED), 2);
+    CHECK_INT(lookup(b, 80).state, FS_FLOW_DECIDED);
+    /* As A would have decided it, giving up there and then. */
+    fs_inspector_giveup_all(a);
+    CHECK_INT(lookup(b, 80).actions, lookup(a, 80).actions);
+    CHECK_STR(lookup(b, 80).app, lookup(a, 80).app);
+
+    /* Out of bounds. */
+    opts.payload_bytes = 60001;
+    CHECK_INT(fs_inspector_create(&opts, &x), -EINVAL);
+    fs_inspector_destroy(a);
+    fs_inspector_destroy(b);
+}
+
 int
 main(void)
 {
@@ -751,6 +993,8 @@ main(void)
     RUN_TEST(test_reinspect);
     RUN_TEST(test_policy_for_new_flows);
     RUN_TEST(test_records);
+    RUN_TEST(test_migrate);
+    RUN_TEST(test_migrate_payload_cut);
     RUN_TEST(test_import_verdict);
     RUN_TEST(test_port_limits);
     RUN_TEST(test_reserved_ids);

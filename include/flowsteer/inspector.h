@@ -234,6 +234,8 @@ enum fs_flow_end {
                                  * new flow, with a new id, takes its place
                                  * (see fs_inspector_process()). */
     FS_END_REMOVED,             /* fs_inspector_remove_flow(). */
+    FS_END_MIGRATED,            /* fs_inspector_release_flow(): it moved
+                                 * to another inspector. */
 };
 
 /* A verdict: what the policy says to do with a flow.  'actions' is a set of
@@ -314,6 +316,9 @@ struct fs_flow_info {
     uint16_t category_id;       /* nDPI category number of 'category'. */
     uint8_t pinned;             /* fs_inspector_pin_flow(). */
     uint8_t end_reason;         /* enum fs_flow_end. */
+    uint64_t origin_id;         /* For a flow imported from another
+                                 * inspector (fs_inspector_import()): its
+                                 * id there, for logs; else 0. */
 };
 
 /* Formats address 'ip' (IPv6, or IPv4-mapped shown as a.b.c.d) into 'buf'
@@ -429,6 +434,17 @@ struct fs_inspector_opts {
      * to it. */
     uint32_t flow_id_stride;
     uint32_t flow_id_offset;
+
+    /* Migration (fs_inspector_export()): a flow still in classification
+     * keeps the packets nDPI was given, at most 'payload_bytes' of them
+     * (0: 16384; at most 60000; UINT32_MAX: none), and all flows at most
+     * 'payload_memory' bytes in all (0: 64 MiB; within 'max_memory' too),
+     * so that another inspector can give them to a fresh nDPI flow and
+     * reach the classification this one would have.  Past a bound the
+     * flow's payload is cut (counter payload_cut): it still migrates, and
+     * its importer decides it on what the payload it has tells. */
+    uint32_t payload_bytes;
+    uint64_t payload_memory;
 };
 
 #define FS_INSPECTOR_OPTS(NAME, ...)                                   \
@@ -725,6 +741,118 @@ FS_API int fs_inspector_import_verdict(struct fs_inspector *insp,
                                        const struct fs_verdict *verdict);
 
 /* ---------------------------------------------------------------------- */
+/* Migration: the flows of a VM move to another inspector (on another host)
+ * with their state, those still in classification too.
+ *
+ * The exporter sends a bulk copy, fs_inspector_export(..., since 0), and
+ * then, as flows change, deltas: every call to fs_inspector_mark() returns
+ * a mark, and fs_inspector_export(..., since MARK) gives the flows changed
+ * after that call.  Flows that end are reported as FS_EVENT_FLOW_END;
+ * a caller that copies deltas tells its peer of them itself.  The importer
+ * takes records in batches (fs_inspector_import()): a flow it already got
+ * from the same exporter is replaced by the newer record.  At the switch
+ * over, the exporter releases the flows (fs_inspector_release_flow()).
+ *
+ * A record of a flow still in classification carries the packets nDPI was
+ * given (see fs_inspector_opts' 'payload_bytes'); its importer gives them
+ * to a fresh nDPI flow, in order, with their times: the flow then goes on
+ * as if it had never moved. */
+
+#define FS_MIGRATE_RECORD_MAX 65535 /* Bytes a record of fs_inspector_export()
+                                     * takes at most. */
+#define FS_PORT_ANY UINT32_MAX
+
+/* Returns a mark for fs_inspector_export(): flows that change after this
+ * call (a packet, a verdict, a pin) are exported since it. */
+FS_API uint64_t fs_inspector_mark(struct fs_inspector *insp);
+
+/* Flags for fs_inspector_export(). */
+enum {
+    FS_EXPORT_DECIDED = 1 << 0, /* Only decided flows (no payload). */
+};
+
+/* Calls 'cb' with the record (at most FS_MIGRATE_RECORD_MAX bytes) of each
+ * flow of port 'port' (whose first packet came from it, or that goes to
+ * it: FS_PORT_ANY for all) that changed since mark 'since' (0: every
+ * flow).  The record is valid until 'cb' returns; 'cb' must not call into
+ * the inspector.  Stops early if 'cb' returns nonzero and returns that
+ * value; otherwise returns 0. */
+FS_API int fs_inspector_export(struct fs_inspector *insp, uint32_t port,
+                               uint64_t since, unsigned int flags,
+                               fs_record_cb *cb, void *aux);
+
+/* Writes the record of flow 'id' (key 'key'), as fs_inspector_export()
+ * does, into 'buf' of 'size' bytes.  Returns its length, -ENOENT if there
+ * is no such flow, or -ENOSPC if 'size' is too small. */
+FS_API int fs_inspector_export_one(struct fs_inspector *insp, uint64_t id,
+                                   const struct fs_flow_key *key, void *buf,
+                                   size_t size);
+
+/* Removes flow 'id' (key 'key') after it moved to another inspector:
+ * reports FS_EVENT_FLOW_END with FS_END_MIGRATED, without classifying it
+ * further.  Returns 0 or -ENOENT. */
+FS_API int fs_inspector_release_flow(struct fs_inspector *insp, uint64_t id,
+                                     const struct fs_flow_key *key);
+
+/* Where fs_inspector_import() puts what it imports. */
+struct fs_import_opts {
+    size_t sz;                  /* sizeof(struct fs_import_opts). */
+    unsigned int flags;         /* FS_IMPORT_*. */
+    /* The exporter's port numbers and this inspector's: a record's ports
+     * are looked up in 'port_map' ([i][0] the exporter's, [i][1] ours);
+     * one not found becomes 0, unknown.  NULL: kept as they are. */
+    const uint32_t (*port_map)[2];
+    size_t n_port_map;
+};
+
+#define FS_IMPORT_OPTS(NAME, ...)                                      \
+    struct fs_import_opts NAME = {                                     \
+        .sz = sizeof(struct fs_import_opts), __VA_ARGS__               \
+    }
+
+/* What fs_inspector_import() did. */
+struct fs_import_result {
+    uint32_t imported;          /* New flows. */
+    uint32_t updated;           /* Flows replaced by a newer record. */
+    uint32_t conflicts;         /* Records for a 5-tuple that has a flow
+                                 * of its own here, skipped. */
+    uint32_t rejudged;          /* Judged under another policy than the
+                                 * exporter's (its digest differs), so by
+                                 * this inspector's. */
+    uint32_t given_up;          /* Still classifying, with a cut payload:
+                                 * decided on what it told. */
+};
+
+/* Imports the records of fs_inspector_export() in 'batch', 'len' bytes of
+ * them back to back.  Each flow gets an id of this inspector's (the
+ * record's stays as its 'origin_id'), and is reported: FS_EVENT_VERDICT if
+ * decided, or, while classifying, when decided.  A flow is judged under
+ * this inspector's policy if the record's policy digest is not this one's
+ * (or with FS_IMPORT_REJUDGE), else keeps its verdict.  All or nothing:
+ * returns -EINVAL if any record is malformed (counter records_bad),
+ * -ENOSPC if the table cannot hold them all; then nothing changed.
+ * Otherwise returns 0 and fills '*result' if nonnull.  Never reads beyond
+ * 'len'. */
+FS_API int fs_inspector_import(struct fs_inspector *insp, const void *batch,
+                               size_t len, const struct fs_import_opts *opts,
+                               struct fs_import_result *result);
+
+/* The key of the flow that 'pkt' belongs to (as fs_inspector_process()
+ * parses it, with 'decode_tunnels'): for a caller that must tell which of
+ * several inspectors holds its flow.  Returns 0, or -EINVAL if 'pkt' is
+ * not IP or malformed. */
+FS_API int fs_packet_flow_key(const struct fs_packet *pkt, int decode_tunnels,
+                              struct fs_flow_key *key);
+
+/* Returns the link type (FS_LINK_*) of pcap's data link type 'dlt'
+ * (pcap_datalink()), or -1 if the inspector does not read it. */
+FS_API int fs_link_type_from_dlt(int dlt);
+
+/* Returns the digest of the policy in use (0 without one): two inspectors
+ * with the same policy text have the same digest. */
+FS_API uint64_t fs_inspector_policy_digest(const struct fs_inspector *insp);
+
+/* ---------------------------------------------------------------------- */
 /* Counters. */
 
 /* Counters, named as in fs_counter_name().  The err_* counters (and
@@ -780,7 +908,11 @@ FS_API int fs_inspector_import_verdict(struct fs_inspector *insp,
     C(RECORDS_BAD, "records_bad")                                             \
     C(PORT_FULL, "port_full")                                                 \
     C(TCP_NOT_IN_SEQUENCE, "tcp_not_in_sequence")                             \
-    C(ERR_TCP_SEQUENCE, "err_tcp_sequence")
+    C(ERR_TCP_SEQUENCE, "err_tcp_sequence")                                   \
+    C(PAYLOAD_CUT, "payload_cut")                                             \
+    C(PACKETS_REPLAYED, "packets_replayed")                                   \
+    C(RECORDS_CONFLICT, "records_conflict")                                   \
+    C(FLOWS_RELEASED, "flows_released")
 
 enum fs_counter {
 #define FS_COUNTER_ENUM(ENUM, NAME) FS_CTR_##ENUM,
@@ -808,6 +940,8 @@ struct fs_inspector_stats {
     uint64_t memory;            /* Bytes held now by flow state. */
     uint64_t memory_peak;
     uint32_t flows_pinned;      /* Live flows pinned by the caller. */
+    uint64_t payload_memory;    /* Of 'memory': payload kept for
+                                 * migration. */
 };
 
 #define FS_INSPECTOR_STATS(NAME)                                       \

@@ -43,6 +43,10 @@ fuzz-openflow)
     # The target writes its own: a switch's answers to a session.
     FUZZ_OPENFLOW_SEEDS=$dir "$TARGET_PATH" > /dev/null 2>&1
     ;;
+fuzz-record)
+    # The target writes its own: records of flows decided and classifying.
+    FUZZ_RECORD_SEEDS=$dir "$TARGET_PATH" > /dev/null 2>&1
+    ;;
 fuzz-chan)
     # The target writes its own: a good message of each kind.
     FUZZ_CHAN_SEEDS=$dir "$TARGET_PATH" > /dev/null 2>&1
