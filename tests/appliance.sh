@@ -184,6 +184,19 @@ for what in open socket exec; do
         fail "flowsteerd did not exit"
     mv "$tmp/flowsteerd.log" "$tmp/flowsteerd-$what.log"
 done
+# Busy (more than half a CPU), OVS's poll loop would describe what woke it
+# up with calls the filter kills (getsockname(), readlink()): it must not.
+FLOWSTEER_TEST_SANDBOX_PROBE=busy fsd_start
+check "...busy: up and steering" wait_until 15 fsd_steering 7
+# New connections, so that the port's socket wakes it up, for 6 s.
+for i in $(seq 30); do http 8080; sleep 0.2; done
+check "...busy for 6 s: still up, never ended" eval \
+    'fsctl flowsteer/show | grep -q "inspector appliance: ready, pid [0-9]*, 1 starts, 0 ended"'
+check "...and judges" wait_until 5 eval '! http 2222 && http 8080'
+fsctl exit
+wait_until 10 eval '! kill -0 "$(fsd_pid)" 2>/dev/null' ||
+    fail "flowsteerd did not exit"
+mv "$tmp/flowsteerd.log" "$tmp/flowsteerd-busy.log"
 # Without the hook, the same start runs.
 fsd_start
 check "without the hook it runs" wait_until 15 fsd_steering 7

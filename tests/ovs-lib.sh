@@ -796,6 +796,9 @@ _ol_log_allowed=(
     # The netdev datapath's taps, and ports that come and go.
     'netdev_linux\|(WARN|INFO)\|.*(ETHTOOL_G|SIOCG|ioctl).*(No such device|fs-live)'
     'netdev_linux\|WARN\|.*: (removing|adding) .*'
+    # Its rate limiter's count of the lines above it held back (seen when
+    # the liveness tap fs-live goes and comes back quickly).
+    'netdev_linux\|WARN\|Dropped [0-9]+ log messages in last [0-9]+ seconds'
     'ofproto_dpif\|WARN\|.*(failed to|could not).*fs-live'
     'bridge\|WARN\|could not open network device fs-live \(No such device\)'
     # No OVS kernel module on these machines (and dpctl/show, when a
