@@ -135,7 +135,8 @@ BACKEND_TESTS = \
 	tests/flood-dpdk.sh \
 	tests/flood-afxdp.sh \
 	tests/appliance-hostile-dpdk.sh \
-	tests/workers-dpdk.sh
+	tests/workers-dpdk.sh \
+	tests/enforce-restart-workers.sh
 
 TESTS += tests/test-chan
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
