@@ -134,6 +134,7 @@ struct fs_dp {
     int check_error;            /* Why, the last time. */
     bool no_reopen;             /* fs_dp_set_reopen(false). */
     int failed;                 /* The port failed, with 'no_reopen'. */
+    struct fs_port *dead_port;  /* That port, left open for the exit. */
 
     /* dpdk: the device and the EAL (fs_dp_set_dpdk()). */
     char *dpdk_devargs, *dpdk_lcores, *dpdk_eal_args;
@@ -686,7 +687,11 @@ fs_dp_check(struct fs_dp *dp)
     if (error && dp->no_reopen) {
         VLOG_WARN_RL(&rl, "%s: inspector port failed (%s)", dp->ifname,
                      ovs_strerror(error));
-        fs_port_close(dp->port);
+        /* Not closed: the caller exits next, which releases it.  Closing a
+         * virtio_user port in server mode unlinks its vhost-user socket,
+         * a call the sandbox kills (tests/neighbours-dpdk.sh: ovs-vswitchd
+         * restarted); the next appliance removes the stale socket. */
+        dp->dead_port = dp->port;
         dp->port = NULL;
         dp->failed = error;
     } else if (error) {

@@ -136,7 +136,8 @@ BACKEND_TESTS = \
 	tests/flood-afxdp.sh \
 	tests/appliance-hostile-dpdk.sh \
 	tests/workers-dpdk.sh \
-	tests/enforce-restart-workers.sh
+	tests/enforce-restart-workers.sh \
+	tests/neighbours-dpdk.sh
 
 TESTS += tests/test-chan
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \

@@ -66,18 +66,23 @@ check "the closed port does not" eval '! http 2222 2'
 check "idle, flowsteerd does not spin" not_spinning
 
 echo "== the inspector port's link flapped"
-ovs_exec ip link set fs-insp0 down
-sleep 0.5
-ovs_exec ip link set fs-insp0 up
-t0=$(now_ms)
-# The appliance cannot open a port once sandboxed: it exits, and
-# flowsteerd starts a new one, which opens it.
-check "flowsteerd notices and opens it again" wait_until 10 eval \
-    'shows "inspector appliance: ready, .* 1 ended, .*last: exit status 3 (its inspector port failed)" &&
-     grep -q "fs-insp0: the inspector port failed (Network is down)" "$tmp/flowsteerd.log"'
-check "new connections are judged again" wait_until 10 judged
-echo "  judged again after $(( $(now_ms) - t0 )) ms"
-check "and flowsteerd does not spin" not_spinning
+if [ "${FS_DATAPATH:-}" = dpdk ]; then
+    # (Its vhost-user connection drops when ovs-vswitchd restarts, below.)
+    echo "  not on dpdk: the vhost-user port has no kernel link to flap"
+else
+    ovs_exec ip link set fs-insp0 down
+    sleep 0.5
+    ovs_exec ip link set fs-insp0 up
+    t0=$(now_ms)
+    # The appliance cannot open a port once sandboxed: it exits, and
+    # flowsteerd starts a new one, which opens it.
+    check "flowsteerd notices and opens it again" wait_until 10 eval \
+        'shows "inspector appliance: ready, .* 1 ended, .*last: exit status 3 (its inspector port failed)" &&
+         grep -q "fs-insp0: the inspector port failed (Network is down)" "$tmp/flowsteerd.log"'
+    check "new connections are judged again" wait_until 10 judged
+    echo "  judged again after $(( $(now_ms) - t0 )) ms"
+    check "and flowsteerd does not spin" not_spinning
+fi
 
 echo "== no inspector to reach: a security bridge flowsteerd will not use"
 vsctl add-br br-nope -- set bridge br-nope datapath_type=netdev \
