@@ -925,6 +925,35 @@ test_migrate(void)
     CHECK_INT(lookup(c, 22).actions, FS_ACT_ALLOW);
     fs_inspector_destroy(c);
 
+    /* A newer writer's TLV is skipped by its length; one that comes
+     * twice makes the record bad. */
+    {
+        static uint8_t rec[FS_MIGRATE_RECORD_MAX];
+        size_t len = all.buf[4] << 8 | all.buf[5];
+        static const uint8_t unknown[] = { 0x00, 0x63, 0x00, 0x03, 1, 2, 3 };
+        static const uint8_t policy_twice[] = { 0x00, 0x02, 0x00, 0x08,
+                                                1, 2, 3, 4, 5, 6, 7, 8 };
+
+        memcpy(rec, all.buf, len);
+        memcpy(rec + len, unknown, sizeof unknown);
+        rec[4] = (len + sizeof unknown) >> 8;
+        rec[5] = len + sizeof unknown;
+        c = make_traced(&tc, policy);
+        CHECK_INT(fs_inspector_import(c, rec, len + sizeof unknown, &o,
+                                      &res), 0);
+        CHECK_INT(res.imported, 1);
+        fs_inspector_destroy(c);
+
+        memcpy(rec + len, policy_twice, sizeof policy_twice);
+        rec[4] = (len + sizeof policy_twice) >> 8;
+        rec[5] = len + sizeof policy_twice;
+        c = make_traced(&tc, policy);
+        CHECK_INT(fs_inspector_import(c, rec, len + sizeof policy_twice, &o,
+                                      &res), -EINVAL);
+        CHECK_INT(n_flows(c), 0);
+        fs_inspector_destroy(c);
+    }
+
     /* No room for the whole batch: nothing. */
     {
         FS_INSPECTOR_OPTS(opts, .max_flows = 1);
