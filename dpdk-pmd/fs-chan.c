@@ -174,6 +174,7 @@ fs_chan_put_flow(struct fs_chan_buf *b, const struct fs_flow_info *f)
     fs_chan_put_u32(b, f->packets_inspected);
     fs_chan_put_u64(b, f->first_seen_ns);
     fs_chan_put_u64(b, f->last_seen_ns);
+    fs_chan_put_u64(b, f->origin_id);
     put_flow_str(b, f->profile);
     put_flow_str(b, f->app);
     put_flow_str(b, f->category);
@@ -189,7 +190,7 @@ fs_chan_flow_size(const struct fs_flow_info *f)
     return (8 + 40 + 4 + 4 + 4 + 2 * 4 + 8
             + 8 + 2 + strnlen(f->verdict.mirror_port,
                               sizeof f->verdict.mirror_port)
-            + 4 + 32 + 4 + 16
+            + 4 + 32 + 4 + 16 + 8
             + str_size(f->profile) + str_size(f->app)
             + str_size(f->category) + str_size(f->host) + str_size(f->ja3)
             + str_size(f->rule) + str_size(f->peer_profile));
@@ -379,6 +380,7 @@ get_flow(struct reader *r, struct fs_chan_flow *cf)
     f->packets_inspected = get_u32(r, "flow packets inspected");
     f->first_seen_ns = get_u64(r, "flow first seen");
     f->last_seen_ns = get_u64(r, "flow last seen");
+    f->origin_id = get_u64(r, "flow origin id");
     get_str_buf(r, cf->profile, sizeof cf->profile, "flow profile");
     get_str_buf(r, cf->app, sizeof cf->app, "flow app name");
     get_str_buf(r, cf->category, sizeof cf->category, "flow category name");
@@ -390,7 +392,8 @@ get_flow(struct reader *r, struct fs_chan_flow *cf)
     if (!r->error
         && (state > FS_FLOW_DECIDED || f->guessed > 1 || f->pinned > 1
             || f->end_reason > FS_END_MIGRATED || f->id == 0
-            || f->id >= UINT64_C(1) << 48)) {
+            || f->id >= UINT64_C(1) << 48
+            || f->origin_id >= UINT64_C(1) << 48)) {
         bad(r, "flow values");
     }
     /* As the inspector gives them: NULL for no profile. */
@@ -430,6 +433,40 @@ fs_chan_next_flow(const void *buf, size_t len, size_t *offset,
     }
     *offset = len - r.left;
     return true;
+}
+
+/* Takes the rest of the body as records, each as long as its length field
+ * says: 'n' of them (SIZE_MAX: as many as there are), counted in
+ * m->n_records.  Their contents are the inspector's to check. */
+static void
+get_records(struct reader *r, struct fs_chan_msg *m, size_t n)
+{
+    size_t off = 0;
+
+    m->data = r->p;
+    m->data_len = r->left;
+    m->n_records = 0;
+    while (!r->error && off < m->data_len) {
+        size_t rec_len;
+
+        if (m->data_len - off < 6) {
+            bad(r, "record");
+            return;
+        }
+        rec_len = (size_t) m->data[off + 4] << 8 | m->data[off + 5];
+        if (rec_len < 6 || rec_len > m->data_len - off
+            || m->n_records >= n) {
+            bad(r, "record lengths");
+            return;
+        }
+        off += rec_len;
+        m->n_records++;
+    }
+    if (!r->error && n != SIZE_MAX && m->n_records != n) {
+        bad(r, "record count");
+        return;
+    }
+    get_bytes(r, r->left, "records");
 }
 
 static int
@@ -582,6 +619,41 @@ decode_body(struct reader *r, struct fs_chan_msg *m, const uint8_t *buf,
         m->u32 = get_u32(r, "limit");
         break;
 
+    case FS_CHAN_EXPORT:
+        m->port = get_u32(r, "port");
+        m->u64 = get_u64(r, "since");
+        m->u32 = get_u32(r, "export flags");
+        if (!r->error && m->u32 & ~(uint32_t) FS_EXPORT_DECIDED) {
+            bad(r, "export flags");
+        }
+        break;
+
+    case FS_CHAN_IMPORT_BATCH:
+        m->u32 = get_u32(r, "import flags");
+        m->n_port_map = get_u16(r, "port map");
+        m->port_map = r->p;
+        get_bytes(r, 8 * m->n_port_map, "port map");
+        if (!r->error && (m->u32 & ~(uint32_t) FS_IMPORT_REJUDGE
+                          || m->n_port_map > FS_CHAN_MAX_PORT_MAP)) {
+            bad(r, "import flags or port map");
+        }
+        get_records(r, m, SIZE_MAX);
+        break;
+
+    case FS_CHAN_RELEASE:
+        m->u64 = get_u64(r, "flow id");
+        get_key(r, &m->key);
+        break;
+
+    case FS_CHAN_RECORDS:
+        m->u64 = get_u64(r, "mark");
+        n = get_u16(r, "records");
+        if (n > FS_CHAN_RECORDS_PER_MSG) {
+            bad(r, "too many records in one message");
+        }
+        get_records(r, m, n);
+        break;
+
     case FS_CHAN_RESULT:
         m->code = get_u32(r, "result code");
         m->value = get_u64(r, "result value");
@@ -716,7 +788,8 @@ fs_chan_decode(const void *buf_, size_t len, struct fs_chan_msg *m,
     }
     if (m->flags & ~FS_CHAN_F_MORE
         || (m->flags & FS_CHAN_F_MORE && m->type != FS_CHAN_PORTS
-            && m->type != FS_CHAN_POLICY && m->type != FS_CHAN_FLOWS)) {
+            && m->type != FS_CHAN_POLICY && m->type != FS_CHAN_FLOWS
+            && m->type != FS_CHAN_RECORDS)) {
         return fail(err, err_size, EPROTO, "message flags %#x not known for "
                     "type %u", m->flags, m->type);
     }
@@ -819,6 +892,26 @@ fs_chan_reencode(const struct fs_chan_msg *m, const void *buf, size_t len,
         fs_chan_put_u64(&b, m->u64);
         fs_chan_put_u32(&b, m->u32);
         break;
+    case FS_CHAN_EXPORT:
+        fs_chan_put_u32(&b, m->port);
+        fs_chan_put_u64(&b, m->u64);
+        fs_chan_put_u32(&b, m->u32);
+        break;
+    case FS_CHAN_IMPORT_BATCH:
+        fs_chan_put_u32(&b, m->u32);
+        fs_chan_put_u16(&b, m->n_port_map);
+        fs_chan_put_bytes(&b, m->port_map, 8 * m->n_port_map);
+        fs_chan_put_bytes(&b, m->data, m->data_len);
+        break;
+    case FS_CHAN_RELEASE:
+        fs_chan_put_u64(&b, m->u64);
+        fs_chan_put_key(&b, &m->key);
+        break;
+    case FS_CHAN_RECORDS:
+        fs_chan_put_u64(&b, m->u64);
+        fs_chan_put_u16(&b, m->n_records);
+        fs_chan_put_bytes(&b, m->data, m->data_len);
+        break;
     case FS_CHAN_RESULT:
         fs_chan_put_u32(&b, m->code);
         fs_chan_put_u64(&b, m->value);
@@ -886,6 +979,10 @@ fs_chan_type_name(int type)
     case FS_CHAN_GONE: return "GONE";
     case FS_CHAN_FLUSH: return "FLUSH";
     case FS_CHAN_QUERY_FLOWS: return "QUERY_FLOWS";
+    case FS_CHAN_EXPORT: return "EXPORT";
+    case FS_CHAN_IMPORT_BATCH: return "IMPORT_BATCH";
+    case FS_CHAN_RELEASE: return "RELEASE";
+    case FS_CHAN_RECORDS: return "RECORDS";
     case FS_CHAN_ECHO_REPLY: return "ECHO_REPLY";
     case FS_CHAN_RESULT: return "RESULT";
     case FS_CHAN_EVENT: return "EVENT";

@@ -31,6 +31,9 @@
  *             them NUL
  *     verdict 4 actions (FS_ACT_*), 4 meter kbps, str mirror port
  *     flow    a struct fs_flow_info: see encode_flow() in fs-chan.c
+ *     records flow records of the inspector (include/flowsteer/
+ *             inspector.h) back to back, each as long as its own length
+ *             field says (bytes 4-5), to the end of the message
  *
  * A body must be exactly as long as its items: trailing bytes are an
  * error, so that each message has a single encoding (the fuzz target
@@ -39,7 +42,8 @@
  * Versions: the two sides exchange HELLO first, each with the range of
  * versions it speaks; they go on with the highest common one, or the
  * side that finds none sends ERROR and closes.  This library speaks
- * version 1 only.
+ * version 2 only (version 1 had no migration messages, and no origin id in
+ * a flow); both sides come from one build.
  */
 #ifndef FS_CHAN_H
 #define FS_CHAN_H 1
@@ -54,9 +58,11 @@
 extern "C" {
 #endif
 
-#define FS_CHAN_VERSION 1
+#define FS_CHAN_VERSION 2
 #define FS_CHAN_HDR_LEN 12
-#define FS_CHAN_MAX_MSG 65536       /* Bytes in a message, at most. */
+#define FS_CHAN_MAX_MSG 131072      /* Bytes in a message, at most: a
+                                     * migration record (up to
+                                     * FS_MIGRATE_RECORD_MAX) and more. */
 #define FS_CHAN_STR_MAX 4096        /* Bytes in a string, at most. */
 
 /* The most of a policy text (in POLICY parts) and of a page of flows (in
@@ -66,8 +72,8 @@ extern "C" {
 #define FS_CHAN_FLOWS_PER_MSG 64
 
 /* Flags. */
-#define FS_CHAN_F_MORE 0x0001       /* PORTS, POLICY, FLOWS: more parts of
-                                     * the same transfer follow. */
+#define FS_CHAN_F_MORE 0x0001       /* PORTS, POLICY, FLOWS, RECORDS: more
+                                     * parts of the same transfer follow. */
 
 /* "down": flowsteerd to the appliance; "up": the other way. */
 enum fs_chan_type {
@@ -115,6 +121,19 @@ enum fs_chan_type {
     FS_CHAN_QUERY_FLOWS = 25,   /* u64 after (ids above), u32 limit.  FLOWS
                                  * parts, the last without F_MORE. */
 
+    /* Down, for migration (fs_inspector_export() and the rest). */
+    FS_CHAN_EXPORT = 26,        /* u32 port (FS_PORT_ANY: all), u64 since
+                                 * (a mark, 0: every flow), u32 flags
+                                 * (FS_EXPORT_*).  RECORDS parts, the last
+                                 * without F_MORE. */
+    FS_CHAN_IMPORT_BATCH = 27,  /* u32 flags (FS_IMPORT_*), u16 M (at most
+                                 * FS_CHAN_MAX_PORT_MAP), M times u32 the
+                                 * exporter's port and u32 ours, then
+                                 * records.  RESULT: code, value = flows
+                                 * imported or updated, value2 = conflicts,
+                                 * text = every figure. */
+    FS_CHAN_RELEASE = 28,       /* u64 id, key.  RESULT: code. */
+
     /* Up. */
     FS_CHAN_ECHO_REPLY = 32,    /* u64 sequence number, as requested. */
     FS_CHAN_RESULT = 33,        /* i32 code (0 or -errno), u64 value, u64
@@ -131,6 +150,9 @@ enum fs_chan_type {
                                  * memory, memory peak), data path figures
                                  * (FS_CHAN_N_DP u64), u16 M, M times u32
                                  * ofport and u32 flows of that port. */
+    FS_CHAN_RECORDS = 37,       /* u64 mark (taken as the export began: the
+                                 * next delta's 'since'), u16 N, N records
+                                 * (at most FS_CHAN_RECORDS_PER_MSG). */
 };
 
 enum {
@@ -187,6 +209,8 @@ enum {
 const char *fs_chan_exit_reason(int status);
 
 #define FS_CHAN_MAX_PORTS_PER_MSG 256
+#define FS_CHAN_MAX_PORT_MAP 256
+#define FS_CHAN_RECORDS_PER_MSG 1024
 #define FS_CHAN_MAX_STATS_PORTS 4096
 
 /* A flow, decoded: the strings of 'info' point into the members after
@@ -263,6 +287,15 @@ struct fs_chan_msg {
      * (decoded by the caller with fs_chan_next_flow()). */
     uint8_t event;
     size_t n_flows;
+
+    /* EXPORT: port; IMPORT_BATCH: the port map, M pairs of u32 at
+     * 'port_map' (into the message's bytes); IMPORT_BATCH, RECORDS:
+     * 'n_records' records at 'data' ('data_len' bytes); RECORDS: mark in
+     * 'u64'; EXPORT: since in 'u64', flags in 'u32'. */
+    uint32_t port;
+    size_t n_port_map;
+    const uint8_t *port_map;
+    size_t n_records;
 
     /* STATS. */
     size_t n_counters;

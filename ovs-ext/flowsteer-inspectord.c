@@ -635,15 +635,48 @@ handle_policy(const struct fs_chan_msg *m)
     send_result(m->xid, error, changed, 0, err);
 }
 
+/* An answer in parts (FLOWS, RECORDS): each part counts its items in a
+ * u16; the last goes without FS_CHAN_F_MORE. */
+struct chan_parts {
+    uint8_t buf[FS_CHAN_MAX_MSG];
+    struct fs_chan_buf b;
+    enum fs_chan_type type;
+    uint32_t xid;
+    uint64_t mark;              /* RECORDS: before the count. */
+    unsigned int n;             /* Items in 'b'. */
+    size_t count_at;            /* Offset of its u16 count. */
+};
+
+static void
+parts_start(struct chan_parts *p)
+{
+    fs_chan_start(&p->b, p->buf, sizeof p->buf, p->type, FS_CHAN_F_MORE,
+                  p->xid);
+    if (p->type == FS_CHAN_RECORDS) {
+        fs_chan_put_u64(&p->b, p->mark);
+    }
+    p->count_at = p->b.len;
+    fs_chan_put_u16(&p->b, 0);
+    p->n = 0;
+}
+
+static void
+parts_send(struct chan_parts *p, bool last)
+{
+    p->buf[p->count_at] = p->n >> 8;
+    p->buf[p->count_at + 1] = p->n;
+    if (last) {
+        p->buf[2] = p->buf[3] = 0;
+    }
+    fs_chan_finish(&p->b);
+    send_msg(&p->b);
+}
+
 /* A QUERY_FLOWS answer: the 'limit' flows with the least ids above
  * 'after', found in two walks (their ids, sorted; then those flows), sent
  * in FLOWS parts. */
 struct flows_page {
-    uint8_t buf[FS_CHAN_MAX_MSG];
-    struct fs_chan_buf b;
-    uint32_t xid;
-    unsigned int n;             /* Flows in 'b'. */
-    size_t count_at;            /* Offset of its u16 count. */
+    struct chan_parts parts;
     uint64_t after;             /* Only flows with greater ids. */
     uint64_t *ids;              /* Those ids, then the first 'n_ids'. */
     size_t n_ids, allocated;
@@ -671,28 +704,6 @@ compare_ids(const void *a_, const void *b_)
     return a < b ? -1 : a > b;
 }
 
-static void
-page_start(struct flows_page *p)
-{
-    fs_chan_start(&p->b, p->buf, sizeof p->buf, FS_CHAN_FLOWS,
-                  FS_CHAN_F_MORE, p->xid);
-    p->count_at = p->b.len;
-    fs_chan_put_u16(&p->b, 0);
-    p->n = 0;
-}
-
-static void
-page_send(struct flows_page *p, bool last)
-{
-    p->buf[p->count_at] = p->n >> 8;
-    p->buf[p->count_at + 1] = p->n;
-    if (last) {
-        p->buf[2] = p->buf[3] = 0;
-    }
-    fs_chan_finish(&p->b);
-    send_msg(&p->b);
-}
-
 static int
 page_flow(void *p_, const struct fs_flow_info *f)
 {
@@ -702,13 +713,13 @@ page_flow(void *p_, const struct fs_flow_info *f)
         || !bsearch(&f->id, p->ids, p->n_ids, sizeof *p->ids, compare_ids)) {
         return 0;
     }
-    if (p->n == FS_CHAN_FLOWS_PER_MSG
-        || p->b.len + fs_chan_flow_size(f) > p->b.size) {
-        page_send(p, false);
-        page_start(p);
+    if (p->parts.n == FS_CHAN_FLOWS_PER_MSG
+        || p->parts.b.len + fs_chan_flow_size(f) > p->parts.b.size) {
+        parts_send(&p->parts, false);
+        parts_start(&p->parts);
     }
-    fs_chan_put_flow(&p->b, f);
-    p->n++;
+    fs_chan_put_flow(&p->parts.b, f);
+    p->parts.n++;
     return 0;
 }
 
@@ -719,7 +730,8 @@ handle_query_flows(const struct fs_chan_msg *m)
 
     uint32_t limit = m->u32 ? m->u32 : UINT32_MAX;
 
-    page.xid = m->xid;
+    page.parts.type = FS_CHAN_FLOWS;
+    page.parts.xid = m->xid;
     page.after = m->u64;
     page.n_ids = 0;
     for (unsigned int i = 0; i < app.n_workers; i++) {
@@ -729,11 +741,122 @@ handle_query_flows(const struct fs_chan_msg *m)
         qsort(page.ids, page.n_ids, sizeof *page.ids, compare_ids);
     }
     page.n_ids = MIN(page.n_ids, limit);
-    page_start(&page);
+    parts_start(&page.parts);
     for (unsigned int i = 0; i < app.n_workers; i++) {
         fs_inspector_foreach_flow(app.workers[i].insp, page_flow, &page);
     }
-    page_send(&page, true);
+    parts_send(&page.parts, true);
+}
+
+/* EXPORT's records, into RECORDS parts. */
+static int
+records_add(void *p_, const void *rec, size_t len)
+{
+    struct chan_parts *p = p_;
+
+    if (p->n == FS_CHAN_RECORDS_PER_MSG || p->b.len + len > p->b.size) {
+        parts_send(p, false);
+        parts_start(p);
+    }
+    fs_chan_put_bytes(&p->b, rec, len);
+    p->n++;
+    return 0;
+}
+
+static void
+handle_export(const struct fs_chan_msg *m)
+{
+    static struct chan_parts part;
+    int error = 0;
+
+    /* Only this marks the workers' inspectors, all at once, so their
+     * marks stay the same. */
+    part.type = FS_CHAN_RECORDS;
+    part.xid = m->xid;
+    for (unsigned int i = 0; i < app.n_workers; i++) {
+        part.mark = fs_inspector_mark(app.workers[i].insp);
+    }
+    parts_start(&part);
+    for (unsigned int i = 0; !error && i < app.n_workers; i++) {
+        error = fs_inspector_export(app.workers[i].insp, m->port, m->u64,
+                                    m->u32, records_add, &part);
+    }
+    parts_send(&part, true);
+    if (error) {
+        send_error(m->xid, -error, "export failed");
+    }
+}
+
+/* IMPORT_BATCH: each record goes to the worker its flow hashes to.  All
+ * are checked first, so that a bad one changes nothing; a worker whose
+ * table cannot hold its share refuses it (-ENOSPC) while the others may
+ * have taken theirs. */
+static void
+handle_import_batch(const struct fs_chan_msg *m)
+{
+    FS_IMPORT_OPTS(o, .flags = m->u32);
+    struct fs_import_result sum, res;
+    uint8_t *sub[FS_DP_MAX_WORKERS] = { NULL };
+    size_t sub_len[FS_DP_MAX_WORKERS] = { 0 };
+    uint32_t (*map)[2] = NULL;
+    size_t off, len;
+    char text[256];
+    int error = 0;
+
+    memset(&sum, 0, sizeof sum);
+    if (m->n_port_map) {
+        map = xmalloc(m->n_port_map * sizeof *map);
+        for (size_t i = 0; i < m->n_port_map; i++) {
+            const uint8_t *q = m->port_map + 8 * i;
+
+            map[i][0] = (uint32_t) q[0] << 24 | q[1] << 16 | q[2] << 8 | q[3];
+            map[i][1] = (uint32_t) q[4] << 24 | q[5] << 16 | q[6] << 8 | q[7];
+        }
+        o.port_map = (const uint32_t (*)[2]) map;
+        o.n_port_map = m->n_port_map;
+    }
+    /* fs_chan_decode() checked that the records' lengths frame them. */
+    for (off = 0; !error && off < m->data_len; off += len) {
+        const uint8_t *rec = m->data + off;
+        unsigned int w;
+        uint32_t hash;
+
+        len = (size_t) rec[4] << 8 | rec[5];
+        if (fs_flow_record_hash(rec, len, &hash)) {
+            /* Refused and counted by an inspector, for the figures. */
+            error = fs_inspector_import(app.workers[0].insp, rec, len, &o,
+                                        NULL);
+            error = error ? error : -EINVAL;
+            break;
+        }
+        w = fs_dp_worker_of_hash(app.dp, hash);
+        if (!sub[w]) {
+            sub[w] = xmalloc(m->data_len);
+        }
+        memcpy(sub[w] + sub_len[w], rec, len);
+        sub_len[w] += len;
+    }
+    for (unsigned int i = 0; i < app.n_workers; i++) {
+        if (!error && sub[i]) {
+            error = fs_inspector_import(app.workers[i].insp, sub[i],
+                                        sub_len[i], &o, &res);
+            if (!error) {
+                sum.imported += res.imported;
+                sum.updated += res.updated;
+                sum.conflicts += res.conflicts;
+                sum.rejudged += res.rejudged;
+                sum.given_up += res.given_up;
+            }
+        }
+        free(sub[i]);
+    }
+    free(map);
+    snprintf(text, sizeof text, "%"PRIu32" imported, %"PRIu32" updated, "
+             "%"PRIu32" conflicts, %"PRIu32" judged again, %"PRIu32" given "
+             "up", sum.imported, sum.updated, sum.conflicts, sum.rejudged,
+             sum.given_up);
+    send_result(m->xid, error, sum.imported + sum.updated, sum.conflicts,
+                error ? "batch refused" : text);
 }
 
 static void
@@ -835,6 +958,18 @@ handle_msg(const uint8_t *buf, size_t len)
         break;
     case FS_CHAN_QUERY_FLOWS:
         handle_query_flows(&m);
+        break;
+    case FS_CHAN_EXPORT:
+        handle_export(&m);
+        break;
+    case FS_CHAN_IMPORT_BATCH:
+        handle_import_batch(&m);
+        break;
+    case FS_CHAN_RELEASE:
+        error = fs_inspector_release_flow(
+            app.workers[fs_dp_worker_of_key(app.dp, &m.key)].insp, m.u64,
+            &m.key);
+        send_result(m.xid, error, 0, 0, "");
         break;
     default:
         send_error(m.xid, EOPNOTSUPP, "not a message for the appliance");

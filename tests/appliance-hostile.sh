@@ -48,7 +48,7 @@ hostile() {
         fail "flowsteerd did not stop"
 }
 
-hostile garbage "last bad: message of version 7 (this side speaks 1)"
+hostile garbage "last bad: message of version 7 (this side speaks 2)"
 hostile hello "last bad: HELLO of another role or version"
 hostile echo "last bad: an answer to an echo never sent"
 hostile daemon "last bad: a message of flowsteerd's kind"

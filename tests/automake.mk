@@ -98,6 +98,7 @@ SHELL_TESTS = \
 	tests/appliance.sh \
 	tests/appliance-dpdk.sh \
 	tests/appliance-hostile.sh \
+	tests/appliance-migrate.sh \
 	tests/port-dpdk-pcap.sh \
 	tests/attack-baseline.sh \
 	tests/packages.sh \
@@ -156,6 +157,7 @@ EXTRA_DIST += \
 	$(BACKEND_TESTS) \
 	tests/lib.sh \
 	tests/fake-appliance.py \
+	tests/appliance-migrate.py \
 	tests/port-lib.sh \
 	tests/ovs-lib.sh \
 	tests/with-timeout.sh \

@@ -30,12 +30,12 @@ mode = os.environ.get('FAKE_MODE', 'silent')
 
 def msg(t, body, xid=1, length=None):
     n = 12 + len(body) if length is None else length
-    return struct.pack('>BBHII', 1, t, 0, n, xid) + body
+    return struct.pack('>BBHII', 2, t, 0, n, xid) + body
 
 
 def hello(role):
     name = b'fake-appliance'
-    return msg(1, struct.pack('>BBBBI', 1, 1, role, 0, os.getpid())
+    return msg(1, struct.pack('>BBBBI', 2, 2, role, 0, os.getpid())
                + struct.pack('>H', len(name)) + name)
 
 

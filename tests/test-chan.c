@@ -69,6 +69,7 @@ test_flow(void)
     f.category_id = 17;
     f.pinned = 1;
     f.end_reason = FS_END_REOPENED;
+    f.origin_id = 777;
     return f;
 }
 
@@ -151,11 +152,11 @@ test_hello(void)
     truncations_refused(len);
 
     /* Another version of the header: refused as such. */
-    buf[0] = 2;
+    buf[0] = 1;
     CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err),
               EPROTONOSUPPORT);
-    CHECK(strstr(err, "version 2") != NULL);
-    buf[0] = 1;
+    CHECK(strstr(err, "version 1") != NULL);
+    buf[0] = FS_CHAN_VERSION;
 
     /* A role no one has. */
     buf[FS_CHAN_HDR_LEN + 2] = 9;
@@ -357,6 +358,88 @@ test_flow_commands(void)
     CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
 }
 
+/* Migration: EXPORT, RELEASE, IMPORT_BATCH and RECORDS.  Records are
+ * framed by their own length fields (their contents are the inspector's
+ * to check). */
+static void
+test_migration_messages(void)
+{
+    static const uint8_t rec[2][8] = {
+        { 0x46, 0x72, 2, 0, 0x00, 0x08, 0xaa, 0xbb },
+        { 0x46, 0x72, 2, 0, 0x00, 0x07, 0xcc },
+    };
+    struct fs_flow_key key = test_key();
+    struct fs_chan_buf b;
+    size_t len;
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_EXPORT, 0, 1);
+    fs_chan_put_u32(&b, 7);
+    fs_chan_put_u64(&b, 42);
+    fs_chan_put_u32(&b, FS_EXPORT_DECIDED);
+    len = fs_chan_finish(&b);
+    round_trip(len);
+    CHECK_INT(msg.port, 7);
+    CHECK_INT(msg.u64, 42);
+    CHECK_INT(msg.u32, FS_EXPORT_DECIDED);
+    truncations_refused(len);
+    buf[len - 1] |= 0x80;               /* An unknown flag. */
+    CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_RELEASE, 0, 2);
+    fs_chan_put_u64(&b, 99);
+    fs_chan_put_key(&b, &key);
+    len = fs_chan_finish(&b);
+    round_trip(len);
+    CHECK_INT(msg.u64, 99);
+    CHECK(!memcmp(&msg.key, &key, sizeof key));
+    truncations_refused(len);
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_RECORDS, FS_CHAN_F_MORE, 3);
+    fs_chan_put_u64(&b, 5);
+    fs_chan_put_u16(&b, 2);
+    fs_chan_put_bytes(&b, rec[0], 8);
+    fs_chan_put_bytes(&b, rec[1], 7);
+    len = fs_chan_finish(&b);
+    round_trip(len);
+    CHECK_INT(msg.u64, 5);
+    CHECK_INT(msg.n_records, 2);
+    CHECK_INT(msg.data_len, 15);
+    truncations_refused(len);
+    buf[FS_CHAN_HDR_LEN + 9] = 3;       /* Says 3 records, holds 2. */
+    CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_IMPORT_BATCH, 0, 4);
+    fs_chan_put_u32(&b, FS_IMPORT_REJUDGE);
+    fs_chan_put_u16(&b, 2);
+    fs_chan_put_u32(&b, 3), fs_chan_put_u32(&b, 30);
+    fs_chan_put_u32(&b, 4), fs_chan_put_u32(&b, 40);
+    fs_chan_put_bytes(&b, rec[0], 8);
+    fs_chan_put_bytes(&b, rec[1], 7);
+    len = fs_chan_finish(&b);
+    round_trip(len);
+    CHECK_INT(msg.n_port_map, 2);
+    CHECK_INT(msg.n_records, 2);
+    CHECK_INT(msg.port_map[7], 30);
+    /* Cut in the middle of its last record: refused. */
+    buf[7] = len - 1;
+    CHECK_INT(fs_chan_decode(buf, len - 1, &msg, err, sizeof err), EPROTO);
+    buf[7] = len;
+    /* A record claiming more bytes than there are. */
+    buf[len - 2] = 0x09;
+    CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+    /* A port map longer than the message, or than allowed. */
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_IMPORT_BATCH, 0, 5);
+    fs_chan_put_u32(&b, 0);
+    fs_chan_put_u16(&b, FS_CHAN_MAX_PORT_MAP + 1);
+    for (int i = 0; i <= FS_CHAN_MAX_PORT_MAP; i++) {
+        fs_chan_put_u32(&b, i), fs_chan_put_u32(&b, i);
+    }
+    len = fs_chan_finish(&b);
+    CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+    CHECK_INT(fs_chan_decode(buf, FS_CHAN_HDR_LEN + 10, &msg, err,
+                             sizeof err), EMSGSIZE);
+}
+
 static void
 test_event_and_flows(void)
 {
@@ -480,7 +563,7 @@ test_random(void)
         for (size_t j = 0; j < len; j++) {
             buf[j] = rand();
         }
-        buf[0] = 1;
+        buf[0] = FS_CHAN_VERSION;
         buf[1] = rand() % 40;
         buf[2] = 0;
         buf[3] = rand() % 2;
@@ -508,6 +591,7 @@ main(void)
     RUN_TEST(test_policy_parts);
     RUN_TEST(test_flow_commands);
     RUN_TEST(test_event_and_flows);
+    RUN_TEST(test_migration_messages);
     RUN_TEST(test_stats_and_result);
     RUN_TEST(test_random);
     return test_exit_status();

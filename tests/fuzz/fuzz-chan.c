@@ -151,6 +151,30 @@ write_seeds(const char *dir)
     fs_chan_put_str(&b, "");
     fs_chan_finish(&b);
     write_seed(dir, "result", &b);
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_EXPORT, 0, 9);
+    fs_chan_put_u32(&b, FS_PORT_ANY);
+    fs_chan_put_u64(&b, 3);
+    fs_chan_put_u32(&b, 0);
+    fs_chan_finish(&b);
+    write_seed(dir, "export", &b);
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_RECORDS, FS_CHAN_F_MORE, 9);
+    fs_chan_put_u64(&b, 4);
+    fs_chan_put_u16(&b, 2);
+    fs_chan_put_bytes(&b, "Fr\x02\x00\x00\x08" "ab", 8);
+    fs_chan_put_bytes(&b, "Fr\x02\x00\x00\x06", 6);
+    fs_chan_finish(&b);
+    write_seed(dir, "records", &b);
+
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_IMPORT_BATCH, 0, 10);
+    fs_chan_put_u32(&b, FS_IMPORT_REJUDGE);
+    fs_chan_put_u16(&b, 1);
+    fs_chan_put_u32(&b, 5);
+    fs_chan_put_u32(&b, 6);
+    fs_chan_put_bytes(&b, "Fr\x02\x00\x00\x08" "ab", 8);
+    fs_chan_finish(&b);
+    write_seed(dir, "import-batch", &b);
 }
 
 int
