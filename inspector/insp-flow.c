@@ -227,6 +227,43 @@ insp_flow_remove(struct insp_flow_table *t, uint32_t idx)
     t->n_flows--;
 }
 
+/* How far insp_flow_place() looks for a flow's place. */
+#define PLACE_STEPS_MAX 1024
+
+void
+insp_flow_place(struct insp_flow_table *t, uint32_t idx)
+{
+    struct insp_flow *f = &t->flows[idx];
+    uint32_t after, next;
+    int steps = 0;
+
+    if (f->pinned) {
+        return;
+    }
+    lru_unlink(t, idx);
+    for (after = t->lru_tail[f->lru];
+         after != INSP_NIL && t->flows[after].last_seen_ns > f->last_seen_ns;
+         after = t->flows[after].lru_prev) {
+        if (++steps > PLACE_STEPS_MAX) {
+            after = INSP_NIL;   /* Far back: at the head, to go first. */
+            break;
+        }
+    }
+    next = after == INSP_NIL ? t->lru_head[f->lru] : t->flows[after].lru_next;
+    f->lru_prev = after;
+    f->lru_next = next;
+    if (after == INSP_NIL) {
+        t->lru_head[f->lru] = idx;
+    } else {
+        t->flows[after].lru_next = idx;
+    }
+    if (next == INSP_NIL) {
+        t->lru_tail[f->lru] = idx;
+    } else {
+        t->flows[next].lru_prev = idx;
+    }
+}
+
 void
 insp_flow_touch(struct insp_flow_table *t, uint32_t idx)
 {

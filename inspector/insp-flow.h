@@ -122,6 +122,13 @@ void insp_flow_remove(struct insp_flow_table *, uint32_t idx);
  * lists). */
 void insp_flow_touch(struct insp_flow_table *, uint32_t idx);
 
+/* Moves flow 'idx' (not pinned) to where its last_seen_ns puts it in its
+ * LRU list, for a flow that comes with a time of its own (an import), so
+ * that expiry, which stops at the first flow still in time, finds it in
+ * time.  Walks from the tail, at most 1024 flows (then it goes to the
+ * head): cheap for a batch imported oldest first. */
+void insp_flow_place(struct insp_flow_table *, uint32_t idx);
+
 /* Pins flow 'idx' (takes it off its LRU list: it is neither expired nor
  * evicted) or unpins it (back at the LRU tail, as if just seen). */
 void insp_flow_set_pinned(struct insp_flow_table *, uint32_t idx,

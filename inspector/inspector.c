@@ -2513,6 +2513,8 @@ import_record(struct fs_inspector *insp, struct insp_record *r,
     f->last_seen_ns = age(insp->now_ns, r->last_age_ns);
     if (r->pinned && f->state == FS_FLOW_DECIDED && !r->classifying) {
         insp_flow_set_pinned(&insp->table, idx, true);
+    } else {
+        insp_flow_place(&insp->table, idx);
     }
     for (int i = 0; i < r->n_frags; i++) {
         insp_frags_restore(insp->frags, &r->key, &r->frags[i],
@@ -2602,6 +2604,26 @@ batch_next(const uint8_t *batch, size_t len, size_t *off)
     return n;
 }
 
+/* A record of a batch, for sorting them oldest first. */
+struct batch_rec {
+    size_t off, len;
+    uint64_t last_age_ns;
+    size_t index;
+};
+
+static int
+compare_batch_recs(const void *a_, const void *b_)
+{
+    const struct batch_rec *a = a_, *b = b_;
+
+    /* Older (greater age) first; in batch order for equal ages, so that
+     * the later of two records of one flow wins. */
+    if (a->last_age_ns != b->last_age_ns) {
+        return a->last_age_ns < b->last_age_ns ? 1 : -1;
+    }
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
 int
 fs_inspector_import(struct fs_inspector *insp, const void *batch_,
                     size_t len, const struct fs_import_opts *user_opts,
@@ -2610,6 +2632,8 @@ fs_inspector_import(struct fs_inspector *insp, const void *batch_,
     const uint8_t *batch = batch_;
     struct fs_import_opts o;
     struct fs_import_result res;
+    struct batch_rec *recs = NULL;
+    size_t n_recs = 0, cap = 0, i;
     struct insp_record *r;
     uint32_t n_new = 0;
     size_t off = 0;
@@ -2638,6 +2662,20 @@ fs_inspector_import(struct fs_inspector *insp, const void *batch_,
             n = -EINVAL;
             break;
         }
+        if (n_recs == cap) {
+            struct batch_rec *p;
+
+            cap = cap ? 2 * cap : 64;
+            p = realloc(recs, cap * sizeof *recs);
+            if (!p) {
+                n = -ENOMEM;
+                break;
+            }
+            recs = p;
+        }
+        recs[n_recs] = (struct batch_rec) { off - n, n, r->last_age_ns,
+                                            n_recs };
+        n_recs++;
         if (insp->opts.ignore_vlan) {
             r->key.vlan = 0;
         }
@@ -2647,16 +2685,24 @@ fs_inspector_import(struct fs_inspector *insp, const void *batch_,
             n_new++;
         }
     }
-    if (n < 0) {
+    if (n == -ENOMEM) {
+        error = -ENOMEM;
+    } else if (n < 0) {
         insp->counters[FS_CTR_RECORDS_BAD]++;
         error = -EINVAL;
     } else if (n_new > insp->table.capacity - insp->table.n_flows) {
         error = -ENOSPC;
     }
-    for (off = 0; !error && (n = batch_next(batch, len, &off)) > 0; ) {
-        insp_record_decode(batch + off - n, n, r);
+    /* Oldest first: each then goes at its LRU list's tail (see
+     * insp_flow_place()). */
+    if (!error && n_recs) {
+        qsort(recs, n_recs, sizeof *recs, compare_batch_recs);
+    }
+    for (i = 0; !error && i < n_recs; i++) {
+        insp_record_decode(batch + recs[i].off, recs[i].len, r);
         error = import_record(insp, r, &o, false, &res, NULL);
     }
+    free(recs);
     free(r);
     if (result) {
         *result = res;

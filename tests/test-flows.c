@@ -968,6 +968,51 @@ test_migrate(void)
     fs_inspector_destroy(b);
 }
 
+/* Imported flows expire at their own time, whatever the order they come
+ * in: a newer one imported first must not hold an older one back. */
+static void
+test_migrate_expiry(void)
+{
+    static const char policy[] = "priority=0, actions=allow\n";
+    static struct batch all, reordered;
+    struct trace ta, tb;
+    struct fs_inspector *a = make_traced(&ta, policy);
+    struct fs_inspector *b = make_traced(&tb, policy);
+    struct fs_import_result res;
+    FS_IMPORT_OPTS(o);
+    size_t first;
+
+    tcp(a, 22, SYN, 1, 0, 1 * SEC);
+    tcp(a, 23, SYN, 1, 0, 200 * SEC);
+    CHECK_INT(fs_inspector_export(a, FS_PORT_ANY, 0, 0, append_record, &all),
+              0);
+    CHECK_INT(all.n, 2);
+    /* The newer (port 23) first. */
+    first = all.buf[4] << 8 | all.buf[5];
+    if ((all.buf[50] << 8 | all.buf[51]) == 22) {
+        memcpy(reordered.buf, all.buf + first, all.len - first);
+        memcpy(reordered.buf + all.len - first, all.buf, first);
+    } else {
+        memcpy(reordered.buf, all.buf, all.len);
+    }
+    reordered.len = all.len;
+    fs_inspector_expire(b, 200 * SEC);
+    /* In two batches (a batch goes oldest first by itself). */
+    first = reordered.buf[4] << 8 | reordered.buf[5];
+    CHECK_INT(fs_inspector_import(b, reordered.buf, first, &o, &res), 0);
+    CHECK_INT(res.imported, 1);
+    CHECK_INT(fs_inspector_import(b, reordered.buf + first,
+                                  reordered.len - first, &o, &res), 0);
+    CHECK_INT(res.imported, 1);
+    /* TCP's idle timeout is 300 s: at 302 s the first is over, not the
+     * second. */
+    CHECK_INT(fs_inspector_expire(b, 302 * SEC), 1);
+    CHECK(!lookup(b, 22).found);
+    CHECK(lookup(b, 23).found);
+    fs_inspector_destroy(a);
+    fs_inspector_destroy(b);
+}
+
 /* A flow whose payload outgrew its bound migrates, and is decided at once
  * on what it had. */
 static void
@@ -1024,6 +1069,7 @@ main(void)
     RUN_TEST(test_records);
     RUN_TEST(test_migrate);
     RUN_TEST(test_migrate_payload_cut);
+    RUN_TEST(test_migrate_expiry);
     RUN_TEST(test_import_verdict);
     RUN_TEST(test_port_limits);
     RUN_TEST(test_reserved_ids);

@@ -7,13 +7,17 @@
  * inspector A; when a flow has had k packets it is exported from A
  * (fs_inspector_export_one()), released there, imported into a fresh
  * inspector B (fs_inspector_import()), and its further packets go to B.
+ * And once as a VM's live migration moves them (k "all"): every flow at
+ * once, half-way through the capture, as one batch (fs_inspector_export()
+ * of all, fs_inspector_import()).
  * Every flow must end with the application, category, risks, host,
  * verdict and counters it ends with when the whole capture runs through
  * one inspector.  Run twice: classifying every flow to its end (as
  * flowsteer-inspect), and under a policy that decides flows as soon as it
  * can (as flowsteerd).
  *
- * Environment: MIGRATE_SPLITS, other split points ("2 0"; 0 is half-way).
+ * Environment: MIGRATE_SPLITS, other split points ("2 0 -1"; 0 is
+ * half-way, -1 all flows at once).
  * Usage: test-migrate-split DIR [EXCEPTIONS] (the capture set in
  * DIR/pcap; EXCEPTIONS lists flows known to differ, with the reason, as
  * CAPTURE<tab>FLOW<tab>REASON).  Prints the agreement per mode and split
@@ -381,6 +385,94 @@ route_find(const struct routes *rt, struct fs_flow_key key)
     return -1;
 }
 
+struct batch {
+    uint8_t *buf;
+    size_t len, cap;
+    unsigned int n;
+};
+
+static int
+batch_add(void *b_, const void *rec, size_t len)
+{
+    struct batch *b = b_;
+
+    if (b->len + len > b->cap) {
+        b->cap = 2 * (b->len + len);
+        b->buf = realloc(b->buf, b->cap);
+        if (!b->buf) {
+            abort();
+        }
+    }
+    memcpy(b->buf + b->len, rec, len);
+    b->len += len;
+    b->n++;
+    return 0;
+}
+
+/* The capture through A, then, half-way through it, every flow at once
+ * into B, as a VM's live migration moves them, and the rest through B. */
+static void
+run_all_at_once(const struct capture *c, int classify_all,
+                struct outcomes *out, unsigned int *n_migrated,
+                unsigned int *n_classifying)
+{
+    struct fs_inspector *a = make(classify_all, out);
+    struct fs_inspector *b = make(classify_all, out);
+    struct batch batch = { NULL, 0, 0, 0 };
+    struct fs_import_result res;
+    FS_IMPORT_OPTS(o);
+    size_t i, half = c->n / 2;
+    int error;
+
+    for (i = 0; i < half; i++) {
+        struct fs_packet pkt = fs_packet_of(c, i);
+
+        fs_inspector_process(a, &pkt);
+    }
+    {
+        FS_INSPECTOR_STATS(st);
+
+        fs_inspector_get_stats(a, &st);
+        *n_classifying += st.flows_classifying;
+    }
+    if (fs_inspector_export(a, FS_PORT_ANY, 0, 0, batch_add, &batch)) {
+        fprintf(stderr, "%s: export failed\n", c->name);
+        n_differences++;
+    }
+    /* The source lets go of them all (its flows moved: no end for them
+     * there). */
+    fs_inspector_destroy(a);
+    /* B's clock where A's was: the latest time of a packet A parsed
+     * (captures are not always in time order, and a packet that does not
+     * parse leaves the clock alone), so that ages mean the same. */
+    for (size_t j = 0; j < half; j++) {
+        struct fs_packet pkt = fs_packet_of(c, j);
+        struct fs_flow_key key;
+
+        if (!fs_packet_flow_key(&pkt, 1, &key)) {
+            fs_inspector_expire(b, pkt.ts_ns);
+        }
+    }
+    error = fs_inspector_import(b, batch.buf, batch.len, &o, &res);
+    if (error || res.imported != batch.n) {
+        fprintf(stderr, "%s: import of %u records: %s (%"PRIu32" imported, "
+                "%"PRIu32" conflicts)\n", c->name, batch.n,
+                strerror(-error), res.imported, res.conflicts);
+        n_differences++;
+    }
+    *n_migrated += batch.n;
+
+    for (; i < c->n; i++) {
+        struct fs_packet pkt = fs_packet_of(c, i);
+
+        fs_inspector_process(b, &pkt);
+    }
+    fs_inspector_flush(b);
+    fs_inspector_destroy(b);
+    free(batch.buf);
+    qsort(out->o, out->n, sizeof *out->o, compare_outcomes);
+}
+
 /* The capture through A and B, each flow moving to B after its 'k'th
  * packet.  Counts migrations in '*n_migrated'. */
 static void
@@ -487,7 +579,7 @@ difference(const char *capture, const char *mode, int k,
         n_differences++;
     }
     if (listed++ < 200) {
-        snprintf(ks, sizeof ks, k ? "%d" : "half", k);
+        snprintf(ks, sizeof ks, k > 0 ? "%d" : k ? "all" : "half", k);
         printf("  %s %s %s k=%s %s: %s: %s, migrated %s\n",
                is_known_flow ? "KNOWN" : "DIFF", capture, mode, ks, key,
                what, ref, got);
@@ -566,8 +658,8 @@ int
 main(int argc, char *argv[])
 {
     enum { N_SPLITS_MAX = 16 };
-    int splits[N_SPLITS_MAX] = { 1, 2, 3, 5, 8, 0 };
-    int n_splits = 6;
+    int splits[N_SPLITS_MAX] = { 1, 2, 3, 5, 8, 0, -1 };
+    int n_splits = 7;
     const char *env = getenv("MIGRATE_SPLITS");
     size_t agree[2][N_SPLITS_MAX] = { { 0 } };
     size_t total[2][N_SPLITS_MAX] = { { 0 } };
@@ -638,8 +730,13 @@ main(int argc, char *argv[])
                 struct outcomes got = { NULL, 0, 0 };
                 unsigned int n_cls = 0;
 
-                run_split(&c, !mode, splits[s], &ref, &got,
-                          &migrated[mode][s], &n_cls);
+                if (splits[s] < 0) {
+                    run_all_at_once(&c, !mode, &got, &migrated[mode][s],
+                                    &n_cls);
+                } else {
+                    run_split(&c, !mode, splits[s], &ref, &got,
+                              &migrated[mode][s], &n_cls);
+                }
                 classifying[mode][s] += n_cls;
                 total[mode][s] += ref.n;
                 agree[mode][s] += compare(names[f],
@@ -657,7 +754,8 @@ main(int argc, char *argv[])
         for (int s = 0; s < n_splits; s++) {
             char k[16];
 
-            snprintf(k, sizeof k, splits[s] ? "%d" : "half", splits[s]);
+            snprintf(k, sizeof k, splits[s] > 0 ? "%d" : splits[s] ? "all"
+                     : "half", splits[s]);
             printf("%-13s k=%-4s %6zu of %6zu flows agree (%.2f%%), "
                    "%u migrated, %u of them classifying\n",
                    mode ? "policy" : "classify-all", k,
