@@ -174,6 +174,23 @@ compare_outcomes(const void *a_, const void *b_)
            - (a->first_seen_ns < b->first_seen_ns);
 }
 
+/* (qsort() and bsearch() must not see the NULL of no outcomes.) */
+static void
+sort_outcomes(struct outcomes *out)
+{
+    if (out->n) {
+        qsort(out->o, out->n, sizeof *out->o, compare_outcomes);
+    }
+}
+
+static const struct outcome *
+find_outcome(const struct outcomes *out, const struct outcome *probe)
+{
+    return (out->n ? bsearch(probe, out->o, out->n, sizeof *out->o,
+                             compare_outcomes)
+                   : NULL);
+}
+
 static void
 log_quiet(void *aux, enum fs_log_level level, const char *msg)
 {
@@ -296,7 +313,7 @@ run_reference(const struct capture *c, int classify_all,
     }
     fs_inspector_flush(insp);
     fs_inspector_destroy(insp);
-    qsort(out->o, out->n, sizeof *out->o, compare_outcomes);
+    sort_outcomes(out);
 }
 
 struct found {
@@ -328,7 +345,7 @@ reference_packets(const struct outcomes *ref, const struct fs_flow_key *key,
     memset(&probe, 0, sizeof probe);
     probe.key = *key;
     probe.first_seen_ns = first_seen_ns;
-    o = bsearch(&probe, ref->o, ref->n, sizeof *ref->o, compare_outcomes);
+    o = find_outcome(ref, &probe);
     return o ? o->packets[0] + o->packets[1] : 0;
 }
 
@@ -470,7 +487,7 @@ run_all_at_once(const struct capture *c, int classify_all,
     fs_inspector_flush(b);
     fs_inspector_destroy(b);
     free(batch.buf);
-    qsort(out->o, out->n, sizeof *out->o, compare_outcomes);
+    sort_outcomes(out);
 }
 
 /* The capture through A and B, each flow moving to B after its 'k'th
@@ -549,7 +566,7 @@ run_split(const struct capture *c, int classify_all, int k,
     fs_inspector_destroy(a);
     fs_inspector_destroy(b);
     free(rec);
-    qsort(out->o, out->n, sizeof *out->o, compare_outcomes);
+    sort_outcomes(out);
 }
 
 static void
@@ -598,12 +615,12 @@ compare(const char *capture, const char *mode, int k,
 
         snprintf(r, sizeof r, "%zu flows", ref->n);
         snprintf(g, sizeof g, "%zu flows", got->n);
-        difference(capture, mode, k, &ref->o[0], "flow count", r, g);
+        difference(capture, mode, k, ref->n ? &ref->o[0] : &got->o[0],
+                   "flow count", r, g);
     }
     for (i = 0; i < ref->n; i++) {
         const struct outcome *r = &ref->o[i];
-        const struct outcome *g = bsearch(r, got->o, got->n, sizeof *got->o,
-                                          compare_outcomes);
+        const struct outcome *g = find_outcome(got, r);
         char rs[64], gs[64];
         size_t before = n_differences + n_known;
 
@@ -709,7 +726,9 @@ main(int argc, char *argv[])
         names[n_names++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n_names, sizeof *names, compare_names);
+    if (n_names) {
+        qsort(names, n_names, sizeof *names, compare_names);
+    }
 
     for (size_t f = 0; f < n_names; f++) {
         char path[8192];
