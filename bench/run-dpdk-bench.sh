@@ -152,8 +152,16 @@ for mode in $modes; do
         # The appliance.
         wait_until 20 eval '[ -n "$(app_pid)" ]' || fail "no appliance"
         gen_start "${opts[@]}"
-        read -r p c < <(measure appliance "$(app_pid)")
+        pid=$(app_pid)
+        read -r p c < <(measure appliance "$pid")
         gen_stop
+        # An appliance restarted meanwhile is a bug to look at (three were
+        # found so), and its figures are another process's: no figures.
+        [ "$(app_pid)" = "$pid" ] || {
+            fsctl flowsteer/show | grep "^inspector appliance" >&2
+            fail "$mode run $run: the appliance was restarted during the run" \
+                 "(pid $pid, now $(app_pid))"
+        }
         pps[$mode,app]+="$p "; cyc[$mode,app]+="$c "
         echo "  $mode run $run: appliance $p packets/s, $c cycles/packet"
         # Where packets were lost: OVS's transmit to the appliance (its

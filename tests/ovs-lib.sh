@@ -834,6 +834,10 @@ _ol_log_allowed=(
     'dpdk\|WARN\|EAL: No free [0-9]+ kB hugepages reported on node'
     'dpdk\|WARN\|TELEMETRY: No legacy callbacks, legacy socket not created'
     'dpdk\|WARN\|VHOST_CONFIG: \(.*/flowsteer-vhost/fs-insp0\.sock\) failed to connect: (No such file or directory|Connection refused)'
+    # ...and its reading of a message when the appliance dies with some
+    # of OVS's unread (the kernel resets the connection: kill -9, a crash,
+    # the sandbox's kill).
+    'dpdk\|ERR\|VHOST_CONFIG: \(.*/flowsteer-vhost/fs-insp0\.sock\) (recvmsg failed on fd [0-9]+ \(Connection reset by peer\)|vhost read message failed)'
 )
 # OVS-DPDK only: its main thread once stops for about 5 s (with no CPU
 # time: blocked) when the appliance, its vhost-user peer, dies under
