@@ -90,6 +90,30 @@ hung_after() {
 }
 hung_after quiet 1000 2500
 hung_after chatty 9500 12000
+
+# A compromised appliance can lie about what it saw, but not about what the
+# policy says: flowsteerd judges every record again by its own policy
+# before its rules go to the switch.  The liar says vm1's flow to the
+# closed port was allowed as HTTP.
+echo "== a lying appliance: it says the closed port's flow was allowed"
+printf '%s\n' 'priority=100, profile=web, tcp, tp_dst=2222, actions=drop' \
+    'priority=0, profile=web, actions=allow' > "$tmp/policy.conf"
+vsctl set Open_vSwitch . external_ids:flowsteer-policy="$tmp/policy.conf"
+FAKE_MODE=liar fsd_start --inspectord="$FAKE"
+check "liar: ready (its port open)" wait_until 25 shows \
+    "inspector appliance: ready"
+lie_rules() {
+    ofctl -O OpenFlow13 dump-flows br-int | grep "tp_src=40999,tp_dst=2222"
+}
+check "liar: the flow it lied about has rules" wait_until 10 eval \
+    'lie_rules > "$tmp/lie"'
+check "liar: flowsteerd's policy decided them: drop, not the allow it said" \
+    eval 'grep -q "actions=drop" "$tmp/lie" && ! grep -qv "actions=drop" "$tmp/lie"'
+kill "$(fsd_pid)"
+wait_until 10 eval '! fsctl version >/dev/null 2>&1' ||
+    fail "flowsteerd did not stop"
+mv "$tmp/flowsteerd.log" "$tmp/flowsteerd-liar.log"
+
 for f in "$tmp"/flowsteerd-*.log; do
     cat "$f" >> "$tmp/flowsteerd.log"
 done

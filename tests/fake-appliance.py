@@ -74,6 +74,79 @@ def result():
     return msg(33, struct.pack('>iQQH', 0, 0, 0, 0), xid=0)
 
 
+def flow_str(text):
+    text = text.encode()
+    return struct.pack('>H', len(text)) + text
+
+
+def mapped(a):
+    return bytes(10) + b'\xff\xff' + bytes(a)
+
+
+def lie(ofport):
+    """An EVENT saying that vm1's (10.0.0.1, port 'ofport') flow to the
+    closed port 10.0.0.2:2222 was allowed as HTTP, with a record that says
+    the same (dpdk-pmd/fs-chan.c's fs_chan_put_flow(), then the record of
+    inspector/insp-record.h)."""
+    key = mapped([10, 0, 0, 1]) + mapped([10, 0, 0, 2]) \
+        + struct.pack('>HHHBB', 40999, 2222, 0, 6, 4)
+    flow = (struct.pack('>Q', 77) + key + struct.pack('>II', ofport, 0)
+            + struct.pack('>BBBB', 1, 0, 0, 0)          # decided
+            + struct.pack('>HHHH', 7, 0, 5, 0)          # HTTP, Web
+            + struct.pack('>Q', 0)
+            + struct.pack('>II', 1, 0) + flow_str('')   # allow
+            + struct.pack('>i', 100)
+            + struct.pack('>QQQQ', 1, 0, 74, 0)
+            + struct.pack('>I', 1)
+            + struct.pack('>QQQ', 1, 1, 0)
+            + flow_str('web') + flow_str('HTTP') + flow_str('Web')
+            + flow_str('') + flow_str('') + flow_str('lie:1') + flow_str(''))
+    rule = b'lie:1'
+    rec = bytearray(180)
+    struct.pack_into('>HBBHBB', rec, 0, 0x4672, 2, 0, 180 + len(rule), 2, 1)
+    struct.pack_into('>Q', rec, 8, 77)
+    rec[16:56] = key[:32] + struct.pack('>HHHBB', 40999, 2222, 0, 6, 4)
+    struct.pack_into('>II', rec, 56, ofport, 0)
+    struct.pack_into('>HHH', rec, 76, 7, 0, 5)
+    struct.pack_into('>IIi', rec, 108, 1, 0, 100)
+    struct.pack_into('>QQQQ', rec, 120, 1, 74, 0, 0)
+    struct.pack_into('>BBBB', rec, 176, 0, 0, len(rule), 0)
+    return msg(34, struct.pack('>B', 0) + flow + bytes(rec) + rule, xid=0)
+
+
+def inspected_port(m):
+    """The first port of a PORTS message, or None."""
+    if len(m) < 18 or m[1] != 17 or not struct.unpack('>H', m[12:14])[0]:
+        return None
+    return struct.unpack('>I', m[14:18])[0]
+
+
+if mode == 'liar':
+    # Healthy, but it lies once about a flow of the port it inspects.
+    s.setblocking(True)
+    s.send(hello(2))
+    s.settimeout(0.005)
+    port, lied = None, False
+    while True:
+        try:
+            m = s.recv(1 << 18)
+            if not m:
+                time.sleep(3600)
+        except socket.timeout:
+            m = None
+        except OSError:
+            time.sleep(3600)
+        if m and inspected_port(m) is not None:
+            port = inspected_port(m)
+        if m and len(m) >= 20 and m[1] == 3:
+            xid = struct.unpack('>I', m[8:12])[0]
+            s.send(stats())
+            s.send(msg(32, m[12:20], xid=xid))
+            if port is not None and not lied:
+                time.sleep(0.5)
+                s.send(lie(port))
+                lied = True
+
 if mode in ('quiet', 'chatty'):
     s.setblocking(True)
     s.send(hello(2))
