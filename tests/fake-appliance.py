@@ -121,12 +121,15 @@ def inspected_port(m):
     return struct.unpack('>I', m[14:18])[0]
 
 
-if mode == 'liar':
-    # Healthy, but it lies once about a flow of the port it inspects.
+if mode in ('quiet', 'chatty', 'liar'):
+    # Healthy for FAKE_HEALTHY s, then quiet, or chatty: messages but no
+    # answer.  A liar stays healthy, and lies once about a flow of the
+    # port it inspects.
     s.setblocking(True)
     s.send(hello(2))
-    s.settimeout(0.005)
+    healthy_until = None
     port, lied = None, False
+    s.settimeout(0.005)
     while True:
         try:
             m = s.recv(1 << 18)
@@ -138,30 +141,8 @@ if mode == 'liar':
             time.sleep(3600)
         if m and inspected_port(m) is not None:
             port = inspected_port(m)
-        if m and len(m) >= 20 and m[1] == 3:
-            xid = struct.unpack('>I', m[8:12])[0]
-            s.send(stats())
-            s.send(msg(32, m[12:20], xid=xid))
-            if port is not None and not lied:
-                time.sleep(0.5)
-                s.send(lie(port))
-                lied = True
-
-if mode in ('quiet', 'chatty'):
-    s.setblocking(True)
-    s.send(hello(2))
-    healthy_until = None
-    s.settimeout(0.005)
-    while True:
-        try:
-            m = s.recv(65536)
-            if not m:
-                time.sleep(3600)
-        except socket.timeout:
-            m = None
-        except OSError:
-            time.sleep(3600)
-        healthy = healthy_until is None or time.time() < healthy_until
+        healthy = (mode == 'liar' or healthy_until is None
+                   or time.time() < healthy_until)
         if m and len(m) >= 20 and m[1] == 3 and healthy:
             if healthy_until is None:
                 healthy_until = (time.time()
@@ -169,6 +150,10 @@ if mode in ('quiet', 'chatty'):
             xid = struct.unpack('>I', m[8:12])[0]
             s.send(stats())
             s.send(msg(32, m[12:20], xid=xid))
+            if mode == 'liar' and port is not None and not lied:
+                time.sleep(0.5)
+                s.send(lie(port))
+                lied = True
         elif not healthy and mode == 'chatty':
             try:
                 s.send(result())
