@@ -2239,6 +2239,10 @@ flow_to_record(struct fs_inspector *insp, const struct insp_flow *f,
     if (f->state == FS_FLOW_DECIDED) {
         snprintf(r->rule, sizeof r->rule, "%s",
                  insp_policy_rule_name(insp->policy, f->rule_index));
+    } else {
+        /* Undecided: no verdict (a record says so, or is refused). */
+        memset(&r->verdict, 0, sizeof r->verdict);
+        r->rule_priority = -1;
     }
 
     r->owner = f->owner;
