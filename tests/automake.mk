@@ -138,7 +138,8 @@ BACKEND_TESTS = \
 	tests/appliance-hostile-dpdk.sh \
 	tests/workers-dpdk.sh \
 	tests/enforce-restart-workers.sh \
-	tests/neighbours-dpdk.sh
+	tests/neighbours-dpdk.sh \
+	tests/neighbours-afxdp.sh
 
 TESTS += tests/test-chan
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
