@@ -1003,6 +1003,17 @@ classify_start(struct fs_inspector *insp, struct insp_flow *f)
     return 1;
 }
 
+/* Takes flow 'idx' out of the table and its port's count, silently. */
+static void
+forget_flow(struct fs_inspector *insp, uint32_t idx)
+{
+    struct insp_flow *f = insp_flow_get(&insp->table, idx);
+
+    owner_count(insp, f->owner, -1);
+    insp_strtab_unref(&insp->strings, f->host_id);
+    insp_flow_remove(&insp->table, idx);
+}
+
 /* Removes flow 'idx' for 'reason', reporting FS_EVENT_FLOW_END and counting
  * it in counter 'why' (if not FS_N_COUNTERS). */
 static void
@@ -1019,9 +1030,7 @@ end_flow(struct fs_inspector *insp, uint32_t idx, enum fs_flow_end reason,
     }
     f->end_reason = reason;
     emit(insp, FS_EVENT_FLOW_END, f, NULL);
-    owner_count(insp, f->owner, -1);
-    insp_strtab_unref(&insp->strings, f->host_id);
-    insp_flow_remove(&insp->table, idx);
+    forget_flow(insp, idx);
     if (why != FS_N_COUNTERS) {
         insp->counters[why]++;
     }
@@ -2101,30 +2110,34 @@ fs_inspector_pin_flow(struct fs_inspector *insp, uint64_t id,
     return 0;
 }
 
-int
-fs_inspector_remove_flow(struct fs_inspector *insp, uint64_t id,
-                         const struct fs_flow_key *key)
+/* end_flow() for flow 'id' with key 'key'.  Returns 0 or -ENOENT. */
+static int
+end_flow_by_id(struct fs_inspector *insp, uint64_t id,
+               const struct fs_flow_key *key, enum fs_flow_end reason,
+               enum fs_counter why)
 {
     uint32_t idx = insp_flow_find_id(&insp->table, key, id);
 
     if (idx == INSP_NIL) {
         return -ENOENT;
     }
-    end_flow(insp, idx, FS_END_REMOVED, FS_N_COUNTERS);
+    end_flow(insp, idx, reason, why);
     return 0;
+}
+
+int
+fs_inspector_remove_flow(struct fs_inspector *insp, uint64_t id,
+                         const struct fs_flow_key *key)
+{
+    return end_flow_by_id(insp, id, key, FS_END_REMOVED, FS_N_COUNTERS);
 }
 
 int
 fs_inspector_release_flow(struct fs_inspector *insp, uint64_t id,
                           const struct fs_flow_key *key)
 {
-    uint32_t idx = insp_flow_find_id(&insp->table, key, id);
-
-    if (idx == INSP_NIL) {
-        return -ENOENT;
-    }
-    end_flow(insp, idx, FS_END_MIGRATED, FS_CTR_FLOWS_RELEASED);
-    return 0;
+    return end_flow_by_id(insp, id, key, FS_END_MIGRATED,
+                          FS_CTR_FLOWS_RELEASED);
 }
 
 int
@@ -2454,12 +2467,7 @@ import_record(struct fs_inspector *insp, struct insp_record *r,
         if (f->cls != INSP_NIL) {
             classify_stop(insp, f);
         }
-        if (f->pinned) {
-            insp_flow_set_pinned(&insp->table, idx, false);
-        }
-        owner_count(insp, f->owner, -1);
-        insp_strtab_unref(&insp->strings, f->host_id);
-        insp_flow_remove(&insp->table, idx);
+        forget_flow(insp, idx);
         updated = true;
     } else if (keep_id) {
         id = r->id;
