@@ -2353,7 +2353,8 @@ fs_inspector_export(struct fs_inspector *insp, uint32_t port, uint64_t since,
 
         if (!f->in_use || (since && f->epoch <= since)
             || (port != FS_PORT_ANY && f->port != port
-                && f->peer_port != port && f->owner != port)
+                && (flags & FS_EXPORT_FROM_PORT
+                    || (f->peer_port != port && f->owner != port)))
             || (f->state != FS_FLOW_DECIDED
                 && (flags & FS_EXPORT_DECIDED || f->cls == INSP_NIL))) {
             continue;

@@ -57,6 +57,16 @@ syn(struct fs_inspector *insp, uint8_t a, uint16_t sport, uint8_t b,
     return send(insp, &k, SEC, port);
 }
 
+static int
+count_record(void *n_, const void *rec, size_t len)
+{
+    int *n = n_;
+
+    *n += len > 0;
+    (void) rec;
+    return 0;
+}
+
 struct peer_check {
     uint32_t peer_port;
     char peer_profile[16];
@@ -113,6 +123,19 @@ test_both_ends_judged(void)
         CHECK_INT(send(insp, &k, SEC, 2), FS_PKT_PASS);
     }
     CHECK_INT(CTR(insp, FLOWS_CREATED), 6);
+
+    /* Migration of vm2: its flows are the one from it and the four to
+     * it; FS_EXPORT_FROM_PORT leaves out those to it. */
+    {
+        int n = 0;
+
+        CHECK_INT(fs_inspector_export(insp, 2, 0, 0, count_record, &n), 0);
+        CHECK_INT(n, 5);
+        n = 0;
+        CHECK_INT(fs_inspector_export(insp, 2, 0, FS_EXPORT_FROM_PORT,
+                                      count_record, &n), 0);
+        CHECK_INT(n, 1);
+    }
     fs_inspector_destroy(insp);
 }
 
@@ -837,6 +860,10 @@ test_migrate(void)
     CHECK_INT(fs_inspector_export(a, 7, 0, 0, append_record, &delta), 0);
     CHECK_INT(delta.n, 0);
     CHECK_INT(fs_inspector_export(a, 1, 0, 0, append_record, &delta), 0);
+    CHECK_INT(delta.n, 2);
+    delta.len = delta.n = 0;
+    CHECK_INT(fs_inspector_export(a, 1, 0, FS_EXPORT_FROM_PORT,
+                                  append_record, &delta), 0);
     CHECK_INT(delta.n, 2);
 
     /* A batch with one bad record (or cut short) changes nothing. */

@@ -769,6 +769,8 @@ FS_API uint64_t fs_inspector_mark(struct fs_inspector *insp);
 /* Flags for fs_inspector_export(). */
 enum {
     FS_EXPORT_DECIDED = 1 << 0, /* Only decided flows (no payload). */
+    FS_EXPORT_FROM_PORT = 1 << 1,   /* Only flows whose first packet came
+                                     * from 'port' (not those to it). */
 };
 
 /* Calls 'cb' with the record (at most FS_MIGRATE_RECORD_MAX bytes) of each
