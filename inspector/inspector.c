@@ -2656,7 +2656,8 @@ fs_inspector_import(struct fs_inspector *insp, const void *batch_,
     if (user_opts) {
         if (user_opts->sz < sizeof o.sz + sizeof o.flags
             || user_opts->sz > sizeof o
-            || user_opts->flags & ~(unsigned int) FS_IMPORT_REJUDGE) {
+            || user_opts->flags & ~(unsigned int) (FS_IMPORT_REJUDGE
+                                                   | FS_IMPORT_MAPPED_ONLY)) {
             return -EINVAL;
         }
         memcpy(&o, user_opts, user_opts->sz);
@@ -2671,7 +2672,9 @@ fs_inspector_import(struct fs_inspector *insp, const void *batch_,
     while ((n = batch_next(batch, len, &off)) > 0) {
         int reverse;
 
-        if (insp_record_decode(batch + off - n, n, r)) {
+        if (insp_record_decode(batch + off - n, n, r)
+            || (o.flags & FS_IMPORT_MAPPED_ONLY
+                && (!o.port_map || !map_port(&o, r->port)))) {
             n = -EINVAL;
             break;
         }

@@ -879,6 +879,18 @@ test_migrate(void)
     CHECK_INT(n_flows(b), 0);
     CHECK_INT(tb.n, 0);
 
+    /* A peer's records for a port that is not the one migrating. */
+    {
+        static const uint32_t other[1][2] = { { 4, 5 } };
+        FS_IMPORT_OPTS(om, .flags = FS_IMPORT_MAPPED_ONLY,
+                       .port_map = other, .n_port_map = 1);
+
+        CHECK_INT(fs_inspector_import(b, all.buf, all.len, &om, &res),
+                  -EINVAL);
+        CHECK_INT(CTR(b, RECORDS_BAD), 3);
+        CHECK_INT(n_flows(b), 0);
+    }
+
     /* The good batch: flows get B's ids, A's are their origin; the
      * classifying one replays its three packets. */
     CHECK_INT(fs_inspector_import(b, all.buf, all.len, &o, &res), 0);

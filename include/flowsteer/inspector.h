@@ -713,6 +713,10 @@ FS_API int fs_inspector_export_flows(struct fs_inspector *insp,
 enum {
     FS_IMPORT_REJUDGE = 1 << 0, /* Judge the flow by the policy in use
                                  * (else keep the record's verdict). */
+    FS_IMPORT_MAPPED_ONLY = 1 << 1, /* fs_inspector_import(): a record
+                                     * whose port is not in the port map
+                                     * is malformed (the batch is
+                                     * refused). */
 };
 
 /* Restores the flow in record 'rec' of 'len' bytes, with its id, which
