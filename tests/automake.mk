@@ -53,6 +53,12 @@ tests_test_chan_SOURCES = tests/test-chan.c tests/test-util.h
 tests_test_chan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dpdk-pmd
 tests_test_chan_LDADD = dpdk-pmd/libfschan.la
 
+# The migration messages between two flowsteerd.
+check_PROGRAMS += tests/test-mig-msg
+tests_test_mig_msg_SOURCES = tests/test-mig-msg.c tests/test-util.h
+tests_test_mig_msg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ovs-ext
+tests_test_mig_msg_LDADD = ovs-ext/libfsmig.la
+
 # The appliance's sandbox (dpdk-pmd/fs-sandbox.h), run by tests/sandbox.sh.
 check_PROGRAMS += tests/test-sandbox
 tests_test_sandbox_SOURCES = tests/test-sandbox.c tests/test-util.h
@@ -142,6 +148,7 @@ BACKEND_TESTS = \
 	tests/neighbours-afxdp.sh
 
 TESTS += tests/test-chan
+TESTS += tests/test-mig-msg
 TESTS += tests/test-policy tests/test-inspector tests/test-exceptions \
 	tests/test-flows tests/test-ndpi-regress \
 	$(SHELL_TESTS)

@@ -5,13 +5,13 @@ EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/ndpi-forget.c \
 	tests/fuzz/ndpi-forget.h tests/fuzz/fuzz-policy.c \
 	tests/fuzz/fuzz-record.c tests/fuzz/fuzz-openflow.c \
 	tests/fuzz/fuzz-rules.c tests/fuzz/fuzz-config.c \
-	tests/fuzz/fuzz-chan.c \
+	tests/fuzz/fuzz-chan.c tests/fuzz/fuzz-mig.c \
 	tests/fuzz/make-seeds.sh tests/fuzz/regress
 
 if ENABLE_FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined
 FUZZ_TARGETS = tests/fuzz/fuzz-packet tests/fuzz/fuzz-policy \
-	tests/fuzz/fuzz-record tests/fuzz/fuzz-chan
+	tests/fuzz/fuzz-record tests/fuzz/fuzz-chan tests/fuzz/fuzz-mig
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 
 tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz-packet.c \
@@ -38,6 +38,13 @@ tests_fuzz_fuzz_chan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dpdk-pmd
 tests_fuzz_fuzz_chan_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_chan_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_chan_LDADD = dpdk-pmd/libfschan.la
+
+# The migration messages between two flowsteerd.
+tests_fuzz_fuzz_mig_SOURCES = tests/fuzz/fuzz-mig.c
+tests_fuzz_fuzz_mig_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ovs-ext
+tests_fuzz_fuzz_mig_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_mig_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_mig_LDADD = ovs-ext/libfsmig.la
 
 # Targets that need OVS.  The OpenFlow messages flowrules decodes:
 if HAVE_OVS

@@ -51,6 +51,10 @@ fuzz-chan)
     # The target writes its own: a good message of each kind.
     FUZZ_CHAN_SEEDS=$dir "$TARGET_PATH" > /dev/null 2>&1
     ;;
+fuzz-mig)
+    # The target writes its own: a good message of each kind.
+    FUZZ_MIG_SEEDS=$dir "$TARGET_PATH" > /dev/null 2>&1
+    ;;
 fuzz-config)
     printf 'o flowsteer-bridge=br-int\no flowsteer-mode=inline\no flowsteer-fail=closed\no flowsteer-policy=/etc/flowsteer/policy.conf\nb br-int netdev\ni vm1 tap 1\ne flowsteer-inspect=true\ne flowsteer-profile=web\ne attached-mac=52:54:00:00:00:01\ni vm2 \"\" 2\ne flowsteer-inspect=true\nb br-sec netdev\n' > "$dir/c1"
     printf 'o flowsteer-bridge=br-int\no flowsteer-exception-policy=drop,frag_tiny=alert,non_ip=allow\no flowsteer-idle-timeout-tcp=3600\no flowsteer-idle-timeout-udp=0\no flowsteer-watchdog-ms=50\no flowsteer-max-flows-per-port=100\no flowsteer-port-full=evict\no flowsteer-sec-bridge=br/x\nb br-int system\ni vm1 internal 70000\ne flowsteer-inspect=yes\ni vm2 patch 3\ne flowsteer-inspect=true\ne flowsteer-profile=a b\n' > "$dir/c2"
