@@ -1,4 +1,10 @@
 # ovs-ext/: flowsteerd, the OVS extension daemon (libopenvswitch).
+
+# The migration messages between two flowsteerd (no OVS: the unit test and
+# the fuzz target use them too).
+noinst_LTLIBRARIES += ovs-ext/libfsmig.la
+ovs_ext_libfsmig_la_SOURCES = ovs-ext/fs-mig-msg.c ovs-ext/fs-mig-msg.h
+
 if HAVE_OVS
 sbin_PROGRAMS += ovs-ext/flowsteerd
 ovs_ext_flowsteerd_SOURCES = \
@@ -22,11 +28,14 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-verdict.c \
 	ovs-ext/fs-verdict.h \
 	ovs-ext/fs-watchdog.c \
-	ovs-ext/fs-watchdog.h
+	ovs-ext/fs-watchdog.h \
+	ovs-ext/fs-migrate.c \
+	ovs-ext/fs-migrate.h
 ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
 	-I$(top_srcdir)/dpdk-pmd -DFLOWSTEER_SBINDIR='"$(sbindir)"'
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)
-ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la dpdk-pmd/libfsport.la \
+ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la ovs-ext/libfsmig.la \
+	dpdk-pmd/libfsport.la \
 	dpdk-pmd/libfschan.la dpdk-pmd/libfssandbox.la \
 	inspector/libflowsteer-inspector.la $(OVS_LIBS)
 dist_man_MANS += ovs-ext/flowsteerd.8

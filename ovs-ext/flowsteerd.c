@@ -40,6 +40,7 @@
 #include "fs-flows.h"
 #include "fs-guard.h"
 #include "fs-live.h"
+#include "fs-migrate.h"
 #include "fs-policy.h"
 #include "fs-steer.h"
 #include "fs-topo.h"
@@ -82,6 +83,7 @@ struct flowsteerd {
     struct fs_policy *policy;
 
     struct fs_flows *flows;     /* flowsteer/flows. */
+    struct fs_migrate *migrate; /* Live migration between hosts. */
 
     bool exiting;
 };
@@ -353,6 +355,7 @@ config_apply(struct flowsteerd *d)
     }
     fs_appliance_set_config(d->app, &d->cfg);
     policy_run(d, true);
+    fs_migrate_set_config(d->migrate, &d->cfg);
     fs_verdicts_commit(d->verdicts);
 
     {
@@ -460,6 +463,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         fs_watchdog_format(d->watchdog, &ds);
         fs_guard_format(d->guard, &ds);
         fs_flows_format_stats(d->flows, &ds);
+        fs_migrate_format_summary(d->migrate, &ds);
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
@@ -581,6 +585,8 @@ flowsteerd_init(struct flowsteerd *d)
     fs_verdicts_attach(d->verdicts, d->insp, d->app);
     d->policy = fs_policy_create(d->insp, d->verdicts, d->app);
     d->flows = fs_flows_create(d->insp, d->verdicts, d->app);
+    d->migrate = fs_migrate_create(d->insp, d->verdicts);
+    fs_verdicts_set_end_hook(d->verdicts, fs_migrate_flow_ended, d->migrate);
     d->idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d->idl);
     fs_guard_register(d->idl);
@@ -635,6 +641,7 @@ flowsteerd_run(struct flowsteerd *d, struct unixctl_server *unixctl)
     fs_flows_set_config(d->flows, d->cfg_valid ? &d->cfg : NULL);
     unixctl_server_run(unixctl);
     fs_flows_run(d->flows);
+    fs_migrate_run(d->migrate);
 }
 
 static void
@@ -643,6 +650,7 @@ flowsteerd_wait(struct flowsteerd *d, struct unixctl_server *unixctl)
     ovsdb_idl_wait(d->idl);
     unixctl_server_wait(unixctl);
     fs_flows_wait(d->flows);
+    fs_migrate_wait(d->migrate);
     fs_watchdog_wait(d->watchdog);
     fs_live_wait(d->live);
     fs_steer_wait(d->steer);
@@ -660,6 +668,8 @@ flowsteerd_destroy(struct flowsteerd *d)
     fs_topo_destroy(&d->topo);
     fs_live_destroy(d->live);
     fs_steer_destroy(d->steer);
+    fs_verdicts_set_end_hook(d->verdicts, NULL, NULL);
+    fs_migrate_destroy(d->migrate);
     fs_verdicts_destroy(d->verdicts);
     fs_watchdog_destroy(d->watchdog);
     fs_guard_destroy(d->guard, d->idl);

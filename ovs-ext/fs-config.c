@@ -34,6 +34,9 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_WATCHDOG "flowsteer-watchdog-ms"
 #define KEY_MAX_PER_PORT "flowsteer-max-flows-per-port"
 #define KEY_PORT_FULL "flowsteer-port-full"
+#define KEY_MIGRATION_REMOTE "flowsteer-migration-remote"
+#define KEY_MIGRATE_FROM "flowsteer-migrate-from"
+#define KEY_IFACE_ID "iface-id"
 #define MAX_PER_PORT_DEFAULT 8192
 #define WATCHDOG_DEFAULT_MS 500
 
@@ -47,6 +50,11 @@ fs_config_register(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_external_ids);
     ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_bridges);
     ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_dpdk_initialized);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_ssl);
+    ovsdb_idl_add_table(idl, &ovsrec_table_ssl);
+    ovsdb_idl_add_column(idl, &ovsrec_ssl_col_private_key);
+    ovsdb_idl_add_column(idl, &ovsrec_ssl_col_certificate);
+    ovsdb_idl_add_column(idl, &ovsrec_ssl_col_ca_cert);
     ovsdb_idl_add_table(idl, &ovsrec_table_bridge);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_name);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_ports);
@@ -389,6 +397,53 @@ read_port_limit(const struct smap *ids, const struct fs_config *prev,
     }
 }
 
+/* Says whether 's' is an iface-id flowsteer can carry to another host: 1
+ * to 255 printable characters, no spaces. */
+static bool
+valid_iface_id(const char *s)
+{
+    size_t n;
+
+    for (n = 0; s[n]; n++) {
+        if (s[n] <= 0x20 || s[n] > 0x7e || n >= 255) {
+            return false;
+        }
+    }
+    return n > 0;
+}
+
+/* Says whether 's' names an OVS stream to another host's flowsteerd:
+ * "ssl:HOST:PORT" (migrations use TLS only). */
+static bool
+valid_migration_peer(const char *s)
+{
+    return !strncmp(s, "ssl:", 4) && s[4] && is_printable(s)
+           && !strchr(s, ' ') && strlen(s) < 256;
+}
+
+/* Reads flowsteer-migration-remote and the SSL table. */
+static void
+read_migration(const struct ovsrec_open_vswitch *ovs, struct fs_config *cfg)
+{
+    const char *value = smap_get(&ovs->external_ids, KEY_MIGRATION_REMOTE);
+
+    if (value && (strncmp(value, "pssl:", 5) || !is_printable(value)
+                  || strchr(value, ' ') || strlen(value) >= 256)) {
+        problem(cfg, "%s: want pssl:PORT[:IP] (migrations use TLS only); "
+                "not listening", KEY_MIGRATION_REMOTE);
+    } else if (value) {
+        cfg->migration_remote = xstrdup(value);
+    }
+    if (ovs->ssl) {
+        cfg->ssl_key = xstrdup(ovs->ssl->private_key);
+        cfg->ssl_cert = xstrdup(ovs->ssl->certificate);
+        cfg->ssl_ca_cert = xstrdup(ovs->ssl->ca_cert);
+    } else if (cfg->migration_remote) {
+        problem(cfg, "%s: no SSL configuration (ovs-vsctl set-ssl): not "
+                "listening", KEY_MIGRATION_REMOTE);
+    }
+}
+
 /* Reads the VM ports of bridge 'br' marked for inspection. */
 static void
 read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
@@ -439,6 +494,27 @@ read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
             p->name = xstrdup(iface->name);
             p->profile = nullable_xstrdup(profile);
             read_mac(iface, cfg, p);
+            {
+                const char *id = smap_get(&iface->external_ids, KEY_IFACE_ID);
+                const char *from = smap_get(&iface->external_ids,
+                                            KEY_MIGRATE_FROM);
+
+                if (id && valid_iface_id(id)) {
+                    p->iface_id = xstrdup(id);
+                } else if (id) {
+                    problem(cfg, "interface %s: %s: want 1 to 255 printable "
+                            "characters, no spaces; it cannot migrate",
+                            iface->name, KEY_IFACE_ID);
+                }
+                if (from && p->iface_id && valid_migration_peer(from)) {
+                    p->migrate_from = xstrdup(from);
+                } else if (from) {
+                    problem(cfg, "interface %s: %s=%s: want ssl:HOST:PORT "
+                            "and an %s; not pulled", iface->name,
+                            KEY_MIGRATE_FROM, is_printable(from) ? from
+                            : "(not shown)", KEY_IFACE_ID);
+                }
+            }
             p->ofport = iface->n_ofport ? iface->ofport[0] : 0;
             if (p->ofport <= 0) {
                 problem(cfg, "interface %s: no OpenFlow port yet (does the "
@@ -543,6 +619,7 @@ fs_config_parse(const struct ovsrec_open_vswitch *ovs,
     read_idle_timeouts(&ovs->external_ids, prev, cfg);
     read_watchdog(&ovs->external_ids, prev, cfg);
     read_port_limit(&ovs->external_ids, prev, cfg);
+    read_migration(ovs, cfg);
     /* flowsteerd loads the policy and reports a file it cannot read. */
     cfg->policy = nullable_xstrdup(smap_get(&ovs->external_ids, KEY_POLICY));
     value = smap_get(&ovs->external_ids, KEY_POLICY_PERMISSIVE);
@@ -615,6 +692,8 @@ fs_config_destroy(struct fs_config *cfg)
     LIST_FOR_EACH_POP (p, node, &cfg->ports) {
         free(p->name);
         free(p->profile);
+        free(p->iface_id);
+        free(p->migrate_from);
         free(p);
     }
     LIST_FOR_EACH_POP (pr, node, &cfg->problems) {
@@ -628,6 +707,10 @@ fs_config_destroy(struct fs_config *cfg)
     free(cfg->dpdk_extra);
     free(cfg->policy);
     free(cfg->exception_spec);
+    free(cfg->migration_remote);
+    free(cfg->ssl_key);
+    free(cfg->ssl_cert);
+    free(cfg->ssl_ca_cert);
 }
 
 static bool
@@ -659,6 +742,10 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
         || a->watchdog_ms != b->watchdog_ms
         || a->max_flows_per_port != b->max_flows_per_port
         || a->port_full_evict != b->port_full_evict
+        || !nullable_string_equal(a->migration_remote, b->migration_remote)
+        || !nullable_string_equal(a->ssl_key, b->ssl_key)
+        || !nullable_string_equal(a->ssl_cert, b->ssl_cert)
+        || !nullable_string_equal(a->ssl_ca_cert, b->ssl_ca_cert)
         || ovs_list_size(&a->ports) != ovs_list_size(&b->ports)
         || ovs_list_size(&a->problems) != ovs_list_size(&b->problems)) {
         return false;
@@ -672,7 +759,9 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
 
         if (strcmp(p->name, q->name) || p->ofport != q->ofport
             || p->has_mac != q->has_mac || memcmp(p->mac, q->mac, 6)
-            || !nullable_string_equal(p->profile, q->profile)) {
+            || !nullable_string_equal(p->profile, q->profile)
+            || !nullable_string_equal(p->iface_id, q->iface_id)
+            || !nullable_string_equal(p->migrate_from, q->migrate_from)) {
             return false;
         }
     }
@@ -724,6 +813,8 @@ fs_config_format(const struct fs_config *cfg, struct ds *ds)
                   cfg->exception_spec ? cfg->exception_spec
                   : cfg->mode == FS_MODE_INLINE ? "(none: drop)"
                   : "(none: alert)");
+    ds_put_format(ds, "migration listener: %s\n",
+                  cfg->migration_remote ? cfg->migration_remote : "(none)");
     ds_put_format(ds, "inspected ports: %"PRIuSIZE"\n",
                   ovs_list_size(&cfg->ports));
     LIST_FOR_EACH (p, node, &cfg->ports) {
@@ -732,6 +823,12 @@ fs_config_format(const struct fs_config *cfg, struct ds *ds)
         if (p->has_mac) {
             ds_put_format(ds, ", mac "ETH_ADDR_FMT,
                           ETH_ADDR_BYTES_ARGS(p->mac));
+        }
+        if (p->iface_id) {
+            ds_put_format(ds, ", iface-id %s", p->iface_id);
+        }
+        if (p->migrate_from) {
+            ds_put_format(ds, ", migrating from %s", p->migrate_from);
         }
         ds_put_char(ds, '\n');
     }

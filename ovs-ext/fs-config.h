@@ -99,6 +99,12 @@ struct fs_config_port {
                                  * assigned yet. */
     bool has_mac;               /* external_ids:attached-mac is valid. */
     uint8_t mac[6];
+    char *iface_id;             /* external_ids:iface-id, the VM's identity
+                                 * on every host (as OVN and libvirt set
+                                 * it), or NULL. */
+    char *migrate_from;         /* flowsteer-migrate-from: the stream of
+                                 * the host the VM comes from (pull), or
+                                 * NULL. */
 };
 
 struct fs_config {
@@ -122,6 +128,13 @@ struct fs_config {
     unsigned int watchdog_ms;   /* 0: off. */
     unsigned int max_flows_per_port;    /* 0: no limit. */
     bool port_full_evict;       /* flowsteer-port-full=evict. */
+    char *migration_remote;     /* flowsteer-migration-remote: where this
+                                 * host listens for migrations ("pssl:6650"),
+                                 * or NULL. */
+    char *ssl_key;              /* The SSL table's private key, certificate
+                                 * and CA certificate (ovs-vsctl set-ssl), */
+    char *ssl_cert;             /* or NULL. */
+    char *ssl_ca_cert;
     struct ovs_list ports;      /* struct fs_config_port. */
     struct ovs_list problems;   /* struct fs_config_problem, in order. */
 };

@@ -178,6 +178,9 @@ put_text(const struct flows_ctx *ctx, const struct fs_flow_info *f,
     if (in_ovs) {
         ds_put_format(ds, " [ovs %"PRIu64" pkts]", ovs_packets);
     }
+    if (f->origin_id) {
+        ds_put_format(ds, " [migrated, flow %"PRIu64" there]", f->origin_id);
+    }
     if (f->pinned) {
         ds_put_cstr(ds, " [pinned]");
     }

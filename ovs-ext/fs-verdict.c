@@ -69,6 +69,9 @@ struct fs_verdicts {
     uint64_t gone_waits[MAX_GONE_WAITS];
     size_t n_gone_waits;
     uint64_t max_id;            /* Of every flow seen. */
+    bool importing;             /* In fs_verdicts_import(). */
+    fs_verdicts_end_cb *end_cb;
+    void *end_aux;
     uint64_t n_app_events, n_app_refused, n_app_ignored;
 
     /* Counters, for flowsteer/show. */
@@ -163,6 +166,16 @@ set_rules(struct fs_verdicts *v, const struct fs_flow_info *f)
      * stay, for as long as its rules, to be judged again.  One without
      * rules is judged packet by packet and idles out as usual. */
     fs_inspector_pin_flow(v->insp, f->id, &f->key, !error);
+    if (v->importing) {
+        /* A migrated flow: the appliance must know it too. */
+        static uint8_t rec[FS_MIGRATE_RECORD_MAX];
+        int len = fs_inspector_export_one(v->insp, f->id, &f->key, rec,
+                                          sizeof rec);
+
+        if (len > 0) {
+            fs_appliance_import(v->app, rec, len);
+        }
+    }
     fs_appliance_pin(v->app, f->id, &f->key, !error);
     see_id(v, f->id);
 }
@@ -200,7 +213,8 @@ flow_ended(struct fs_verdicts *v, const struct fs_flow_info *f)
         || !flowrules_has_flow(v->fr, f->id)) {
         return;                 /* Its rules went first, or it had none. */
     }
-    if (f->end_reason == FS_END_IDLE || f->end_reason == FS_END_EVICTED) {
+    if (f->end_reason == FS_END_IDLE || f->end_reason == FS_END_EVICTED
+        || f->end_reason == FS_END_MIGRATED) {
         fs_appliance_remove(v->app, f->id, &f->key);
     }
     flowrules_remove(v->fr, f->id);
@@ -311,6 +325,9 @@ fs_verdicts_event(void *v_, enum fs_event_type type,
     struct fs_verdicts *v = v_;
 
     v->dirty = true;
+    if (type == FS_EVENT_FLOW_END && v->end_cb) {
+        v->end_cb(v->end_aux, f);
+    }
     if (!v->fr) {
         return;
     }
@@ -328,6 +345,46 @@ fs_verdicts_event(void *v_, enum fs_event_type type,
         flowrules_remove(v->fr, f->id);
         break;
     }
+}
+
+int
+fs_verdicts_import(struct fs_verdicts *v, const void *batch, size_t len,
+                   const struct fs_import_opts *opts,
+                   struct fs_import_result *result)
+{
+    int error;
+
+    v->importing = true;
+    error = fs_inspector_import(v->insp, batch, len, opts, result);
+    v->importing = false;
+    fs_verdicts_commit(v);
+    return error;
+}
+
+void
+fs_verdicts_forget(struct fs_verdicts *v, uint64_t id,
+                   const struct fs_flow_key *key)
+{
+    if (v->fr) {
+        flowrules_remove(v->fr, id);
+    }
+    fs_appliance_remove(v->app, id, key);
+    fs_inspector_remove_flow(v->insp, id, key);
+}
+
+void
+fs_verdicts_release(struct fs_verdicts *v, uint64_t id,
+                    const struct fs_flow_key *key)
+{
+    fs_inspector_release_flow(v->insp, id, key);
+}
+
+void
+fs_verdicts_set_end_hook(struct fs_verdicts *v, fs_verdicts_end_cb *cb,
+                         void *aux)
+{
+    v->end_cb = cb;
+    v->end_aux = aux;
 }
 
 bool

@@ -96,6 +96,27 @@ unsigned int fs_verdicts_flush(struct fs_verdicts *v);
 /* The rules of the integration bridge, or NULL if none. */
 struct flowrules *fs_verdicts_rules(const struct fs_verdicts *v);
 
+/* Migration (fs-migrate.h).  Imports the batch of another host's records
+ * 'batch' as fs_inspector_import() does with 'opts': every flow imported
+ * gets its rules and goes to the appliance too.  Returns as
+ * fs_inspector_import(). */
+int fs_verdicts_import(struct fs_verdicts *v, const void *batch, size_t len,
+                       const struct fs_import_opts *opts,
+                       struct fs_import_result *result);
+
+/* Removes flow 'id' (key 'key'), its rules and its appliance state. */
+void fs_verdicts_forget(struct fs_verdicts *v, uint64_t id,
+                        const struct fs_flow_key *key);
+
+/* The same for a flow that moved to another host (FS_END_MIGRATED). */
+void fs_verdicts_release(struct fs_verdicts *v, uint64_t id,
+                         const struct fs_flow_key *key);
+
+/* Called with every flow that ends (FS_EVENT_FLOW_END). */
+typedef void fs_verdicts_end_cb(void *aux, const struct fs_flow_info *);
+void fs_verdicts_set_end_hook(struct fs_verdicts *v, fs_verdicts_end_cb *,
+                              void *aux);
+
 void fs_verdicts_run(struct fs_verdicts *v);
 void fs_verdicts_wait(struct fs_verdicts *v);
 
