@@ -656,8 +656,10 @@ handle_event(struct fs_appliance *a, const uint8_t *buf, size_t len,
     }
     /* A flow is known by the VM that opened it, or the VM it goes to: an
      * inspected port either way, or the appliance says what it cannot
-     * know. */
-    if (!port_inspected(a, flow.info.port)
+     * know.  (The end of a flow may come after its port went: a VM that
+     * migrated away, a port deleted.) */
+    if (m->event != FS_EVENT_FLOW_END
+        && !port_inspected(a, flow.info.port)
         && !(flow.info.peer_port && port_inspected(a, flow.info.peer_port))) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
 

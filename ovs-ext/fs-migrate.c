@@ -85,6 +85,8 @@ struct mig {
 
     long long int started, bulk_done, switch_started, ended_at;
     long long int next_delta, last_rx;
+    long long int retry_at;     /* A pull: connect again then. */
+    unsigned int n_retries;
     char error[160];
 };
 
@@ -825,11 +827,36 @@ mig_send(struct fs_migrate *m, struct mig *g)
     }
 }
 
+#define PULL_RETRY_MS 1000
+
+static void
+pull_retry(struct mig *g, int error)
+{
+    if (!g->n_retries++) {
+        VLOG_INFO("migration of %s: cannot connect to %s (%s): trying "
+                  "again every %d ms", g->iface_id, g->peer,
+                  ovs_strerror(error), PULL_RETRY_MS);
+    }
+    snprintf(g->error, sizeof g->error, "cannot connect (%u tries): %s",
+             g->n_retries, ovs_strerror(error));
+    g->retry_at = time_msec() + PULL_RETRY_MS;
+}
+
 static void
 mig_run(struct fs_migrate *m, struct mig *g)
 {
     long long int now = time_msec();
 
+    if (!g->stream && g->pulled && g->state == ST_CONNECTING
+        && now >= g->retry_at) {
+        int error = stream_open(g->peer, &g->stream, DSCP_DEFAULT);
+
+        if (error) {
+            g->stream = NULL;
+            pull_retry(g, error);
+        }
+        g->started = now;
+    }
     if (!g->stream) {
         return;
     }
@@ -837,16 +864,23 @@ mig_run(struct fs_migrate *m, struct mig *g)
     if (g->state == ST_CONNECTING) {
         int error = stream_connect(g->stream);
 
-        if (error == EAGAIN) {
-            if (now - g->started > FS_MIGRATE_TIMEOUT_MS) {
-                mig_fail(m, g, ST_FAILED, "cannot connect: timed out");
-            }
+        if (error == EAGAIN && now - g->started <= FS_MIGRATE_TIMEOUT_MS) {
+            return;
+        }
+        error = error == EAGAIN ? ETIMEDOUT : error;
+        if (error && g->pulled) {
+            /* The source may not listen yet: a pull keeps trying for as
+             * long as its key asks for it. */
+            stream_close(g->stream);
+            g->stream = NULL;
+            pull_retry(g, error);
             return;
         } else if (error) {
             mig_fail(m, g, ST_FAILED, "cannot connect: %s",
                      ovs_strerror(error));
             return;
         }
+        g->error[0] = '\0';
         g->last_rx = now;
         if (g->role == ROLE_SOURCE) {
             source_offer(m, g);
@@ -967,7 +1001,7 @@ start_pull(struct fs_migrate *m, const struct port_info *p)
     VLOG_INFO("migration of %s: pulling from %s", p->iface_id,
               p->migrate_from);
     if (error) {
-        mig_fail(m, g, ST_FAILED, "cannot connect: %s", ovs_strerror(error));
+        pull_retry(g, error);
     }
 }
 
@@ -1002,6 +1036,11 @@ fs_migrate_set_config(struct fs_migrate *m, const struct fs_config *cfg)
             && (!pi || pi->ofport != g->src_port)) {
             /* The VM left this switch: the switch-over. */
             start_switch(m, g, "its port is gone");
+        } else if (g->pulled && g->state == ST_CONNECTING
+                   && (!pi || !pi->migrate_from
+                       || strcmp(pi->migrate_from, g->peer))) {
+            mig_fail(m, g, ST_CANCELLED, "its %s key went away",
+                     "flowsteer-migrate-from");
         } else if (g->role == ROLE_DEST && g->dst_port
                    && (!pi || pi->ofport != g->dst_port)) {
             fs_mig_put_cancel(&g->out, "the VM's port went away");
@@ -1036,6 +1075,9 @@ fs_migrate_wait(struct fs_migrate *m)
     }
     LIST_FOR_EACH (g, node, &m->migs) {
         if (!g->stream) {
+            if (g->pulled && g->state == ST_CONNECTING) {
+                poll_timer_wait_until(g->retry_at);
+            }
             continue;
         }
         stream_run_wait(g->stream);
@@ -1064,7 +1106,7 @@ format_ms(struct ds *ds, const char *what, long long int from,
           long long int to)
 {
     if (from && to) {
-        ds_put_format(ds, ", %s %lld ms", what, to - from);
+        ds_put_format(ds, " %s %lld ms", what, to - from);
     }
 }
 

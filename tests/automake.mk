@@ -98,6 +98,9 @@ SHELL_TESTS = \
 	tests/ovs-sandbox.sh \
 	tests/flowrules.sh \
 	tests/flowsteerd.sh \
+	tests/hosts.sh \
+	tests/migrate.sh \
+	tests/migrate-pull.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \
 	tests/sandbox.sh \
@@ -163,6 +166,7 @@ endif
 
 EXTRA_DIST += \
 	$(SHELL_TESTS) \
+	tests/migrate-traffic.py \
 	$(BACKEND_TESTS) \
 	tests/lib.sh \
 	tests/fake-appliance.py \

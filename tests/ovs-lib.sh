@@ -33,8 +33,22 @@
 #     reach this instance too.  Bridges keep the names the test gives them:
 #     they are private to P-host.
 #
-# Functions that record state (ovs_start, ovs_add_bridge, vm_add, bg_start)
-# must run in the test's shell, not in $(...) or a pipeline.
+# Several hosts (live migration): a test may run more than one OVS, each a
+# "host" with its own namespace, $OVS_DIR and flowsteerd.  'ovs_host NAME'
+# makes host NAME (one lowercase letter) current; the commands that act on
+# OVS (vsctl, ofctl, appctl, ovs_exec, ovs_start, ovs_add_bridge, vm_add,
+# fsd_start, fsctl...) act on the current host.  Host "a" is the one above
+# (namespace P-host, $tmp/ovs, flowsteerd's files in $tmp) and is current
+# until a test says otherwise, so a test that never calls ovs_host sees one
+# OVS as before.  Host NAME other than "a" has namespace P-hNAME, OVS
+# directory $tmp/ovs-NAME and flowsteerd's files in $tmp/fsd-NAME.
+# hosts_link joins two hosts' bridges (and gives them a management
+# network, host_ip); vm_add_migratable makes a VM with a leg into each of
+# two hosts and vm_migrate moves it.  See "Hosts" below.
+#
+# Functions that record state (ovs_start, ovs_add_bridge, vm_add, bg_start,
+# ovs_host, hosts_link, vm_add_migratable, vm_migrate) must run in the
+# test's shell, not in $(...) or a pipeline.
 #
 # Environment knobs: OVS_LIB_TIMEOUT (seconds for daemons and ovs-* commands,
 # default 10), OVS_LIB_KEEP=1 (keep $tmp and the OVS logs after the run),
@@ -86,6 +100,17 @@ declare -A _ol_vm_ns=() _ol_vm_if=() _ol_vm_port=() _ol_vm_ofport=() \
 declare -A _ol_bg_pid=()
 _ol_bg_all=()               # every PID bg_start recorded, for leftovers
 _ol_daemon_all=()           # every daemon PID, for leftovers
+# Hosts (ovs_host): the current one, all of them in the order first used,
+# and the saved variables of those not current (_ol_host_vars, by
+# "HOST:VARIABLE").  A VM's host, and for a migratable VM its interface
+# and port on each host (by "VM:HOST").
+FSD_DIR=$tmp                # where fsd_start puts flowsteerd's files
+_ol_host=a
+_ol_hosts=(a)
+declare -A _ol_hstate=()
+_ol_host_vars=(OVS_HOST_NS OVS_DIR FSD_DIR FSD_CTL _ol_db_pid _ol_vs_pid
+               _ol_vs_prog _ol_vs_comm _ol_dir_created)
+declare -A _ol_vm_host=() _ol_vm_hif=() _ol_vm_hport=()
 
 # ovs-lib: MSG... prints a progress line to stdout (the test's log).
 _ol_log() { echo "ovs-lib: $*"; }
@@ -193,14 +218,18 @@ ovs_lib_init() {
     OVS_LIB_PREFIX=$p
     OVS_HOST_NS=$p-host
     _ol_netns+=("$OVS_HOST_NS")
+    _ol_host_ns_setup "$OVS_HOST_NS"
+    _ol_log "run prefix $p, OVS namespace $OVS_HOST_NS"
+}
 
-    ip -n "$OVS_HOST_NS" link set lo up
+# _ol_host_ns_setup NS: loopback up and no IPv6 in a host's namespace NS.
+_ol_host_ns_setup() {
+    ip -n "$1" link set lo up
     # No IPv6 on the OVS side: otherwise the kernel sends router
     # solicitations and MLD reports from every port and bridge tap into the
     # bridge, which the VMs then see.
-    ip netns exec "$OVS_HOST_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
         net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || :
-    _ol_log "run prefix $p, OVS namespace $OVS_HOST_NS"
 }
 
 _ol_on_exit() {
@@ -217,9 +246,13 @@ _ol_on_signal() {
     exit 1
 }
 
-# _ol_dump_state: on failure, what a reader of the test log needs.
-_ol_dump_state() {
+# _ol_dump_state: on failure, what a reader of the test log needs, of
+# every host (each headed "=== host NAME" when there are several).
+_ol_dump_state() { _ol_each_host _ol_dump_host; }
+_ol_dump_host() {
     local br f
+    [ ${#_ol_hosts[@]} -eq 1 ] || [ ! -d "$OVS_DIR" ] ||
+        echo "=== host $_ol_host"
     if _ol_alive "$_ol_vs_pid" "$_ol_vs_comm"; then
         echo "--- ovs-vsctl show"
         vsctl show 2>&1
@@ -238,7 +271,7 @@ _ol_dump_state() {
         fsctl flowsteer/show 2>&1
     fi
     for f in "$OVS_DIR/ovs-vswitchd.log" "$OVS_DIR/ovsdb-server.log" \
-             "$tmp/flowsteerd.log"; do
+             "$FSD_DIR/flowsteerd.log"; do
         [ -n "$OVS_DIR" ] && [ -f "$f" ] || continue
         echo "--- last lines of $f"
         tail -n 25 "$f"
@@ -250,15 +283,15 @@ _ol_dump_state() {
 on_first_failure() { _ol_dump_state; }
 
 # cleanup_all [STATUS]: stops background processes (bg_start), both
-# daemons (ovs_stop), kills whatever still runs in this run's namespaces,
-# deletes the namespaces (and with them the veth pairs and tap devices in
-# them), and removes $tmp (and $OVS_DIR if ovs_start created it) unless
-# OVS_LIB_KEEP=1.  If STATUS is given and is neither 0 nor 77, prints the
-# OVS configuration and log tails first.  Idempotent; ignores INT and TERM
-# while it runs.  Registered by ovs_lib_init; tests may call it directly to
+# daemons of every host (ovs_stop), kills whatever still runs in this
+# run's namespaces, deletes the namespaces (and with them the veth pairs
+# and tap devices in them), and removes $tmp (and each host's $OVS_DIR if
+# ovs_start created it) unless OVS_LIB_KEEP=1.  If STATUS is given and is
+# neither 0 nor 77, prints the OVS configuration and log tails first.
+# Idempotent; ignores INT and TERM while it runs.  Registered by ovs_lib_init; tests may call it directly to
 # check that nothing is left (see ovs_lib_leftovers).
 cleanup_all() {
-    local rc=${1:-0} name ns pid i
+    local rc=${1:-0} name ns pid i dir
     [ -z "$_ol_cleaning" ] || return 0
     _ol_cleaning=1
     trap '' INT TERM
@@ -268,7 +301,7 @@ cleanup_all() {
     for name in "${!_ol_bg_pid[@]}"; do
         bg_stop "$name"
     done
-    ovs_stop
+    _ol_each_host ovs_stop
     for (( i = ${#_ol_netns[@]} - 1; i >= 0; i-- )); do
         ns=${_ol_netns[i]}
         ip netns list | grep -q "^$ns\( \|$\)" || continue
@@ -282,10 +315,13 @@ cleanup_all() {
     _ol_netns=()
     _ol_hugepages_release
     if [ "${OVS_LIB_KEEP:-0}" = 1 ]; then
-        [ -n "$_ol_kept" ] || _ol_log "kept $tmp${_ol_dir_created:+ and $OVS_DIR}"
+        [ -n "$_ol_kept" ] || _ol_log "kept $tmp$(_ol_each_host \
+            _ol_created_dir | sed 's/^/ and /' | tr -d '\n')"
         _ol_kept=1
     else
-        [ -z "$_ol_dir_created" ] || rm -rf "$OVS_DIR"
+        while read -r dir; do
+            rm -rf "$dir"
+        done < <(_ol_each_host _ol_created_dir)
         rm -rf "$tmp"
     fi
     trap - INT TERM
@@ -420,13 +456,15 @@ _ol_hugepages_release() {
     _ol_huge_added=0
 }
 
-# ovs_start [DIR]: creates DIR (default $tmp/ovs) for this instance's
-# database, sockets, pidfiles and logs, exports OVS_RUNDIR, OVS_LOGDIR,
-# OVS_DBDIR, OVS_SYSCONFDIR (all DIR) and OVS_PKGDATADIR, creates the
-# database, starts ovsdb-server and ovs-vswitchd in the OVS namespace and
+# ovs_start [DIR]: creates DIR (default $tmp/ovs, or $tmp/ovs-NAME when
+# host NAME other than a is current) for this instance's database,
+# sockets, pidfiles and logs, exports OVS_RUNDIR, OVS_LOGDIR, OVS_DBDIR,
+# OVS_SYSCONFDIR (all DIR) and OVS_PKGDATADIR, creates the database,
+# starts ovsdb-server and ovs-vswitchd in the current host's namespace and
 # waits (bounded) until ovs-vswitchd has applied the configuration.  Sets
 # OVS_DIR.  Calls ovs_lib_init if the test did not.  Idempotent; fails the
-# test (exit 1) if a daemon does not start.
+# test (exit 1) if a daemon does not start.  OVS-DPDK (below) is for one
+# host only.
 #
 # With OVS_DPDK=1, ovs-vswitchd is OVS-DPDK ($OVS_DPDK_VSWITCHD, package
 # openvswitch-switch-dpdk) with DPDK initialized in memory (no PCI, no
@@ -438,6 +476,7 @@ _ol_hugepages_release() {
 # OVS to its 256 MB: its shared mbuf pool would take every free page).
 ovs_start() {
     local dir=${1:-$tmp/ovs}
+    [ $# -gt 0 ] || [ "$_ol_host" = a ] || dir=$tmp/ovs-$_ol_host
     ovs_lib_init
     _ol_dpdk_mode
     if [ -n "$OVS_DIR" ] && _ol_alive "$_ol_db_pid" ovsdb-server; then
@@ -481,7 +520,7 @@ ovs_start() {
     fi
     _ol_start_vswitchd
     _ol_log "OVS running in $OVS_DIR (ovsdb-server $_ol_db_pid," \
-        "ovs-vswitchd $_ol_vs_pid)"
+        "ovs-vswitchd $_ol_vs_pid)$(_ol_host_label)"
 }
 
 # _ol_start_vswitchd: starts ovs-vswitchd and waits until it answers and
@@ -705,8 +744,11 @@ vm_add() {
     _ol_vm_mac[$name]=$mac
     _ol_vm_ip[$name]=${ip%/*}
     _ol_vm_ip6[$name]=${ip6%/*}
+    _ol_vm_host[$name]=$_ol_host
+    _ol_vm_hif[$name:$_ol_host]=$vif
+    _ol_vm_hport[$name:$_ol_host]=$port
     _ol_log "vm $name: netns $ns, $vif $mac $ip${ip6:+ $ip6}," \
-        "port $port on $br, ofport $ofport"
+        "port $port on $br, ofport $ofport$(_ol_host_label)"
 }
 
 # _ol_vm NAME: fails (returns 2, message on stderr) if VM NAME is unknown.
@@ -735,6 +777,436 @@ vm_ns()     { _ol_vm "$1" && echo "${_ol_vm_ns[$1]}"; }
 vm_mac()    { _ol_vm "$1" && echo "${_ol_vm_mac[$1]}"; }
 vm_ip()     { _ol_vm "$1" && echo "${_ol_vm_ip[$1]}"; }
 vm_ip6()    { _ol_vm "$1" && echo "${_ol_vm_ip6[$1]}"; }
+
+# ---------------------------------------------------------------------------
+# Hosts: more than one Open vSwitch in a test (live migration).  A host is
+# an ovsdb-server and an ovs-vswitchd in a network namespace of its own,
+# with its own $OVS_DIR and its own flowsteerd ($FSD_DIR, $FSD_CTL).  The
+# current host's variables are the library's globals (OVS_HOST_NS,
+# OVS_DIR, FSD_DIR, FSD_CTL, the daemons' PIDs, the bridges of
+# ovs_add_bridge, the exported OVS_RUNDIR, OVS_LOGDIR, OVS_DBDIR and
+# OVS_SYSCONFDIR); ovs_host saves them and restores the other host's.
+# Host names are one lowercase letter (they go into interface names).
+# cleanup_all stops every host's daemons, _ol_dump_state and finish's log
+# check cover every host's logs.
+
+# _ol_host_label: " on host NAME" (the current host) once the test has
+# more than one host; nothing before.
+_ol_host_label() {
+    [ ${#_ol_hosts[@]} -eq 1 ] || echo " on host $_ol_host"
+}
+
+# _ol_host_known NAME: true if host NAME is in use.
+_ol_host_known() {
+    local h
+    for h in "${_ol_hosts[@]}"; do
+        [ "$h" != "$1" ] || return 0
+    done
+    return 1
+}
+
+# _ol_host_get NAME VARIABLE: prints VARIABLE (one of _ol_host_vars) of
+# host NAME, current or not.
+_ol_host_get() {
+    if [ "$1" = "$_ol_host" ]; then
+        echo "${!2}"
+    else
+        echo "${_ol_hstate[$1:$2]:-}"
+    fi
+}
+
+_ol_host_save() {
+    local v
+    for v in "${_ol_host_vars[@]}"; do
+        _ol_hstate[$_ol_host:$v]=${!v}
+    done
+    _ol_hstate[$_ol_host:_ol_bridges]=
+    [ ${#_ol_bridges[@]} -eq 0 ] ||
+        _ol_hstate[$_ol_host:_ol_bridges]=$(printf '%q ' "${_ol_bridges[@]}")
+}
+
+# _ol_host_export: the exported OVS_* variables follow the current host
+# (unset while it has no OVS).
+_ol_host_export() {
+    if [ -n "$OVS_DIR" ]; then
+        export OVS_RUNDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR
+        export OVS_SYSCONFDIR=$OVS_DIR
+    else
+        unset OVS_RUNDIR OVS_LOGDIR OVS_DBDIR OVS_SYSCONFDIR
+    fi
+}
+
+# _ol_host_switch NAME: makes known host NAME current.
+_ol_host_switch() {
+    local v
+    [ "$1" != "$_ol_host" ] || return 0
+    _ol_host_save
+    for v in "${_ol_host_vars[@]}"; do
+        printf -v "$v" '%s' "${_ol_hstate[$1:$v]}"
+    done
+    eval "_ol_bridges=(${_ol_hstate[$1:_ol_bridges]})"
+    _ol_host=$1
+    _ol_host_export
+}
+
+# _ol_each_host CMD...: runs CMD with each host current in turn (oldest
+# first), then makes the current host current again; fails if CMD failed
+# on any.  With one host, just runs CMD.
+_ol_each_host() {
+    local _oe_h _oe_cur=$_ol_host _oe_rc=0
+    if [ ${#_ol_hosts[@]} -eq 1 ]; then
+        "$@"
+        return
+    fi
+    for _oe_h in "${_ol_hosts[@]}"; do
+        _ol_host_switch "$_oe_h"
+        "$@" || _oe_rc=1
+    done
+    _ol_host_switch "$_oe_cur"
+    return "$_oe_rc"
+}
+
+# _ol_ovs_dir, _ol_created_dir: print the current host's $OVS_DIR if it
+# has one, if ovs_start created it.
+_ol_ovs_dir() { [ -z "$OVS_DIR" ] || echo "$OVS_DIR"; }
+_ol_created_dir() { [ -z "$_ol_dir_created" ] || echo "$OVS_DIR"; }
+
+# ovs_host [NAME]: makes host NAME (one lowercase letter) current; without
+# NAME, prints the current host's name.  Host a is the one a test has
+# from the start (namespace P-host, $tmp/ovs, $FSD_DIR $tmp).  A host
+# first named here gets namespace P-hNAME (loopback up, no IPv6, deleted by
+# cleanup_all), $FSD_DIR $tmp/fsd-NAME, no OVS (ovs_start then uses
+# $tmp/ovs-NAME) and no flowsteerd.  Calls ovs_lib_init if the test did
+# not.  Must run in the test's shell.
+ovs_host() {
+    local name ns
+    if [ $# -eq 0 ]; then
+        echo "$_ol_host"
+        return 0
+    fi
+    name=$1
+    [[ $name =~ ^[a-z]$ ]] ||
+        fail "ovs_host: '$name' is not a host name (one lowercase letter)"
+    ovs_lib_init
+    if _ol_host_known "$name"; then
+        _ol_host_switch "$name"
+        return 0
+    fi
+    ns=$OVS_LIB_PREFIX-h$name
+    ip netns add "$ns" || fail "ovs_host: cannot create namespace $ns"
+    _ol_netns+=("$ns")
+    _ol_host_ns_setup "$ns"
+    mkdir -p "$tmp/fsd-$name" || fail "ovs_host: cannot create $tmp/fsd-$name"
+    _ol_host_save
+    _ol_hosts+=("$name")
+    _ol_host=$name
+    OVS_HOST_NS=$ns
+    OVS_DIR=
+    FSD_DIR=$tmp/fsd-$name
+    FSD_CTL=
+    _ol_db_pid=
+    _ol_vs_pid=
+    _ol_vs_prog=ovs-vswitchd
+    _ol_vs_comm=ovs-vswitchd
+    _ol_dir_created=
+    _ol_bridges=()
+    _ol_host_export
+    _ol_log "host $name: namespace $ns"
+}
+
+# on_host NAME CMD...: runs CMD (in this shell: it may record state) with
+# host NAME current, then makes the host that was current current again;
+# returns CMD's status.
+on_host() {
+    local _oh_cur=$_ol_host _oh_rc=0
+    ovs_host "$1"
+    shift
+    "$@" || _oh_rc=$?
+    ovs_host "$_oh_cur"
+    return "$_oh_rc"
+}
+
+# host_ip NAME: prints host NAME's address on the management network of
+# hosts_link: 10.99.0.N, N being 1 for host a, 2 for b...  Known before
+# hosts_link (e.g. for the address a daemon will listen on).
+host_ip() {
+    [[ ${1:-} =~ ^[a-z]$ ]] ||
+        { echo "ovs-lib: '${1:-}' is not a host name" >&2; return 2; }
+    echo "10.99.0.$(_ol_host_num "$1")"
+}
+_ol_host_num() { echo $(( $(printf '%d' "'$1") - 96 )); }
+
+# _ol_add_port WHO BRIDGE PORT OFPORT: adds PORT to BRIDGE of the current
+# host with ofport_request OFPORT; fails the test unless it gets OFPORT.
+_ol_add_port() {
+    local who=$1 br=$2 port=$3 ofport=$4 got err
+    [ -n "$OVS_DIR" ] || fail "$who: OVS not started on host $_ol_host"
+    vsctl add-port "$br" "$port" \
+        -- set interface "$port" ofport_request="$ofport" ||
+        fail "$who: cannot add $port to $br on host $_ol_host"
+    got=$(vsctl get interface "$port" ofport)
+    err=$(vsctl get interface "$port" error)
+    [ "$got" = "$ofport" ] ||
+        fail "$who: $port has ofport '$got' on host $_ol_host, wanted" \
+            "$ofport (error: $err)"
+}
+
+# hosts_link A B [BRIDGE]: joins hosts A and B (both started, BRIDGE,
+# default br-int, on both), like two servers' NICs on one switch:
+#   - the "physical network": a veth pair, ${OVS_LIB_PREFIX}xAB in A's
+#     namespace and ${OVS_LIB_PREFIX}xBA in B's (hosts_link_port prints
+#     them), each a port of BRIDGE on its host with ofport 1000 + N of the
+#     other host (N as in host_ip: 1001 on b towards a, 1002 on a towards
+#     b), transmit checksum offload off (as vm_add does, for TCP through
+#     the userspace datapath);
+#   - a management network for the daemons (TCP, TLS between the hosts):
+#     a second veth pair, ${OVS_LIB_PREFIX}mAB in A's namespace with
+#     address host_ip A and peer host_ip B (a /32 each, with the route to
+#     the peer), ${OVS_LIB_PREFIX}mBA in B's with the reverse.  Not bridged.
+# Must run in the test's shell; the current host stays current.
+hosts_link() {
+    local a=${1:-} b=${2:-} br=${3:-br-int} nsa nsb xa xb ma mb h
+    [ $# -ge 2 ] || fail "usage: hosts_link A B [BRIDGE]"
+    [ "$a" != "$b" ] || fail "hosts_link: a host with itself"
+    for h in "$a" "$b"; do
+        _ol_host_known "$h" || fail "hosts_link: no host '$h' (ovs_host)"
+        [ -n "$(_ol_host_get "$h" OVS_DIR)" ] ||
+            fail "hosts_link: OVS not started on host $h"
+    done
+    nsa=$(_ol_host_get "$a" OVS_HOST_NS)
+    nsb=$(_ol_host_get "$b" OVS_HOST_NS)
+    xa=$(hosts_link_port "$a" "$b") xb=$(hosts_link_port "$b" "$a")
+    ma=${OVS_LIB_PREFIX}m$a$b mb=${OVS_LIB_PREFIX}m$b$a
+
+    ip link add "$xa" netns "$nsa" type veth peer name "$xb" netns "$nsb" ||
+        fail "hosts_link: cannot create veth pair $xa/$xb"
+    ip netns exec "$nsa" ethtool -K "$xa" tx off >/dev/null &&
+        ip netns exec "$nsb" ethtool -K "$xb" tx off >/dev/null &&
+        ip -n "$nsa" link set "$xa" up && ip -n "$nsb" link set "$xb" up ||
+        fail "hosts_link: cannot set up $xa/$xb"
+    on_host "$a" _ol_add_port hosts_link "$br" "$xa" \
+        $((1000 + $(_ol_host_num "$b")))
+    on_host "$b" _ol_add_port hosts_link "$br" "$xb" \
+        $((1000 + $(_ol_host_num "$a")))
+
+    ip link add "$ma" netns "$nsa" type veth peer name "$mb" netns "$nsb" ||
+        fail "hosts_link: cannot create veth pair $ma/$mb"
+    ip -n "$nsa" addr add "$(host_ip "$a")" peer "$(host_ip "$b")" \
+        dev "$ma" &&
+        ip -n "$nsb" addr add "$(host_ip "$b")" peer "$(host_ip "$a")" \
+            dev "$mb" &&
+        ip -n "$nsa" link set "$ma" up && ip -n "$nsb" link set "$mb" up ||
+        fail "hosts_link: cannot set up $ma/$mb"
+    _ol_log "hosts $a and $b: $xa/$xb on $br, management $ma/$mb" \
+        "($(host_ip "$a") - $(host_ip "$b"))"
+}
+
+# hosts_link_port A B: prints the name of the port of host A's bridge that
+# hosts_link A B (or B A) made towards host B.
+hosts_link_port() { echo "${OVS_LIB_PREFIX}x$1$2"; }
+
+# vm_add_migratable [--ofport N] [--bridge BRIDGE] NAME IP/PREFIX [MAC
+# [HOST...]]: creates VM NAME (at most 7 characters) with a leg into
+# BRIDGE (default br-int) of each HOST (default: a b; each started, with
+# BRIDGE), like a VM on HOST... that QEMU could run on any of them:
+# namespace $OVS_LIB_PREFIX-NAME with, for each HOST, interface
+# ${OVS_LIB_PREFIX}vNAMEHOST, one end of a veth pair whose other end
+# ${OVS_LIB_PREFIX}pNAMEHOST (vm_port_on) is a port of BRIDGE on HOST with
+# ofport_request N (default: the VM's number, as vm_add's; the same on
+# every host).  Every leg has the same MAC (default as vm_add's, '-' for
+# the default), no IPv6 and transmit checksum offload off.  The VM runs on
+# the first HOST: only that leg is up and has IP/PREFIX ('-' for none);
+# the others are down on the VM's side (their OVS ports exist, have their
+# ofport and no carrier).  vm_exec, vm_ns, vm_mac, vm_ip work as for
+# vm_add; vm_if, vm_port and vm_ofport print the leg of the host the VM
+# is on (vm_host).  Must run in the test's shell; fails the test on any
+# error.
+vm_add_migratable() {
+    local ofport='' br=br-int name ip mac ns h hns vif port first hosts
+    while [ $# -ge 2 ]; do
+        case $1 in
+            --ofport) ofport=$2 ;;
+            --bridge) br=$2 ;;
+            *) break ;;
+        esac
+        shift 2
+    done
+    [ $# -ge 2 ] || fail "usage: vm_add_migratable [--ofport N]" \
+        "[--bridge BRIDGE] NAME IP/PREFIX [MAC [HOST...]]"
+    name=$1 ip=$2 mac=${3:--}
+    shift $(( $# >= 3 ? 3 : 2 ))
+    hosts=("$@")
+    [ ${#hosts[@]} -gt 0 ] || hosts=(a b)
+    [ ${#hosts[@]} -ge 2 ] || fail "vm_add_migratable: needs two hosts"
+    for h in "${hosts[@]}"; do
+        _ol_host_known "$h" ||
+            fail "vm_add_migratable: no host '$h' (ovs_host)"
+        [ -n "$(_ol_host_get "$h" OVS_DIR)" ] ||
+            fail "vm_add_migratable: OVS not started on host $h"
+    done
+    [ -z "${_ol_vm_ns[$name]:-}" ] || fail "vm_add_migratable: VM $name exists"
+    [ ${#name} -le 7 ] ||
+        fail "vm_add_migratable: VM name '$name' longer than 7"
+    _ol_nvms=$((_ol_nvms + 1))
+    : "${ofport:=$_ol_nvms}"
+    [ "$mac" != - ] || mac=$(printf '02:00:00:00:%02x:%02x' \
+                                 $((_ol_nvms >> 8)) $((_ol_nvms & 255)))
+    ns=$OVS_LIB_PREFIX-$name
+    first=${hosts[0]}
+
+    ip netns add "$ns" || fail "vm_add_migratable: cannot create namespace $ns"
+    _ol_netns+=("$ns")
+    _ol_vm_ns[$name]=$ns
+    ip -n "$ns" link set lo up ||
+        fail "vm_add_migratable: cannot set up lo in $ns"
+    for h in "${hosts[@]}"; do
+        hns=$(_ol_host_get "$h" OVS_HOST_NS)
+        vif=${OVS_LIB_PREFIX}v$name$h
+        port=${OVS_LIB_PREFIX}p$name$h
+        ip link add "$vif" netns "$ns" type veth peer name "$port" \
+            netns "$hns" ||
+            fail "vm_add_migratable: cannot create veth pair $vif/$port"
+        ip -n "$ns" link set "$vif" address "$mac" &&
+            ip netns exec "$ns" ethtool -K "$vif" tx off >/dev/null ||
+            fail "vm_add_migratable: cannot set up $vif in $ns"
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$vif.disable_ipv6=1" \
+            2>/dev/null || :
+        if [ "$h" = "$first" ]; then
+            if [ "$ip" != - ]; then
+                ip -n "$ns" addr add "$ip" dev "$vif" ||
+                    fail "vm_add_migratable: cannot add $ip to $vif"
+            fi
+            ip -n "$ns" link set "$vif" up ||
+                fail "vm_add_migratable: cannot bring $vif up"
+        fi
+        ip -n "$hns" link set "$port" up ||
+            fail "vm_add_migratable: cannot bring $port up"
+        on_host "$h" _ol_add_port vm_add_migratable "$br" "$port" "$ofport"
+        _ol_vm_hif[$name:$h]=$vif
+        _ol_vm_hport[$name:$h]=$port
+    done
+
+    _ol_vm_host[$name]=$first
+    _ol_vm_if[$name]=${_ol_vm_hif[$name:$first]}
+    _ol_vm_port[$name]=${_ol_vm_hport[$name:$first]}
+    _ol_vm_ofport[$name]=$ofport
+    _ol_vm_mac[$name]=$mac
+    _ol_vm_ip[$name]=${ip%/*}
+    [ "$ip" != - ] || _ol_vm_ip[$name]=
+    _ol_vm_ip6[$name]=
+    _ol_log "vm $name: netns $ns, $mac $ip, on host $first;" \
+        "ports ${OVS_LIB_PREFIX}p$name{$(IFS=,; echo "${hosts[*]}")}" \
+        "on $br, ofport $ofport"
+}
+
+# vm_migrate NAME HOST [ANNOUNCES]: moves migratable VM NAME to HOST, as
+# QEMU's switch-over looks from the network: the leg to the host it is on
+# goes down (its IPv4 routes and neighbours, which that flushes, are read
+# first); its IPv4 addresses move to the leg to HOST (added there before
+# they go from the old leg, so the VM never lacks them: its TCP
+# connections, not bound to a device, survive); that leg comes up, gets
+# the routes and the neighbours (as stale entries: the guest keeps its ARP
+# cache) and sends ANNOUNCES (default 3) RARP frames like QEMU's
+# self-announce (ethertype 0x8035, reverse request, from the VM's MAC to
+# broadcast; 50 ms, then 100 ms more each time, apart) so that the
+# switches learn where the MAC went.  Must run in the test's shell; fails
+# the test on any error.
+vm_migrate() {
+    local name=${1:-} to=${2:-} count=${3:-3} from ns old new a r py
+    local addrs routes neighs
+    [ $# -ge 2 ] || fail "usage: vm_migrate NAME HOST [ANNOUNCES]"
+    _ol_vm "$name" || fail "vm_migrate: no VM $name"
+    from=${_ol_vm_host[$name]}
+    [ -n "${_ol_vm_hif[$name:$to]:-}" ] ||
+        fail "vm_migrate: VM $name has no leg on host '$to'"
+    [ "$from" != "$to" ] || fail "vm_migrate: VM $name is on host $to already"
+    py=$(find_python) || fail "vm_migrate: no python3"
+    ns=${_ol_vm_ns[$name]}
+    old=${_ol_vm_hif[$name:$from]}
+    new=${_ol_vm_hif[$name:$to]}
+
+    addrs=$(ip -n "$ns" -o -4 addr show dev "$old" | awk '{ print $4 }')
+    routes=$(ip -n "$ns" -4 route show dev "$old" | grep -v ' proto kernel ' |
+             sed 's/ linkdown//; s/ dead//')
+    neighs=$(ip -n "$ns" -4 neigh show dev "$old" |
+             awk '$2 == "lladdr" { print $1, $3 }')
+    ip -n "$ns" link set "$old" down ||
+        fail "vm_migrate: cannot bring $old down"
+    for a in $addrs; do
+        ip -n "$ns" addr add "$a" dev "$new" ||
+            fail "vm_migrate: cannot add $a to $new"
+    done
+    for a in $addrs; do
+        ip -n "$ns" addr del "$a" dev "$old" ||
+            fail "vm_migrate: cannot remove $a from $old"
+    done
+    ip -n "$ns" link set "$new" up || fail "vm_migrate: cannot bring $new up"
+    while read -r -a r; do
+        [ ${#r[@]} -gt 0 ] || continue
+        ip -n "$ns" route add "${r[@]}" dev "$new" ||
+            fail "vm_migrate: cannot add route '${r[*]}' to $new"
+    done <<<"$routes"
+    while read -r -a r; do
+        [ ${#r[@]} -eq 2 ] || continue
+        ip -n "$ns" neigh replace "${r[0]}" lladdr "${r[1]}" dev "$new" \
+            nud stale || fail "vm_migrate: cannot add neighbour ${r[0]}"
+    done <<<"$neighs"
+    ip netns exec "$ns" "$py" -c '
+import socket, struct, sys, time
+dev, mac, n = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), \
+    int(sys.argv[3])
+rarp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 3) + mac + bytes(4) + mac \
+    + bytes(4)
+frame = b"\xff" * 6 + mac + b"\x80\x35" + rarp
+frame += bytes(60 - len(frame))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((dev, 0))
+for i in range(n):
+    if i:
+        time.sleep(0.05 + 0.1 * (i - 1))
+    s.send(frame)
+' "$new" "${_ol_vm_mac[$name]}" "$count" ||
+        fail "vm_migrate: cannot send the RARP announce on $new"
+
+    _ol_vm_host[$name]=$to
+    _ol_vm_if[$name]=$new
+    _ol_vm_port[$name]=${_ol_vm_hport[$name:$to]}
+    _ol_log "vm $name: migrated from host $from to host $to ($new," \
+        "port ${_ol_vm_hport[$name:$to]})"
+}
+
+# vm_host NAME: prints the host VM NAME is on (where vm_add made it; for
+# a migratable VM, where vm_migrate last moved it).
+vm_host() { _ol_vm "$1" && echo "${_ol_vm_host[$1]}"; }
+
+# vm_port_on NAME HOST: prints the name of VM NAME's OVS port on HOST
+# (also after the port was deleted from the bridge); fails (returns 2) if
+# the VM has no leg there.
+vm_port_on() {
+    _ol_vm "$1" || return
+    [ -n "${_ol_vm_hport[$1:${2:-}]:-}" ] ||
+        { echo "ovs-lib: VM $1 has no port on host '${2:-}'" >&2; return 2; }
+    echo "${_ol_vm_hport[$1:$2]}"
+}
+
+# vm_if_on NAME HOST: prints the name of VM NAME's interface (inside the
+# VM) that leads to HOST; fails (returns 2) if the VM has no leg there.
+vm_if_on() {
+    _ol_vm "$1" || return
+    [ -n "${_ol_vm_hif[$1:${2:-}]:-}" ] ||
+        { echo "ovs-lib: VM $1 has no leg on host '${2:-}'" >&2; return 2; }
+    echo "${_ol_vm_hif[$1:$2]}"
+}
+
+# vm_ofport_on NAME HOST: prints the ofport of VM NAME's port on HOST, as
+# HOST's database says now (empty, and status 1, if the port is no longer
+# in the database).  The current host stays current.
+vm_ofport_on() {
+    local port
+    port=$(vm_port_on "$@") || return
+    on_host "$2" vsctl --if-exists get interface "$port" ofport 2>/dev/null |
+        grep .
+}
 
 # ---------------------------------------------------------------------------
 # Background processes.
@@ -850,21 +1322,13 @@ _ol_log_allowed_test=()
 log_allow() { _ol_log_allowed_test+=("$@"); }
 
 # _ol_check_logs: prints the unexpected lines, and any sanitizer report of
-# flowsteerd; fails if there are any.
+# flowsteerd, of every host (named "of host NAME" when there are several);
+# fails if there are any.
 _ol_check_logs() {
-    local f bad=0 re
+    local re f bad=0
     [ "$OVS_DPDK" != 1 ] || log_allow "${_ol_log_allowed_dpdk[@]}"
     re=$(IFS='|'; echo "${_ol_log_allowed[*]}${_ol_log_allowed_test[*]:+|${_ol_log_allowed_test[*]}}")
-    for f in "$OVS_DIR/ovs-vswitchd.log" "$OVS_DIR/ovsdb-server.log" \
-             "$tmp/flowsteerd.log"; do
-        [ -f "$f" ] || continue
-        if grep -E '\|(WARN|ERR|EMER)\|' "$f" | grep -vE "$re" \
-               > "$tmp/unexpected.log"; then
-            echo "  unexpected in $(basename "$f"):"
-            sed 's/^/    /' "$tmp/unexpected.log" | head -n 20
-            bad=1
-        fi
-    done
+    _ol_each_host _ol_check_host_logs "$re" || bad=1
     for f in "$tmp"/sanitizer-*; do
         [ -f "$f" ] || continue
         echo "  sanitizer report $(basename "$f"):"
@@ -873,10 +1337,34 @@ _ol_check_logs() {
     done
     [ "$bad" -eq 0 ]
 }
+_ol_check_host_logs() {
+    local re=$1 f bad=0 of=
+    [ ${#_ol_hosts[@]} -eq 1 ] || of=" of host $_ol_host"
+    for f in "$OVS_DIR/ovs-vswitchd.log" "$OVS_DIR/ovsdb-server.log" \
+             "$FSD_DIR/flowsteerd.log"; do
+        [ -f "$f" ] || continue
+        if grep -E '\|(WARN|ERR|EMER)\|' "$f" | grep -vE "$re" \
+               > "$tmp/unexpected.log"; then
+            echo "  unexpected in $(basename "$f")$of:"
+            sed 's/^/    /' "$tmp/unexpected.log" | head -n 20
+            bad=1
+        fi
+    done
+    # Those in $tmp (host a's flowsteerd's, other programs') are read once,
+    # by _ol_check_logs.
+    for f in "$FSD_DIR"/sanitizer-*; do
+        [ "$FSD_DIR" != "$tmp" ] && [ -f "$f" ] || continue
+        echo "  sanitizer report $(basename "$f")$of:"
+        head -n 40 "$f" | sed 's/^/    /'
+        bad=1
+    done
+    [ "$bad" -eq 0 ]
+}
 
 eval "$(declare -f finish | sed '1s/^finish/_ol_lib_finish/')"
 finish() {
-    if [ -n "$OVS_DIR" ] && [ "${OVS_LIB_LOG_CHECK:-1}" = 1 ]; then
+    if [ -n "$(_ol_each_host _ol_ovs_dir)" ] &&
+           [ "${OVS_LIB_LOG_CHECK:-1}" = 1 ]; then
         check "the daemons logged no unexpected warning or error" \
             _ol_check_logs
     fi
@@ -912,16 +1400,20 @@ fsd_require() {
     [ -x "$FSD" ] || skip "flowsteerd not built (configure --with-ovs-source)"
 }
 
-# fsd_start [OPTION...]: starts flowsteerd ($FSD) detached, where ovs-vswitchd runs (its inspector port is a device of that
-# namespace), on this OVS's database, with its pidfile, log and control
-# socket in $tmp (flowsteerd.pid, flowsteerd.log, $FSD_CTL).  Registers it
-# to be stopped at exit.  Fails the test if it does not start.
+# fsd_start [OPTION...]: starts flowsteerd ($FSD) detached, where
+# ovs-vswitchd runs (its inspector port is a device of that namespace), on
+# this OVS's database, with its pidfile, log and control socket in
+# $FSD_DIR (flowsteerd.pid, flowsteerd.log, $FSD_CTL; $FSD_DIR is $tmp on
+# host a, $tmp/fsd-NAME on host NAME) and the sanitizers' reports, if any,
+# in $FSD_DIR/sanitizer-flowsteerd.PID.  Registers it to be stopped at
+# exit.  Fails the test if it does not start.
 # FS_DATAPATH (default auto), if set, is the flowsteer-datapath the test
 # runs with (tests/e2e-afxdp.sh runs tests/e2e.sh on AF_XDP), and
 # FS_WORKERS (default 1) its flowsteer-workers.
 FSD_CTL=
 fsd_start() {
-    FSD_CTL=$tmp/flowsteerd.ctl
+    mkdir -p "$FSD_DIR" || fail "cannot create $FSD_DIR"
+    FSD_CTL=$FSD_DIR/flowsteerd.ctl
     if [ -n "${FS_DATAPATH:-}" ]; then
         vsctl set Open_vSwitch . external_ids:flowsteer-datapath="$FS_DATAPATH"
     fi
@@ -933,17 +1425,19 @@ fsd_start() {
     # 12's UndefinedBehaviorSanitizer, beside ASan, writes to stderr
     # whatever log_path says: its halt shows as the daemon gone.)
     ovs_exec env \
-        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/sanitizer-flowsteerd" \
-        UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/sanitizer-flowsteerd" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$FSD_DIR/sanitizer-flowsteerd" \
+        UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$FSD_DIR/sanitizer-flowsteerd" \
         "$FSD" --detach \
-        --pidfile="$tmp/flowsteerd.pid" --log-file="$tmp/flowsteerd.log" \
+        --pidfile="$FSD_DIR/flowsteerd.pid" \
+        --log-file="$FSD_DIR/flowsteerd.log" \
         --unixctl="$FSD_CTL" "$@" "unix:$OVS_DIR/db.sock" ||
         fail "flowsteerd did not start"
     _ol_bg_all+=("$(fsd_pid)")
 }
 
-# fsd_pid: prints the PID of the flowsteerd fsd_start started last.
-fsd_pid() { cat "$tmp/flowsteerd.pid" 2>/dev/null; }
+# fsd_pid: prints the PID of the flowsteerd fsd_start started last (on
+# the current host).
+fsd_pid() { cat "$FSD_DIR/flowsteerd.pid" 2>/dev/null; }
 
 # fsctl COMMAND [ARG...]: runs ovs-appctl COMMAND on flowsteerd.
 fsctl() { ovs-appctl --timeout=5 -t "$FSD_CTL" "$@"; }

@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""The traffic of a VM that migrates (tests/migrate.sh).
+
+  migrate-traffic.py server HOST PORT
+      An echo server: every line it reads it sends back.
+  migrate-traffic.py stream HOST PORT FILE
+      One long-lived connection: a numbered line every 50 ms, each echo
+      checked.  Writes the number of lines echoed to FILE (atomically) as
+      it goes; exits 1 at the first reset, timeout or wrong echo, with the
+      reason in FILE.err.
+  migrate-traffic.py retry HOST PORT SPORT FILE
+      A connection the policy drops, tried again and again from the same
+      source port SPORT (so every try is the same 5-tuple): writes
+      "TRIES CONNECTED" to FILE after each try.
+"""
+import os
+import socket
+import sys
+import threading
+import time
+
+
+def write(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+
+
+def serve(host, port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port))
+    s.listen(16)
+
+    def echo(c):
+        with c:
+            f = c.makefile("rb")
+            for line in f:
+                c.sendall(line)
+
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=echo, args=(c,), daemon=True).start()
+
+
+def stream(host, port, path):
+    s = socket.create_connection((host, port), timeout=5)
+    f = s.makefile("rb")
+    n = 0
+    try:
+        while True:
+            n += 1
+            want = b"line %d\n" % n
+            s.sendall(want)
+            got = f.readline()
+            if got != want:
+                raise RuntimeError("echo %r, wanted %r" % (got, want))
+            write(path, "%d\n" % n)
+            time.sleep(0.05)
+    except Exception as e:  # noqa: BLE001 - the reason is the result
+        write(path + ".err", "after %d lines: %s\n" % (n - 1, e))
+        sys.exit(1)
+
+
+def retry(host, port, sport, path):
+    tries = connected = 0
+    while True:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(0.3)
+        tries += 1
+        try:
+            s.bind(("", sport))
+            s.connect((host, port))
+            connected += 1
+        except OSError:
+            pass
+        finally:
+            s.close()
+        write(path, "%d %d\n" % (tries, connected))
+        time.sleep(0.2)
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "server":
+        serve(sys.argv[2], int(sys.argv[3]))
+    elif mode == "stream":
+        stream(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif mode == "retry":
+        retry(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    else:
+        sys.exit("unknown mode " + mode)
+
+
+if __name__ == "__main__":
+    main()
