@@ -101,6 +101,7 @@ SHELL_TESTS = \
 	tests/hosts.sh \
 	tests/migrate.sh \
 	tests/migrate-pull.sh \
+	tests/migrate-faults.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \
 	tests/sandbox.sh \
@@ -167,6 +168,8 @@ endif
 EXTRA_DIST += \
 	$(SHELL_TESTS) \
 	tests/migrate-traffic.py \
+	tests/migrate-peer.py \
+	tests/migrate-lib.sh \
 	$(BACKEND_TESTS) \
 	tests/lib.sh \
 	tests/fake-appliance.py \
