@@ -623,7 +623,9 @@ decode_body(struct reader *r, struct fs_chan_msg *m, const uint8_t *buf,
         m->port = get_u32(r, "port");
         m->u64 = get_u64(r, "since");
         m->u32 = get_u32(r, "export flags");
-        if (!r->error && m->u32 & ~(uint32_t) FS_EXPORT_DECIDED) {
+        if (!r->error && m->u32 & ~(uint32_t) (FS_EXPORT_DECIDED
+                                               | FS_EXPORT_FROM_PORT
+                                               | FS_EXPORT_CLASSIFYING)) {
             bad(r, "export flags");
         }
         break;
@@ -633,7 +635,8 @@ decode_body(struct reader *r, struct fs_chan_msg *m, const uint8_t *buf,
         m->n_port_map = get_u16(r, "port map");
         m->port_map = r->p;
         get_bytes(r, 8 * m->n_port_map, "port map");
-        if (!r->error && (m->u32 & ~(uint32_t) FS_IMPORT_REJUDGE
+        if (!r->error && (m->u32 & ~(uint32_t) (FS_IMPORT_REJUDGE
+                                                | FS_IMPORT_MAPPED_ONLY)
                           || m->n_port_map > FS_CHAN_MAX_PORT_MAP)) {
             bad(r, "import flags or port map");
         }

@@ -2356,7 +2356,9 @@ fs_inspector_export(struct fs_inspector *insp, uint32_t port, uint64_t since,
                 && (flags & FS_EXPORT_FROM_PORT
                     || (f->peer_port != port && f->owner != port)))
             || (f->state != FS_FLOW_DECIDED
-                && (flags & FS_EXPORT_DECIDED || f->cls == INSP_NIL))) {
+                && (flags & FS_EXPORT_DECIDED || f->cls == INSP_NIL))
+            || (f->state == FS_FLOW_DECIDED
+                && flags & FS_EXPORT_CLASSIFYING)) {
             continue;
         }
         flow_to_record(insp, f, &r, flags & FS_EXPORT_DECIDED ? NULL

@@ -585,7 +585,7 @@ flowsteerd_init(struct flowsteerd *d)
     fs_verdicts_attach(d->verdicts, d->insp, d->app);
     d->policy = fs_policy_create(d->insp, d->verdicts, d->app);
     d->flows = fs_flows_create(d->insp, d->verdicts, d->app);
-    d->migrate = fs_migrate_create(d->insp, d->verdicts);
+    d->migrate = fs_migrate_create(d->insp, d->verdicts, d->app);
     fs_verdicts_set_end_hook(d->verdicts, fs_migrate_flow_ended, d->migrate);
     d->idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d->idl);

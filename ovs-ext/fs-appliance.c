@@ -50,10 +50,11 @@ struct out_msg {
     uint8_t data[];
 };
 
-/* A QUERY_FLOWS waiting for its FLOWS. */
+/* A QUERY_FLOWS waiting for its FLOWS, or an EXPORT for its RECORDS. */
 struct flows_query {
     struct ovs_list node;
     uint32_t xid;
+    uint8_t answer;             /* FS_CHAN_FLOWS or FS_CHAN_RECORDS. */
     fs_appliance_flows_cb *cb;
     void *aux;
     struct ds msgs;
@@ -663,8 +664,11 @@ handle_event(struct fs_appliance *a, const uint8_t *buf, size_t len,
         && !(flow.info.peer_port && port_inspected(a, flow.info.peer_port))) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
+        /* Ignoring it is safe, and it is what a port deleted with flows
+         * in classification causes (a VM that migrated away): counted,
+         * not warned of. */
         a->n_bad_flows++;
-        VLOG_WARN_RL(&rl, "inspector appliance: event for flow %"PRIu64
+        VLOG_INFO_RL(&rl, "inspector appliance: event for flow %"PRIu64
                      " of port %"PRIu32", which is not inspected: ignored",
                      flow.info.id, flow.info.port);
         return;
@@ -733,11 +737,12 @@ handle_msg(struct fs_appliance *a, const uint8_t *buf, size_t len)
     case FS_CHAN_EVENT:
         handle_event(a, buf, len, &m);
         break;
-    case FS_CHAN_FLOWS: {
+    case FS_CHAN_FLOWS:
+    case FS_CHAN_RECORDS: {
         struct flows_query *q;
 
         LIST_FOR_EACH (q, node, &a->queries) {
-            if (q->xid == m.xid) {
+            if (q->xid == m.xid && q->answer == m.type) {
                 if (q->msgs.length + len + 4 > MAX_FLOWS_BYTES) {
                     bad_msg(a, "an answer to a flows query too long");
                     return;
@@ -1025,6 +1030,13 @@ fs_appliance_remove(struct fs_appliance *a, uint64_t id,
 }
 
 void
+fs_appliance_release(struct fs_appliance *a, uint64_t id,
+                     const struct fs_flow_key *key)
+{
+    send_id_key(a, FS_CHAN_RELEASE, id, key, -1);
+}
+
+void
 fs_appliance_gone(struct fs_appliance *a, uint64_t id)
 {
     send_id_key(a, FS_CHAN_GONE, id, NULL, -1);
@@ -1065,28 +1077,81 @@ fs_appliance_ready(const struct fs_appliance *a)
             && a->dp[FS_CHAN_DP_PORT_OPEN]);
 }
 
-void
-fs_appliance_query_flows(struct fs_appliance *a, uint64_t after,
-                         uint32_t limit, fs_appliance_flows_cb *cb,
-                         void *aux)
+/* Starts a query whose answer is 'answer' messages, or returns NULL
+ * (having called 'cb') if none can be made now. */
+static struct flows_query *
+query_start(struct fs_appliance *a, uint8_t answer, fs_appliance_flows_cb *cb,
+            void *aux)
 {
     struct flows_query *q;
-    struct fs_chan_buf b;
 
     if (a->state != S_READY || a->n_queries >= MAX_FLOWS_QUERIES) {
         cb(aux, NULL);
-        return;
+        return NULL;
     }
     q = xzalloc(sizeof *q);
     q->xid = ++a->next_xid;
+    q->answer = answer;
     q->cb = cb;
     q->aux = aux;
     ds_init(&q->msgs);
     ovs_list_push_back(&a->queries, &q->node);
     a->n_queries++;
-    fs_chan_start(&b, msgbuf, sizeof msgbuf, FS_CHAN_QUERY_FLOWS, 0, q->xid);
-    fs_chan_put_u64(&b, after);
-    fs_chan_put_u32(&b, limit);
+    return q;
+}
+
+void
+fs_appliance_query_flows(struct fs_appliance *a, uint64_t after,
+                         uint32_t limit, fs_appliance_flows_cb *cb,
+                         void *aux)
+{
+    struct flows_query *q = query_start(a, FS_CHAN_FLOWS, cb, aux);
+    struct fs_chan_buf b;
+
+    if (q) {
+        fs_chan_start(&b, msgbuf, sizeof msgbuf, FS_CHAN_QUERY_FLOWS, 0,
+                      q->xid);
+        fs_chan_put_u64(&b, after);
+        fs_chan_put_u32(&b, limit);
+        queue(a, &b);
+    }
+}
+
+void
+fs_appliance_export(struct fs_appliance *a, uint32_t port, uint64_t since,
+                    uint32_t flags, fs_appliance_flows_cb *cb, void *aux)
+{
+    struct flows_query *q = query_start(a, FS_CHAN_RECORDS, cb, aux);
+    struct fs_chan_buf b;
+
+    if (q) {
+        fs_chan_start(&b, msgbuf, sizeof msgbuf, FS_CHAN_EXPORT, 0, q->xid);
+        fs_chan_put_u32(&b, port);
+        fs_chan_put_u64(&b, since);
+        fs_chan_put_u32(&b, flags);
+        queue(a, &b);
+    }
+}
+
+void
+fs_appliance_import_batch(struct fs_appliance *a, uint32_t flags,
+                          const uint32_t (*port_map)[2], size_t n_port_map,
+                          const void *records, size_t len)
+{
+    struct fs_chan_buf b;
+
+    if (a->fd < 0) {
+        return;
+    }
+    fs_chan_start(&b, msgbuf, sizeof msgbuf, FS_CHAN_IMPORT_BATCH, 0,
+                  ++a->next_xid);
+    fs_chan_put_u32(&b, flags);
+    fs_chan_put_u16(&b, n_port_map);
+    for (size_t i = 0; i < n_port_map; i++) {
+        fs_chan_put_u32(&b, port_map[i][0]);
+        fs_chan_put_u32(&b, port_map[i][1]);
+    }
+    fs_chan_put_bytes(&b, records, len);
     queue(a, &b);
 }
 

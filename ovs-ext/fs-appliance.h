@@ -92,6 +92,10 @@ void fs_appliance_pin(struct fs_appliance *, uint64_t id,
                       const struct fs_flow_key *, bool pinned);
 void fs_appliance_remove(struct fs_appliance *, uint64_t id,
                          const struct fs_flow_key *);
+/* Lets go of flow 'id' without judging it (it moved elsewhere, or what
+ * moved it here failed). */
+void fs_appliance_release(struct fs_appliance *, uint64_t id,
+                          const struct fs_flow_key *);
 void fs_appliance_import(struct fs_appliance *, const void *record,
                          size_t len);
 void fs_appliance_gone(struct fs_appliance *, uint64_t id);
@@ -114,6 +118,23 @@ bool fs_appliance_msgs_next(const struct ds *msgs, size_t *off,
 void fs_appliance_query_flows(struct fs_appliance *, uint64_t after,
                               uint32_t limit, fs_appliance_flows_cb *,
                               void *aux);
+
+/* Migration.  Asks the appliance for the records of port 'port''s flows
+ * changed since mark 'since', as fs_inspector_export() with 'flags':
+ * calls 'cb' once with the RECORDS messages (see fs-chan.h; each carries
+ * the mark for the next delta), or with NULL as above. */
+void fs_appliance_export(struct fs_appliance *, uint32_t port,
+                         uint64_t since, uint32_t flags,
+                         fs_appliance_flows_cb *cb, void *aux);
+
+/* Gives the appliance records of another host's flows still in
+ * classification ('len' bytes, back to back, at most what one channel
+ * message holds), imported as fs_inspector_import() does with 'flags'
+ * and 'port_map'. */
+void fs_appliance_import_batch(struct fs_appliance *, uint32_t flags,
+                               const uint32_t (*port_map)[2],
+                               size_t n_port_map, const void *records,
+                               size_t len);
 
 /* Forgets the queries made with 'aux': their callbacks will not be
  * called. */

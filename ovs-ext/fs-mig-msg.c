@@ -174,7 +174,8 @@ fs_mig_decode(const uint8_t *buf, size_t len, struct fs_mig_msg *m,
     c.p = buf + FS_MIG_HDR_LEN;
     c.left = len - FS_MIG_HDR_LEN;
     c.why = NULL;
-    if (m->flags & ~(m->type == FS_MIG_RECORDS ? FS_MIG_F_FINAL : 0)) {
+    if (m->flags & ~(m->type == FS_MIG_RECORDS
+                     ? FS_MIG_F_FINAL | FS_MIG_F_CLASSIFYING : 0)) {
         *why = "unknown flags";
         return -EINVAL;
     }

@@ -21,6 +21,8 @@
  *            flow records (fs_inspector_export()), each behind its length
  *            (u16, 1 or more).  Flag FS_MIG_F_FINAL: the switch-over, the
  *            last of them; the VM runs at the destination from now on.
+ *            Flag FS_MIG_F_CLASSIFYING: records of flows still in
+ *            classification, with the payload they were given.
  *   ENDED    source to destination: u32 sequence number, u32 N, then N
  *            flow ids (u64, the source's) of flows sent before that
  *            ended since.
@@ -59,6 +61,9 @@ enum fs_mig_type {
 };
 
 #define FS_MIG_F_FINAL 0x0001           /* RECORDS: the switch-over. */
+#define FS_MIG_F_CLASSIFYING 0x0002     /* RECORDS: of flows still in
+                                         * classification (the appliance
+                                         * holds them). */
 
 /* Returns the name of message type 'type' ("RECORDS"), or "unknown". */
 const char *fs_mig_type_name(int type);

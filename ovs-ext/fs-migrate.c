@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs-appliance.h"
+#include "fs-chan.h"
 #include "fs-config.h"
 #include "fs-mig-msg.h"
 #include "fs-verdict.h"
@@ -73,6 +75,12 @@ struct mig {
     uint32_t bulk_seq;          /* Source: the bulk's last message. */
     uint32_t final_seq;         /* Source: the final message. */
     bool switch_wanted;         /* Switch over as soon as copying. */
+    struct fs_migrate *m;
+    bool app_pending;           /* Source: an export asked of the
+                                 * appliance. */
+    bool app_final;             /* ...for the final changes. */
+    uint64_t app_mark;          /* Source: the appliance's last mark. */
+    uint64_t classifying;       /* Records of flows still classifying. */
     bool final_received;        /* Destination. */
     uint64_t *ended;            /* Source: flows that ended, to send. */
     size_t n_ended, allocated_ended;
@@ -93,6 +101,7 @@ struct mig {
 struct fs_migrate {
     struct fs_inspector *insp;
     struct fs_verdicts *v;
+    struct fs_appliance *app;
     struct ovs_list migs;       /* struct mig, in progress then ended. */
     size_t n_ended_kept;
 
@@ -114,12 +123,14 @@ static void mig_fail(struct fs_migrate *, struct mig *, enum mig_state,
 static void register_commands(struct fs_migrate *);
 
 struct fs_migrate *
-fs_migrate_create(struct fs_inspector *insp, struct fs_verdicts *v)
+fs_migrate_create(struct fs_inspector *insp, struct fs_verdicts *v,
+                  struct fs_appliance *app)
 {
     struct fs_migrate *m = xzalloc(sizeof *m);
 
     m->insp = insp;
     m->v = v;
+    m->app = app;
     ovs_list_init(&m->migs);
     register_commands(m);
     return m;
@@ -128,6 +139,7 @@ fs_migrate_create(struct fs_inspector *insp, struct fs_verdicts *v)
 static void
 mig_free(struct mig *g)
 {
+    fs_appliance_forget_queries(g->m->app, g);
     stream_close(g->stream);
     fs_mig_buf_uninit(&g->in);
     fs_mig_buf_uninit(&g->out);
@@ -224,6 +236,7 @@ mig_new(struct fs_migrate *m, enum mig_role role, const char *iface_id,
     g->stream = stream;
     g->started = g->last_rx = time_msec();
     g->next_seq = 1;
+    g->m = m;
     ovs_list_push_front(&m->migs, &g->node);
     return g;
 }
@@ -269,6 +282,28 @@ port_flows(struct fs_migrate *m, uint32_t port, bool imported_only,
     fs_inspector_foreach_flow(m->insp, collect_flow, pf);
 }
 
+/* The appliance's flows, for discard_imported(): those imported on the
+ * VM's port still in classification go too. */
+static void
+discard_classifying(void *g_, const struct ds *msgs)
+{
+    static struct fs_chan_flow flow;
+    struct mig *g = g_;
+    const uint8_t *p;
+    size_t m = 0, len;
+
+    while (msgs && fs_appliance_msgs_next(msgs, &m, &p, &len)) {
+        size_t off = 0;
+
+        while (fs_chan_next_flow(p, len, &off, &flow)) {
+            if (flow.info.port == g->dst_port && flow.info.origin_id
+                && flow.info.state != FS_FLOW_DECIDED) {
+                fs_appliance_release(g->m->app, flow.info.id, &flow.info.key);
+            }
+        }
+    }
+}
+
 /* Destination: forgets every flow imported on the VM's port. */
 static void
 discard_imported(struct fs_migrate *m, struct mig *g)
@@ -277,6 +312,9 @@ discard_imported(struct fs_migrate *m, struct mig *g)
 
     if (g->role != ROLE_DEST || !g->dst_port || g->final_received) {
         return;
+    }
+    if (g->classifying) {
+        fs_appliance_query_flows(m->app, 0, 10000, discard_classifying, g);
     }
     port_flows(m, g->dst_port, true, &pf);
     for (size_t i = 0; i < pf.n; i++) {
@@ -288,6 +326,29 @@ discard_imported(struct fs_migrate *m, struct mig *g)
         fs_verdicts_commit(m->v);
     }
     free(pf.flows);
+}
+
+/* The appliance's flows, for release_flows(): those of the VM still in
+ * classification go (their records went to the destination). */
+static void
+release_classifying(void *g_, const struct ds *msgs)
+{
+    static struct fs_chan_flow flow;
+    struct mig *g = g_;
+    const uint8_t *p;
+    size_t m = 0, len;
+
+    while (msgs && fs_appliance_msgs_next(msgs, &m, &p, &len)) {
+        size_t off = 0;
+
+        while (fs_chan_next_flow(p, len, &off, &flow)) {
+            if (flow.info.port == g->src_port
+                && flow.info.state != FS_FLOW_DECIDED) {
+                fs_appliance_release(g->m->app, flow.info.id, &flow.info.key);
+                g->released++;
+            }
+        }
+    }
 }
 
 /* Source, after the switch-over: lets go of the VM's flows. */
@@ -303,6 +364,9 @@ release_flows(struct fs_migrate *m, struct mig *g)
     g->released = pf.n;
     fs_verdicts_commit(m->v);
     free(pf.flows);
+    /* (One page: a VM with more flows still classifying than that leaves
+     * the rest to idle out.) */
+    fs_appliance_query_flows(m->app, 0, 10000, release_classifying, g);
 }
 
 void
@@ -436,7 +500,10 @@ export_record(void *x_, const void *rec, size_t len)
 }
 
 /* Sends the flows changed since the last mark (all, the first time), and
- * those that ended; 'final' marks the switch-over. */
+ * those that ended; 'final' marks the switch-over.  The appliance's
+ * records of the VM's flows still in classification (RECORDS with
+ * FS_MIG_F_CLASSIFYING) go first, then the judge's, so that a flow decided
+ * in between arrives decided. */
 static void
 send_changes(struct fs_migrate *m, struct mig *g, bool final)
 {
@@ -467,6 +534,69 @@ send_changes(struct fs_migrate *m, struct mig *g, bool final)
     }
 }
 
+static void changes_sent(struct fs_migrate *, struct mig *, bool final);
+
+/* The appliance's answer to request_changes(): its records, then the
+ * judge's. */
+static void
+app_records(void *g_, const struct ds *msgs)
+{
+    struct mig *g = g_;
+    struct fs_migrate *m = g->m;
+    bool final = g->app_final;
+
+    g->app_pending = false;
+    if (msgs) {
+        struct export_ctx x = { .g = g, .flags = FS_MIG_F_CLASSIFYING };
+        const uint8_t *msg;
+        size_t off = 0, len;
+        bool first = true;
+
+        while (fs_appliance_msgs_next(msgs, &off, &msg, &len)) {
+            struct fs_chan_msg cm;
+            char err[128];
+            size_t r = 0;
+
+            if (fs_chan_decode(msg, len, &cm, err, sizeof err)
+                || cm.type != FS_CHAN_RECORDS) {
+                continue;       /* fs-appliance checked them. */
+            }
+            if (first) {
+                g->app_mark = cm.u64;
+                first = false;
+            }
+            while (r + 6 <= cm.data_len) {
+                size_t n = (size_t) cm.data[r + 4] << 8 | cm.data[r + 5];
+
+                export_record(&x, cm.data + r, n);
+                g->classifying++;
+                r += n;
+            }
+        }
+        records_finish(&x);
+    }
+    if (mig_active(g)) {
+        send_changes(m, g, final);
+        changes_sent(m, g, final);
+    }
+}
+
+/* Asks the appliance for the VM's flows still in classification that
+ * changed; app_records() sends everything once it answers. */
+static void
+request_changes(struct fs_migrate *m, struct mig *g, bool final)
+{
+    if (g->app_pending) {
+        g->app_final |= final;
+        return;
+    }
+    g->app_pending = true;
+    g->app_final = final;
+    fs_appliance_export(m->app, g->src_port, g->app_mark,
+                        FS_EXPORT_FROM_PORT | FS_EXPORT_CLASSIFYING,
+                        app_records, g);
+}
+
 static void
 start_switch(struct fs_migrate *m, struct mig *g, const char *why)
 {
@@ -477,9 +607,27 @@ start_switch(struct fs_migrate *m, struct mig *g, const char *why)
     VLOG_INFO("migration of %s to %s: switching over (%s)", g->iface_id,
               g->peer, why);
     g->switch_started = time_msec();
-    send_changes(m, g, true);
     g->state = ST_SWITCHING;
     g->last_rx = time_msec();
+    request_changes(m, g, true);
+}
+
+/* What follows sending the changes. */
+static void
+changes_sent(struct fs_migrate *m, struct mig *g, bool final)
+{
+    if (final) {
+        return;
+    }
+    if (!g->bulk_seq && g->state == ST_COPYING) {
+        g->bulk_seq = g->last_seq ? g->last_seq : UINT32_MAX;
+        if (g->bulk_seq == UINT32_MAX) {
+            g->bulk_done = time_msec();
+        }
+        if (g->switch_wanted) {
+            start_switch(m, g, "asked before the copy");
+        }
+    }
 }
 
 /* The peer accepted: the bulk copy. */
@@ -488,15 +636,9 @@ source_copy(struct fs_migrate *m, struct mig *g)
 {
     g->state = ST_COPYING;
     g->mark = 0;
-    send_changes(m, g, false);
-    g->bulk_seq = g->last_seq;
-    if (!g->bulk_seq) {
-        g->bulk_done = time_msec();
-    }
+    g->app_mark = 0;
     g->next_delta = time_msec() + FS_MIGRATE_DELTA_MS;
-    if (g->switch_wanted) {
-        start_switch(m, g, "asked before the copy");
-    }
+    request_changes(m, g, false);
 }
 
 /* Sends the OFFER of 'g''s VM, or refuses if it has no port here. */
@@ -564,6 +706,42 @@ dest_accept(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
               g->peer, msg->n, g->src_port, g->dst_port);
 }
 
+/* Records of flows still in classification: the appliance classifies
+ * them on, from the payload they carry, and reports their verdicts as it
+ * does for its own flows. */
+static void
+dest_classifying(struct fs_migrate *m, struct mig *g,
+                 const struct fs_mig_msg *msg, const uint32_t map[1][2])
+{
+    enum { BATCH_MAX = FS_CHAN_MAX_MSG - 1024 };
+    struct fs_mig_buf batch = FS_MIG_BUF_INIT;
+    const uint8_t *rec;
+    size_t off = 0, len;
+
+    batch.data = xmalloc(BATCH_MAX);
+    batch.allocated = BATCH_MAX;
+    while (fs_mig_records_next(msg, &off, &rec, &len)) {
+        if (batch.len + len > BATCH_MAX) {
+            fs_appliance_import_batch(m->app, FS_IMPORT_MAPPED_ONLY, map, 1,
+                                      batch.data, batch.len);
+            batch.len = 0;
+        }
+        if (len <= BATCH_MAX) {
+            memcpy(batch.data + batch.len, rec, len);
+            batch.len += len;
+        }
+    }
+    if (batch.len) {
+        fs_appliance_import_batch(m->app, FS_IMPORT_MAPPED_ONLY, map, 1,
+                                  batch.data, batch.len);
+    }
+    fs_mig_buf_uninit(&batch);
+    g->records += msg->n;
+    g->classifying += msg->n;
+    g->messages++;
+    fs_mig_put_ack(&g->out, msg->seq, 0, 0, 0, 0);
+}
+
 static void
 dest_records(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
 {
@@ -576,6 +754,10 @@ dest_records(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
     size_t off = 0, len;
     int error;
 
+    if (msg->flags & FS_MIG_F_CLASSIFYING) {
+        dest_classifying(m, g, msg, map);
+        return;
+    }
     /* The records back to back, as fs_inspector_import() takes them. */
     batch.data = xmalloc(msg->data_len ? msg->data_len : 1);
     batch.allocated = msg->data_len;
@@ -712,7 +894,8 @@ handle_msg(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
             g->updated += msg->updated;
             g->conflicts += msg->conflicts;
             g->rejudged += msg->rejudged;
-            if (g->bulk_seq && msg->seq >= g->bulk_seq && !g->bulk_done) {
+            if (g->bulk_seq && g->bulk_seq != UINT32_MAX
+                && msg->seq >= g->bulk_seq && !g->bulk_done) {
                 g->bulk_done = time_msec();
             }
             if (g->state == ST_SWITCHING && msg->seq == g->final_seq) {
@@ -890,9 +1073,9 @@ mig_run(struct fs_migrate *m, struct mig *g)
         }
     }
     mig_receive(m, g);
-    if (g->role == ROLE_SOURCE && g->state == ST_COPYING
+    if (g->role == ROLE_SOURCE && g->state == ST_COPYING && g->bulk_seq
         && now >= g->next_delta && g->out.len < OUT_HIGH) {
-        send_changes(m, g, false);
+        request_changes(m, g, false);
         g->next_delta = now + FS_MIGRATE_DELTA_MS;
     }
     mig_send(m, g);
@@ -1129,6 +1312,8 @@ format_mig(const struct mig *g, struct ds *ds)
                   "conflict %"PRIu64", judged again %"PRIu64", ended "
                   "%"PRIu64", released %"PRIu64"\n", g->imported, g->updated,
                   g->conflicts, g->rejudged, g->removed, g->released);
+    ds_put_format(ds, "    still classifying: %"PRIu64" records\n",
+                  g->classifying);
     ds_put_cstr(ds, "    times:");
     format_ms(ds, "pre-copy", g->started, g->bulk_done);
     format_ms(ds, "switch-over", g->switch_started, g->ended_at);

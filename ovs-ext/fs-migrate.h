@@ -62,8 +62,10 @@ struct ds;
 /* Creates the module, which moves the flows of 'insp' (flowsteerd's
  * judge) and their rules through 'v', and registers its ovs-appctl
  * commands. */
+struct fs_appliance;
 struct fs_migrate *fs_migrate_create(struct fs_inspector *insp,
-                                     struct fs_verdicts *v);
+                                     struct fs_verdicts *v,
+                                     struct fs_appliance *app);
 void fs_migrate_destroy(struct fs_migrate *);
 
 /* Takes the listener, TLS files and ports of 'cfg': a source migration

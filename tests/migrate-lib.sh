@@ -25,6 +25,8 @@ done
 
 cat > "$tmp/policy.conf" <<'EOF'
 priority=300, tcp, tp_dst=2222, actions=drop
+priority=200, tcp, tp_dst=8081, app=HTTP, actions=allow
+priority=100, tcp, tp_dst=8081, actions=drop
 priority=0, actions=allow
 EOF
 
@@ -49,6 +51,7 @@ hosts_link a b
 ovs_host a
 vm_add srv br-int 10.0.0.100/24
 bg_start echo vm_exec srv "$py" "$traffic" server 10.0.0.100 8080
+bg_start echo2 vm_exec srv "$py" "$traffic" server 10.0.0.100 8081
 bg_start closed vm_exec srv "$py" -m http.server 2222 --bind 10.0.0.100
 vm_add_migratable mv 10.0.0.1/24
 
@@ -89,11 +92,15 @@ bg_start stream vm_exec mv "$py" "$traffic" stream 10.0.0.100 8080 \
     "$tmp/stream"
 bg_start retry vm_exec mv "$py" "$traffic" retry 10.0.0.100 2222 45000 \
     "$tmp/retry"
+bg_start later vm_exec mv "$py" "$traffic" later 10.0.0.100 8081 \
+    "$tmp/later"
 lines() { cat "$tmp/stream" 2>/dev/null || echo 0; }
 decided_a() {
     flows "$FSD_A" > "$tmp/flows-a" &&
         grep -q ":8080 .*verdict allow" "$tmp/flows-a" &&
-        grep -q ":2222 .*verdict drop" "$tmp/flows-a"
+        grep -q ":2222 .*verdict drop" "$tmp/flows-a" &&
+        grep -q ":8081 .*classifying" "$tmp/flows-a"
 }
-check "host a decided both flows" wait_until 15 decided_a
+check "host a decided two flows, the third is classifying" \
+    wait_until 15 decided_a
 check "the stream flows" wait_until 10 eval '[ "$(lines)" -gt 20 ]'

@@ -8,6 +8,11 @@
       checked.  Writes the number of lines echoed to FILE (atomically) as
       it goes; exits 1 at the first reset, timeout or wrong echo, with the
       reason in FILE.err.
+  migrate-traffic.py later HOST PORT FILE
+      A connection that says nothing until FILE.go exists (its flow stays
+      in classification), then sends an HTTP request and reads it back
+      (the echo server's): writes "open" to FILE once connected, then
+      "done", or the reason it failed to FILE.err.
   migrate-traffic.py retry HOST PORT SPORT FILE
       A connection the policy drops, tried again and again from the same
       source port SPORT (so every try is the same 5-tuple): writes
@@ -62,6 +67,29 @@ def stream(host, port, path):
         sys.exit(1)
 
 
+def later(host, port, path):
+    try:
+        s = socket.create_connection((host, port), timeout=5)
+        write(path, "open\n")
+        while not os.path.exists(path + ".go"):
+            time.sleep(0.05)
+        req = b"GET /later HTTP/1.1\r\nHost: later.example\r\n\r\n"
+        s.sendall(req)
+        got = b""
+        while len(got) < len(req):
+            chunk = s.recv(4096)
+            if not chunk:
+                raise RuntimeError("closed after %d bytes" % len(got))
+            got += chunk
+        if got != req:
+            raise RuntimeError("echo %r" % got)
+        write(path, "done\n")
+        time.sleep(3600)
+    except Exception as e:  # noqa: BLE001 - the reason is the result
+        write(path + ".err", "%s\n" % e)
+        sys.exit(1)
+
+
 def retry(host, port, sport, path):
     tries = connected = 0
     while True:
@@ -87,6 +115,8 @@ def main():
         serve(sys.argv[2], int(sys.argv[3]))
     elif mode == "stream":
         stream(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif mode == "later":
+        later(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif mode == "retry":
         retry(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     else:

@@ -80,6 +80,17 @@ check "b's flowsteer/flows shows the migrated stream, with its history" \
     "$tmp/flows-b"
 check "b's flowsteer/flows shows the migrated dropped flow" \
     grep -qE ":2222 .*verdict drop.*migrated" "$tmp/flows-b"
+
+# The flow that was still in classification: b classifies it on from the
+# packets a gave nDPI, and judges it as a would have.
+touch "$tmp/later.go"
+later_done() { [ "$(cat "$tmp/later")" = done ]; }
+check "the connection that was classifying gets its answer" \
+    wait_until 10 later_done
+[ ! -e "$tmp/later.err" ] || cat "$tmp/later.err"
+flows "$FSD_B" > "$tmp/flows-b"
+check "b decided it as HTTP, allowed, with its history from a" \
+    grep -qE ":8081 .*HTTP.*verdict allow.*migrated" "$tmp/flows-b"
 flows "$FSD_A" > "$tmp/flows-a"
 check "a holds no flow of the VM" \
     eval '! grep -qE "10\.0\.0\.1:[0-9]+ -> 10\.0\.0\.100" "$tmp/flows-a"'
@@ -92,5 +103,6 @@ sed 's/^/  a: /' "$tmp/mig-a"
 sed 's/^/  b: /' "$tmp/mig-b"
 bg_stop retry
 bg_stop stream
+bg_stop later
 log_allow 'netdev_linux\|WARN\|.*fs[0-9a-f]{4}'
 finish

@@ -855,6 +855,10 @@ test_migrate(void)
     CHECK_INT(fs_inspector_export(a, FS_PORT_ANY, 0, FS_EXPORT_DECIDED,
                                   append_record, &bad), 0);
     CHECK_INT(bad.n, 1);
+    delta.len = delta.n = 0;
+    CHECK_INT(fs_inspector_export(a, FS_PORT_ANY, 0, FS_EXPORT_CLASSIFYING,
+                                  append_record, &delta), 0);
+    CHECK_INT(delta.n, 1);
     /* A port's flows: those from it, or to it. */
     delta.len = delta.n = 0;
     CHECK_INT(fs_inspector_export(a, 7, 0, 0, append_record, &delta), 0);

@@ -866,7 +866,7 @@ test_flags(void)
         } else {
             refused(p, end - at[i], "unknown flags");
         }
-        p[7] = 2;
+        p[7] = 4;
         refused(p, end - at[i], "unknown flags");
         p[6] = 0x80;
         p[7] = FS_MIG_F_FINAL;

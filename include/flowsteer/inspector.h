@@ -775,6 +775,8 @@ enum {
     FS_EXPORT_DECIDED = 1 << 0, /* Only decided flows (no payload). */
     FS_EXPORT_FROM_PORT = 1 << 1,   /* Only flows whose first packet came
                                      * from 'port' (not those to it). */
+    FS_EXPORT_CLASSIFYING = 1 << 2, /* Only flows still in classification
+                                     * (with their payload). */
 };
 
 /* Calls 'cb' with the record (at most FS_MIGRATE_RECORD_MAX bytes) of each
