@@ -134,6 +134,17 @@ vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
 check "a profile with a space: reported" wait_until 5 \
     shows "a profile is 1 to 64 characters, no spaces"
 vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-profile=web
+bad_key flowsteer-migration-remote=ptcp:6650 "flowsteer-migration-remote: want pssl:PORT[:IP] (migrations use TLS only); not listening"
+bad_key flowsteer-migration-remote=pssl:6650 "flowsteer-migration-remote: no SSL configuration (ovs-vsctl set-ssl): not listening"
+vsctl set Interface "$(vm_port vm1)" external_ids:iface-id='"a b"'
+check "an iface-id with a space: reported" wait_until 5 \
+    shows "iface-id: want 1 to 255 printable characters, no spaces; it cannot migrate"
+vsctl set Interface "$(vm_port vm1)" external_ids:iface-id=vm1-id \
+    external_ids:flowsteer-migrate-from=tcp:10.0.0.9:6650
+check "a pull from a plain TCP peer: reported" wait_until 5 \
+    shows "flowsteer-migrate-from=tcp:10.0.0.9:6650: want ssl:HOST:PORT and an iface-id; not pulled"
+check "forwarding as it was" enforced
+vsctl remove Interface "$(vm_port vm1)" external_ids flowsteer-migrate-from
 check "all fixed: no problems" wait_until 5 shows "problems: 0"
 check "the steering rules are the same as at the start" eval \
     'steering | diff "$tmp/steering" -'
