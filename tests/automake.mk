@@ -102,6 +102,7 @@ SHELL_TESTS = \
 	tests/migrate.sh \
 	tests/migrate-pull.sh \
 	tests/migrate-faults.sh \
+	tests/migrate-qemu.sh \
 	tests/libvirt-hook.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \
@@ -171,6 +172,7 @@ EXTRA_DIST += \
 	tests/migrate-traffic.py \
 	tests/migrate-peer.py \
 	tests/migrate-lib.sh \
+	tests/qemu-guest.sh \
 	$(BACKEND_TESTS) \
 	tests/lib.sh \
 	tests/fake-appliance.py \

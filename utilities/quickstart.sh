@@ -44,7 +44,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
   openvswitch-switch openvswitch-common openvswitch-source
   libssl-dev libcap-ng-dev libseccomp-dev libnuma-dev libunbound-dev libbpf-dev libxdp-dev
   iproute2 iputils-ping ethtool iperf3 curl bc openssl dnsmasq-base bind9-dnsutils
-  nginx-light openssh-client openssh-server wireshark-common"
+  nginx-light openssh-client openssh-server wireshark-common
+  qemu-system-x86 busybox-static cpio"
 
 install_packages() {
     missing=
