@@ -282,27 +282,7 @@ port_flows(struct fs_migrate *m, uint32_t port, bool imported_only,
     fs_inspector_foreach_flow(m->insp, collect_flow, pf);
 }
 
-/* The appliance's flows, for discard_imported(): those imported on the
- * VM's port still in classification go too. */
-static void
-discard_classifying(void *g_, const struct ds *msgs)
-{
-    static struct fs_chan_flow flow;
-    struct mig *g = g_;
-    const uint8_t *p;
-    size_t m = 0, len;
-
-    while (msgs && fs_appliance_msgs_next(msgs, &m, &p, &len)) {
-        size_t off = 0;
-
-        while (fs_chan_next_flow(p, len, &off, &flow)) {
-            if (flow.info.port == g->dst_port && flow.info.origin_id
-                && flow.info.state != FS_FLOW_DECIDED) {
-                fs_appliance_release(g->m->app, flow.info.id, &flow.info.key);
-            }
-        }
-    }
-}
+static fs_appliance_flows_cb release_classifying;
 
 /* Destination: forgets every flow imported on the VM's port. */
 static void
@@ -314,7 +294,7 @@ discard_imported(struct fs_migrate *m, struct mig *g)
         return;
     }
     if (g->classifying) {
-        fs_appliance_query_flows(m->app, 0, 10000, discard_classifying, g);
+        fs_appliance_query_flows(m->app, 0, 10000, release_classifying, g);
     }
     port_flows(m, g->dst_port, true, &pf);
     for (size_t i = 0; i < pf.n; i++) {
@@ -328,13 +308,17 @@ discard_imported(struct fs_migrate *m, struct mig *g)
     free(pf.flows);
 }
 
-/* The appliance's flows, for release_flows(): those of the VM still in
- * classification go (their records went to the destination). */
+/* The appliance's answer to a query of its flows: those of the VM still
+ * in classification are let go, at the source after the switch-over
+ * (their records went to the destination; counted as released), at the
+ * destination after a failure (those it imported). */
 static void
 release_classifying(void *g_, const struct ds *msgs)
 {
     static struct fs_chan_flow flow;
     struct mig *g = g_;
+    bool dest = g->role == ROLE_DEST;
+    uint32_t port = dest ? g->dst_port : g->src_port;
     const uint8_t *p;
     size_t m = 0, len;
 
@@ -342,10 +326,10 @@ release_classifying(void *g_, const struct ds *msgs)
         size_t off = 0;
 
         while (fs_chan_next_flow(p, len, &off, &flow)) {
-            if (flow.info.port == g->src_port
-                && flow.info.state != FS_FLOW_DECIDED) {
+            if (flow.info.port == port && flow.info.state != FS_FLOW_DECIDED
+                && (!dest || flow.info.origin_id)) {
                 fs_appliance_release(g->m->app, flow.info.id, &flow.info.key);
-                g->released++;
+                g->released += !dest;
             }
         }
     }
