@@ -580,6 +580,13 @@ ovs_add_bridge() {
     _ol_bridges+=("$br")
 }
 
+# _ol_allow_vswitchd_gone: a bridge's OpenFlow connection, seen from its
+# client, when ovs-vswitchd goes away under it: the client says so and
+# connects again.
+_ol_allow_vswitchd_gone() {
+    log_allow 'rconn\|WARN\|unix:.*/br-[a-z0-9-]+\.mgmt: connection dropped \((Connection reset by peer|Broken pipe)\)'
+}
+
 # ovs_restart_vswitchd: stops ovs-vswitchd (SIGTERM to its PID, SIGKILL
 # after OVS_LIB_TIMEOUT seconds), starts it again and waits until it has
 # reconfigured and every bridge of ovs_add_bridge answers OpenFlow.  The
@@ -587,6 +594,7 @@ ovs_add_bridge() {
 # gone (OVS does not keep them), so the test adds them again.
 ovs_restart_vswitchd() {
     [ -n "$OVS_DIR" ] || fail "ovs_restart_vswitchd: OVS not started"
+    _ol_allow_vswitchd_gone
     _ol_kill "$_ol_vs_pid" "$_ol_vs_comm"
     _ol_start_vswitchd
     _ol_log "ovs-vswitchd restarted (pid $_ol_vs_pid)"
@@ -606,6 +614,7 @@ ovs_restart_vswitchd_keeping_flows() {
         fail "ovs-save save-flows failed"
     vsctl set Open_vSwitch . other_config:flow-restore-wait=true ||
         fail "cannot set flow-restore-wait"
+    _ol_allow_vswitchd_gone
     _ol_kill "$_ol_vs_pid" "$_ol_vs_comm"
     _ol_start_vswitchd
     bash "$restore" || fail "restoring the flows failed"
