@@ -1324,7 +1324,7 @@ _ol_log_allowed=(
 # time: blocked) when the appliance, its vhost-user peer, dies under
 # traffic with the steering failing open (tests/e2e.sh's last scenario);
 # not understood yet (see the README's known weaknesses).
-_ol_log_allowed_dpdk=('timeval\|WARN\|(Unreasonably long [0-9]+ms poll interval|faults: |context switches: )')
+_ol_log_allowed_dpdk=('timeval\|WARN\|(Unreasonably long [0-9]+ms poll interval|faults: |disk: |context switches: )')
 _ol_log_allowed_test=()
 
 # log_allow ERE...: lines matching any ERE are expected in this test.
