@@ -391,7 +391,7 @@ get_flow(struct reader *r, struct fs_chan_flow *cf)
                 "flow peer profile");
     if (!r->error
         && (state > FS_FLOW_DECIDED || f->guessed > 1 || f->pinned > 1
-            || f->end_reason > FS_END_MIGRATED || f->id == 0
+            || f->end_reason > FS_END_REPLACED || f->id == 0
             || f->id >= UINT64_C(1) << 48
             || f->origin_id >= UINT64_C(1) << 48)) {
         bad(r, "flow values");

@@ -1022,8 +1022,10 @@ end_flow(struct fs_inspector *insp, uint32_t idx, enum fs_flow_end reason,
 {
     struct insp_flow *f = insp_flow_get(&insp->table, idx);
 
-    if (f->cls != INSP_NIL && reason == FS_END_MIGRATED) {
-        classify_stop(insp, f);     /* Its importer goes on. */
+    if (f->cls != INSP_NIL
+        && (reason == FS_END_MIGRATED || reason == FS_END_REPLACED)) {
+        classify_stop(insp, f);     /* Its state goes on elsewhere, or a
+                                     * record's takes its place. */
     } else if (f->cls != INSP_NIL) {
         /* Classify with what is known, so that the end says it. */
         giveup_flow(insp, f);
@@ -1743,16 +1745,38 @@ tcp_for_dpi(struct fs_inspector *insp, struct insp_flow *f,
     return 0;
 }
 
+/* Returns true if 'pkt', of flow 'f' in direction 'reverse', comes in on
+ * another port than the flow's own for that direction (exception class
+ * port_mismatch): a VM that sends on another VM's 5-tuple must neither get
+ * that flow's verdict nor end it with a SYN of its own. */
+static bool
+port_mismatch(const struct insp_flow *f, const struct fs_packet *pkt,
+              int reverse)
+{
+    uint32_t own = reverse ? f->peer_port : f->port;
+
+    return pkt->port && own && pkt->port != own;
+}
+
 /* Looks up or creates the flow of parsed packet 'p'.  Returns its index,
  * with '*reverse' set if 'p' goes the flow's reverse way, or INSP_NIL with
  * the packet's action in '*action'. */
 static uint32_t
 flow_of_packet(struct fs_inspector *insp, const struct fs_packet *pkt,
-               const struct insp_parsed *p, int *reverse, int *action)
+               const struct insp_parsed *p, int *reverse, int *action,
+               struct fs_pkt_result *result)
 {
     uint32_t hash = insp_flow_hash(&insp->table, &p->key);
     uint32_t idx = insp_flow_lookup(&insp->table, &p->key, hash, reverse);
 
+    if (idx != INSP_NIL
+        && port_mismatch(insp_flow_get(&insp->table, idx), pkt, *reverse)) {
+        result->exception = FS_EXC_PORT_MISMATCH;
+        *action = exception(insp, FS_CTR_ERR_PORT_MISMATCH, pkt, p);
+        /* Forwarded, it is still judged with the flow (whose drop drops
+         * it), but does not reopen it. */
+        return *action == FS_PKT_DROP ? INSP_NIL : idx;
+    }
     if (idx != INSP_NIL && p->key.l4_proto == IPPROTO_TCP
         && !(p->is_fragment && p->frag_offset)
         && tcp_reopens(insp_flow_get(&insp->table, idx), p, *reverse)) {
@@ -1949,7 +1973,7 @@ fs_inspector_process_ex(struct fs_inspector *insp,
     if (action >= 0) {
         return result->action = action;
     }
-    idx = flow_of_packet(insp, pkt, &p, &reverse, &action);
+    idx = flow_of_packet(insp, pkt, &p, &reverse, &action, result);
     if (idx == INSP_NIL) {
         if (p.is_fragment && p.frag_offset) {
             result->exception = FS_EXC_FRAG_ORPHAN;
@@ -2460,10 +2484,18 @@ import_record(struct fs_inspector *insp, struct insp_record *r,
         if (keep_id) {
             return -EEXIST;
         } else if (f->origin_id != r->id || reverse) {
-            insp->counters[FS_CTR_RECORDS_CONFLICT]++;
+            /* A flow of ours on the record's 5-tuple (either way): that of
+             * the moved VM itself, begun here before its record came, or
+             * another VM's reusing its 5-tuple.  The record, with the
+             * flow's whole history, wins: kept, ours would give the moved
+             * VM's packets another flow's verdict. */
+            end_flow(insp, idx, FS_END_REPLACED, FS_CTR_RECORDS_CONFLICT);
             res->conflicts++;
-            return 0;
+            idx = INSP_NIL;
         }
+    }
+    if (idx != INSP_NIL) {
+        f = insp_flow_get(&insp->table, idx);
         /* A newer record of a flow imported before: it takes the old one's
          * place and id (the caller's rules name it), its nDPI state anew. */
         id = f->id;

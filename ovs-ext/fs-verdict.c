@@ -214,7 +214,8 @@ flow_ended(struct fs_verdicts *v, const struct fs_flow_info *f)
         return;                 /* Its rules went first, or it had none. */
     }
     if (f->end_reason == FS_END_IDLE || f->end_reason == FS_END_EVICTED
-        || f->end_reason == FS_END_MIGRATED) {
+        || f->end_reason == FS_END_MIGRATED
+        || f->end_reason == FS_END_REPLACED) {
         fs_appliance_remove(v->app, f->id, &f->key);
     }
     flowrules_remove(v->fr, f->id);

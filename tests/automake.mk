@@ -102,6 +102,7 @@ SHELL_TESTS = \
 	tests/migrate.sh \
 	tests/migrate-pull.sh \
 	tests/migrate-faults.sh \
+	tests/migrate-spoof.sh \
 	tests/libvirt-hook.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \

@@ -23,7 +23,9 @@ for h in a b; do
         fail "ovs-pki req+sign host$h failed"
 done
 
-cat > "$tmp/policy.conf" <<'EOF'
+# A test adds rules of its own in MIGRATE_POLICY (lines, before these).
+cat > "$tmp/policy.conf" <<EOF
+${MIGRATE_POLICY:-}
 priority=300, tcp, tp_dst=2222, actions=drop
 priority=200, tcp, tp_dst=8081, app=HTTP, actions=allow
 priority=100, tcp, tp_dst=8081, actions=drop

@@ -206,6 +206,84 @@ test_one_side_needs_dpi(void)
     fs_inspector_destroy(insp);
 }
 
+/* Sends a TCP packet with 'flags' from 10.0.0.'a':'sport' to
+ * 10.0.0.'b':'dport' on port 'port'; returns what the inspector did. */
+static struct fs_pkt_result
+tcp_on(struct fs_inspector *insp, uint8_t a, uint16_t sport, uint8_t b,
+       uint16_t dport, uint8_t flags, uint32_t port)
+{
+    struct fs_pkt_result r;
+    struct pkt k;
+
+    build(&k, 6, a, sport, b, dport, flags, NULL, 0);
+    struct fs_packet pkt = {
+        .data = k.data, .caplen = k.len, .len = k.len, .ts_ns = SEC,
+        .port = port, .link_type = FS_LINK_ETHERNET,
+    };
+    fs_inspector_process_ex(insp, &pkt, &r);
+    return r;
+}
+
+/* Another VM that sends on a flow's 5-tuple (spoofing its addresses) gets
+ * neither its verdict nor a new flow of its own, and cannot end it: its
+ * packets are exception port_mismatch, in both directions (the other one
+ * when the VM it goes to is known), dropped by default. */
+static void
+test_port_mismatch(void)
+{
+    static const char policy[] =
+        "priority=100, profile=web, tcp, tp_dst=23, actions=drop\n"
+        "priority=0, actions=allow\n";
+    struct events ev;
+    struct fs_inspector *insp = make_two_vms(&ev, policy);
+    struct fs_pkt_result r, mine;
+
+    /* vm1's telnet is dropped; the same 5-tuple from port 3, whose own
+     * flow would be allowed, is not judged as that flow. */
+    CHECK_INT(tcp_on(insp, 1, 40000, 9, 23, SYN, 1).action, FS_PKT_DROP);
+    r = tcp_on(insp, 1, 40000, 9, 23, SYN, 3);
+    CHECK_INT(r.action, FS_PKT_DROP);
+    CHECK_INT(r.exception, FS_EXC_PORT_MISMATCH);
+    CHECK_INT(CTR(insp, ERR_PORT_MISMATCH), 1);
+
+    /* vm1's allowed flow to vm2 (known by its MAC): its answers come from
+     * port 2; from port 3 (a VM spoofing vm2) they are dropped, as are
+     * port 3's packets the flow's way and its SYN, which does not end
+     * vm1's connection. */
+    mine = tcp_on(insp, 1, 40001, 2, 80, SYN, 1);
+    CHECK_INT(mine.action, FS_PKT_PASS);
+    r = tcp_on(insp, 2, 80, 1, 40001, SYN | ACK, 2);
+    CHECK_INT(r.action, FS_PKT_PASS);
+    CHECK_INT(r.flow_id, mine.flow_id);
+    CHECK_INT(tcp_on(insp, 2, 80, 1, 40001, ACK, 3).action, FS_PKT_DROP);
+    CHECK_INT(tcp_on(insp, 1, 40001, 2, 80, ACK, 3).action, FS_PKT_DROP);
+    CHECK_INT(CTR(insp, ERR_PORT_MISMATCH), 3);
+    uint64_t reopened = CTR(insp, FLOWS_REOPENED);
+    r = tcp_on(insp, 1, 40001, 2, 80, SYN, 3);
+    CHECK_INT(r.action, FS_PKT_DROP);
+    CHECK_INT(CTR(insp, FLOWS_REOPENED), reopened);
+    r = tcp_on(insp, 1, 40001, 2, 80, ACK, 1);
+    CHECK_INT(r.action, FS_PKT_PASS);
+    CHECK_INT(r.flow_id, mine.flow_id);
+    CHECK_INT(r.exception, -1);
+    /* A packet whose port is not known is not checked. */
+    CHECK_INT(tcp_on(insp, 1, 40001, 2, 80, ACK, 0).action, FS_PKT_PASS);
+    CHECK_INT(CTR(insp, ERR_PORT_MISMATCH), 4);
+
+    /* Forwarded by the exception policy, such a packet is still judged
+     * with the flow: the drop holds. */
+    CHECK_INT(fs_inspector_set_exception(insp, FS_EXC_PORT_MISMATCH,
+                                         FS_EXC_ACTION_ALLOW), 0);
+    uint64_t passed = CTR(insp, EXCEPTIONS_PASSED);
+    CHECK_INT(tcp_on(insp, 1, 40000, 9, 23, ACK, 3).action, FS_PKT_DROP);
+    r = tcp_on(insp, 1, 40001, 2, 80, ACK, 3);
+    CHECK_INT(r.action, FS_PKT_PASS);
+    CHECK_INT(r.flow_id, mine.flow_id);
+    CHECK_INT(CTR(insp, EXCEPTIONS_PASSED), passed + 2);
+    CHECK_INT(CTR(insp, ERR_PORT_MISMATCH), 6);
+    fs_inspector_destroy(insp);
+}
+
 /* Records every event's type, flow id and end reason, in order. */
 struct trace {
     int n;
@@ -951,14 +1029,24 @@ test_migrate(void)
     CHECK_INT(n_flows(c), 2);
     fs_inspector_destroy(c);
 
-    /* A 5-tuple with a flow of C's own: a conflict, skipped, counted. */
+    /* A 5-tuple with a flow of C's own (the moved VM's, begun before its
+     * record came, or another VM's on its 5-tuple): a conflict, counted;
+     * the record takes the flow's place, which ends. */
     c = make_traced(&tc, policy);
     tcp(c, 22, SYN, 1, 0, SEC);
+    id = lookup(c, 22).id;
+    tc.n = 0;
     CHECK_INT(fs_inspector_import(c, all.buf, all.len, &o, &res), 0);
-    CHECK_INT(res.imported, 1);
+    CHECK_INT(res.imported, 2);
     CHECK_INT(res.conflicts, 1);
     CHECK_INT(CTR(c, RECORDS_CONFLICT), 1);
-    CHECK_INT(lookup(c, 22).origin_id, 0);
+    CHECK(lookup(c, 22).origin_id != 0);
+    CHECK(lookup(c, 22).id != id);
+    CHECK(tc.n >= 1);
+    CHECK_INT(tc.type[0], FS_EVENT_FLOW_END);
+    CHECK_INT(tc.id[0], id);
+    CHECK_INT(tc.end_reason[0], FS_END_REPLACED);
+    CHECK_INT(n_flows(c), 2);
     fs_inspector_destroy(c);
 
     /* Another policy here: judged by it. */
@@ -1103,6 +1191,7 @@ main(void)
     RUN_TEST(test_mac_learned_later_rejudges);
     RUN_TEST(test_merged_allows);
     RUN_TEST(test_one_side_needs_dpi);
+    RUN_TEST(test_port_mismatch);
     RUN_TEST(test_connection_reuse);
     RUN_TEST(test_connection_reuse_while_classifying);
     RUN_TEST(test_pinned_flows);

@@ -130,6 +130,13 @@ enum fs_pkt_action {
  *                     overlaps them with new bytes: inspecting it out of
  *                     order could be made to miss what the receiver
  *                     assembles (a sender resends it in order)
+ *   port_mismatch     a packet of a known flow that comes in on
+ *                     another port than the flow's own for its
+ *                     direction (the port it began on, or the port of
+ *                     the VM it goes to, when known): another VM
+ *                     reusing the flow's 5-tuple must not get its
+ *                     verdict.  Only packets whose port is known
+ *                     (fs_packet's 'port' nonzero) are checked.
  */
 #define FS_EXCEPTIONS(X)                                                      \
     X(NON_IP, "non_ip", NON_IP)                                               \
@@ -154,7 +161,8 @@ enum fs_pkt_action {
     X(FRAG_OVERLAP, "frag_overlap", ERR_FRAG_OVERLAP)                         \
     X(FRAG_ORPHAN, "frag_orphan", ERR_FRAG_ORPHAN)                            \
     X(FRAG_TABLE_FULL, "frag_table_full", ERR_FRAG_TABLE_FULL)              \
-    X(TCP_SEQUENCE, "tcp_sequence", ERR_TCP_SEQUENCE)
+    X(TCP_SEQUENCE, "tcp_sequence", ERR_TCP_SEQUENCE)                         \
+    X(PORT_MISMATCH, "port_mismatch", ERR_PORT_MISMATCH)
 
 enum fs_exception {
 #define FS_EXCEPTION_ENUM(ENUM, NAME, COUNTER) FS_EXC_##ENUM,
@@ -172,8 +180,8 @@ enum fs_exception_action {
 };
 
 /* A packet of a class that is forwarded but still belongs to a flow
- * (tcp_doff, and frag_overlap for a later fragment) is judged with its
- * flow as well: the flow's drop still drops it. */
+ * (tcp_doff, port_mismatch, and frag_overlap for a later fragment) is
+ * judged with its flow as well: the flow's drop still drops it. */
 
 /* Returns the name of exception class 'e' ("frag_tiny"), or NULL if out of
  * range. */
@@ -236,6 +244,9 @@ enum fs_flow_end {
     FS_END_REMOVED,             /* fs_inspector_remove_flow(). */
     FS_END_MIGRATED,            /* fs_inspector_release_flow(): it moved
                                  * to another inspector. */
+    FS_END_REPLACED,            /* fs_inspector_import(): a flow that moved
+                                 * here from another inspector has its
+                                 * 5-tuple and takes its place. */
 };
 
 /* A verdict: what the policy says to do with a flow.  'actions' is a set of
@@ -822,8 +833,9 @@ struct fs_import_opts {
 struct fs_import_result {
     uint32_t imported;          /* New flows. */
     uint32_t updated;           /* Flows replaced by a newer record. */
-    uint32_t conflicts;         /* Records for a 5-tuple that has a flow
-                                 * of its own here, skipped. */
+    uint32_t conflicts;         /* Records for a 5-tuple that had a flow
+                                 * of this inspector's own, which ended
+                                 * (FS_END_REPLACED) for the record's. */
     uint32_t rejudged;          /* Judged under another policy than the
                                  * exporter's (its digest differs), so by
                                  * this inspector's. */
@@ -920,7 +932,8 @@ FS_API uint64_t fs_inspector_policy_digest(const struct fs_inspector *insp);
     C(PAYLOAD_CUT, "payload_cut")                                             \
     C(PACKETS_REPLAYED, "packets_replayed")                                   \
     C(RECORDS_CONFLICT, "records_conflict")                                   \
-    C(FLOWS_RELEASED, "flows_released")
+    C(FLOWS_RELEASED, "flows_released")                                       \
+    C(ERR_PORT_MISMATCH, "err_port_mismatch")
 
 enum fs_counter {
 #define FS_COUNTER_ENUM(ENUM, NAME) FS_CTR_##ENUM,
