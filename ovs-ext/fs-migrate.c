@@ -290,7 +290,7 @@ discard_imported(struct fs_migrate *m, struct mig *g)
 {
     struct port_flows pf;
 
-    if (g->role != ROLE_DEST || !g->dst_port || g->final_received) {
+    if (g->role != ROLE_DEST || !g->dst_port || g->state == ST_DONE) {
         return;
     }
     if (g->classifying) {
@@ -771,15 +771,24 @@ dest_records(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
     fs_mig_put_ack(&g->out, msg->seq, res.imported, res.updated,
                    res.conflicts, res.rejudged);
     if (msg->flags & FS_MIG_F_FINAL) {
+        /* Done once nothing follows it in what the source sent: a source
+         * that gave up waiting for this ACK (we were stopped, or slow)
+         * sent CANCEL after it. */
         g->final_received = true;
         g->switch_started = g->switch_started ? g->switch_started
                                               : time_msec();
-        VLOG_INFO("migration of %s from %s: done, %"PRIu64" flows imported "
-                  "(%"PRIu64" updated, %"PRIu64" in conflict, %"PRIu64" "
-                  "judged again)", g->iface_id, g->peer, g->imported,
-                  g->updated, g->conflicts, g->rejudged);
-        mig_end(m, g, ST_DONE);
     }
+}
+
+/* The destination has the final changes and nothing after them. */
+static void
+dest_finish(struct fs_migrate *m, struct mig *g)
+{
+    VLOG_INFO("migration of %s from %s: done, %"PRIu64" flows imported "
+              "(%"PRIu64" updated, %"PRIu64" in conflict, %"PRIu64" "
+              "judged again)", g->iface_id, g->peer, g->imported,
+              g->updated, g->conflicts, g->rejudged);
+    mig_end(m, g, ST_DONE);
 }
 
 static int
@@ -929,7 +938,11 @@ mig_receive(struct fs_migrate *m, struct mig *g)
             g->in.data = xrealloc(g->in.data, g->in.allocated);
         }
         n = stream_recv(g->stream, g->in.data + g->in.len, RECV_CHUNK);
-        if (n == -EAGAIN) {
+        if (g->final_received && g->role == ROLE_DEST && n <= 0) {
+            /* All read (or the source, done, closed): no CANCEL came. */
+            dest_finish(m, g);
+            return;
+        } else if (n == -EAGAIN) {
             return;
         } else if (n <= 0) {
             if (g->role == ROLE_UNKNOWN && !g->bytes_in) {
@@ -1069,6 +1082,12 @@ mig_run(struct fs_migrate *m, struct mig *g)
         && (g->state == ST_HELLO || g->acked_seq < g->last_seq
             || g->role == ROLE_UNKNOWN)
         && now - g->last_rx > FS_MIGRATE_TIMEOUT_MS) {
+        if (g->role == ROLE_SOURCE && g->state >= ST_COPYING) {
+            /* A peer that is only slow reads this after what it has not
+             * answered yet, and forgets it all. */
+            fs_mig_put_cancel(&g->out, "the source stopped waiting");
+            mig_send(m, g);
+        }
         mig_fail(m, g, ST_FAILED, "the peer did not answer for %d ms",
                  FS_MIGRATE_TIMEOUT_MS);
     }

@@ -13,7 +13,12 @@
 #     everything and the VM's connections keep their verdicts;
 #   - a migration cancelled on the source: the same;
 #   - the destination's flowsteerd killed mid-copy: the source keeps
-#     everything.
+#     everything;
+#   - the destination's flowsteerd hung (SIGSTOP) at the switch-over: the
+#     source gives up after 10 s and keeps everything, the destination,
+#     woken, forgets what it had;
+#   - the destination's ovs-vswitchd restarted mid-copy: the migrated
+#     rules are installed again and the migration completes.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/migrate-lib.sh"
 
 peer=$top_srcdir/tests/migrate-peer.py
@@ -128,10 +133,77 @@ n=$(lines)
 check "the stream goes on" wait_until 10 eval '[ "$(lines)" -gt $((n + 20)) ]'
 check "the stream had no reset" eval '[ ! -e "$tmp/stream.err" ]'
 
+on b
+fsd_start
+FSD_B=$FSD_CTL
+check "b's flowsteerd is back" wait_until 15 fsd_steering '[0-9]*'
+
+# 6. The destination hung (SIGSTOP) at the switch-over: the source hears
+# no acknowledgement of its last changes, gives up after 10 s and keeps
+# everything; the destination, woken, forgets what it had.
+check "a fourth migration starts" migrate
+check "b copies a fourth time" wait_until 10 copying
+check "b has the VM's rules" wait_until 10 has_rules_b
+on b
+pid_b=$(fsd_pid)
+kill -STOP "$pid_b"
+check "a is asked to switch over" \
+    ovs-appctl -t "$FSD_A" flowsteer/migrate-switch "$IFACE_ID"
+# last_state HOST-CTL: the state of the newest migration it shows.
+last_state() {
+    mig "$1" | sed -n "s/^  $IFACE_ID: .*, \([a-z]*\)\$/\1/p" | head -n 1
+}
+check "a gives up on the hung destination" \
+    wait_until 20 eval '[ "$(last_state "$FSD_A")" = failed ]'
+check "a says why" \
+    eval 'mig "$FSD_A" | grep -q "error: the peer did not answer for 10000 ms"'
+kill -CONT "$pid_b"
+check "a keeps the VM's rules" eval '[ -n "$(rules_on a "$PORT_A")" ]'
+check "a keeps the VM's flows" \
+    eval 'flows "$FSD_A" | grep -q ":8080 .*verdict allow"'
+check "b, woken, forgets the VM's rules" wait_until 15 eval '! has_rules_b'
+check "b says the source gave up" \
+    eval 'mig "$FSD_B" | grep -q "error: the peer cancelled: the source stopped waiting"'
+n=$(lines)
+check "the stream goes on, on a" \
+    wait_until 10 eval '[ "$(lines)" -gt $((n + 20)) ]'
+
+# 7. The destination's ovs-vswitchd restarted mid-copy: its flows are
+# gone; flowsteerd installs the migrated rules again, and the migration
+# completes.
+check "a fifth migration starts" migrate
+check "b copies a fifth time" wait_until 10 copying
+check "b has the VM's rules" wait_until 10 has_rules_b
+on b
+ovs_restart_vswitchd
+ofctl -O OpenFlow13 add-flow br-int "priority=0,actions=NORMAL"
+has_both_b() {
+    rules_on b "$PORT_B" > "$tmp/rules-b" &&
+        grep -q "tp_dst=8080" "$tmp/rules-b" &&
+        grep -q "tp_dst=2222.*actions=drop" "$tmp/rules-b"
+}
+check "b installs the VM's rules again after its switch restarted" \
+    wait_until 15 has_both_b
+check "the migration is still copying" copying
+on a vsctl del-port br-int "$(on a vm_port_on mv a)"
+check "b: the migration is done" wait_until 15 eval \
+    'mig "$FSD_B" | grep -q "$IFACE_ID: destination, from .* done"'
+vm_migrate mv b
+n=$(lines)
+check "the stream goes on, on b" \
+    wait_until 15 eval '[ "$(lines)" -gt $((n + 20)) ]'
+check "the stream had no reset" eval '[ ! -e "$tmp/stream.err" ]'
+tries=$(cut -d' ' -f1 "$tmp/retry")
+check "the dropped connection is tried again on b" \
+    wait_until 10 eval '[ "$(cut -d" " -f1 "$tmp/retry")" -gt $((tries + 3)) ]'
+check "and never connected" eval '[ "$(cut -d" " -f2 "$tmp/retry")" = 0 ]'
+
 bg_stop retry
 bg_stop stream
 # What the faults make the daemons say.
 log_allow 'fs_migrate\|WARN\|migration (of|peer) ' \
+    'fs_watchdog\|WARN\|the main loop stalled for [0-9]+ ms' \
+    'fatal_signal\|WARN\|terminating with signal 15' \
     'stream_ssl\|WARN\|SSL_(accept|read): ' \
     'netdev_linux\|WARN\|.*fs[0-9a-f]{4}'
 finish
