@@ -30,7 +30,9 @@
 #     say "done".
 # What it prints per N:
 #  - flowsteerd's own figures, from a's flowsteer/migrations: pre-copy,
-#    switch-over and total ms, bytes out (all messages, a to b) and per
+#    switch-over (until b has the final changes and owns the flows),
+#    release (a letting go of the flows and their rules, after: not in the
+#    VM's way, the VM runs on b) and total ms, bytes out (all messages, a to b) and per
 #    flow, records and messages;
 #  - what the script saw: b copying with all N imported, b with the 2N
 #    rules, both "done" after the port went (ms from the command); and
@@ -140,6 +142,7 @@ if [ "${1:-}" != --one ]; then
         print "migration, flowsteerd (a: flowsteer/migrations)"
         row("  pre-copy ms", "precopy_ms", " %12s")
         row("  switch-over ms", "switch_ms", " %12s")
+        row("  release (a lets go, after) ms", "rel_ms", " %12s")
         row("  total ms", "total_ms", " %12s")
         row("  bytes out", "bytes_out", " %12s")
         row("  bytes per flow", "bytes_per_flow", " %12s")
@@ -501,6 +504,7 @@ sed 's/^/   b: /' <<<"$mig_b"
 times=$(grep "times:" <<<"$mig_a" | head -n 1)
 precopy_ms=$(sed -n 's/.*pre-copy \([0-9]*\) ms.*/\1/p' <<<"$times")
 switch_ms=$(sed -n 's/.*switch-over \([0-9]*\) ms.*/\1/p' <<<"$times")
+rel_ms=$(sed -n 's/.*release \([0-9]*\) ms.*/\1/p' <<<"$times")
 total_ms=$(sed -n 's/.*total \([0-9]*\) ms.*/\1/p' <<<"$times")
 bytes_out=$(sed -n 's/.* \([0-9]*\) bytes out.*/\1/p' <<<"$mig_a" | head -n 1)
 records=$(sed -n \
@@ -558,6 +562,7 @@ bpf=$(awk -v a="$bytes_out" -v n="$N" 'BEGIN { printf "%.1f", a / n }')
 echo "flows=$N sent=$sent($passes) sent_ms=$((t_sent - t0))" \
     "create_ms=$create_ms" \
     "precopy_ms=${precopy_ms:--} switch_ms=${switch_ms:--}" \
+    "rel_ms=${rel_ms:--}" \
     "total_ms=${total_ms:--} bytes_out=$bytes_out bytes_per_flow=$bpf" \
     "records=$records copy_ms=$copy_ms rules_ms=$rules_ms done_ms=$done_ms" \
     "detect_ms=$detect_ms own_ms=$own_ms release_ms=$release_ms" \

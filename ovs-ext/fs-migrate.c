@@ -92,6 +92,8 @@ struct mig {
     bool rejudged_logged;
 
     long long int started, bulk_done, switch_started, ended_at;
+    long long int final_acked;  /* Source: the destination owns the VM's
+                                 * flows from then; it lets go of them. */
     long long int next_delta, last_rx;
     long long int retry_at;     /* A pull: connect again then. */
     unsigned int n_retries;
@@ -892,6 +894,7 @@ handle_msg(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
                 g->bulk_done = time_msec();
             }
             if (g->state == ST_SWITCHING && msg->seq == g->final_seq) {
+                g->final_acked = time_msec();
                 release_flows(m, g);
                 VLOG_INFO("migration of %s to %s: done, %"PRIu64" records "
                           "sent, %"PRIu64" flows released", g->iface_id,
@@ -1319,7 +1322,11 @@ format_mig(const struct mig *g, struct ds *ds)
                   g->classifying);
     ds_put_cstr(ds, "    times:");
     format_ms(ds, "pre-copy", g->started, g->bulk_done);
-    format_ms(ds, "switch-over", g->switch_started, g->ended_at);
+    /* At the source, the switch-over ends when the destination has the
+     * final changes; letting go of the flows comes after. */
+    format_ms(ds, "switch-over", g->switch_started,
+              g->final_acked ? g->final_acked : g->ended_at);
+    format_ms(ds, "release", g->final_acked, g->ended_at);
     format_ms(ds, "total", g->started, g->ended_at);
     ds_put_char(ds, '\n');
     if (g->error[0]) {
