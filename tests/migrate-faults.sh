@@ -203,7 +203,6 @@ bg_stop stream
 # What the faults make the daemons say.
 log_allow 'fs_migrate\|WARN\|migration (of|peer) ' \
     'fs_watchdog\|WARN\|the main loop stalled for [0-9]+ ms' \
-    'fatal_signal\|WARN\|terminating with signal 15' \
     'stream_ssl\|WARN\|SSL_(accept|read): ' \
     'netdev_linux\|WARN\|.*fs[0-9a-f]{4}'
 finish

@@ -580,11 +580,13 @@ ovs_add_bridge() {
     _ol_bridges+=("$br")
 }
 
-# _ol_allow_vswitchd_gone: a bridge's OpenFlow connection, seen from its
-# client, when ovs-vswitchd goes away under it: the client says so and
+# _ol_allow_vswitchd_gone: ovs-vswitchd stopped (from whichever of its
+# threads takes the signal), and a bridge's OpenFlow connection, seen from
+# its client, when ovs-vswitchd goes away under it: the client says so and
 # connects again.
 _ol_allow_vswitchd_gone() {
-    log_allow 'rconn\|WARN\|unix:.*/br-[a-z0-9-]+\.mgmt: connection dropped \((Connection reset by peer|Broken pipe)\)'
+    log_allow 'rconn\|WARN\|unix:.*/br-[a-z0-9-]+\.mgmt: connection dropped \((Connection reset by peer|Broken pipe)\)' \
+        'fatal_signal(\([a-z_0-9]+\))?\|WARN\|terminating with signal 15'
 }
 
 # ovs_restart_vswitchd: stops ovs-vswitchd (SIGTERM to its PID, SIGKILL
