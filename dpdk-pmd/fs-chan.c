@@ -648,6 +648,14 @@ decode_body(struct reader *r, struct fs_chan_msg *m, const uint8_t *buf,
         get_key(r, &m->key);
         break;
 
+    case FS_CHAN_IMPORT_FLOWS:
+        n = get_u16(r, "records");
+        if (n > FS_CHAN_RECORDS_PER_MSG) {
+            bad(r, "too many records in one message");
+        }
+        get_records(r, m, n);
+        break;
+
     case FS_CHAN_RECORDS:
         m->u64 = get_u64(r, "mark");
         n = get_u16(r, "records");
@@ -910,6 +918,10 @@ fs_chan_reencode(const struct fs_chan_msg *m, const void *buf, size_t len,
         fs_chan_put_u64(&b, m->u64);
         fs_chan_put_key(&b, &m->key);
         break;
+    case FS_CHAN_IMPORT_FLOWS:
+        fs_chan_put_u16(&b, m->n_records);
+        fs_chan_put_bytes(&b, m->data, m->data_len);
+        break;
     case FS_CHAN_RECORDS:
         fs_chan_put_u64(&b, m->u64);
         fs_chan_put_u16(&b, m->n_records);
@@ -985,6 +997,7 @@ fs_chan_type_name(int type)
     case FS_CHAN_EXPORT: return "EXPORT";
     case FS_CHAN_IMPORT_BATCH: return "IMPORT_BATCH";
     case FS_CHAN_RELEASE: return "RELEASE";
+    case FS_CHAN_IMPORT_FLOWS: return "IMPORT_FLOWS";
     case FS_CHAN_RECORDS: return "RECORDS";
     case FS_CHAN_ECHO_REPLY: return "ECHO_REPLY";
     case FS_CHAN_RESULT: return "RESULT";

@@ -133,6 +133,12 @@ enum fs_chan_type {
                                  * imported or updated, value2 = conflicts,
                                  * text = every figure. */
     FS_CHAN_RELEASE = 28,       /* u64 id, key.  RESULT: code. */
+    FS_CHAN_IMPORT_FLOWS = 29,  /* u16 N (at most FS_CHAN_RECORDS_PER_MSG),
+                                 * then N flow records, each imported as
+                                 * IMPORT with no flags (its id and verdict
+                                 * kept).  RESULT only if some were refused:
+                                 * code, value = refused, value2 = the
+                                 * first refused one's id. */
 
     /* Up. */
     FS_CHAN_ECHO_REPLY = 32,    /* u64 sequence number, as requested. */

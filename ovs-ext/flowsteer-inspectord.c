@@ -787,6 +787,44 @@ handle_export(const struct fs_chan_msg *m)
     }
 }
 
+/* IMPORT_FLOWS: flowsteerd's decided flows, each to its worker, keeping
+ * its id and verdict (as IMPORT). */
+static void
+handle_import_flows(const struct fs_chan_msg *m)
+{
+    uint64_t n_refused = 0, first_refused = 0;
+    int first_error = 0;
+    size_t off, len;
+
+    importing = true;
+    /* fs_chan_decode() checked that the records' lengths frame them. */
+    for (off = 0; off < m->data_len; off += len) {
+        const uint8_t *rec = m->data + off;
+        uint64_t id = 0;
+        uint32_t hash;
+        int error;
+
+        len = (size_t) rec[4] << 8 | rec[5];
+        /* A malformed record goes to worker 0, which refuses and counts
+         * it. */
+        fs_flow_record_hash(rec, len, &hash);
+        error = fs_inspector_import_flow(
+            app.workers[fs_dp_worker_of_hash(app.dp, hash)].insp, rec, len,
+            0, &id);
+        if (!error) {
+            reserve_ids_above(id);
+        } else if (error != -EEXIST && !n_refused++) {
+            first_refused = id;
+            first_error = error;
+        }
+    }
+    importing = false;
+    if (n_refused) {
+        send_result(m->xid, first_error, n_refused, first_refused,
+                    "records refused");
+    }
+}
+
 /* IMPORT_BATCH: each record goes to the worker its flow hashes to.  All
  * are checked first, so that a bad one changes nothing; a worker whose
  * table cannot hold its share refuses it (-ENOSPC) while the others may
@@ -964,6 +1002,9 @@ handle_msg(const uint8_t *buf, size_t len)
         break;
     case FS_CHAN_IMPORT_BATCH:
         handle_import_batch(&m);
+        break;
+    case FS_CHAN_IMPORT_FLOWS:
+        handle_import_flows(&m);
         break;
     case FS_CHAN_RELEASE:
         error = fs_inspector_release_flow(

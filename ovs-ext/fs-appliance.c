@@ -76,6 +76,11 @@ struct fs_appliance {
     struct svec port_args;      /* More arguments (dpdk, workers). */
     enum fs_mode mode;
     unsigned int hang_ms;
+
+    /* fs_appliance_import()'s records not sent yet (in impbuf). */
+    struct fs_chan_buf imp;
+    size_t imp_count_at;
+    unsigned int imp_n;
     struct fs_config cfg_copy;  /* Exceptions, limits, timeouts. */
     bool have_cfg;
     struct sset ports;          /* "ofport" strings of inspected ports. */
@@ -158,6 +163,12 @@ fs_appliance_create(const char *program, unsigned int max_flows,
 /* ---------------------------------------------------------------------- */
 /* Sending. */
 
+/* The records fs_appliance_import() was given that are not sent yet: one
+ * IMPORT_FLOWS message, sent once full, or before any other message (so
+ * that the order holds), or by fs_appliance_import_flush(). */
+static uint8_t impbuf[FS_CHAN_MAX_MSG];
+static void import_flush(struct fs_appliance *);
+
 static void
 queue_bytes(struct fs_appliance *a, const void *data, size_t len)
 {
@@ -165,6 +176,9 @@ queue_bytes(struct fs_appliance *a, const void *data, size_t len)
 
     if (a->fd < 0 || !len) {
         return;
+    }
+    if (a->imp_n && data != impbuf) {
+        import_flush(a);
     }
     if (ovs_list_is_empty(&a->out)) {
         ssize_t r = send(a->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -182,6 +196,27 @@ queue_bytes(struct fs_appliance *a, const void *data, size_t len)
     memcpy(m->data, data, len);
     ovs_list_push_back(&a->out, &m->node);
     a->out_bytes += len;
+}
+
+static void
+import_flush(struct fs_appliance *a)
+{
+    size_t len;
+
+    if (!a->imp_n) {
+        return;
+    }
+    impbuf[a->imp_count_at] = a->imp_n >> 8;
+    impbuf[a->imp_count_at + 1] = a->imp_n;
+    len = fs_chan_finish(&a->imp);
+    a->imp_n = 0;
+    queue_bytes(a, impbuf, len);
+}
+
+void
+fs_appliance_import_flush(struct fs_appliance *a)
+{
+    import_flush(a);
 }
 
 static void
@@ -392,6 +427,7 @@ close_fds(struct fs_appliance *a)
         a->log_fd = -1;
     }
     clear_out(a);
+    a->imp_n = 0;
     ds_clear(&a->log_line);
 }
 
@@ -1045,16 +1081,21 @@ fs_appliance_gone(struct fs_appliance *a, uint64_t id)
 void
 fs_appliance_import(struct fs_appliance *a, const void *record, size_t len)
 {
-    struct fs_chan_buf b;
-
     if (a->fd < 0) {
         return;
     }
-    fs_chan_start(&b, msgbuf, sizeof msgbuf, FS_CHAN_IMPORT, 0,
-                  ++a->next_xid);
-    fs_chan_put_u32(&b, 0);     /* Keep the record's verdict. */
-    fs_chan_put_bytes(&b, record, len);
-    queue(a, &b);
+    if (a->imp_n == FS_CHAN_RECORDS_PER_MSG
+        || (a->imp_n && a->imp.len + len > FS_CHAN_MAX_MSG)) {
+        import_flush(a);
+    }
+    if (!a->imp_n) {
+        fs_chan_start(&a->imp, impbuf, sizeof impbuf, FS_CHAN_IMPORT_FLOWS,
+                      0, ++a->next_xid);
+        a->imp_count_at = a->imp.len;
+        fs_chan_put_u16(&a->imp, 0);
+    }
+    fs_chan_put_bytes(&a->imp, record, len);
+    a->imp_n++;
 }
 
 void
@@ -1206,6 +1247,7 @@ fs_appliance_run(struct fs_appliance *a)
 {
     long long int now = time_msec();
 
+    import_flush(a);
     if (a->fd >= 0) {
         a->n_backlog_turns += channel_run(a);
     }

@@ -96,8 +96,12 @@ void fs_appliance_remove(struct fs_appliance *, uint64_t id,
  * moved it here failed). */
 void fs_appliance_release(struct fs_appliance *, uint64_t id,
                           const struct fs_flow_key *);
+/* Gives the appliance a decided flow's record, imported keeping its id and
+ * verdict.  Records go together, many to a message, once
+ * fs_appliance_import_flush() is called or any other message is sent. */
 void fs_appliance_import(struct fs_appliance *, const void *record,
                          size_t len);
+void fs_appliance_import_flush(struct fs_appliance *);
 void fs_appliance_gone(struct fs_appliance *, uint64_t id);
 void fs_appliance_flush(struct fs_appliance *);
 

@@ -173,7 +173,10 @@ set_rules(struct fs_verdicts *v, const struct fs_flow_info *f)
                                           sizeof rec);
 
         if (len > 0) {
+            /* Pinned or not in the record, as here. */
             fs_appliance_import(v->app, rec, len);
+            see_id(v, f->id);
+            return;
         }
     }
     fs_appliance_pin(v->app, f->id, &f->key, !error);
@@ -313,6 +316,7 @@ fs_verdicts_resync(void *v_, struct fs_appliance *app)
 
     fs_appliance_reserve_ids(app, v->max_id + 1);
     fs_inspector_export_flows(v->insp, 0, resync_record, app);
+    fs_appliance_import_flush(app);
     fs_inspector_foreach_flow(v->insp, resync_flow, app);
     /* Flows whose rules are gone by now: their held packets may go. */
     v->n_gone_waits = 0;
@@ -358,6 +362,7 @@ fs_verdicts_import(struct fs_verdicts *v, const void *batch, size_t len,
     v->importing = true;
     error = fs_inspector_import(v->insp, batch, len, opts, result);
     v->importing = false;
+    fs_appliance_import_flush(v->app);
     fs_verdicts_commit(v);
     return error;
 }

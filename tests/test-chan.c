@@ -427,6 +427,20 @@ test_migration_messages(void)
     /* A record claiming more bytes than there are. */
     buf[len - 2] = 0x09;
     CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_IMPORT_FLOWS, 0, 6);
+    fs_chan_put_u16(&b, 2);
+    fs_chan_put_bytes(&b, rec[0], 8);
+    fs_chan_put_bytes(&b, rec[1], 7);
+    len = fs_chan_finish(&b);
+    round_trip(len);
+    CHECK_INT(msg.n_records, 2);
+    CHECK_INT(msg.data_len, 15);
+    truncations_refused(len);
+    buf[FS_CHAN_HDR_LEN + 1] = 3;       /* Says 3 records, holds 2. */
+    CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+    buf[FS_CHAN_HDR_LEN] = 0xff;        /* More than a message may hold. */
+    CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+
     /* A port map longer than the message, or than allowed. */
     fs_chan_start(&b, buf, sizeof buf, FS_CHAN_IMPORT_BATCH, 0, 5);
     fs_chan_put_u32(&b, 0);
