@@ -41,20 +41,34 @@ enum mig_state {
     ST_HELLO,                   /* Waiting for OFFER, ACCEPT or REQUEST. */
     ST_COPYING,                 /* Bulk and deltas. */
     ST_SWITCHING,               /* Source: final sent, waiting for its ACK. */
+    ST_RELEASING,               /* Source: the destination owns the flows;
+                                 * letting go of them, a batch a turn. */
     ST_DONE,
     ST_FAILED,
     ST_CANCELLED,
 };
 
 static const char *const state_names[] = {
-    "connecting", "hello", "copying", "switching", "done", "failed",
-    "cancelled",
+    "connecting", "hello", "copying", "switching", "releasing", "done",
+    "failed", "cancelled",
 };
 
 struct port_info {
     char *iface_id;
     uint32_t ofport;
     char *migrate_from;
+};
+
+/* The flows the VM started at port 'port', for fs_inspector_foreach_flow(). */
+struct port_flows {
+    uint32_t port;
+    bool imported_only;         /* Only those with an origin elsewhere. */
+    struct port_flow {
+        uint64_t id;
+        uint64_t origin_id;
+        struct fs_flow_key key;
+    } *flows;
+    size_t n, allocated;
 };
 
 struct mig {
@@ -82,6 +96,8 @@ struct mig {
     uint64_t app_mark;          /* Source: the appliance's last mark. */
     uint64_t classifying;       /* Records of flows still classifying. */
     bool final_received;        /* Destination. */
+    struct port_flows rel;      /* Source, releasing: the flows, */
+    size_t rel_next;            /* and the next one to let go of. */
     uint64_t *ended;            /* Source: flows that ended, to send. */
     size_t n_ended, allocated_ended;
 
@@ -148,6 +164,7 @@ mig_free(struct mig *g)
     free(g->iface_id);
     free(g->peer);
     free(g->ended);
+    free(g->rel.flows);
     free(g);
 }
 
@@ -246,18 +263,6 @@ mig_new(struct fs_migrate *m, enum mig_role role, const char *iface_id,
 /* ---------------------------------------------------------------------- */
 /* Flows. */
 
-/* The flows the VM started at port 'port', for fs_inspector_foreach_flow(). */
-struct port_flows {
-    uint32_t port;
-    bool imported_only;         /* Only those with an origin elsewhere. */
-    struct port_flow {
-        uint64_t id;
-        uint64_t origin_id;
-        struct fs_flow_key key;
-    } *flows;
-    size_t n, allocated;
-};
-
 static int
 collect_flow(void *pf_, const struct fs_flow_info *f)
 {
@@ -337,22 +342,50 @@ release_classifying(void *g_, const struct ds *msgs)
     }
 }
 
-/* Source, after the switch-over: lets go of the VM's flows. */
-static void
-release_flows(struct fs_migrate *m, struct mig *g)
-{
-    struct port_flows pf;
+/* Source, after the switch-over: lets go of the VM's flows, at most
+ * RELEASE_PER_TURN of them a turn of the main loop (at 100k flows, all at
+ * once held the loop for about 100 ms: other VMs' new flows waited), then
+ * of those still classifying in the appliance; then it is done. */
+#define RELEASE_PER_TURN 8192
 
-    port_flows(m, g->src_port, false, &pf);
-    for (size_t i = 0; i < pf.n; i++) {
-        fs_verdicts_release(m->v, pf.flows[i].id, &pf.flows[i].key);
+static void mig_end(struct fs_migrate *, struct mig *, enum mig_state);
+
+static void
+release_start(struct mig *g)
+{
+    g->final_acked = time_msec();
+    g->state = ST_RELEASING;
+    port_flows(g->m, g->src_port, false, &g->rel);
+    g->rel_next = 0;
+    /* The ACK was the destination's last message. */
+    stream_close(g->stream);
+    g->stream = NULL;
+}
+
+static void
+release_run(struct fs_migrate *m, struct mig *g)
+{
+    size_t end = MIN(g->rel.n, g->rel_next + RELEASE_PER_TURN);
+
+    for (; g->rel_next < end; g->rel_next++) {
+        const struct port_flow *f = &g->rel.flows[g->rel_next];
+
+        fs_verdicts_release(m->v, f->id, &f->key);
+        g->released++;
     }
-    g->released = pf.n;
     fs_verdicts_commit(m->v);
-    free(pf.flows);
+    if (g->rel_next < g->rel.n) {
+        return;
+    }
+    free(g->rel.flows);
+    memset(&g->rel, 0, sizeof g->rel);
     /* (One page: a VM with more flows still classifying than that leaves
      * the rest to idle out.) */
     fs_appliance_query_flows(m->app, 0, 10000, release_classifying, g);
+    VLOG_INFO("migration of %s to %s: done, %"PRIu64" records sent, "
+              "%"PRIu64" flows released", g->iface_id, g->peer, g->records,
+              g->released);
+    mig_end(m, g, ST_DONE);
 }
 
 void
@@ -894,12 +927,10 @@ handle_msg(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
                 g->bulk_done = time_msec();
             }
             if (g->state == ST_SWITCHING && msg->seq == g->final_seq) {
-                g->final_acked = time_msec();
-                release_flows(m, g);
-                VLOG_INFO("migration of %s to %s: done, %"PRIu64" records "
-                          "sent, %"PRIu64" flows released", g->iface_id,
-                          g->peer, g->records, g->released);
-                mig_end(m, g, ST_DONE);
+                VLOG_INFO("migration of %s to %s: the destination owns the "
+                          "flows", g->iface_id, g->peer);
+                release_start(g);
+                return;
             }
         }
         break;
@@ -1039,6 +1070,10 @@ mig_run(struct fs_migrate *m, struct mig *g)
             pull_retry(g, error);
         }
         g->started = now;
+    }
+    if (g->state == ST_RELEASING) {
+        release_run(m, g);
+        return;
     }
     if (!g->stream) {
         return;
@@ -1263,6 +1298,10 @@ fs_migrate_wait(struct fs_migrate *m)
         pstream_wait(m->pstream);
     }
     LIST_FOR_EACH (g, node, &m->migs) {
+        if (g->state == ST_RELEASING) {
+            poll_immediate_wake();
+            continue;
+        }
         if (!g->stream) {
             if (g->pulled && g->state == ST_CONNECTING) {
                 poll_timer_wait_until(g->retry_at);
@@ -1448,7 +1487,7 @@ cmd_cancel(struct unixctl_conn *conn, int argc OVS_UNUSED,
     if (!g) {
         return;
     }
-    if (g->state == ST_SWITCHING) {
+    if (g->state == ST_SWITCHING || g->state == ST_RELEASING) {
         unixctl_command_reply_error(conn, "switching over: too late to "
                                     "cancel");
         return;
