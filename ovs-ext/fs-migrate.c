@@ -992,7 +992,9 @@ mig_receive(struct fs_migrate *m, struct mig *g)
         g->bytes_in += n;
         g->last_rx = time_msec();
 
-        while (mig_active(g)) {
+        /* (Releasing, the source has read the destination's last
+         * message.) */
+        while (mig_active(g) && g->state != ST_RELEASING) {
             struct fs_mig_msg msg;
 
             error = fs_mig_frame(g->in.data, g->in.len, &msg_len, &why);
