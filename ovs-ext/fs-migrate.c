@@ -6,13 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byte-order.h"
+#include "dirs.h"
+#include "flow.h"
 #include "fs-appliance.h"
 #include "fs-chan.h"
 #include "fs-config.h"
 #include "fs-mig-msg.h"
 #include "fs-verdict.h"
+#include "fr-conn.h"
+#include "fs-openflow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "socket-util.h"
@@ -111,6 +120,13 @@ struct mig {
     long long int final_acked;  /* Source: the destination owns the VM's
                                  * flows from then; it lets go of them. */
     long long int next_delta, last_rx;
+    /* Destination, copying: the packets the steering rules of the VM's
+     * port here have matched, polled until they grow (the VM runs here:
+     * its announce, or any packet that is not of a migrated flow). */
+    uint32_t seen_xid;          /* The poll in flight, or 0. */
+    long long int next_seen_poll;
+    uint64_t seen_base;
+    bool seen_based, seen_asked;
     long long int retry_at;     /* A pull: connect again then. */
     unsigned int n_retries;
     char error[160];
@@ -131,6 +147,12 @@ struct fs_migrate {
     struct port_info *ports;
     size_t n_ports;
 
+    /* The integration bridge, for the steering rules' counters: a VM's
+     * first packet on this host (see seen_run()). */
+    char *bridge;
+    struct fr_conn *conn;
+    unsigned int conn_seqno;
+
     /* Counters. */
     uint64_t n_accepted, n_refused_tls, n_bad_msgs, n_refused;
     uint64_t n_done, n_failed, n_cancelled;
@@ -139,6 +161,7 @@ struct fs_migrate {
 static void mig_fail(struct fs_migrate *, struct mig *, enum mig_state,
                      const char *format, ...) OVS_PRINTF_FORMAT(4, 5);
 static void register_commands(struct fs_migrate *);
+static void set_bridge(struct fs_migrate *, const struct fs_config *);
 
 struct fs_migrate *
 fs_migrate_create(struct fs_inspector *insp, struct fs_verdicts *v,
@@ -193,6 +216,8 @@ fs_migrate_destroy(struct fs_migrate *m)
     }
     pstream_close(m->pstream);
     clear_ports(m);
+    fr_conn_close(m->conn);
+    free(m->bridge);
     free(m->remote);
     free(m->ssl_key);
     free(m->ssl_cert);
@@ -1239,6 +1264,7 @@ fs_migrate_set_config(struct fs_migrate *m, const struct fs_config *cfg)
     size_t n = 0;
 
     set_listener(m, cfg);
+    set_bridge(m, cfg);
     clear_ports(m);
     m->ports = xcalloc(ovs_list_size(&cfg->ports) + 1, sizeof *m->ports);
     LIST_FOR_EACH (p, node, &cfg->ports) {
@@ -1280,11 +1306,156 @@ fs_migrate_set_config(struct fs_migrate *m, const struct fs_config *cfg)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* The destination sees the VM's first packet.
+ *
+ * Until the VM runs here, nothing comes in on its port.  Once it does (its
+ * announce RARP, or any packet that is not of a flow whose rules were
+ * copied, which never reaches the steering rules), the steering rules of
+ * its port count it: the destination then asks the source for the
+ * switch-over (SWITCH), as OVN's activation-strategy=rarp takes the VM's
+ * RARP as the moment it moved.  The rules are polled every
+ * SEEN_POLL_MS, by their exact cookie (OVS finds them by it: the VM's
+ * verdict rules are not visited). */
+#define SEEN_POLL_MS 20
+
+static void
+seen_poll(struct fs_migrate *m, struct mig *g)
+{
+    struct ofputil_flow_stats_request fsr;
+
+    memset(&fsr, 0, sizeof fsr);
+    match_init_catchall(&fsr.match);
+    match_set_in_port(&fsr.match, u16_to_ofp(g->dst_port));
+    fsr.table_id = 0;
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+    fsr.cookie = htonll(FS_OF_STEER_COOKIE);
+    fsr.cookie_mask = OVS_BE64_MAX;
+    g->seen_xid = fr_conn_send(m->conn, ofputil_encode_flow_stats_request(
+                                   &fsr, fr_conn_protocol(m->conn)), 0);
+}
+
+static void
+seen_reply(struct fs_migrate *m, struct mig *g, struct ofpbuf *msg)
+{
+    uint64_t stub[1024 / 8], packets = 0;
+    struct ofpbuf ofpacts;
+
+    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
+    for (;;) {
+        struct ofputil_flow_stats fs;
+
+        if (ofputil_decode_flow_stats_reply(&fs, msg, false, &ofpacts)) {
+            break;
+        }
+        if (fs.packet_count != UINT64_MAX) {
+            packets += fs.packet_count;
+        }
+    }
+    ofpbuf_uninit(&ofpacts);
+    g->seen_xid = 0;
+    if (!g->seen_based) {
+        g->seen_base = packets;
+        g->seen_based = true;
+    } else if (packets > g->seen_base && !g->seen_asked
+               && g->state == ST_COPYING) {
+        VLOG_INFO("migration of %s from %s: the VM's first packet here: "
+                  "switching over", g->iface_id, g->peer);
+        g->seen_asked = true;
+        fs_mig_put_switch(&g->out);
+    }
+}
+
+static void
+seen_run(struct fs_migrate *m)
+{
+    long long int now = time_msec();
+    struct ofpbuf *msg;
+    struct mig *g;
+
+    if (!m->conn) {
+        return;
+    }
+    fr_conn_run(m->conn);
+    if (fr_conn_seqno(m->conn) != m->conn_seqno) {
+        /* A new connection: the rules and their counters are new too. */
+        m->conn_seqno = fr_conn_seqno(m->conn);
+        LIST_FOR_EACH (g, node, &m->migs) {
+            g->seen_xid = 0;
+            g->seen_based = false;
+        }
+    }
+    while ((msg = fr_conn_recv(m->conn))) {
+        const struct ofp_header *oh = msg->data;
+        enum ofptype type;
+
+        if (!ofptype_decode(&type, oh) && type == OFPTYPE_FLOW_STATS_REPLY) {
+            LIST_FOR_EACH (g, node, &m->migs) {
+                if (g->seen_xid && g->seen_xid == ntohl(oh->xid)) {
+                    seen_reply(m, g, msg);
+                    break;
+                }
+            }
+        }
+        ofpbuf_delete(msg);
+    }
+    if (!fr_conn_is_connected(m->conn)) {
+        return;
+    }
+    LIST_FOR_EACH (g, node, &m->migs) {
+        if (g->role == ROLE_DEST && g->state == ST_COPYING && g->dst_port
+            && !g->seen_asked && !g->seen_xid && now >= g->next_seen_poll) {
+            seen_poll(m, g);
+            g->next_seen_poll = now + SEEN_POLL_MS;
+        }
+    }
+}
+
+static void
+seen_wait(struct fs_migrate *m)
+{
+    struct mig *g;
+
+    if (!m->conn) {
+        return;
+    }
+    fr_conn_wait(m->conn);
+    LIST_FOR_EACH (g, node, &m->migs) {
+        if (g->role == ROLE_DEST && g->state == ST_COPYING && g->dst_port
+            && !g->seen_asked && !g->seen_xid) {
+            poll_timer_wait_until(g->next_seen_poll);
+        }
+    }
+}
+
+static void
+set_bridge(struct fs_migrate *m, const struct fs_config *cfg)
+{
+    const char *name = cfg->enabled ? cfg->bridge : NULL;
+
+    if (nullable_string_is_equal(name, m->bridge)) {
+        return;
+    }
+    fr_conn_close(m->conn);
+    m->conn = NULL;
+    free(m->bridge);
+    m->bridge = nullable_xstrdup(name);
+    if (name) {
+        char *target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), name);
+
+        m->conn = fr_conn_open(target, "migration", 0);
+        m->conn_seqno = 0;
+        free(target);
+    }
+}
+
 void
 fs_migrate_run(struct fs_migrate *m)
 {
     struct mig *g, *next;
 
+    seen_run(m);
     listener_run(m);
     LIST_FOR_EACH_SAFE (g, next, node, &m->migs) {
         mig_run(m, g);
@@ -1299,6 +1470,7 @@ fs_migrate_wait(struct fs_migrate *m)
     if (m->pstream) {
         pstream_wait(m->pstream);
     }
+    seen_wait(m);
     LIST_FOR_EACH (g, node, &m->migs) {
         if (g->state == ST_RELEASING) {
             poll_immediate_wake();

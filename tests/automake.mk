@@ -103,6 +103,7 @@ SHELL_TESTS = \
 	tests/migrate-pull.sh \
 	tests/migrate-faults.sh \
 	tests/migrate-spoof.sh \
+	tests/migrate-rarp.sh \
 	tests/libvirt-hook.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \

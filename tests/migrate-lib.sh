@@ -84,6 +84,29 @@ rules_on() {
         "cookie=0xf5e1000000000000/0xffff000000000000" |
         grep -E "in_port=$2," || :
 }
+# copying: true once b copies the VM's flows, some imported.
+copying() {
+    mig "$FSD_B" > "$tmp/mig-b" &&
+        grep -q "$IFACE_ID: destination, from .* copying" "$tmp/mig-b" &&
+        grep -q "imported [1-9]" "$tmp/mig-b"
+}
+# vm_rules_b: true once b has the rules of the VM's stream and of its
+# dropped connection on the VM's port there.
+vm_rules_b() {
+    rules_on b "$PORT_B" > "$tmp/rules-b" &&
+        grep -q "tp_dst=8080" "$tmp/rules-b" &&
+        grep -q "tp_dst=2222.*actions=drop" "$tmp/rules-b"
+}
+# check_still_dropped: the VM's dropped connection is tried again (three
+# more tries) and has never connected.
+check_still_dropped() {
+    local tries
+    tries=$(cut -d' ' -f1 "$tmp/retry")
+    check "the dropped connection is tried again" \
+        wait_until 10 eval '[ "$(cut -d" " -f1 "$tmp/retry")" -gt $((tries + 3)) ]'
+    check "the dropped connection never connected" \
+        eval '[ "$(cut -d" " -f2 "$tmp/retry")" = 0 ]'
+}
 inspector_rx() {
     ovs-appctl --timeout=5 -t "$1" flowsteer/show |
         sed -n 's/^inspector port [^:]*: rx \([0-9]*\) packets.*/\1/p'
