@@ -69,11 +69,12 @@ pin=$(vsctl get Interface fs-insp0 ofport)
 p1=$(vm_ofport vm1)
 check "steering rules installed" wait_until 10 eval \
     'shows "steering on br-int: 5 rules, installed" && shows "steering on br-sec: 2 rules, installed"'
-# Steering and verdict rules share one OpenFlow connection (fr-conn): one
-# rconn connected to br-int's management socket, with two users.
+# Steering, verdict rules and migration (the steering counters it polls)
+# share one OpenFlow connection (fr-conn): one rconn connected to br-int's
+# management socket, with three users.
 mgmt_connects() { grep -c "br-int.mgmt: connecting" "$tmp/flowsteerd.log"; }
-check "one OpenFlow connection to br-int, shared by steering and verdicts" \
-    eval 'shows "br-int.mgmt (2 users): connected" &&
+check "one OpenFlow connection to br-int, shared by steering, verdicts and migration" \
+    eval 'shows "br-int.mgmt (3 users): connected" &&
           [ "$(mgmt_connects)" -eq 1 ]'
 check "br-int: vm1's traffic tagged with its port, to the patch port" \
     has_rule br-int "priority=29000,in_port=$p1 actions=push_vlan:0x8100,set_field:$((4096 + p1))->vlan_vid,set_field:0->vlan_pcp,output:$pi"
