@@ -648,6 +648,19 @@ decode_body(struct reader *r, struct fs_chan_msg *m, const uint8_t *buf,
         get_key(r, &m->key);
         break;
 
+    case FS_CHAN_HOLD_PORT:
+        m->port = get_u32(r, "port");
+        m->u32 = get_u32(r, "hold time");
+        if (!r->error
+            && (!m->port || !m->u32 || m->u32 > FS_CHAN_HOLD_MAX_MS)) {
+            bad(r, "port or hold time");
+        }
+        break;
+
+    case FS_CHAN_RELEASE_PORT:
+        m->port = get_u32(r, "port");
+        break;
+
     case FS_CHAN_IMPORT_FLOWS:
         n = get_u16(r, "records");
         if (n > FS_CHAN_RECORDS_PER_MSG) {
@@ -918,6 +931,13 @@ fs_chan_reencode(const struct fs_chan_msg *m, const void *buf, size_t len,
         fs_chan_put_u64(&b, m->u64);
         fs_chan_put_key(&b, &m->key);
         break;
+    case FS_CHAN_HOLD_PORT:
+        fs_chan_put_u32(&b, m->port);
+        fs_chan_put_u32(&b, m->u32);
+        break;
+    case FS_CHAN_RELEASE_PORT:
+        fs_chan_put_u32(&b, m->port);
+        break;
     case FS_CHAN_IMPORT_FLOWS:
         fs_chan_put_u16(&b, m->n_records);
         fs_chan_put_bytes(&b, m->data, m->data_len);
@@ -998,6 +1018,8 @@ fs_chan_type_name(int type)
     case FS_CHAN_IMPORT_BATCH: return "IMPORT_BATCH";
     case FS_CHAN_RELEASE: return "RELEASE";
     case FS_CHAN_IMPORT_FLOWS: return "IMPORT_FLOWS";
+    case FS_CHAN_HOLD_PORT: return "HOLD_PORT";
+    case FS_CHAN_RELEASE_PORT: return "RELEASE_PORT";
     case FS_CHAN_RECORDS: return "RECORDS";
     case FS_CHAN_ECHO_REPLY: return "ECHO_REPLY";
     case FS_CHAN_RESULT: return "RESULT";

@@ -71,6 +71,9 @@ extern "C" {
 #define FS_CHAN_CHUNK_MAX (FS_CHAN_MAX_MSG - 1024) /* Policy bytes a part. */
 #define FS_CHAN_FLOWS_PER_MSG 64
 
+/* The longest a port's packets may be held (HOLD_PORT). */
+#define FS_CHAN_HOLD_MAX_MS 60000
+
 /* Flags. */
 #define FS_CHAN_F_MORE 0x0001       /* PORTS, POLICY, FLOWS, RECORDS: more
                                      * parts of the same transfer follow. */
@@ -139,6 +142,12 @@ enum fs_chan_type {
                                  * kept).  RESULT only if some were refused:
                                  * code, value = refused, value2 = the
                                  * first refused one's id. */
+    FS_CHAN_HOLD_PORT = 30,     /* u32 port (nonzero), u32 ms (1 to
+                                 * FS_CHAN_HOLD_MAX_MS): until RELEASE_PORT,
+                                 * or 'ms' after the first, the port's
+                                 * packets wait unjudged
+                                 * (fs_dp_hold_port()). */
+    FS_CHAN_RELEASE_PORT = 31,  /* u32 port: judge them, in order. */
 
     /* Up. */
     FS_CHAN_ECHO_REPLY = 32,    /* u64 sequence number, as requested. */
@@ -193,7 +202,14 @@ enum {
     D(WORKER_SLEEPS, "worker_sleeps") /* Idle worker threads slept. */  \
     D(WORKER_PACKETS_MIN, "worker_packets_min") /* Judged by the */     \
     D(WORKER_PACKETS_MAX, "worker_packets_max") /* least, most busy. */ \
-    D(EVENTS_DROPPED, "events_dropped") /* flowsteerd read too slowly. */
+    D(EVENTS_DROPPED, "events_dropped") /* flowsteerd read too slowly. */ \
+    /* Ports held for a migration (FS_CHAN_HOLD_PORT). */               \
+    D(MIG_HOLDS, "migration_holds")         /* Ports held now. */       \
+    D(MIG_HELD_NOW, "migration_held_now")                               \
+    D(MIG_HELD, "migration_held")                                       \
+    D(MIG_JUDGED, "migration_held_judged")                              \
+    D(MIG_HOLD_FULL, "migration_hold_full") /* Dropped at the cap. */   \
+    D(MIG_HOLD_TIMEOUTS, "migration_hold_timeouts")
 enum {
 #define FS_CHAN_DP_ENUM(ENUM, NAME) FS_CHAN_DP_##ENUM,
     FS_CHAN_DP_FIGURES(FS_CHAN_DP_ENUM)

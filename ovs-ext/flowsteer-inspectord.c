@@ -1006,6 +1006,17 @@ handle_msg(const uint8_t *buf, size_t len)
     case FS_CHAN_IMPORT_FLOWS:
         handle_import_flows(&m);
         break;
+    case FS_CHAN_HOLD_PORT:
+        error = fs_dp_hold_port(app.dp, m.port, m.u32);
+        if (error) {
+            VLOG_WARN("port %"PRIu32": cannot hold its packets for a "
+                      "migration: %s (its packets are judged at once)",
+                      m.port, ovs_strerror(error));
+        }
+        break;
+    case FS_CHAN_RELEASE_PORT:
+        fs_dp_release_port(app.dp, m.port);
+        break;
     case FS_CHAN_RELEASE:
         error = fs_inspector_release_flow(
             app.workers[fs_dp_worker_of_key(app.dp, &m.key)].insp, m.u64,
@@ -1355,14 +1366,16 @@ main(int argc, char *argv[])
     ovs_list_init(&app.out);
     ds_init(&app.policy);
     /* One inspector per worker, each with its share of the flow table and
-     * ids of its own (they name OpenFlow rules). */
+     * ids of its own (they name OpenFlow rules), all even: flowsteerd's
+     * own, for the flows a migration brings, are odd. */
     app.n_workers = n_workers;
     for (unsigned int i = 0; i < n_workers; i++) {
         struct worker *w = &app.workers[i];
         FS_INSPECTOR_OPTS(opts, .max_flows = MAX(max_flows / n_workers, 16),
                           .log_cb = inspector_log, .ignore_vlan = 1,
                           .event_cb = on_event, .event_aux = w,
-                          .flow_id_stride = n_workers, .flow_id_offset = i);
+                          .flow_id_stride = 2 * n_workers,
+                          .flow_id_offset = 2 * i);
         int error = fs_inspector_create(&opts, &w->insp);
 
         if (error) {

@@ -569,7 +569,11 @@ flowsteerd_init(struct flowsteerd *d)
 
     d->verdicts = fs_verdicts_create(flow_state);
     {
+        /* Its ids are odd, the appliance's even: a flow it imports
+         * (migration) and one the appliance makes, or imports still in
+         * classification, never share an id, which names their rules. */
         FS_INSPECTOR_OPTS(opts, .max_flows = max_flows,
+                          .flow_id_stride = 2, .flow_id_offset = 1,
                           .log_cb = inspector_log, .ignore_vlan = 1,
                           .event_cb = fs_verdicts_event,
                           .event_aux = d->verdicts);
@@ -586,6 +590,12 @@ flowsteerd_init(struct flowsteerd *d)
     d->policy = fs_policy_create(d->insp, d->verdicts, d->app);
     d->flows = fs_flows_create(d->insp, d->verdicts, d->app);
     d->migrate = fs_migrate_create(d->insp, d->verdicts, d->app);
+    if (flow_state) {
+        char *incoming = xasprintf("%s.incoming", flow_state);
+
+        fs_migrate_set_incoming_file(d->migrate, incoming);
+        free(incoming);
+    }
     fs_verdicts_set_end_hook(d->verdicts, fs_migrate_flow_ended, d->migrate);
     d->idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d->idl);

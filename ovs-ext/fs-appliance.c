@@ -71,6 +71,8 @@ struct fs_appliance {
     void *aux;
 
     /* What is wanted. */
+    struct hold { uint32_t port, ms; } holds[64]; /* Ports held. */
+    size_t n_holds;
     char *ifname;
     char *backend;
     struct svec port_args;      /* More arguments (dpdk, workers). */
@@ -168,6 +170,7 @@ fs_appliance_create(const char *program, unsigned int max_flows,
  * that the order holds), or by fs_appliance_import_flush(). */
 static uint8_t impbuf[FS_CHAN_MAX_MSG];
 static void import_flush(struct fs_appliance *);
+static void send_holds(struct fs_appliance *);
 
 static void
 queue_bytes(struct fs_appliance *a, const void *data, size_t len)
@@ -638,6 +641,7 @@ start(struct fs_appliance *a)
     send_hello(a);
     send_config(a, false);
     send_ports(a);
+    send_holds(a);
     send_policies(a);
     if (a->resync_cb) {
         a->resync_cb(a->aux, a);
@@ -1078,6 +1082,67 @@ fs_appliance_gone(struct fs_appliance *a, uint64_t id)
     send_id_key(a, FS_CHAN_GONE, id, NULL, -1);
 }
 
+static void
+send_port_msg(struct fs_appliance *a, enum fs_chan_type type, uint32_t port,
+              uint32_t ms)
+{
+    struct fs_chan_buf b;
+
+    if (a->fd < 0) {
+        return;
+    }
+    fs_chan_start(&b, msgbuf, sizeof msgbuf, type, 0, ++a->next_xid);
+    fs_chan_put_u32(&b, port);
+    if (type == FS_CHAN_HOLD_PORT) {
+        fs_chan_put_u32(&b, ms);
+    }
+    queue(a, &b);
+}
+
+static void
+send_holds(struct fs_appliance *a)
+{
+    for (size_t i = 0; i < a->n_holds; i++) {
+        send_port_msg(a, FS_CHAN_HOLD_PORT, a->holds[i].port,
+                      a->holds[i].ms);
+    }
+}
+
+void
+fs_appliance_hold_port(struct fs_appliance *a, uint32_t port, uint32_t ms)
+{
+    size_t i;
+
+    ms = MAX(1, MIN(ms, FS_CHAN_HOLD_MAX_MS));
+    for (i = 0; i < a->n_holds && a->holds[i].port != port; i++) {
+        continue;
+    }
+    if (i == a->n_holds) {
+        if (a->n_holds >= ARRAY_SIZE(a->holds)) {
+            VLOG_WARN("port %"PRIu32": cannot hold its packets for a "
+                      "migration: %"PRIuSIZE" ports are held already", port,
+                      a->n_holds);
+            return;
+        }
+        a->n_holds++;
+    }
+    a->holds[i].port = port;
+    a->holds[i].ms = ms;
+    send_port_msg(a, FS_CHAN_HOLD_PORT, port, ms);
+}
+
+void
+fs_appliance_release_port(struct fs_appliance *a, uint32_t port)
+{
+    for (size_t i = 0; i < a->n_holds; i++) {
+        if (a->holds[i].port == port) {
+            a->holds[i] = a->holds[--a->n_holds];
+            send_port_msg(a, FS_CHAN_RELEASE_PORT, port, 0);
+            return;
+        }
+    }
+}
+
 void
 fs_appliance_import(struct fs_appliance *a, const void *record, size_t len)
 {
@@ -1359,6 +1424,14 @@ fs_appliance_format(const struct fs_appliance *a, struct ds *ds)
                   " expired\n", dp[FS_CHAN_DP_HELD_NOW], dp[FS_CHAN_DP_HELD],
                   dp[FS_CHAN_DP_RELEASED], dp[FS_CHAN_DP_HOLD_DROPPED],
                   dp[FS_CHAN_DP_HOLD_EXPIRED]);
+    ds_put_format(ds, "  held for a migration's last records: %"PRIu64
+                  " ports, %"PRIu64" packets now (cap 4096, then "
+                  "drop-newest), %"PRIu64" held, %"PRIu64" judged, %"PRIu64
+                  " dropped at the cap, %"PRIu64" holds timed out\n",
+                  dp[FS_CHAN_DP_MIG_HOLDS], dp[FS_CHAN_DP_MIG_HELD_NOW],
+                  dp[FS_CHAN_DP_MIG_HELD], dp[FS_CHAN_DP_MIG_JUDGED],
+                  dp[FS_CHAN_DP_MIG_HOLD_FULL],
+                  dp[FS_CHAN_DP_MIG_HOLD_TIMEOUTS]);
     ds_put_format(ds, "  appliance flows: %"PRIu32" of %"PRIu32" (%"PRIu32
                   " pinned, %"PRIu32" classifying), %"PRIu64" bytes\n",
                   a->insp_flows, a->insp_max, a->insp_pinned,

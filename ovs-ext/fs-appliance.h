@@ -103,6 +103,14 @@ void fs_appliance_import(struct fs_appliance *, const void *record,
                          size_t len);
 void fs_appliance_import_flush(struct fs_appliance *);
 void fs_appliance_gone(struct fs_appliance *, uint64_t id);
+
+/* Migration: the appliance holds the packets of port 'port', unjudged,
+ * until fs_appliance_release_port() (or for 'ms' after the first of them;
+ * see fs_dp_hold_port()), and then judges them in order.  A restarted
+ * appliance is told again.  At most 64 ports at once. */
+void fs_appliance_hold_port(struct fs_appliance *, uint32_t port,
+                            uint32_t ms);
+void fs_appliance_release_port(struct fs_appliance *, uint32_t port);
 void fs_appliance_flush(struct fs_appliance *);
 
 bool fs_appliance_ready(const struct fs_appliance *);

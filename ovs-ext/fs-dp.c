@@ -3,6 +3,7 @@
 #include "fs-dp.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
@@ -48,6 +49,12 @@ VLOG_DEFINE_THIS_MODULE(fs_dp);
 #define HOLD_MAX_BYTES 2048     /* Per packet; a longer one is dropped. */
 #define HOLD_MSEC 1000          /* Then they are dropped: the sender will
                                  * send its SYN again. */
+
+/* Ports held for a migration (fs_dp_hold_port()). */
+#define PORT_HOLD_MAX_PORTS 64      /* Ports held at once. */
+#define PORT_HOLD_MAX_PACKETS 4096  /* In all; beyond, new ones are dropped
+                                     * (drop-newest). */
+#define PORT_HOLD_MAX_BYTES (8u << 20)
 
 /* A worker thread that found no burst for this many polls of its flag
  * (some tens of microseconds) sleeps until the next one. */
@@ -105,6 +112,17 @@ struct held_flow {
     struct ovs_list packets;    /* struct held_packet, in arrival order. */
 };
 
+/* A port whose packets wait, before any is judged, for a migration's last
+ * records (fs_dp_hold_port()). */
+struct port_hold {
+    uint32_t port;
+    unsigned int max_ms;
+    long long int deadline;     /* From the first packet held; LLONG_MAX
+                                 * while none is. */
+    bool released;              /* fs_dp_release_port(): judge them. */
+    struct ovs_list packets;    /* struct held_packet, in arrival order. */
+};
+
 struct fs_dp {
     struct fs_dp_worker *workers;
     unsigned int n_workers;
@@ -155,7 +173,16 @@ struct fs_dp {
     struct hmap holds;          /* struct held_flow. */
     size_t n_held;              /* Packets held now. */
     uint64_t held, released, hold_dropped, hold_expired;
+
+    /* Ports held for a migration. */
+    struct port_hold port_holds[PORT_HOLD_MAX_PORTS];
+    size_t n_port_holds;
+    size_t port_held_now, port_held_bytes;
+    uint64_t port_held, port_judged, port_hold_full, port_hold_timeouts;
+    uint64_t port_hold_refused;
 };
+
+static void fs_dp_judge(struct fs_dp *, unsigned int n, bool may_hold);
 
 /* Judges worker 'w''s packets of the burst. */
 static void
@@ -368,6 +395,13 @@ fs_dp_destroy(struct fs_dp *dp)
             held_flow_free(dp, h, NULL);
         }
         hmap_destroy(&dp->holds);
+        for (size_t i = 0; i < dp->n_port_holds; i++) {
+            struct held_packet *hp;
+
+            LIST_FOR_EACH_POP (hp, node, &dp->port_holds[i].packets) {
+                free(hp);
+            }
+        }
         for (unsigned int i = 1; i < dp->n_workers; i++) {
             struct fs_dp_worker *w = &dp->workers[i];
 
@@ -398,6 +432,18 @@ fs_dp_hold_current(struct fs_dp *dp, unsigned int worker, uint64_t old_id)
     dp->res[dp->workers[worker].cur].hold_old_id = old_id;
 }
 
+/* A copy of packet 'p', to keep. */
+static struct held_packet *
+held_packet_new(const struct fs_pkt_ref *p)
+{
+    struct held_packet *hp = xmalloc(sizeof *hp + p->caplen);
+
+    hp->len = p->len;
+    hp->caplen = p->caplen;
+    memcpy(hp->data, p->data, p->caplen);
+    return hp;
+}
+
 static struct held_flow *
 held_flow_find(const struct fs_dp *dp, uint64_t flow_id)
 {
@@ -423,7 +469,6 @@ hold_packet(struct fs_dp *dp, const struct fs_pkt_ref *p, uint64_t flow_id,
             uint64_t old_id)
 {
     struct held_flow *h = NULL;
-    struct held_packet *hp;
 
     if (old_id) {
         h = flow_id ? held_flow_find(dp, flow_id) : NULL;
@@ -445,11 +490,7 @@ hold_packet(struct fs_dp *dp, const struct fs_pkt_ref *p, uint64_t flow_id,
         dp->hold_dropped++;
         return true;
     }
-    hp = xmalloc(sizeof *hp + p->caplen);
-    hp->len = p->len;
-    hp->caplen = p->caplen;
-    memcpy(hp->data, p->data, p->caplen);
-    ovs_list_push_back(&h->packets, &hp->node);
+    ovs_list_push_back(&h->packets, &held_packet_new(p)->node);
     dp->n_held++;
     dp->held++;
     return true;
@@ -490,6 +531,125 @@ holds_run(struct fs_dp *dp)
         } else if (now >= h->deadline) {
             held_flow_free(dp, h, &dp->hold_expired);
         }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ports held for a migration. */
+
+static struct port_hold *
+port_hold_find(struct fs_dp *dp, uint32_t port)
+{
+    for (size_t i = 0; i < dp->n_port_holds; i++) {
+        if (dp->port_holds[i].port == port) {
+            return &dp->port_holds[i];
+        }
+    }
+    return NULL;
+}
+
+int
+fs_dp_hold_port(struct fs_dp *dp, uint32_t port, unsigned int max_ms)
+{
+    struct port_hold *h = port_hold_find(dp, port);
+
+    if (h) {
+        h->max_ms = max_ms;
+        h->released = false;
+        return 0;
+    } else if (dp->n_port_holds >= PORT_HOLD_MAX_PORTS) {
+        dp->port_hold_refused++;
+        return ENOSPC;
+    }
+    h = &dp->port_holds[dp->n_port_holds++];
+    h->port = port;
+    h->max_ms = max_ms;
+    h->deadline = LLONG_MAX;
+    h->released = false;
+    ovs_list_init(&h->packets);
+    return 0;
+}
+
+void
+fs_dp_release_port(struct fs_dp *dp, uint32_t port)
+{
+    struct port_hold *h = port_hold_find(dp, port);
+
+    if (h) {
+        h->released = true;
+    }
+}
+
+/* Keeps packet 'p' (tagged) if its port is held: returns true if it was
+ * kept or, finding no room, dropped. */
+static bool
+port_hold_packet(struct fs_dp *dp, const struct fs_pkt_ref *p)
+{
+    uint32_t port = fs_steer_tag_port(p->data[14] << 8 | p->data[15]);
+    struct port_hold *h = port_hold_find(dp, port);
+
+    if (!h || h->released) {
+        return false;
+    }
+    if (dp->port_held_now >= PORT_HOLD_MAX_PACKETS
+        || dp->port_held_bytes + p->caplen > PORT_HOLD_MAX_BYTES) {
+        dp->port_hold_full++;
+        return true;
+    }
+    ovs_list_push_back(&h->packets, &held_packet_new(p)->node);
+    if (h->deadline == LLONG_MAX) {
+        h->deadline = time_msec() + h->max_ms;
+    }
+    dp->port_held_now++;
+    dp->port_held_bytes += p->caplen;
+    dp->port_held++;
+    return true;
+}
+
+/* Judges, in the order they came, the held packets of ports released or
+ * held too long, and ends those holds. */
+static void
+port_holds_run(struct fs_dp *dp)
+{
+    long long int now = time_msec();
+
+    for (size_t i = 0; i < dp->n_port_holds; ) {
+        struct port_hold *h = &dp->port_holds[i];
+        struct held_packet *hp, *next;
+        struct ovs_list done;
+        unsigned int n = 0;
+
+        if (!h->released && now < h->deadline) {
+            i++;
+            continue;
+        }
+        if (!h->released) {
+            dp->port_hold_timeouts++;
+        }
+        /* Judged in bursts, then freed: dp->burst points into them. */
+        ovs_list_init(&done);
+        LIST_FOR_EACH_SAFE (hp, next, node, &h->packets) {
+            ovs_list_remove(&hp->node);
+            ovs_list_push_back(&done, &hp->node);
+            dp->burst[n].data = hp->data;
+            dp->burst[n].len = hp->len;
+            dp->burst[n].caplen = hp->caplen;
+            dp->burst[n].ts_ns = 0;
+            dp->burst[n].flags = 0;
+            dp->burst[n].port = NULL;
+            dp->burst[n].handle = NULL;
+            dp->port_held_now--;
+            dp->port_held_bytes -= hp->caplen;
+            if (++n == FS_PORT_BURST || ovs_list_is_empty(&h->packets)) {
+                fs_dp_judge(dp, n, false);
+                dp->port_judged += n;
+                n = 0;
+                LIST_FOR_EACH_POP (hp, node, &done) {
+                    free(hp);
+                }
+            }
+        }
+        dp->port_holds[i] = dp->port_holds[--dp->n_port_holds];
     }
 }
 
@@ -577,21 +737,17 @@ fs_dp_set(struct fs_dp *dp, const char *ifname, enum fs_mode mode)
     dp->next_retry = 0;
 }
 
-/* Hands one received burst to the workers and, inline, sends back what
- * they pass, in the order received.  Returns the number of packets
- * received. */
-static unsigned int
-fs_dp_burst(struct fs_dp *dp)
+/* Hands the 'n' packets in dp->burst to the workers and, inline, sends
+ * back what they pass, in the order received.  With 'may_hold', those of
+ * a held port (fs_dp_hold_port()) wait instead, unjudged. */
+static void
+fs_dp_judge(struct fs_dp *dp, unsigned int n, bool may_hold)
 {
     struct fs_pkt_ref *pkts = dp->burst;
     struct fs_pkt_ref out[FS_PORT_BURST];
     bool mine[FS_PORT_BURST];
-    unsigned int i, n, n_out = 0;
+    unsigned int i, n_out = 0;
 
-    n = fs_port_rx_burst(dp->port, pkts, FS_PORT_BURST);
-    if (!n) {
-        return 0;
-    }
     dp->now_ns = time_msec() * 1000000ULL;
     for (unsigned int w = 0; w < dp->n_workers; w++) {
         dp->workers[w].n = 0;
@@ -605,6 +761,10 @@ fs_dp_burst(struct fs_dp *dp)
                    && p->data[13] == 0x00);
         if (!mine[i]) {
             dp->untagged++;
+            continue;
+        }
+        if (may_hold && dp->n_port_holds && port_hold_packet(dp, p)) {
+            mine[i] = false;
             continue;
         }
         if (dp->n_workers > 1) {
@@ -643,12 +803,24 @@ fs_dp_burst(struct fs_dp *dp)
         }
     }
     if (n_out) {
-        unsigned int sent = fs_port_tx_burst(dp->port, out, n_out);
+        unsigned int sent = dp->port ? fs_port_tx_burst(dp->port, out, n_out)
+                                     : 0;
 
         dp->forwarded += sent;
         dp->unsent += n_out - sent;
     }
-    fs_port_rx_release(dp->port, n);
+}
+
+/* Judges one received burst.  Returns the number of packets received. */
+static unsigned int
+fs_dp_burst(struct fs_dp *dp)
+{
+    unsigned int n = fs_port_rx_burst(dp->port, dp->burst, FS_PORT_BURST);
+
+    if (n) {
+        fs_dp_judge(dp, n, true);
+        fs_port_rx_release(dp->port, n);
+    }
     return n;
 }
 
@@ -711,6 +883,9 @@ fs_dp_run(struct fs_dp *dp)
 {
     int i;
 
+    if (dp->n_port_holds) {
+        port_holds_run(dp);
+    }
     if (!hmap_is_empty(&dp->holds)) {
         holds_run(dp);
     }
@@ -825,6 +1000,12 @@ fs_dp_get_figures(struct fs_dp *dp, uint64_t *fig)
     fig[FS_CHAN_DP_RELEASED] = dp->released;
     fig[FS_CHAN_DP_HOLD_DROPPED] = dp->hold_dropped;
     fig[FS_CHAN_DP_HOLD_EXPIRED] = dp->hold_expired;
+    fig[FS_CHAN_DP_MIG_HOLDS] = dp->n_port_holds;
+    fig[FS_CHAN_DP_MIG_HELD_NOW] = dp->port_held_now;
+    fig[FS_CHAN_DP_MIG_HELD] = dp->port_held;
+    fig[FS_CHAN_DP_MIG_JUDGED] = dp->port_judged;
+    fig[FS_CHAN_DP_MIG_HOLD_FULL] = dp->port_hold_full;
+    fig[FS_CHAN_DP_MIG_HOLD_TIMEOUTS] = dp->port_hold_timeouts;
     fig[FS_CHAN_DP_PORT_OPEN] = dp->port && dp->link == LINK_UP;
     fig[FS_CHAN_DP_WORKERS] = dp->n_workers;
     fig[FS_CHAN_DP_WORKER_PACKETS_MIN] = UINT64_MAX;
@@ -846,6 +1027,15 @@ fs_dp_wait(struct fs_dp *dp)
 
     HMAP_FOR_EACH (h, node, &dp->holds) {
         poll_timer_wait_until(h->deadline);
+    }
+    for (size_t i = 0; i < dp->n_port_holds; i++) {
+        const struct port_hold *ph = &dp->port_holds[i];
+
+        if (ph->released) {
+            poll_immediate_wake();
+        } else if (ph->deadline != LLONG_MAX) {
+            poll_timer_wait_until(ph->deadline);
+        }
     }
     if (dp->port) {
         if (fs_port_is_pmd(dp->port)) {
@@ -889,4 +1079,11 @@ fs_dp_format(const struct fs_dp *dp, struct ds *ds)
                   " released, %"PRIu64" dropped at the cap, %"PRIu64
                   " expired\n", dp->n_held, HOLD_MAX_PACKETS, dp->held,
                   dp->released, dp->hold_dropped, dp->hold_expired);
+    ds_put_format(ds, "  packets held for a migration's last records: %"
+                  PRIuSIZE" ports, %"PRIuSIZE" packets now (cap %d, then "
+                  "drop-newest), %"PRIu64" held, %"PRIu64" judged, %"PRIu64
+                  " dropped at the cap, %"PRIu64" holds timed out\n",
+                  dp->n_port_holds, dp->port_held_now, PORT_HOLD_MAX_PACKETS,
+                  dp->port_held, dp->port_judged, dp->port_hold_full,
+                  dp->port_hold_timeouts);
 }

@@ -69,6 +69,20 @@ unsigned int fs_dp_n_workers(const struct fs_dp *);
 void fs_dp_hold_current(struct fs_dp *, unsigned int worker,
                         uint64_t old_id);
 
+/* Migration: until fs_dp_release_port(), the packets that come from port
+ * 'port' (the ingress port in their tag) wait, unjudged, in the order they
+ * came: those of the flows of a VM moving here, which must not be judged
+ * before the source's last records of them are imported.  Then they are
+ * judged, in order, and sent on as any packet is.  A hold that waits more
+ * than 'max_ms' after its first packet ends as if released (counted: timed
+ * out).  Holds take at most 4096 packets and 8 MiB in all; beyond, a new
+ * packet of a held port is dropped (policy drop-newest, counted:
+ * migration_hold_full).  At most 64 ports are held at once: beyond,
+ * returns ENOSPC (and the port is not held).  Holding a port held already
+ * sets its 'max_ms' and returns 0. */
+int fs_dp_hold_port(struct fs_dp *, uint32_t port, unsigned int max_ms);
+void fs_dp_release_port(struct fs_dp *, uint32_t port);
+
 /* Reads interface 'ifname' (NULL: none) in mode 'mode'.  Reopens the port
  * if the name changes; retries a port that failed to open. */
 void fs_dp_set(struct fs_dp *, const char *ifname, enum fs_mode mode);

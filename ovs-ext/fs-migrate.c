@@ -3,6 +3,7 @@
 #include "fs-migrate.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,8 @@
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 VLOG_DEFINE_THIS_MODULE(fs_migrate);
 
@@ -105,6 +108,10 @@ struct mig {
     uint64_t app_mark;          /* Source: the appliance's last mark. */
     uint64_t classifying;       /* Records of flows still classifying. */
     bool final_received;        /* Destination. */
+    bool in_file;               /* Destination: named in the incoming
+                                 * file (see incoming_write()). */
+    bool holding;               /* Destination: the appliance holds the
+                                 * packets of the VM's port here. */
     struct port_flows rel;      /* Source, releasing: the flows, */
     size_t rel_next;            /* and the next one to let go of. */
     uint64_t *ended;            /* Source: flows that ended, to send. */
@@ -152,6 +159,14 @@ struct fs_migrate {
     char *bridge;
     struct fr_conn *conn;
     unsigned int conn_seqno;
+
+    /* Migrations coming in, on disk (see incoming_write()), and the ports
+     * that file named at start, whose flows are forgotten once the flow
+     * state is restored. */
+    char *incoming_file;
+    uint32_t *stale_ports;
+    size_t n_stale_ports;
+    uint64_t n_stale_forgotten;
 
     /* Counters. */
     uint64_t n_accepted, n_refused_tls, n_bad_msgs, n_refused;
@@ -222,6 +237,8 @@ fs_migrate_destroy(struct fs_migrate *m)
     free(m->ssl_key);
     free(m->ssl_cert);
     free(m->ssl_ca);
+    free(m->incoming_file);
+    free(m->stale_ports);
     free(m);
 }
 
@@ -338,6 +355,179 @@ discard_imported(struct fs_migrate *m, struct mig *g)
         fs_verdicts_commit(m->v);
     }
     free(pf.flows);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Migrations coming in, on disk.
+ *
+ * A destination that stops (killed, crashed) while a migration comes in
+ * must not keep what it imported: the source, which never heard the
+ * final ACK, keeps the VM's flows, and the imported flows, saved in the
+ * flow state or left as rules in the switch (which a restart adopts),
+ * would make two hosts own them.  So the VM's port here is written to a
+ * small file beside the flow state before the first record is imported,
+ * and taken out once the final changes are in (before their ACK goes) or
+ * the migration ends.  At start, the flows of the ports the file names are
+ * forgotten, their rules too, before any migration is served. */
+
+#define INCOMING_MAGIC "flowsteer-incoming 1\n"
+#define INCOMING_MAX_BYTES 65536
+
+/* Writes the ports of the migrations coming in now, as a new file renamed
+ * over the old one. */
+static void
+incoming_write(struct fs_migrate *m)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    const struct mig *g;
+    char *tmp;
+    int fd, error = 0;
+
+    if (!m->incoming_file) {
+        return;
+    }
+    ds_put_cstr(&ds, INCOMING_MAGIC);
+    for (size_t i = 0; i < m->n_stale_ports; i++) {
+        /* Not forgotten yet: they stay named. */
+        ds_put_format(&ds, "%"PRIu32" -\n", m->stale_ports[i]);
+    }
+    LIST_FOR_EACH (g, node, &m->migs) {
+        if (g->in_file) {
+            ds_put_format(&ds, "%"PRIu32" %s\n", g->dst_port, g->iface_id);
+        }
+    }
+    tmp = xasprintf("%s.tmp", m->incoming_file);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+              0600);
+    if (fd < 0) {
+        error = errno;
+    } else {
+        for (size_t off = 0; off < ds.length && !error; ) {
+            ssize_t n = write(fd, ds.string + off, ds.length - off);
+
+            if (n > 0) {
+                off += n;
+            } else if (n < 0 && errno != EINTR) {
+                error = errno;
+            }
+        }
+        if (!error && fsync(fd)) {
+            error = errno;
+        }
+        if (close(fd) && !error) {
+            error = errno;
+        }
+    }
+    if (!error && rename(tmp, m->incoming_file)) {
+        error = errno;
+    }
+    if (error) {
+        /* Then a crash here may leave imported flows behind: said. */
+        VLOG_ERR("%s: cannot write the migrations coming in: %s",
+                 m->incoming_file, ovs_strerror(error));
+    }
+    free(tmp);
+    ds_destroy(&ds);
+}
+
+/* Reads the file a previous run left: its ports are stale. */
+static void
+incoming_read(struct fs_migrate *m)
+{
+    char buf[INCOMING_MAX_BYTES + 1];
+    size_t n = 0, allocated = 0;
+    struct stat st;
+    char *line, *save;
+    ssize_t r;
+    int fd;
+
+    fd = open(m->incoming_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) {
+            VLOG_WARN("%s: cannot open: %s", m->incoming_file,
+                      ovs_strerror(errno));
+        }
+        return;
+    }
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()
+        || st.st_mode & (S_IWGRP | S_IWOTH)) {
+        VLOG_WARN("%s: not a regular file of ours, written by us only: "
+                  "ignored", m->incoming_file);
+        close(fd);
+        return;
+    }
+    while (n < INCOMING_MAX_BYTES
+           && ((r = read(fd, buf + n, INCOMING_MAX_BYTES - n)) > 0
+               || (r < 0 && errno == EINTR))) {
+        n += r > 0 ? r : 0;
+    }
+    close(fd);
+    buf[n] = '\0';
+    if (strncmp(buf, INCOMING_MAGIC, strlen(INCOMING_MAGIC))) {
+        VLOG_WARN("%s: not a file of migrations coming in: ignored",
+                  m->incoming_file);
+        return;
+    }
+    for (line = strtok_r(buf + strlen(INCOMING_MAGIC), "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        unsigned int port;
+
+        if (sscanf(line, "%u", &port) != 1 || !port || port > UINT16_MAX) {
+            VLOG_WARN("%s: bad line \"%s\": skipped", m->incoming_file,
+                      line);
+            continue;
+        }
+        if (m->n_stale_ports == allocated) {
+            m->stale_ports = x2nrealloc(m->stale_ports, &allocated,
+                                        sizeof *m->stale_ports);
+        }
+        m->stale_ports[m->n_stale_ports++] = port;
+    }
+}
+
+void
+fs_migrate_set_incoming_file(struct fs_migrate *m, const char *path)
+{
+    free(m->incoming_file);
+    m->incoming_file = nullable_xstrdup(path);
+    free(m->stale_ports);
+    m->stale_ports = NULL;
+    m->n_stale_ports = 0;
+    if (path) {
+        incoming_read(m);
+    }
+}
+
+/* Once the flow state is restored (and the switch's rules adopted),
+ * forgets the flows of the stale ports.  Returns true while some wait for
+ * that: no migration is served until then. */
+static bool
+stale_run(struct fs_migrate *m)
+{
+    if (!m->n_stale_ports) {
+        return false;
+    } else if (!fs_verdicts_ready(m->v)) {
+        return true;
+    }
+    for (size_t i = 0; i < m->n_stale_ports; i++) {
+        struct port_flows pf;
+
+        port_flows(m, m->stale_ports[i], false, &pf);
+        for (size_t j = 0; j < pf.n; j++) {
+            fs_verdicts_forget(m->v, pf.flows[j].id, &pf.flows[j].key);
+        }
+        VLOG_WARN("port %"PRIu32": a migration was coming in when "
+                  "flowsteerd stopped: forgot the %"PRIuSIZE" flows of the "
+                  "port", m->stale_ports[i], pf.n);
+        m->n_stale_forgotten += pf.n;
+        free(pf.flows);
+    }
+    fs_verdicts_commit(m->v);
+    free(m->stale_ports);
+    m->stale_ports = NULL;
+    m->n_stale_ports = 0;
+    incoming_write(m);
+    return false;
 }
 
 /* The appliance's answer to a query of its flows: those of the VM still
@@ -458,6 +648,16 @@ mig_end(struct fs_migrate *m, struct mig *g, enum mig_state state)
         g->stream = NULL;
     }
     discard_imported(m, g);
+    if (g->holding) {
+        /* After the last records (or, failed, after the flows were
+         * forgotten): the packets held are judged with them. */
+        g->holding = false;
+        fs_appliance_release_port(m->app, g->dst_port);
+    }
+    if (g->in_file) {
+        g->in_file = false;
+        incoming_write(m);
+    }
 
     /* Keep the last FS_MIGRATE_KEEP ended ones. */
     m->n_ended_kept++;
@@ -743,8 +943,15 @@ dest_accept(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
                   "ours: its flows are judged again here", g->iface_id,
                   g->peer);
     }
-    fs_mig_put_accept(&g->out, g->dst_port);
+    /* On disk before the first record is imported. */
     g->state = ST_COPYING;
+    g->in_file = true;
+    incoming_write(m);
+    /* Packets from the VM's port here wait for the last records: see
+     * FS_MIGRATE_HOLD_MS. */
+    g->holding = true;
+    fs_appliance_hold_port(m->app, g->dst_port, FS_MIGRATE_HOLD_MS);
+    fs_mig_put_accept(&g->out, g->dst_port);
     VLOG_INFO("migration of %s from %s: accepted (%"PRIu32" flows "
               "offered), port %"PRIu32" there, %"PRIu32" here", g->iface_id,
               g->peer, msg->n, g->src_port, g->dst_port);
@@ -835,6 +1042,8 @@ dest_records(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
          * that gave up waiting for this ACK (we were stopped, or slow)
          * sent CANCEL after it. */
         g->final_received = true;
+        g->in_file = false;
+        incoming_write(m);      /* Before the ACK goes (it is queued). */
         g->switch_started = g->switch_started ? g->switch_started
                                               : time_msec();
     }
@@ -1455,6 +1664,9 @@ fs_migrate_run(struct fs_migrate *m)
 {
     struct mig *g, *next;
 
+    if (stale_run(m)) {
+        return;
+    }
     seen_run(m);
     listener_run(m);
     LIST_FOR_EACH_SAFE (g, next, node, &m->migs) {
@@ -1467,6 +1679,11 @@ fs_migrate_wait(struct fs_migrate *m)
 {
     struct mig *g;
 
+    if (m->n_stale_ports) {
+        /* Nothing is served until the flow state is in (stale_run()). */
+        poll_timer_wait(50);
+        return;
+    }
     if (m->pstream) {
         pstream_wait(m->pstream);
     }

@@ -56,6 +56,10 @@ struct ds;
 #define FS_MIGRATE_DELTA_MS 100     /* Between deltas while copying. */
 #define FS_MIGRATE_TIMEOUT_MS 10000 /* A peer silent for this long, while
                                      * an answer is due, has failed. */
+#define FS_MIGRATE_HOLD_MS 3000    /* The destination holds the packets
+                                     * of the VM's port, unjudged, until
+                                     * the last records are in, or this
+                                     * long after the first of them. */
 #define FS_MIGRATE_KEEP 64          /* Ended migrations listed. */
 #define FS_MIGRATE_MAX 64           /* Migrations in progress, at most. */
 
@@ -67,6 +71,13 @@ struct fs_migrate *fs_migrate_create(struct fs_inspector *insp,
                                      struct fs_verdicts *v,
                                      struct fs_appliance *app);
 void fs_migrate_destroy(struct fs_migrate *);
+
+/* Keeps the ports of the migrations coming in in file 'path' (NULL:
+ * nowhere), so that a restart after a crash forgets what they had
+ * imported.  Reads what a previous run left there first: the flows of the
+ * ports it names are forgotten once the flow state is restored (see
+ * fs_verdicts_ready()), before any migration is served. */
+void fs_migrate_set_incoming_file(struct fs_migrate *, const char *path);
 
 /* Takes the listener, TLS files and ports of 'cfg': a source migration
  * whose VM port has gone switches over; a port with flowsteer-migrate-from

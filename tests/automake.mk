@@ -104,6 +104,7 @@ SHELL_TESTS = \
 	tests/migrate-faults.sh \
 	tests/migrate-spoof.sh \
 	tests/migrate-rarp.sh \
+	tests/migrate-hold.sh \
 	tests/libvirt-hook.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \

@@ -13,7 +13,8 @@
 #     everything and the VM's connections keep their verdicts;
 #   - a migration cancelled on the source: the same;
 #   - the destination's flowsteerd killed mid-copy: the source keeps
-#     everything;
+#     everything, and the destination, restarted, forgets what it had
+#     imported (saved in its flow state, rules left in its switch);
 #   - the destination's flowsteerd hung (SIGSTOP) at the switch-over: the
 #     source gives up after 10 s and keeps everything, the destination,
 #     woken, forgets what it had;
@@ -117,6 +118,7 @@ check "a keeps the VM's rules" eval '[ -n "$(rules_on a "$PORT_A")" ]'
 # 5. The destination killed mid-copy.
 check "a third migration starts" migrate
 check "b copies a third time" wait_until 10 copying
+check "b has the VM's rules" wait_until 10 has_rules_b
 on b
 kill -9 "$(fsd_pid)"
 check "a says the migration failed" wait_until 15 eval \
@@ -132,6 +134,14 @@ on b
 fsd_start
 FSD_B=$FSD_CTL
 check "b's flowsteerd is back" wait_until 15 fsd_steering '[0-9]*'
+# What it had imported was saved in its flow state, and its rules stayed
+# in the switch: the restart must not take them as its own.
+check "b, restarted, forgets what the unfinished migration imported" \
+    wait_until 15 eval '! has_rules_b'
+check "and says so" eval "grep -q 'port $PORT_B: a migration was coming in \
+when flowsteerd stopped: forgot the [1-9][0-9]* flows' '$FSD_DIR/flowsteerd.log'"
+check "nothing of it stays in b's flows" \
+    eval '! flows "$FSD_B" | grep -q ":8080 "'
 
 # 6. The destination hung (SIGSTOP) at the switch-over: the source hears
 # no acknowledgement of its last changes, gives up after 10 s and keeps
@@ -189,6 +199,8 @@ bg_stop retry
 bg_stop stream
 # What the faults make the daemons say.
 log_allow 'fs_migrate\|WARN\|migration (of|peer) ' \
+    'fs_migrate\|WARN\|port [0-9]+: a migration was coming in when' \
+    'timeval\|WARN\|(Unreasonably long [0-9]+ms poll interval|faults: |context switches: )' \
     'fs_watchdog\|WARN\|the main loop stalled for [0-9]+ ms' \
     'stream_ssl\|WARN\|SSL_(accept|read): ' \
     'netdev_linux\|WARN\|.*fs[0-9a-f]{4}'

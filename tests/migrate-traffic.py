@@ -17,6 +17,13 @@
       A connection the policy drops, tried again and again from the same
       source port SPORT (so every try is the same 5-tuple): writes
       "TRIES CONNECTED" to FILE after each try.
+  migrate-traffic.py udpsink HOST PORT FILE
+      Receives datagrams "seq N ..." and writes the numbers, in the order
+      they came, to FILE (atomically) after each.
+  migrate-traffic.py udpseq HOST PORT SPORT N FILE
+      From source port SPORT, datagrams 1 to N, 20 ms apart; once FILE.go
+      exists, three more back to back; once FILE.go2 exists, N more back
+      to back.  Writes the number sent so far to FILE.
 """
 import os
 import socket
@@ -109,6 +116,38 @@ def retry(host, port, sport, path):
         time.sleep(0.2)
 
 
+def udpsink(host, port, path):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((host, port))
+    seen = []
+    while True:
+        data = s.recv(2048)
+        words = data.split()
+        seen.append(words[1].decode() if len(words) > 1 else "?")
+        write(path, " ".join(seen) + "\n")
+
+
+def udpseq(host, port, sport, n, path):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("", sport))
+    # Payload no dissector of nDPI's knows: the flow stays in
+    # classification (until its give-up budget, far off).
+    pad = bytes(range(7, 120))
+    for i in range(1, n + 1):
+        s.sendto(b"seq %d " % i + pad, (host, port))
+        write(path, "%d\n" % i)
+        time.sleep(0.02)
+    sent = n
+    for go, count in ((".go", 3), (".go2", n)):
+        while not os.path.exists(path + go):
+            time.sleep(0.001)
+        for i in range(sent + 1, sent + count + 1):
+            s.sendto(b"seq %d " % i + pad, (host, port))
+        sent += count
+        write(path, "%d\n" % sent)
+    time.sleep(3600)
+
+
 def main():
     mode = sys.argv[1]
     if mode == "server":
@@ -119,6 +158,11 @@ def main():
         later(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif mode == "retry":
         retry(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif mode == "udpsink":
+        udpsink(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif mode == "udpseq":
+        udpseq(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+               int(sys.argv[5]), sys.argv[6])
     else:
         sys.exit("unknown mode " + mode)
 

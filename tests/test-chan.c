@@ -441,6 +441,33 @@ test_migration_messages(void)
     buf[FS_CHAN_HDR_LEN] = 0xff;        /* More than a message may hold. */
     CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
 
+    /* Holding a port's packets for a migration, and letting them go. */
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_HOLD_PORT, 0, 7);
+    fs_chan_put_u32(&b, 12);
+    fs_chan_put_u32(&b, 3000);
+    len = fs_chan_finish(&b);
+    round_trip(len);
+    CHECK_INT(msg.port, 12);
+    CHECK_INT(msg.u32, 3000);
+    truncations_refused(len);
+    buf[FS_CHAN_HDR_LEN + 5] = 0;       /* Held for 0 ms: refused. */
+    buf[FS_CHAN_HDR_LEN + 6] = 0;
+    buf[FS_CHAN_HDR_LEN + 7] = 0;
+    CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+    buf[FS_CHAN_HDR_LEN + 5] = 0xff;    /* Beyond FS_CHAN_HOLD_MAX_MS. */
+    CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_HOLD_PORT, 0, 7);
+    fs_chan_put_u32(&b, 0);             /* Port 0: refused. */
+    fs_chan_put_u32(&b, 3000);
+    len = fs_chan_finish(&b);
+    CHECK_INT(fs_chan_decode(buf, len, &msg, err, sizeof err), EPROTO);
+    fs_chan_start(&b, buf, sizeof buf, FS_CHAN_RELEASE_PORT, 0, 8);
+    fs_chan_put_u32(&b, 12);
+    len = fs_chan_finish(&b);
+    round_trip(len);
+    CHECK_INT(msg.port, 12);
+    truncations_refused(len);
+
     /* A port map longer than the message, or than allowed. */
     fs_chan_start(&b, buf, sizeof buf, FS_CHAN_IMPORT_BATCH, 0, 5);
     fs_chan_put_u32(&b, 0);
