@@ -2434,6 +2434,30 @@ map_port(const struct fs_import_opts *o, uint32_t port)
     return 0;
 }
 
+/* Whether record 'r' is of the ports of 'o''s map (FS_IMPORT_MAPPED_ONLY):
+ * its flow came from one (the VM began it), or went to one (it came to the
+ * VM: its port there means nothing here, and is imported as unknown) with
+ * the MAC of that port's VM, when this inspector knows it. */
+static bool
+record_mapped(const struct fs_inspector *insp,
+              const struct fs_import_opts *o, const struct insp_record *r)
+{
+    const struct insp_port *p;
+    uint32_t peer;
+
+    if (!o->port_map) {
+        return false;
+    } else if (map_port(o, r->port)) {
+        return true;
+    }
+    peer = map_port(o, r->peer_port);
+    if (!peer) {
+        return false;
+    }
+    p = port_find(insp, peer);
+    return !p || !p->has_mac || !memcmp(p->mac, r->dst_mac, 6);
+}
+
 /* Gives the payload of record 'r' to classifying flow 'f''s fresh nDPI
  * state, in order, at the times the exporter saw it. */
 static void
@@ -2708,7 +2732,7 @@ fs_inspector_import(struct fs_inspector *insp, const void *batch_,
 
         if (insp_record_decode(batch + off - n, n, r)
             || (o.flags & FS_IMPORT_MAPPED_ONLY
-                && (!o.port_map || !map_port(&o, r->port)))) {
+                && !record_mapped(insp, &o, r))) {
             n = -EINVAL;
             break;
         }

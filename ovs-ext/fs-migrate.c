@@ -66,15 +66,20 @@ static const char *const state_names[] = {
 };
 
 struct port_info {
-    char *iface_id;
+    char *iface_id;             /* Or NULL: inspected, but not a VM known
+                                 * by an iface-id. */
     uint32_t ofport;
     char *migrate_from;
 };
 
-/* The flows the VM started at port 'port', for fs_inspector_foreach_flow(). */
+/* The flows of the VM at port 'port', for fs_inspector_foreach_flow(): those
+ * it began, and those that came to it. */
 struct port_flows {
+    struct fs_migrate *m;
     uint32_t port;
     bool imported_only;         /* Only those with an origin elsewhere. */
+    bool releasing;             /* Not those that came to it from another
+                                 * VM inspected here, whose they are too. */
     struct port_flow {
         uint64_t id;
         uint64_t origin_id;
@@ -277,7 +282,7 @@ static const struct port_info *
 find_port(const struct fs_migrate *m, const char *iface_id)
 {
     for (size_t i = 0; i < m->n_ports; i++) {
-        if (!strcmp(m->ports[i].iface_id, iface_id)) {
+        if (m->ports[i].iface_id && !strcmp(m->ports[i].iface_id, iface_id)) {
             return &m->ports[i];
         }
     }
@@ -305,12 +310,27 @@ mig_new(struct fs_migrate *m, enum mig_role role, const char *iface_id,
 /* ---------------------------------------------------------------------- */
 /* Flows. */
 
+/* Whether 'ofport' is a port inspected here. */
+static bool
+port_is_local(const struct fs_migrate *m, uint32_t ofport)
+{
+    for (size_t i = 0; i < m->n_ports; i++) {
+        if (m->ports[i].ofport == ofport) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int
 collect_flow(void *pf_, const struct fs_flow_info *f)
 {
     struct port_flows *pf = pf_;
 
-    if (f->port == pf->port && (!pf->imported_only || f->origin_id)) {
+    if ((f->port == pf->port
+         || (f->peer_port == pf->port
+             && !(pf->releasing && f->port && port_is_local(pf->m, f->port))))
+        && (!pf->imported_only || f->origin_id)) {
         if (pf->n == pf->allocated) {
             pf->flows = x2nrealloc(pf->flows, &pf->allocated,
                                    sizeof *pf->flows);
@@ -323,11 +343,13 @@ collect_flow(void *pf_, const struct fs_flow_info *f)
 
 static void
 port_flows(struct fs_migrate *m, uint32_t port, bool imported_only,
-           struct port_flows *pf)
+           bool releasing, struct port_flows *pf)
 {
     memset(pf, 0, sizeof *pf);
+    pf->m = m;
     pf->port = port;
     pf->imported_only = imported_only;
+    pf->releasing = releasing;
     fs_inspector_foreach_flow(m->insp, collect_flow, pf);
 }
 
@@ -345,7 +367,7 @@ discard_imported(struct fs_migrate *m, struct mig *g)
     if (g->classifying) {
         fs_appliance_query_flows(m->app, 0, 10000, release_classifying, g);
     }
-    port_flows(m, g->dst_port, true, &pf);
+    port_flows(m, g->dst_port, true, false, &pf);
     for (size_t i = 0; i < pf.n; i++) {
         fs_verdicts_forget(m->v, pf.flows[i].id, &pf.flows[i].key);
     }
@@ -512,7 +534,7 @@ stale_run(struct fs_migrate *m)
     for (size_t i = 0; i < m->n_stale_ports; i++) {
         struct port_flows pf;
 
-        port_flows(m, m->stale_ports[i], false, &pf);
+        port_flows(m, m->stale_ports[i], false, false, &pf);
         for (size_t j = 0; j < pf.n; j++) {
             fs_verdicts_forget(m->v, pf.flows[j].id, &pf.flows[j].key);
         }
@@ -548,7 +570,11 @@ release_classifying(void *g_, const struct ds *msgs)
         size_t off = 0;
 
         while (fs_chan_next_flow(p, len, &off, &flow)) {
-            if (flow.info.port == port && flow.info.state != FS_FLOW_DECIDED
+            if ((flow.info.port == port
+                 || (flow.info.peer_port == port
+                     && (dest || !flow.info.port
+                         || !port_is_local(g->m, flow.info.port))))
+                && flow.info.state != FS_FLOW_DECIDED
                 && (!dest || flow.info.origin_id)) {
                 fs_appliance_release(g->m->app, flow.info.id, &flow.info.key);
                 g->released += !dest;
@@ -570,7 +596,8 @@ release_start(struct mig *g)
 {
     g->final_acked = time_msec();
     g->state = ST_RELEASING;
-    port_flows(g->m, g->src_port, false, &g->rel);
+    /* Those another VM here began to it are that VM's too: they stay. */
+    port_flows(g->m, g->src_port, false, true, &g->rel);
     g->rel_next = 0;
     /* The ACK was the destination's last message. */
     stream_close(g->stream);
@@ -614,7 +641,7 @@ fs_migrate_flow_ended(void *m_, const struct fs_flow_info *f)
     }
     LIST_FOR_EACH (g, node, &m->migs) {
         if (g->role == ROLE_SOURCE && mig_active(g) && g->state >= ST_COPYING
-            && f->port == g->src_port) {
+            && (f->port == g->src_port || f->peer_port == g->src_port)) {
             if (g->n_ended == g->allocated_ended) {
                 g->ended = x2nrealloc(g->ended, &g->allocated_ended,
                                       sizeof *g->ended);
@@ -762,8 +789,7 @@ send_changes(struct fs_migrate *m, struct mig *g, bool final)
         g->messages++;
     }
     g->n_ended = 0;
-    fs_inspector_export(m->insp, g->src_port, g->mark,
-                        FS_EXPORT_DECIDED | FS_EXPORT_FROM_PORT,
+    fs_inspector_export(m->insp, g->src_port, g->mark, FS_EXPORT_DECIDED,
                         export_record, &x);
     g->mark = mark;
     if (final) {
@@ -837,7 +863,7 @@ request_changes(struct fs_migrate *m, struct mig *g, bool final)
     g->app_pending = true;
     g->app_final = final;
     fs_appliance_export(m->app, g->src_port, g->app_mark,
-                        FS_EXPORT_FROM_PORT | FS_EXPORT_CLASSIFYING,
+                        FS_EXPORT_CLASSIFYING,
                         app_records, g);
 }
 
@@ -1079,7 +1105,7 @@ dest_ended(struct fs_migrate *m, struct mig *g, const struct fs_mig_msg *msg)
         ids[i] = fs_mig_ended_id(msg, i);
     }
     qsort(ids, msg->n, sizeof *ids, compare_u64);
-    port_flows(m, g->dst_port, true, &pf);
+    port_flows(m, g->dst_port, true, false, &pf);
     for (size_t i = 0; i < pf.n; i++) {
         if (bsearch(&pf.flows[i].origin_id, ids, msg->n, sizeof *ids,
                     compare_u64)) {
@@ -1477,8 +1503,8 @@ fs_migrate_set_config(struct fs_migrate *m, const struct fs_config *cfg)
     clear_ports(m);
     m->ports = xcalloc(ovs_list_size(&cfg->ports) + 1, sizeof *m->ports);
     LIST_FOR_EACH (p, node, &cfg->ports) {
-        if (p->iface_id && p->ofport > 0 && cfg->enabled) {
-            m->ports[n].iface_id = xstrdup(p->iface_id);
+        if (p->ofport > 0 && cfg->enabled) {
+            m->ports[n].iface_id = nullable_xstrdup(p->iface_id);
             m->ports[n].ofport = p->ofport;
             m->ports[n].migrate_from = nullable_xstrdup(p->migrate_from);
             n++;
@@ -1509,7 +1535,7 @@ fs_migrate_set_config(struct fs_migrate *m, const struct fs_config *cfg)
         }
     }
     for (size_t i = 0; i < m->n_ports; i++) {
-        if (m->ports[i].migrate_from) {
+        if (m->ports[i].iface_id && m->ports[i].migrate_from) {
             start_pull(m, &m->ports[i]);
         }
     }

@@ -105,6 +105,7 @@ SHELL_TESTS = \
 	tests/migrate-spoof.sh \
 	tests/migrate-rarp.sh \
 	tests/migrate-hold.sh \
+	tests/migrate-inbound.sh \
 	tests/libvirt-hook.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \

@@ -1101,6 +1101,95 @@ test_migrate(void)
 
 /* Imported flows expire at their own time, whatever the order they come
  * in: a newer one imported first must not hold an older one back. */
+/* The ports of the flow whose destination port is 'dport'. */
+struct ports_of {
+    uint16_t dport;
+    uint32_t port, peer_port;
+    int found;
+};
+
+static int
+find_ports(void *aux, const struct fs_flow_info *f)
+{
+    struct ports_of *q = aux;
+
+    if (f->key.dst_port == q->dport) {
+        q->port = f->port;
+        q->peer_port = f->peer_port;
+        q->found++;
+    }
+    return 0;
+}
+
+/* A flow that came to the migrating VM from another port moves with it:
+ * exported with the VM's port, imported with the VM's port here as its
+ * peer and its own port unknown, but only to the VM's MAC. */
+static void
+test_migrate_inbound(void)
+{
+    static const char policy[] = "priority=0, actions=allow\n";
+    static const uint32_t map[1][2] = { { 2, 5 } };
+    FS_IMPORT_OPTS(om, .flags = FS_IMPORT_MAPPED_ONLY, .port_map = map,
+                   .n_port_map = 1);
+    static struct batch in, from;
+    struct fs_import_result res;
+    struct events ea, eb, ec;
+    struct fs_inspector *a = make_two_vms(&ea, policy);
+    FS_INSPECTOR_OPTS(opts);
+    struct fs_inspector *b = make(&opts, &eb, policy);
+    struct fs_inspector *c = make(&opts, &ec, policy);
+    struct ports_of q;
+    uint8_t mac[6];
+
+    /* 10.0.0.9, behind port 3, connects to vm2 (port 2, by its MAC). */
+    CHECK_INT(tcp_on(a, 9, 5000, 2, 80, SYN, 3).action, FS_PKT_PASS);
+    memset(&q, 0, sizeof q);
+    q.dport = 80;
+    fs_inspector_foreach_flow(a, find_ports, &q);
+    CHECK_INT(q.port, 3);
+    CHECK_INT(q.peer_port, 2);
+
+    /* vm2's flows: this one goes to it, and is not one it began. */
+    in.len = in.n = 0;
+    CHECK_INT(fs_inspector_export(a, 2, 0, 0, append_record, &in), 0);
+    CHECK_INT(in.n, 1);
+    from.len = from.n = 0;
+    CHECK_INT(fs_inspector_export(a, 2, 0, FS_EXPORT_FROM_PORT,
+                                  append_record, &from), 0);
+    CHECK_INT(from.n, 0);
+
+    /* B has vm2 at port 5, with its MAC: imported, peer 5, port unknown. */
+    fs_inspector_set_port(b, 5, "vm2", NULL, NULL);
+    vm_mac(mac, 2);
+    CHECK_INT(fs_inspector_set_port_mac(b, 5, mac, NULL), 0);
+    CHECK_INT(fs_inspector_import(b, in.buf, in.len, &om, &res), 0);
+    CHECK_INT(res.imported, 1);
+    memset(&q, 0, sizeof q);
+    q.dport = 80;
+    fs_inspector_foreach_flow(b, find_ports, &q);
+    CHECK_INT(q.found, 1);
+    CHECK_INT(q.port, 0);
+    CHECK_INT(q.peer_port, 5);
+    CHECK_INT(fs_inspector_port_flows(b, 5), 1);
+    /* vm2's answer from its port is the flow's; another port may send
+     * the flow's way (its port is not known here). */
+    CHECK_INT(tcp_on(b, 2, 80, 9, 5000, SYN | ACK, 5).exception, -1);
+    CHECK_INT(tcp_on(b, 2, 80, 9, 5000, ACK, 4).exception,
+              FS_EXC_PORT_MISMATCH);
+
+    /* C's VM at port 5 has another MAC: the record, which names a flow to
+     * another VM, is refused. */
+    fs_inspector_set_port(c, 5, "vm7", NULL, NULL);
+    vm_mac(mac, 7);
+    CHECK_INT(fs_inspector_set_port_mac(c, 5, mac, NULL), 0);
+    CHECK_INT(fs_inspector_import(c, in.buf, in.len, &om, &res), -EINVAL);
+    CHECK_INT(n_flows(c), 0);
+
+    fs_inspector_destroy(a);
+    fs_inspector_destroy(b);
+    fs_inspector_destroy(c);
+}
+
 static void
 test_migrate_expiry(void)
 {
@@ -1200,6 +1289,7 @@ main(void)
     RUN_TEST(test_policy_for_new_flows);
     RUN_TEST(test_records);
     RUN_TEST(test_migrate);
+    RUN_TEST(test_migrate_inbound);
     RUN_TEST(test_migrate_payload_cut);
     RUN_TEST(test_migrate_expiry);
     RUN_TEST(test_import_verdict);

@@ -725,9 +725,13 @@ enum {
     FS_IMPORT_REJUDGE = 1 << 0, /* Judge the flow by the policy in use
                                  * (else keep the record's verdict). */
     FS_IMPORT_MAPPED_ONLY = 1 << 1, /* fs_inspector_import(): a record
-                                     * whose port is not in the port map
-                                     * is malformed (the batch is
-                                     * refused). */
+                                     * of a flow neither from a port of
+                                     * the port map nor to one (with the
+                                     * MAC of that port's VM, if known:
+                                     * fs_inspector_set_port_mac()) is
+                                     * malformed (the batch is refused).
+                                     * A flow to a mapped port comes in
+                                     * with its own port unknown (0). */
 };
 
 /* Restores the flow in record 'rec' of 'len' bytes, with its id, which
