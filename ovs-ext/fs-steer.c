@@ -151,6 +151,21 @@ steer_action(const struct fs_steer_spec *spec, uint32_t group,
                      spec->mode == FS_MODE_TAP ? ",pop_vlan,NORMAL" : "");
 }
 
+/* ARP and RARP from port 'p' are not inspected: a VM's neighbours must
+ * learn where it is, and QEMU announces a VM that moved here with RARP,
+ * which the switches on the way learn its new place from (and OVN's
+ * activation-strategy=rarp takes as the moment it moved). */
+static void
+port_arp_rules(const struct fs_steer_port *p, struct svec *rules)
+{
+    svec_add_nocopy(rules, xasprintf(
+        "priority=" PRIO(PORT_ARP) ",arp,in_port=%"PRId64",actions=NORMAL",
+        p->ofport));
+    svec_add_nocopy(rules, xasprintf(
+        "priority=" PRIO(PORT_ARP) ",rarp,in_port=%"PRId64",actions=NORMAL",
+        p->ofport));
+}
+
 /* The integration bridge's rules while the inspector cannot be reached,
  * with fail=closed: an inspected port's frames but ARP are dropped. */
 static void
@@ -161,10 +176,7 @@ closed_rules(const struct fs_steer_spec *spec, struct svec *rules)
     for (i = 0; i < spec->n_ports; i++) {
         const struct fs_steer_port *p = &spec->ports[i];
 
-        svec_add_nocopy(rules, xasprintf(
-            "priority=" PRIO(PORT_ARP) ",arp,in_port=%"PRId64
-            ",actions=NORMAL",
-            p->ofport));
+        port_arp_rules(p, rules);
         svec_add_nocopy(rules, xasprintf(
             "priority=" PRIO(PORT) ",in_port=%"PRId64",actions=drop",
             p->ofport));
@@ -218,14 +230,11 @@ int_rules(const struct fs_steer_spec *spec, struct svec *rules,
         char *forward = steer_action(spec, FS_OF_GROUP_BASE | p->ofport, to,
                                      groups);
 
-        /* Every frame but ARP: IP with any VLAN tags or extension headers
-         * and anything else a VM sends (the inspector judges non-IP under
-         * its non_ip exception class).  OVS's 'ip' match would miss IP
-         * behind more tags than it parses. */
-        svec_add_nocopy(rules, xasprintf(
-            "priority=" PRIO(PORT_ARP) ",arp,in_port=%"PRId64
-            ",actions=NORMAL",
-            p->ofport));
+        /* Every frame but ARP and RARP: IP with any VLAN tags or
+         * extension headers and anything else a VM sends (the inspector
+         * judges non-IP under its non_ip exception class).  OVS's 'ip'
+         * match would miss IP behind more tags than it parses. */
+        port_arp_rules(p, rules);
         svec_add_nocopy(rules, xasprintf(
             "priority=" PRIO(PORT) ",in_port=%"PRId64",actions=%s", p->ofport,
             forward));

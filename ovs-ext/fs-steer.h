@@ -15,7 +15,9 @@
  *                                     restore it, pop the tag, NORMAL (so
  *                                     MAC learning sees the real port)
  *   30000  in_port=PATCH              anything else from the patch: drop
- *   29010  arp,in_port=VM             NORMAL: ARP is not inspected
+ *   29010  arp,in_port=VM             NORMAL: ARP is not inspected,
+ *          rarp,in_port=VM            nor RARP (QEMU's announce of a VM
+ *                                     that moved here)
  *   29000  in_port=VM                 everything else: push a tag holding
  *                                     VM's port, to the patch port (tap
  *                                     mode: a copy, then NORMAL)

@@ -31,7 +31,7 @@ hostile() {
     echo "== a hostile appliance: $mode"
     FAKE_MODE=$mode fsd_start --inspectord="$FAKE"
     check "$mode: steering installed" wait_until 15 shows \
-        "steering on br-int: 7 rules, installed"
+        "steering on br-int: 8 rules, installed"
     check "$mode: refused, and flowsteer/show says why" \
         wait_until 15 shows "$reason"
     check "$mode: started again after it" wait_until 5 eval \

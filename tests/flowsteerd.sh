@@ -68,7 +68,7 @@ ps=$(vsctl get Interface fs-patch-sec ofport)
 pin=$(vsctl get Interface fs-insp0 ofport)
 p1=$(vm_ofport vm1)
 check "steering rules installed" wait_until 10 eval \
-    'shows "steering on br-int: 5 rules, installed" && shows "steering on br-sec: 2 rules, installed"'
+    'shows "steering on br-int: 6 rules, installed" && shows "steering on br-sec: 2 rules, installed"'
 # Steering, verdict rules and migration (the steering counters it polls)
 # share one OpenFlow connection (fr-conn): one rconn connected to br-int's
 # management socket, with three users.
@@ -80,6 +80,8 @@ check "br-int: vm1's traffic tagged with its port, to the patch port" \
     has_rule br-int "priority=29000,in_port=$p1 actions=push_vlan:0x8100,set_field:$((4096 + p1))->vlan_vid,set_field:0->vlan_pcp,output:$pi"
 check "br-int: all of it (any ethertype) but ARP" \
     has_rule br-int "priority=29010,arp,in_port=$p1 actions=NORMAL"
+check "br-int: and RARP (QEMU's announce of a VM that moved here)" \
+    has_rule br-int "priority=29010,rarp,in_port=$p1 actions=NORMAL"
 check "br-int: returning packets get their original in_port back" \
     has_rule br-int "priority=30100,in_port=$pi,vlan_tci=0x1000/0x1000 actions=set_field:0->in_port,move:NXM_OF_VLAN_TCI[0..11]->NXM_OF_IN_PORT[0..11],move:NXM_OF_VLAN_TCI[13..15]->NXM_OF_IN_PORT[12..14],pop_vlan,NORMAL"
 check "br-int: and LOCAL's" \

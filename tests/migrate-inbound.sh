@@ -49,7 +49,7 @@ check "srv's stream goes on" \
 check "srv's stream had no reset" eval '[ ! -e "$tmp/in.err" ]'
 rx_after=$(inspector_rx "$FSD_B")
 echo "  b's inspector: $rx_before packets before the move, $rx_after after"
-check "next to none of its packets visited b's inspector (the RARPs)" \
+check "next to none of its packets visited b's inspector" \
     eval '[ $((rx_after - rx_before)) -le 10 ]'
 flows "$FSD_B" > "$tmp/flows-b"
 check "b holds it, migrated, with its verdict" grep -qE \

@@ -31,9 +31,9 @@
 # (query-migrate; with the pause, it includes flowsteer's switch-over),
 # flowsteer's switch-over time, how long QEMU was held in pre-switchover,
 # the largest gap the server saw in the stream, b's exception counters
-# and what of the guest's self-announce left b (QEMU's RARPs are not IP:
-# b's inspector judges them under non_ip, drop by default, so none leave;
-# the guest's gratuitous ARPs, not steered, do).
+# and what of the guest's self-announce left b (neither QEMU's RARPs nor
+# the guest's gratuitous ARPs are steered: both leave b, and the first
+# RARP is asserted when tcpdump is there to see it).
 #
 # Skips (77) without qemu-system-x86_64, busybox-static, cpio or the
 # kernel package (tests/qemu-guest.sh; cached in
@@ -417,7 +417,7 @@ rx_b=$(inspector_rx "$FSD_B")
 # Phase 2: QEMU's migration; flowsteer's switch-over while the guest is
 # paused (MQ_PAUSE=1) or once it runs on b (MQ_PAUSE=0).
 # What of the guest's self-announce leaves b (a capture on b's end of
-# the link to a, if tcpdump is here): printed, not asserted.
+# the link to a, if tcpdump is here): printed, and the RARPs asserted.
 if command -v tcpdump > /dev/null; then
     on b bg_start announce ovs_exec tcpdump -U -n -e -l \
         -i "$(hosts_link_port b a)" "ether proto 0x8035 or arp"
@@ -527,10 +527,9 @@ check "the dropped connection never connected" \
           ! grep -q "CONNECTED" "$tmp/serial-a.log" "$tmp/serial-b.log"'
 rx_now=$(inspector_rx "$FSD_B")
 echo "  b's inspector received $((rx_now - rx_b)) packets since the copy"
-# QEMU's self-announce (RARP, ethertype 0x8035) is steered to b's
-# inspector like any non-IP frame and judged under the non_ip exception
-# class (drop by default); the guest's gratuitous ARPs (ARP is not
-# steered) and its own packets tell a's switch where it went.
+# QEMU's self-announce (RARP, ethertype 0x8035) and the guest's
+# gratuitous ARPs are not steered (fs-steer.h): with its own packets they
+# tell a's switch where it went.
 echo "  b's counters: $(fsctl_b_counters)"
 fdb_moved() {
     on a appctl fdb/show br-int | awk -v m="$GUEST_MAC" '$3 == m { print $1 }' |
@@ -540,10 +539,11 @@ check "a's switch learnt that the guest went to b (its MAC on the link)" \
     wait_until 5 fdb_moved
 if [ -n "$(bg_pid announce)" ]; then
     bg_stop announce
-    echo "  left b towards a since the migration began:" \
-        "$(grep -ci "$GUEST_MAC > .*(0x8035)" "$(bg_log announce)") RARPs," \
+    rarps=$(grep -ci "$GUEST_MAC > .*(0x8035)" "$(bg_log announce)" || :)
+    echo "  left b towards a since the migration began: $rarps RARPs," \
         "$(grep -c "Request who-has $GUEST_IP tell $GUEST_IP" "$(bg_log announce)")" \
         "gratuitous ARPs of the guest"
+    check "QEMU's announce (RARP) left b" eval '[ "${rarps:-0}" -ge 1 ]'
 fi
 flows "$FSD_B" > "$tmp/flows-b"
 check "no packet of the migrated stream visited b's inspector" \

@@ -54,7 +54,7 @@ check "the stream had no reset nor wrong echo" \
     eval '[ ! -e "$tmp/stream.err" ] && _ol_alive "$(bg_pid stream)"'
 [ ! -e "$tmp/stream.err" ] || cat "$tmp/stream.err"
 check_still_dropped
-# (A few may: the VM's RARP and ARP, which are not IP.)
+# (A few may: packets of flows whose rules are not in yet.)
 rx_now=$(inspector_rx "$FSD_B")
 echo "  b's inspector received $((rx_now - rx_b)) packets while the stream" \
     "sent $(( $(lines) - n )) lines"
