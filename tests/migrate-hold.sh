@@ -2,14 +2,15 @@
 # The destination holds the VM's packets until the last records are in,
 # on the two hosts of tests/migrate-lib.sh.  A UDP flow of VM "mv" is
 # still in classification (its payload names no protocol) when the VM
-# moves to b; the VM's first packets at b are that flow's next datagrams,
-# sent back to back at once, before the switch-over they start has
-# brought the flow's last record.  Asserted: b's appliance holds them,
-# unjudged, and judges them, in order, after the last records: every
-# datagram reaches srv, in order, and b's record of the flow counts every
-# packet the VM sent, on a and on b.  Without the hold, b judges them
-# with what it had copied before (or as a new flow), and the last record
-# then takes the place of that: the count falls short.
+# moves to b, and b's copy of its record is stale: a's flowsteerd is
+# stopped (SIGSTOP) while the VM sends three more datagrams on a and
+# moves, so no delta carries them.  The VM's first packets at b are the
+# flow's next datagrams; b asks for the switch-over, which waits until a
+# is woken.  Asserted: b's appliance holds them, unjudged, and judges
+# them, in order, after the last records: every datagram reaches srv, in
+# order, and b's record of the flow counts every packet the VM sent, on a
+# and on b.  Without the hold, b judges them with the stale record, and
+# the last record then takes its place: the count falls short.
 # The flow's verdict hangs on what nDPI makes of it: it stays in
 # classification.
 MIGRATE_POLICY="priority=250, udp, tp_dst=9999, app=DNS, actions=drop"
@@ -32,20 +33,32 @@ check "flowsteer/migrate starts" \
 check "host b is copying the VM's flows" wait_until 10 copying
 check "host b has the flows' rules before the VM moves" \
     wait_until 10 vm_rules_b
-check "b holds the packets of the VM's port" eval \
+check "b holds the packets of the VM's port" wait_until 10 eval \
     'ovs-appctl -t "$FSD_B" flowsteer/show |
          grep -q "held for a migration.s last records: 1 ports, 0 packets"'
 
-# Three more datagrams on a, just before the VM moves: the record b has is
-# most likely stale when the next ones come to b (a sends its changes
-# every 100 ms).  The VM moves, announcing nothing: its first packets at b
-# are the datagrams, sent as soon as it runs there.  Its port stays in a's
-# switch.
+# a's flowsteerd stops: no more deltas.  Three more datagrams on a, then
+# the VM moves, announcing nothing (its port stays in a's switch), and
+# sends N more at b.
+on a
+pid_a=$(fsd_pid)
+kill -STOP "$pid_a"
 touch "$tmp/udp.go"
-wait_until 5 eval '[ "$(cat "$tmp/udp")" = $((N + 3)) ]' ||
-    fail "the datagrams before the move were not sent"
+wait_until 5 eval '[ "$(cat "$tmp/udp")" = $((N + 3)) ]' &&
+    wait_until 5 eval '[ "$(seqs)" = "$(seq -s " " 1 $((N + 3)))" ]' ||
+    { kill -CONT "$pid_a"; fail "the datagrams before the move did not go"; }
 vm_migrate mv b 0
 touch "$tmp/udp.go2"
+held_now() {
+    local n
+    n=$(ovs-appctl -t "$FSD_B" flowsteer/show |
+        sed -n 's/.*held for a migration.s last records: 1 ports, \([0-9]*\) packets now.*/\1/p')
+    [ "${n:-0}" -ge $N ]
+}
+check "b holds the datagrams, unjudged, while a sleeps" wait_until 10 held_now
+check "none reached srv yet" \
+    eval '[ "$(seqs)" = "$(seq -s " " 1 $((N + 3)))" ]'
+kill -CONT "$pid_a"
 done_both() {
     mig "$FSD_A" > "$tmp/mig-a" && mig "$FSD_B" > "$tmp/mig-b" &&
         grep -q "$IFACE_ID: source, to .* done" "$tmp/mig-a" &&
@@ -90,5 +103,8 @@ bg_stop sink
 bg_stop retry
 bg_stop stream
 bg_stop later
-log_allow 'netdev_linux\|WARN\|.*fs[0-9a-f]{4}'
+# What a's stop makes it say.
+log_allow 'netdev_linux\|WARN\|.*fs[0-9a-f]{4}' \
+    'fs_watchdog\|WARN\|the main loop stalled for [0-9]+ ms' \
+    'timeval\|WARN\|(Unreasonably long [0-9]+ms poll interval|faults: |context switches: )'
 finish
