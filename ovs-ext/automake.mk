@@ -30,9 +30,15 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-watchdog.c \
 	ovs-ext/fs-watchdog.h \
 	ovs-ext/fs-migrate.c \
-	ovs-ext/fs-migrate.h
+	ovs-ext/fs-migrate.h \
+	ovs-ext/fs-fleet.c \
+	ovs-ext/fs-fleet.h
+nodist_ovs_ext_flowsteerd_SOURCES = \
+	ovs-ext/flowsteer-idl.c \
+	ovs-ext/flowsteer-idl.h
 ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
-	-I$(top_srcdir)/dpdk-pmd -DFLOWSTEER_SBINDIR='"$(sbindir)"'
+	-I$(top_builddir) -I$(top_srcdir)/dpdk-pmd \
+	-DFLOWSTEER_SBINDIR='"$(sbindir)"'
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)
 ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la ovs-ext/libfsmig.la \
 	dpdk-pmd/libfsport.la \
@@ -55,6 +61,29 @@ ovs_ext_flowsteer_inspectord_LDADD = dpdk-pmd/libfsport.la \
 	dpdk-pmd/libfschan.la dpdk-pmd/libfssandbox.la \
 	inspector/libinspector.la $(NDPI_LIBS) $(OVS_LIBS)
 
+# The Flowsteer database: its schema, installed where OVN installs its own
+# (the package's data directory), and its C IDL, which OVS's ovsdb-idlc
+# makes from it, as OVN's build does.
+dist_pkgdata_DATA += ovs-ext/flowsteer.ovsschema
+OVSDB_IDLC = PYTHONPATH="$(OVS_SRCDIR)/python$${PYTHONPATH:+:$$PYTHONPATH}" \
+	$(PYTHON3) $(OVS_SRCDIR)/ovsdb/ovsdb-idlc.in
+ovs-ext/flowsteer-idl.ovsidl: ovs-ext/flowsteer.ovsschema \
+		ovs-ext/flowsteer-idl.ann
+	$(AM_V_GEN)$(MKDIR_P) ovs-ext && \
+	$(OVSDB_IDLC) annotate $(srcdir)/ovs-ext/flowsteer.ovsschema \
+		$(srcdir)/ovs-ext/flowsteer-idl.ann > $@.tmp && mv $@.tmp $@
+# (The IDL's own source is compiled with OVS's config.h, as libopenvswitch
+# was: it uses OVS's atomics and thread-local storage.)
+ovs-ext/flowsteer-idl.c: ovs-ext/flowsteer-idl.ovsidl
+	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-source $< | \
+	sed 's|^#include <config.h>$$|#include "$(OVS_BUILDDIR)/config.h"|' \
+		> $@.tmp && mv $@.tmp $@
+ovs-ext/flowsteer-idl.h: ovs-ext/flowsteer-idl.ovsidl
+	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-header $< > $@.tmp && mv $@.tmp $@
+BUILT_SOURCES += ovs-ext/flowsteer-idl.h
+CLEANFILES += ovs-ext/flowsteer-idl.ovsidl ovs-ext/flowsteer-idl.c \
+	ovs-ext/flowsteer-idl.h
+
 # The systemd unit, with the install path of flowsteerd.
 systemdunitdir = $(prefix)/lib/systemd/system
 systemdunit_DATA = ovs-ext/flowsteerd.service
@@ -63,4 +92,5 @@ ovs-ext/flowsteerd.service: ovs-ext/flowsteerd.service.in Makefile
 	sed -e 's|@sbindir[@]|$(sbindir)|g' $(srcdir)/ovs-ext/flowsteerd.service.in > $@
 CLEANFILES += ovs-ext/flowsteerd.service
 endif
-EXTRA_DIST += ovs-ext/flowsteerd.service.in ovs-ext/flowsteerd.8
+EXTRA_DIST += ovs-ext/flowsteerd.service.in ovs-ext/flowsteerd.8 \
+	ovs-ext/flowsteer-idl.ann

@@ -37,6 +37,7 @@
 #include "flowrules.h"
 #include "fs-appliance.h"
 #include "fs-config.h"
+#include "fs-fleet.h"
 #include "fs-flows.h"
 #include "fs-guard.h"
 #include "fs-live.h"
@@ -84,6 +85,7 @@ struct flowsteerd {
 
     struct fs_flows *flows;     /* flowsteer/flows. */
     struct fs_migrate *migrate; /* Live migration between hosts. */
+    struct fs_fleet *fleet;     /* The Flowsteer database, if followed. */
 
     bool exiting;
 };
@@ -258,6 +260,24 @@ parse_options(int argc, char *argv[])
 static void
 policy_run(struct flowsteerd *d, bool force)
 {
+    /* The database's policy once there is one; until then, the file's
+     * (if any). */
+    if (fs_fleet_enabled(d->fleet)) {
+        const char *name, *text;
+        int64_t version;
+
+        text = fs_fleet_policy(d->fleet, &name, &version);
+        if (text || !d->cfg.policy) {
+            if (force || fs_fleet_policy_changed(d->fleet)) {
+                fs_policy_set_text(d->policy, name, text, d->cfg.fail, name);
+                if (text) {
+                    fs_fleet_policy_applied(d->fleet, version,
+                                            !*fs_policy_error(d->policy));
+                }
+            }
+            return;
+        }
+    }
     fs_policy_run(d->policy, d->cfg.policy, d->cfg.fail,
                   d->cfg.policy_permissive, force);
 }
@@ -354,6 +374,7 @@ config_apply(struct flowsteerd *d)
         }
     }
     fs_appliance_set_config(d->app, &d->cfg);
+    fs_fleet_set_config(d->fleet, &d->cfg);
     policy_run(d, true);
     fs_migrate_set_config(d->migrate, &d->cfg);
     fs_verdicts_commit(d->verdicts);
@@ -464,6 +485,7 @@ flowsteer_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         fs_guard_format(d->guard, &ds);
         fs_flows_format_stats(d->flows, &ds);
         fs_migrate_format_summary(d->migrate, &ds);
+        fs_fleet_format(d->fleet, &ds);
     } else {
         ds_put_cstr(&ds, "configuration: not read yet\n");
     }
@@ -597,6 +619,7 @@ flowsteerd_init(struct flowsteerd *d)
         free(incoming);
     }
     fs_verdicts_set_end_hook(d->verdicts, fs_migrate_flow_ended, d->migrate);
+    d->fleet = fs_fleet_create();
     d->idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d->idl);
     fs_guard_register(d->idl);
@@ -641,6 +664,7 @@ flowsteerd_run(struct flowsteerd *d, struct unixctl_server *unixctl)
     fs_watchdog_run(d->watchdog);
     ovsdb_idl_run(d->idl);
     config_run(d);
+    fs_fleet_run(d->fleet);
     if (d->cfg_valid) {
         flowsteerd_apply(d);
     }
@@ -661,6 +685,7 @@ flowsteerd_wait(struct flowsteerd *d, struct unixctl_server *unixctl)
     unixctl_server_wait(unixctl);
     fs_flows_wait(d->flows);
     fs_migrate_wait(d->migrate);
+    fs_fleet_wait(d->fleet);
     fs_watchdog_wait(d->watchdog);
     fs_live_wait(d->live);
     fs_steer_wait(d->steer);
@@ -680,6 +705,7 @@ flowsteerd_destroy(struct flowsteerd *d)
     fs_steer_destroy(d->steer);
     fs_verdicts_set_end_hook(d->verdicts, NULL, NULL);
     fs_migrate_destroy(d->migrate);
+    fs_fleet_destroy(d->fleet);
     fs_verdicts_destroy(d->verdicts);
     fs_watchdog_destroy(d->watchdog);
     fs_guard_destroy(d->guard, d->idl);

@@ -35,6 +35,8 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_MAX_PER_PORT "flowsteer-max-flows-per-port"
 #define KEY_PORT_FULL "flowsteer-port-full"
 #define KEY_MIGRATION_REMOTE "flowsteer-migration-remote"
+#define KEY_REMOTE "flowsteer-remote"
+#define KEY_CHASSIS "flowsteer-chassis"
 #define KEY_MIGRATE_FROM "flowsteer-migrate-from"
 #define KEY_IFACE_ID "iface-id"
 #define MAX_PER_PORT_DEFAULT 8192
@@ -444,6 +446,53 @@ read_migration(const struct ovsrec_open_vswitch *ovs, struct fs_config *cfg)
     }
 }
 
+/* Says whether 's' is a list of OVSDB remotes, "ssl:HOST:PORT", "tcp:..."
+ * or "unix:PATH", separated by commas. */
+static bool
+valid_remotes(const char *s)
+{
+    char *copy, *save, *r;
+    bool ok = *s && is_printable(s) && !strchr(s, ' ') && strlen(s) < 4096;
+
+    copy = xstrdup(s);
+    for (r = strtok_r(copy, ",", &save); ok && r;
+         r = strtok_r(NULL, ",", &save)) {
+        ok = ((!strncmp(r, "ssl:", 4) || !strncmp(r, "tcp:", 4)
+               || !strncmp(r, "unix:", 5)) && strchr(r, ':')[1]);
+    }
+    free(copy);
+    return ok;
+}
+
+/* Reads flowsteer-remote and the chassis name (flowsteer-chassis, else
+ * system-id). */
+static void
+read_fleet(const struct ovsrec_open_vswitch *ovs, struct fs_config *cfg)
+{
+    const char *value = smap_get(&ovs->external_ids, KEY_REMOTE);
+    const char *name = smap_get(&ovs->external_ids, KEY_CHASSIS);
+
+    if (!value) {
+        return;
+    } else if (!valid_remotes(value)) {
+        problem(cfg, "%s: want ssl:HOST:PORT[,ssl:HOST:PORT...] (or tcp:, "
+                "unix:); not following a Flowsteer database", KEY_REMOTE);
+        return;
+    }
+    name = name ? name : smap_get(&ovs->external_ids, "system-id");
+    if (!name || !*name || !is_printable(name) || strlen(name) > 255) {
+        problem(cfg, "%s: no chassis name (%s, or the system-id key): not "
+                "following a Flowsteer database", KEY_REMOTE, KEY_CHASSIS);
+        return;
+    }
+    if (!strncmp(value, "ssl:", 4) && !ovs->ssl) {
+        problem(cfg, "%s: no SSL configuration (ovs-vsctl set-ssl): its "
+                "ssl: remotes cannot be reached", KEY_REMOTE);
+    }
+    cfg->remote = xstrdup(value);
+    cfg->chassis = xstrdup(name);
+}
+
 /* Reads the VM ports of bridge 'br' marked for inspection. */
 static void
 read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
@@ -620,6 +669,7 @@ fs_config_parse(const struct ovsrec_open_vswitch *ovs,
     read_watchdog(&ovs->external_ids, prev, cfg);
     read_port_limit(&ovs->external_ids, prev, cfg);
     read_migration(ovs, cfg);
+    read_fleet(ovs, cfg);
     /* flowsteerd loads the policy and reports a file it cannot read. */
     cfg->policy = nullable_xstrdup(smap_get(&ovs->external_ids, KEY_POLICY));
     value = smap_get(&ovs->external_ids, KEY_POLICY_PERMISSIVE);
@@ -708,6 +758,8 @@ fs_config_destroy(struct fs_config *cfg)
     free(cfg->policy);
     free(cfg->exception_spec);
     free(cfg->migration_remote);
+    free(cfg->remote);
+    free(cfg->chassis);
     free(cfg->ssl_key);
     free(cfg->ssl_cert);
     free(cfg->ssl_ca_cert);
@@ -743,6 +795,8 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
         || a->max_flows_per_port != b->max_flows_per_port
         || a->port_full_evict != b->port_full_evict
         || !nullable_string_equal(a->migration_remote, b->migration_remote)
+        || !nullable_string_equal(a->remote, b->remote)
+        || !nullable_string_equal(a->chassis, b->chassis)
         || !nullable_string_equal(a->ssl_key, b->ssl_key)
         || !nullable_string_equal(a->ssl_cert, b->ssl_cert)
         || !nullable_string_equal(a->ssl_ca_cert, b->ssl_ca_cert)
@@ -815,6 +869,10 @@ fs_config_format(const struct fs_config *cfg, struct ds *ds)
                   : "(none: alert)");
     ds_put_format(ds, "migration listener: %s\n",
                   cfg->migration_remote ? cfg->migration_remote : "(none)");
+    if (cfg->remote) {
+        ds_put_format(ds, "flowsteer database: %s, as chassis %s\n",
+                      cfg->remote, cfg->chassis);
+    }
     ds_put_format(ds, "inspected ports: %"PRIuSIZE"\n",
                   ovs_list_size(&cfg->ports));
     LIST_FOR_EACH (p, node, &cfg->ports) {

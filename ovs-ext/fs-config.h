@@ -44,6 +44,14 @@
  *     flowsteer-idle-timeout-tcp=SECONDS, -udp=, -other=
  *                                  idle timeouts of flows and their rules
  *                                  (default 300, 60, 30)
+ *     flowsteer-remote=ssl:HOST:PORT[,...]
+ *                                  the Flowsteer database (clustered
+ *                                  OVSDB) to take the policy from and
+ *                                  report to, instead of flowsteer-policy
+ *                                  (fs-fleet.h); TLS with the SSL table's
+ *                                  keys
+ *     flowsteer-chassis=NAME       this host's name there (default: the
+ *                                  system-id key); its certificate's CN
  *
  *   Interface:
  *     flowsteer-inspect=true|false inspect this VM port (default false)
@@ -131,6 +139,10 @@ struct fs_config {
     char *migration_remote;     /* flowsteer-migration-remote: where this
                                  * host listens for migrations ("pssl:6650"),
                                  * or NULL. */
+    char *remote;               /* flowsteer-remote: the Flowsteer database
+                                 * to follow (fs-fleet.h), or NULL. */
+    char *chassis;              /* This host's name there: flowsteer-chassis,
+                                 * else system-id (NULL without 'remote'). */
     char *ssl_key;              /* The SSL table's private key, certificate
                                  * and CA certificate (ovs-vsctl set-ssl), */
     char *ssl_cert;             /* or NULL. */

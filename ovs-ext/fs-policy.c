@@ -12,6 +12,7 @@
 #include "fs-appliance.h"
 #include "fs-chan.h"
 #include "fs-verdict.h"
+#include "hash.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "timeval.h"
@@ -33,6 +34,9 @@ struct fs_policy {
                                  * one failing: the enum fs_fail whose
                                  * stand-in is in use, else -1. */
     long long int next_check;
+    uint32_t text_hash;         /* fs_policy_set_text(): of the text, */
+    uint32_t refused_hash;      /* and of the last one refused, */
+    bool refused;               /* if any. */
     char error[512];            /* Last problem, "" if none. */
 };
 
@@ -245,6 +249,43 @@ fs_policy_run(struct fs_policy *p, const char *path, enum fs_fail fail,
     free(p->loaded);
     p->loaded = xstrdup(path);
     VLOG_INFO("policy %s loaded (%u verdicts changed)", path, changed);
+}
+
+void
+fs_policy_set_text(struct fs_policy *p, const char *name, const char *text,
+                   enum fs_fail fail, const char *missing)
+{
+    char error[sizeof p->error];
+    unsigned int changed = 0;
+    uint32_t hash;
+
+    if (!text) {
+        policy_failed(p, fail, missing ? missing : "no policy");
+        return;
+    }
+    hash = hash_string(text, 0);
+    if ((nullable_string_is_equal(name, p->loaded) && hash == p->text_hash)
+        || (p->refused && hash == p->refused_hash)) {
+        return;
+    }
+    if (fs_inspector_set_policy(p->insp, name, text, &changed, error,
+                                sizeof error)) {
+        p->refused = true;
+        p->refused_hash = hash;
+        policy_failed(p, fail, error);
+        return;
+    }
+    p->refused = false;
+    fs_appliance_set_policy(p->app, FS_CHAN_POLICY_SET, name, text);
+    fs_verdicts_commit(p->verdicts);
+    p->error[0] = '\0';
+    p->fallback = -1;
+    p->text_hash = hash;
+    memset(&p->mtime, 0, sizeof p->mtime);
+    p->ino = 0;
+    free(p->loaded);
+    p->loaded = xstrdup(name);
+    VLOG_INFO("policy %s loaded (%u verdicts changed)", name, changed);
 }
 
 void

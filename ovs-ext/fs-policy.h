@@ -41,6 +41,14 @@ void fs_policy_destroy(struct fs_policy *);
  * the file's owner and mode. */
 void fs_policy_run(struct fs_policy *, const char *path, enum fs_fail fail,
                    bool permissive, bool force);
+/* Loads policy 'text' (the same syntax as a file), named 'name', if it is
+ * not the one in use: from the Flowsteer database (fs-fleet.h) instead of
+ * a file.  'text' NULL: none is to be had ('missing' says why); the one in
+ * use stays, and with none yet, new flows follow 'fail'.  A text that does
+ * not parse is reported and the one in use stays. */
+void fs_policy_set_text(struct fs_policy *, const char *name,
+                        const char *text, enum fs_fail fail,
+                        const char *missing);
 void fs_policy_wait(const struct fs_policy *);
 
 /* Returns true if a policy file is in use (not the stand-in). */

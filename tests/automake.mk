@@ -106,6 +106,7 @@ SHELL_TESTS = \
 	tests/migrate-rarp.sh \
 	tests/migrate-hold.sh \
 	tests/migrate-inbound.sh \
+	tests/fleet.sh \
 	tests/libvirt-hook.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \

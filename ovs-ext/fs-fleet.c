@@ -1,0 +1,328 @@
+/* The fleet: flowsteerd and the Flowsteer database.  See fs-fleet.h. */
+#include <config.h>
+#include "fs-fleet.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "fs-config.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-ext/flowsteer-idl.h"
+#include "ovsdb-idl.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(fs_fleet);
+
+struct fs_fleet {
+    char *remote;               /* NULL: no database. */
+    char *chassis;
+    char *advertise;            /* Our migration endpoint, for peers
+                                 * ("ssl:IP:PORT"), or "". */
+    struct ovsdb_idl *idl;
+    struct ovsdb_idl_loop loop;
+
+    /* The policy, as last read. */
+    char *policy_name;          /* "db:NAME", or NULL. */
+    char *policy_rules;
+    int64_t policy_version;
+    bool policy_changed;
+    const char *missing;        /* Why there is none. */
+
+    /* What is in force here, and what the Chassis row last said. */
+    int64_t applied_version;    /* -1: none. */
+    bool applied_ok;
+    long long int next_heartbeat;
+    bool row_written;           /* Since the last (re)connection. */
+    unsigned int seqno;         /* Of the IDL when last read. */
+
+    uint64_t n_writes, n_write_failures, n_policy_updates;
+};
+
+struct fs_fleet *
+fs_fleet_create(void)
+{
+    struct fs_fleet *f = xzalloc(sizeof *f);
+
+    f->applied_version = -1;
+    f->missing = "no Flowsteer database configured";
+    return f;
+}
+
+static void
+fleet_close(struct fs_fleet *f)
+{
+    if (f->idl) {
+        ovsdb_idl_loop_destroy(&f->loop);
+        f->idl = NULL;
+    }
+    free(f->policy_name);
+    free(f->policy_rules);
+    f->policy_name = f->policy_rules = NULL;
+    f->policy_version = 0;
+    f->row_written = false;
+}
+
+void
+fs_fleet_destroy(struct fs_fleet *f)
+{
+    if (f) {
+        fleet_close(f);
+        free(f->remote);
+        free(f->chassis);
+        free(f->advertise);
+        free(f);
+    }
+}
+
+/* The stream peers reach listener 'pssl' ("pssl:PORT[:IP]") at:
+ * "ssl:IP:PORT", or "" without an IP to name. */
+static char *
+advertised(const char *pssl)
+{
+    const char *port = pssl ? pssl + 5 : NULL;
+    const char *ip = port ? strchr(port, ':') : NULL;
+
+    if (!ip || !ip[1]) {
+        return xstrdup("");
+    }
+    return strchr(ip + 1, ':')
+           ? xasprintf("ssl:[%s]:%.*s", ip + 1, (int) (ip - port), port)
+           : xasprintf("ssl:%s:%.*s", ip + 1, (int) (ip - port), port);
+}
+
+/* What this chassis reads: the global row and the policies; of Chassis,
+ * its own row only (a condition on its name), whose columns it writes
+ * without being woken for them. */
+static void
+fleet_register(struct fs_fleet *f)
+{
+    struct ovsdb_idl *idl = f->idl;
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+
+    ovsdb_idl_add_table(idl, &fsrec_table_flowsteer_global);
+    ovsdb_idl_add_column(idl, &fsrec_flowsteer_global_col_policy);
+    ovsdb_idl_add_table(idl, &fsrec_table_policy);
+    ovsdb_idl_add_column(idl, &fsrec_policy_col_name);
+    ovsdb_idl_add_column(idl, &fsrec_policy_col_rules);
+    ovsdb_idl_add_column(idl, &fsrec_policy_col_version);
+    ovsdb_idl_add_table(idl, &fsrec_table_chassis);
+    ovsdb_idl_add_column(idl, &fsrec_chassis_col_name);
+    static const struct ovsdb_idl_column *written[] = {
+        &fsrec_chassis_col_hostname,
+        &fsrec_chassis_col_migration_remote,
+        &fsrec_chassis_col_version,
+        &fsrec_chassis_col_policy_name,
+        &fsrec_chassis_col_policy_version,
+        &fsrec_chassis_col_heartbeat,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(written); i++) {
+        ovsdb_idl_add_column(idl, written[i]);
+        ovsdb_idl_omit_alert(idl, written[i]);
+    }
+    fsrec_chassis_add_clause_name(&cond, OVSDB_F_EQ, f->chassis);
+    fsrec_chassis_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+}
+
+void
+fs_fleet_set_config(struct fs_fleet *f, const struct fs_config *cfg)
+{
+    char *advertise = advertised(cfg->migration_remote);
+
+    if (!nullable_string_is_equal(f->advertise, advertise)) {
+        free(f->advertise);
+        f->advertise = advertise;
+        f->row_written = false;
+    } else {
+        free(advertise);
+    }
+    if (nullable_string_is_equal(f->remote, cfg->remote)
+        && nullable_string_is_equal(f->chassis, cfg->chassis)) {
+        return;
+    }
+    fleet_close(f);
+    free(f->remote);
+    free(f->chassis);
+    f->remote = nullable_xstrdup(cfg->remote);
+    f->chassis = nullable_xstrdup(cfg->chassis);
+    f->missing = (f->remote ? "the Flowsteer database has given no policy "
+                  "yet" : "no Flowsteer database configured");
+    if (!f->remote) {
+        return;
+    }
+    f->idl = ovsdb_idl_create(f->remote, &fsrec_idl_class, false, true);
+    /* Any member serves reads; writes go to the leader through it. */
+    ovsdb_idl_set_leader_only(f->idl, false);
+    ovsdb_idl_set_shuffle_remotes(f->idl, true);
+    f->loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(f->idl);
+    fleet_register(f);
+    VLOG_INFO("following the Flowsteer database %s as chassis %s",
+              f->remote, f->chassis);
+}
+
+bool
+fs_fleet_enabled(const struct fs_fleet *f)
+{
+    return f->remote != NULL;
+}
+
+const char *
+fs_fleet_policy(const struct fs_fleet *f, const char **name,
+                int64_t *version)
+{
+    *name = f->policy_rules ? f->policy_name : f->missing;
+    *version = f->policy_rules ? f->policy_version : 0;
+    return f->policy_rules;
+}
+
+bool
+fs_fleet_policy_changed(const struct fs_fleet *f)
+{
+    return f->policy_changed;
+}
+
+void
+fs_fleet_policy_applied(struct fs_fleet *f, int64_t version, bool ok)
+{
+    if (version != f->applied_version || ok != f->applied_ok) {
+        f->applied_version = version;
+        f->applied_ok = ok;
+        f->row_written = false;
+    }
+}
+
+/* Reads the policy from the global row. */
+static void
+read_policy(struct fs_fleet *f)
+{
+    const struct fsrec_flowsteer_global *g
+        = fsrec_flowsteer_global_first(f->idl);
+    const struct fsrec_policy *p = g ? g->policy : NULL;
+    char *name;
+
+    f->policy_changed = false;
+    if (!p) {
+        f->missing = (!ovsdb_idl_has_ever_connected(f->idl)
+                      ? "the Flowsteer database has not been reached yet"
+                      : "the Flowsteer database names no policy "
+                        "(Flowsteer_Global's policy)");
+        /* The last policy stays in force. */
+        return;
+    }
+    name = xasprintf("db:%s", p->name);
+    if (!f->policy_rules || strcmp(f->policy_rules, p->rules)
+        || strcmp(f->policy_name, name) || f->policy_version != p->version) {
+        free(f->policy_name);
+        free(f->policy_rules);
+        f->policy_name = name;
+        f->policy_rules = xstrdup(p->rules);
+        f->policy_version = p->version;
+        f->policy_changed = true;
+        f->n_policy_updates++;
+    } else {
+        free(name);
+    }
+}
+
+/* Writes this chassis's row when what it says changed, or for the
+ * heartbeat. */
+static void
+write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
+{
+    const struct fsrec_chassis *c, *mine = NULL;
+    long long int now = time_msec();
+    char hostname[256];
+
+    if (f->row_written && now < f->next_heartbeat) {
+        return;
+    }
+    FSREC_CHASSIS_FOR_EACH (c, f->idl) {
+        if (!strcmp(c->name, f->chassis)) {
+            mine = c;
+            break;
+        }
+    }
+    if (!mine) {
+        mine = fsrec_chassis_insert(txn);
+        fsrec_chassis_set_name(mine, f->chassis);
+    }
+    if (gethostname(hostname, sizeof hostname)) {
+        hostname[0] = '\0';
+    }
+    hostname[sizeof hostname - 1] = '\0';
+    fsrec_chassis_set_hostname(mine, hostname);
+    fsrec_chassis_set_migration_remote(mine, f->advertise ? f->advertise
+                                                          : "");
+    fsrec_chassis_set_version(mine, PACKAGE_VERSION);
+    fsrec_chassis_set_policy_name(mine, (f->applied_version < 0
+                                         ? ""
+                                         : !f->applied_ok ? "(refused)"
+                                         : f->policy_name ? f->policy_name
+                                         : ""));
+    fsrec_chassis_set_policy_version(mine, MAX(f->applied_version, 0));
+    fsrec_chassis_set_heartbeat(mine, time_wall_msec());
+    ovsdb_idl_txn_add_comment(txn, "flowsteerd: chassis %s", f->chassis);
+    f->row_written = true;
+    f->next_heartbeat = now + FS_FLEET_HEARTBEAT_MS;
+    f->n_writes++;
+}
+
+void
+fs_fleet_run(struct fs_fleet *f)
+{
+    struct ovsdb_idl_txn *txn;
+
+    f->policy_changed = false;
+    if (!f->idl) {
+        return;
+    }
+    txn = ovsdb_idl_loop_run(&f->loop);
+    if (ovsdb_idl_get_seqno(f->idl) != f->seqno) {
+        f->seqno = ovsdb_idl_get_seqno(f->idl);
+        read_policy(f);
+    }
+    if (!ovsdb_idl_is_connected(f->idl)) {
+        f->row_written = false;
+    } else if (txn && ovsdb_idl_has_ever_connected(f->idl)) {
+        write_chassis(f, txn);
+    }
+}
+
+void
+fs_fleet_wait(struct fs_fleet *f)
+{
+    if (!f->idl) {
+        return;
+    }
+    if (ovsdb_idl_loop_commit_and_wait(&f->loop) == 0) {
+        /* Refused (RBAC, a lost connection): written again on the next
+         * change of the database, or the heartbeat. */
+        f->n_write_failures++;
+        f->row_written = false;
+    }
+    if (f->row_written) {
+        poll_timer_wait_until(f->next_heartbeat);
+    }
+}
+
+void
+fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
+{
+    if (!f->remote) {
+        return;
+    }
+    ds_put_format(ds, "flowsteer database: %s (%s), chassis %s; policy %s "
+                  "version %"PRId64" (%s); %"PRIu64" policy updates, %"PRIu64
+                  " chassis row writes, %"PRIu64" refused\n", f->remote,
+                  !f->idl ? "closed"
+                  : ovsdb_idl_is_connected(f->idl) ? "connected"
+                  : "not connected", f->chassis,
+                  f->policy_name ? f->policy_name : "(none)",
+                  f->policy_version,
+                  f->applied_version < 0 ? "not in force"
+                  : !f->applied_ok ? "refused" : "in force",
+                  f->n_policy_updates, f->n_writes, f->n_write_failures);
+}

@@ -1,0 +1,67 @@
+/*
+ * The fleet: flowsteerd follows a Flowsteer database (ovs-ext/
+ * flowsteer.ovsschema), a clustered ovsdb-server that many hosts share, the
+ * way ovn-controller follows OVN's southbound database.
+ *
+ *   - The policy comes from it: Flowsteer_Global's 'policy', a Policy row
+ *     whose 'rules' are in the syntax of a policy file.  A change there
+ *     judges live flows again, as a change of the file does.  Until the
+ *     first policy comes (the database not reached yet), the one in use
+ *     stays; with none yet, new flows follow the fail mode.
+ *   - This host has one Chassis row, found by its name (flowsteer-chassis,
+ *     else system-id, which must be the common name of its certificate:
+ *     the database's RBAC lets a chassis write its own row only).  It says
+ *     the host's migration endpoint, version and the policy version in
+ *     force.  Written when that changes and as a heartbeat every
+ *     FS_FLEET_HEARTBEAT_MS, never faster: what a chassis writes does not
+ *     grow with the fleet, and no chassis reads another's row (its
+ *     monitor condition asks for its own only).
+ *   - Through libopenvswitch's IDL: not leader-only (any member, or a
+ *     relay, serves it), monitor_cond and monitor_cond_since (a reconnect
+ *     resyncs from where it was), reconnecting across the members named in
+ *     flowsteer-remote.
+ *
+ * A run/wait module.
+ */
+#ifndef FS_FLEET_H
+#define FS_FLEET_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ds;
+struct fs_config;
+struct fs_fleet;
+
+#define FS_FLEET_HEARTBEAT_MS 30000
+
+struct fs_fleet *fs_fleet_create(void);
+void fs_fleet_destroy(struct fs_fleet *);
+
+/* Follows cfg->remote as cfg->chassis (neither: nothing).  Advertises the
+ * migration listener cfg->migration_remote. */
+void fs_fleet_set_config(struct fs_fleet *, const struct fs_config *cfg);
+
+/* True while a database is configured. */
+bool fs_fleet_enabled(const struct fs_fleet *);
+
+/* The policy the database gives: returns its rules and stores its name
+ * (for logs: "db:NAME") in '*name' and its version in '*version'; returns
+ * NULL if there is none yet, with why in '*name'.  Valid until the next
+ * fs_fleet_run(). */
+const char *fs_fleet_policy(const struct fs_fleet *, const char **name,
+                            int64_t *version);
+
+/* What flowsteerd put in force: the version of the database's policy it
+ * loaded ('ok'), or that it refused it.  Reported in the Chassis row. */
+void fs_fleet_policy_applied(struct fs_fleet *, int64_t version, bool ok);
+
+/* Returns true if the policy changed in the last fs_fleet_run(). */
+bool fs_fleet_policy_changed(const struct fs_fleet *);
+
+void fs_fleet_run(struct fs_fleet *);
+void fs_fleet_wait(struct fs_fleet *);
+
+void fs_fleet_format(const struct fs_fleet *, struct ds *);
+
+#endif /* FS_FLEET_H */
