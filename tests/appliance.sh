@@ -31,7 +31,7 @@ app_pid() {
     fsctl flowsteer/show 2>/dev/null |
         sed -n 's/^inspector appliance: ready, pid \([0-9]*\),.*/\1/p'
 }
-check "steering installed, the liveness tap up" wait_until 15 fsd_steering 7
+check "steering installed, the liveness tap up" wait_until 15 fsd_steering 8
 wait_until 10 vm_exec vm2 curl -s -o /dev/null --max-time 1 \
     http://10.0.0.2:8080/ || fail "no HTTP server"
 http() {
@@ -187,7 +187,7 @@ done
 # Busy (more than half a CPU), OVS's poll loop would describe what woke it
 # up with calls the filter kills (getsockname(), readlink()): it must not.
 FLOWSTEER_TEST_SANDBOX_PROBE=busy fsd_start
-check "...busy: up and steering" wait_until 15 fsd_steering 7
+check "...busy: up and steering" wait_until 15 fsd_steering 8
 # New connections, so that the port's socket wakes it up, for 6 s.
 for i in $(seq 30); do http 8080; sleep 0.2; done
 check "...busy for 6 s: still up, never ended" eval \
@@ -199,7 +199,7 @@ wait_until 10 eval '! kill -0 "$(fsd_pid)" 2>/dev/null' ||
 mv "$tmp/flowsteerd.log" "$tmp/flowsteerd-busy.log"
 # Without the hook, the same start runs.
 fsd_start
-check "without the hook it runs" wait_until 15 fsd_steering 7
+check "without the hook it runs" wait_until 15 fsd_steering 8
 check "and judges" wait_until 5 eval '! http 2222 && http 8080'
 
 # The crashes' own reports, in a sanitizer build: lines the appliance

@@ -25,7 +25,7 @@ vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
     external_ids:flowsteer-profile=web
 fsd_start
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -qF -- "$1" "$tmp/show"; }
-check "steering installed" wait_until 15 fsd_steering 5
+check "steering installed" wait_until 15 fsd_steering 6
 wait_until 10 vm_exec vm2 curl -s -o /dev/null --max-time 1 \
     http://10.0.0.2:8080/ || fail "no HTTP server"
 http() { vm_exec vm1 curl -s -o /dev/null --max-time 3 "http://10.0.0.2:$1/"; }

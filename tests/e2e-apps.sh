@@ -89,7 +89,7 @@ check "even on a port the policy will close" http vm1 2222
 echo "== no policy loaded yet, fail=closed"
 vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int
 check "steering installed in both bridges, the liveness tap up" \
-    wait_until 15 fsd_steering 7
+    wait_until 15 fsd_steering 8
 check "the unreadable policy is reported" wait_until 5 \
     shows "policy.new: No such file or directory; no policy loaded: flows are dropped (fail=closed)"
 check "vm1's new flows are dropped" eval '! http vm1 8080'

@@ -38,7 +38,7 @@ shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"
 
 check "the inspector port is open" wait_until 15 shows "inspector port fs-insp0: rx"
 check "steering installed in both bridges, the liveness tap up" \
-    wait_until 10 fsd_steering 11
+    wait_until 10 fsd_steering 13
 check "through fast-failover groups watching flowsteerd's liveness tap" \
     wait_until 10 eval 'ofctl -O OpenFlow13 dump-groups br-int | grep -q "type=ff,bucket=watch_port:$(vsctl get Interface fs-live ofport),actions=push_vlan:0x8100,set_field:$((4096 + $(vm_ofport vm1)))->vlan_vid,set_field:0->vlan_pcp,output:"'
 
@@ -184,7 +184,7 @@ echo "== the liveness tap taken down"
 ovs_exec ip link set fs-live down
 check "Open vSwitch sees it down" wait_until 5 \
     shows "fs-live on br-int: ofport [0-9]*, link down"
-check "flowsteerd makes it again" wait_until 10 fsd_steering 11
+check "flowsteerd makes it again" wait_until 10 fsd_steering 13
 check "and says so" shows "fs-live made again 1 times"
 check "new flows are judged again (an L4 drop)" eval \
     '! vm_exec vm1 curl -s -o /dev/null --max-time 3 http://10.0.0.2:2222/'

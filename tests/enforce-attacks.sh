@@ -37,7 +37,7 @@ vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
 fsd_inspect vm1 web
 fsd_start
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
-check "steering installed, the liveness tap up" wait_until 15 fsd_steering 7
+check "steering installed, the liveness tap up" wait_until 15 fsd_steering 8
 check "inline, every exception class drops by default" \
     shows "exception policy: non_ip=drop zero_length=drop .* frag_table_full=drop"
 

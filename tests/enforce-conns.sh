@@ -53,7 +53,7 @@ verdicts() {
     ofctl -O OpenFlow13 dump-flows br-int \
         "cookie=0xf5e1000000000000/0xffff000000000000" | grep cookie=
 }
-check "steering installed, the liveness tap up" wait_until 15 fsd_steering 11
+check "steering installed, the liveness tap up" wait_until 15 fsd_steering 13
 wait_until 10 vm_exec vm3 curl -s -o /dev/null --max-time 1 \
     http://10.0.0.3:8080/ || fail "no HTTP server on vm3"
 
@@ -184,7 +184,7 @@ kill -9 "$(fsd_pid)"
 cp "$tmp/state.old" "$STATE"        # As if the last save had not happened.
 fsd_start
 check "after a restart with the old file, steering is back" \
-    wait_until 15 fsd_steering 11
+    wait_until 15 fsd_steering 13
 check "the rule the file did not know conflicts with one it did" \
     wait_until 5 shows "rules adopted ([1-9][0-9]* conflicts)"
 check "the drop stays ($dropped)" eval \

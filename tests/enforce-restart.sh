@@ -28,7 +28,7 @@ start_fsd() {
     fsd_start
     wait_until 15 shows "inspector port fs-insp0: rx" ||
         fail "flowsteerd's inspector port did not open"
-    wait_until 10 fsd_steering 7 || fail "no steering"
+    wait_until 10 fsd_steering 8 || fail "no steering"
     # (tests/enforce-restart-workers.sh: with the workers it asked for.)
     [ -z "${FS_WORKERS:-}" ] || shows "  workers: $FS_WORKERS," ||
         fail "not $FS_WORKERS workers: $(grep workers: "$tmp/show")"

@@ -34,7 +34,7 @@ while True:
 wait_until 5 test -S "$NOTIFY" || fail "no notify socket"
 NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=400000 fsd_start
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
-check "steering installed, the liveness tap up" wait_until 15 fsd_steering 7
+check "steering installed, the liveness tap up" wait_until 15 fsd_steering 8
 wait_until 10 vm_exec vm2 curl -s -o /dev/null --max-time 1 \
     http://10.0.0.2:8080/ || fail "no HTTP server"
 check "the watchdog is on, at 500 ms" \
@@ -68,7 +68,7 @@ sleep 1
 check "systemd is no longer fed" eval \
     '[ "$(grep -c WATCHDOG=1 "$(bg_log notify)")" -le $((n + 1)) ]'
 kill -CONT "$(fsd_pid)"
-check "after SIGCONT the tap is back up" wait_until 5 fsd_steering 7
+check "after SIGCONT the tap is back up" wait_until 5 fsd_steering 8
 check "and says how long the loop stalled" wait_until 5 \
     shows "watchdog: .* 1 stalls (longest [0-9]* ms)"
 check "the stall is in the log" grep -q "the main loop stalled for [0-9]* ms" \

@@ -31,7 +31,7 @@ vsctl set Open_vSwitch . external_ids:flowsteer-bridge=br-int \
 fsd_inspect vm1 web
 fsd_start
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
-check "steering installed" wait_until 15 fsd_steering 7
+check "steering installed" wait_until 15 fsd_steering 8
 check "the inspector port is open" wait_until 10 shows "inspector port fs-insp0: rx"
 wait_until 10 vm_exec vm2 curl -s -o /dev/null --max-time 1 \
     http://10.0.0.2:8080/ || fail "no HTTP server"
@@ -167,7 +167,7 @@ else
     echo "  $opened tries to the closed port got through meanwhile (fail=open)"
     check "the guard stays off" guard_off
 fi
-check "steering is in place" wait_until 20 fsd_steering 7
+check "steering is in place" wait_until 20 fsd_steering 8
 check "new connections are judged" wait_until 15 judged
 check "the verdict rules survived ($(verdict_rules) now, >= $n)" eval \
     '[ "$(verdict_rules)" -ge "$n" ]'
@@ -183,7 +183,7 @@ kill -9 "$(ovs_pids | cut -d' ' -f2)"
 ovs_restart_vswitchd
 t0=$(now_ms)
 ofctl -O OpenFlow13 add-flow br-int "priority=0,actions=NORMAL"
-check "steering is installed again" wait_until 20 fsd_steering 7
+check "steering is installed again" wait_until 20 fsd_steering 8
 echo "  steering back $(( $(now_ms) - t0 )) ms after ovs-vswitchd answered"
 if closed; then
     check "the guard let ovs-vswitchd forward once the steering was in" \
@@ -264,7 +264,7 @@ if closed; then
         eval '! vm_exec vm2 ping -c 2 -i 0.2 -W 1 10.0.0.3'
     check "nor to the closed port" eval '! http 2222 2'
     fsd_start
-    check "flowsteerd back: steering installed" wait_until 20 fsd_steering 7
+    check "flowsteerd back: steering installed" wait_until 20 fsd_steering 8
     check "the switch forwards again" wait_until 10 \
         vm_exec vm2 ping -c 2 -i 0.2 -W 1 10.0.0.3
     check "and judges new connections" wait_until 10 judged

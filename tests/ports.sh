@@ -32,7 +32,7 @@ vsctl set Interface "$(vm_port vm1)" external_ids:flowsteer-inspect=true \
 vsctl set Interface "$(vm_port vm3)" external_ids:flowsteer-inspect=true
 fsd_start
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -qF -- "$1" "$tmp/show"; }
-check "steering installed" wait_until 15 fsd_steering 7
+check "steering installed" wait_until 15 fsd_steering 8
 check "port 40000 is refused, with the reason" \
     shows "interface $(vm_port vm3): OpenFlow port 40000 is above 32765, which the steering tag cannot carry: not inspected"
 

@@ -35,7 +35,7 @@ app_pid() {
 }
 # figure NAME: the appliance's worker figure NAME ("least busy" ...).
 workers_line() { fsctl flowsteer/show | grep '^  workers: '; }
-check "steering installed, the liveness tap up" wait_until 15 fsd_steering 7
+check "steering installed, the liveness tap up" wait_until 15 fsd_steering 8
 wait_until 10 vm_exec vm2 curl -s -o /dev/null --max-time 1 \
     http://10.0.0.2:8080/ || fail "no HTTP server"
 
@@ -171,7 +171,7 @@ echo "== a crash in a worker's inspector"
 crashed=''
 for i in $(seq 101 108); do
     # Up again and judging (fail=open bypasses it while it is down).
-    wait_until 15 eval 'fsd_steering 7 && http_from "$i" 8080 1' || break
+    wait_until 15 eval 'fsd_steering 8 && http_from "$i" 8080 1' || break
     old=$(app_pid)
     http_from "$i" 8080 1 crash.test || true
     wait_until 10 eval '[ -n "$(app_pid)" ] && [ "$(app_pid)" != "$old" ]' ||
@@ -188,7 +188,7 @@ check "the hook crashed worker 1 (from 10.0.0.${crashed:-?})" test -n "$crashed"
 check "flowsteerd says the appliance crashed" \
     grep -qE "ended: (killed by signal 11 \(Segmentation fault\)|exit status 1;|killed by signal 6 \(Aborted\))" \
     "$tmp/flowsteerd.log"
-wait_until 15 fsd_steering 7
+wait_until 15 fsd_steering 8
 check "the new appliance judges: HTTP passes from 10.0.0.${crashed:-101}" \
     wait_until 5 http_from "${crashed:-101}" 8080
 check "and 2222 is closed" eval '! http_from "${crashed:-101}" 2222 1'
@@ -196,7 +196,7 @@ check "and 2222 is closed" eval '! http_from "${crashed:-101}" 2222 1'
 echo "== the per-port cap holds in all"
 vsctl set Open_vSwitch . external_ids:flowsteer-max-flows-per-port=8
 sleep 1
-wait_until 15 fsd_steering 7
+wait_until 15 fsd_steering 8
 fsctl flowsteer/flush-flows > /dev/null
 for i in $(seq 101 108); do
     for p in 1 2 3; do
