@@ -11,6 +11,7 @@
 #include "openvswitch/vlog.h"
 #include "ovs-ext/flowsteer-idl.h"
 #include "ovsdb-idl.h"
+#include "random.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -35,7 +36,9 @@ struct fs_fleet {
     int64_t applied_version;    /* -1: none. */
     bool applied_ok;
     long long int next_heartbeat;
-    bool row_written;           /* Since the last (re)connection. */
+    long long int next_write;   /* Not before: FS_FLEET_MIN_WRITE_MS. */
+    bool row_pending;           /* A change waits for next_write. */
+    bool row_check;             /* What to say changed: look again. */
     unsigned int seqno;         /* Of the IDL when last read. */
 
     uint64_t n_writes, n_write_failures, n_policy_updates;
@@ -62,7 +65,6 @@ fleet_close(struct fs_fleet *f)
     free(f->policy_rules);
     f->policy_name = f->policy_rules = NULL;
     f->policy_version = 0;
-    f->row_written = false;
 }
 
 void
@@ -135,7 +137,7 @@ fs_fleet_set_config(struct fs_fleet *f, const struct fs_config *cfg)
     if (!nullable_string_is_equal(f->advertise, advertise)) {
         free(f->advertise);
         f->advertise = advertise;
-        f->row_written = false;
+        f->row_check = true;
     } else {
         free(advertise);
     }
@@ -190,7 +192,7 @@ fs_fleet_policy_applied(struct fs_fleet *f, int64_t version, bool ok)
     if (version != f->applied_version || ok != f->applied_ok) {
         f->applied_version = version;
         f->applied_ok = ok;
-        f->row_written = false;
+        f->row_check = true;
     }
 }
 
@@ -227,8 +229,35 @@ read_policy(struct fs_fleet *f)
     }
 }
 
-/* Writes this chassis's row when what it says changed, or for the
- * heartbeat. */
+/* The policy this chassis reports as in force, for its Chassis row. */
+static const char *
+applied_name(const struct fs_fleet *f)
+{
+    return (f->applied_version < 0 ? ""
+            : !f->applied_ok ? "(refused)"
+            : f->policy_name ? f->policy_name
+            : "");
+}
+
+/* True if 'c', this chassis's row as the database has it, says what this
+ * chassis would write now (but for the heartbeat). */
+static bool
+row_is_current(const struct fs_fleet *f, const struct fsrec_chassis *c,
+               const char *hostname)
+{
+    return (c
+            && !strcmp(c->hostname, hostname)
+            && !strcmp(c->migration_remote,
+                       f->advertise ? f->advertise : "")
+            && !strcmp(c->version, PACKAGE_VERSION)
+            && !strcmp(c->policy_name, applied_name(f))
+            && c->policy_version == MAX(f->applied_version, 0));
+}
+
+/* Writes this chassis's row when what it says differs from what the
+ * database has, and for the heartbeat; never twice within
+ * FS_FLEET_MIN_WRITE_MS.  A reconnection writes nothing by itself: the
+ * row the IDL resynced says whether one is needed. */
 static void
 write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
 {
@@ -236,37 +265,40 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
     long long int now = time_msec();
     char hostname[256];
 
-    if (f->row_written && now < f->next_heartbeat) {
-        return;
+    f->row_pending = f->row_check = false;
+    if (gethostname(hostname, sizeof hostname)) {
+        hostname[0] = '\0';
     }
+    hostname[sizeof hostname - 1] = '\0';
     FSREC_CHASSIS_FOR_EACH (c, f->idl) {
         if (!strcmp(c->name, f->chassis)) {
             mine = c;
             break;
         }
     }
+    if (row_is_current(f, mine, hostname) && now < f->next_heartbeat) {
+        return;
+    }
+    if (now < f->next_write) {
+        f->row_pending = true;
+        return;
+    }
     if (!mine) {
         mine = fsrec_chassis_insert(txn);
         fsrec_chassis_set_name(mine, f->chassis);
     }
-    if (gethostname(hostname, sizeof hostname)) {
-        hostname[0] = '\0';
-    }
-    hostname[sizeof hostname - 1] = '\0';
     fsrec_chassis_set_hostname(mine, hostname);
     fsrec_chassis_set_migration_remote(mine, f->advertise ? f->advertise
                                                           : "");
     fsrec_chassis_set_version(mine, PACKAGE_VERSION);
-    fsrec_chassis_set_policy_name(mine, (f->applied_version < 0
-                                         ? ""
-                                         : !f->applied_ok ? "(refused)"
-                                         : f->policy_name ? f->policy_name
-                                         : ""));
+    fsrec_chassis_set_policy_name(mine, applied_name(f));
     fsrec_chassis_set_policy_version(mine, MAX(f->applied_version, 0));
     fsrec_chassis_set_heartbeat(mine, time_wall_msec());
     ovsdb_idl_txn_add_comment(txn, "flowsteerd: chassis %s", f->chassis);
-    f->row_written = true;
-    f->next_heartbeat = now + FS_FLEET_HEARTBEAT_MS;
+    f->next_write = now + FS_FLEET_MIN_WRITE_MS;
+    /* Jittered, so that a fleet started at once does not beat as one. */
+    f->next_heartbeat = (now + FS_FLEET_HEARTBEAT_MS
+                         + random_range(FS_FLEET_HEARTBEAT_MS / 10));
     f->n_writes++;
 }
 
@@ -284,9 +316,8 @@ fs_fleet_run(struct fs_fleet *f)
         f->seqno = ovsdb_idl_get_seqno(f->idl);
         read_policy(f);
     }
-    if (!ovsdb_idl_is_connected(f->idl)) {
-        f->row_written = false;
-    } else if (txn && ovsdb_idl_has_ever_connected(f->idl)) {
+    if (txn && ovsdb_idl_is_connected(f->idl)
+        && ovsdb_idl_has_ever_connected(f->idl)) {
         write_chassis(f, txn);
     }
 }
@@ -298,13 +329,19 @@ fs_fleet_wait(struct fs_fleet *f)
         return;
     }
     if (ovsdb_idl_loop_commit_and_wait(&f->loop) == 0) {
-        /* Refused (RBAC, a lost connection): written again on the next
-         * change of the database, or the heartbeat. */
+        /* Refused (RBAC, a lost connection): the row as resynced says
+         * whether to write again, after FS_FLEET_MIN_WRITE_MS. */
         f->n_write_failures++;
-        f->row_written = false;
     }
-    if (f->row_written) {
-        poll_timer_wait_until(f->next_heartbeat);
+    /* Not connected, or a commit in flight: the connection, or the
+     * commit's reply, wakes us. */
+    if (ovsdb_idl_is_connected(f->idl) && !f->loop.committing_txn) {
+        if (f->row_check) {
+            poll_immediate_wake();
+        } else {
+            poll_timer_wait_until(f->row_pending ? f->next_write
+                                  : f->next_heartbeat);
+        }
     }
 }
 

@@ -12,10 +12,13 @@
  *     else system-id, which must be the common name of its certificate:
  *     the database's RBAC lets a chassis write its own row only).  It says
  *     the host's migration endpoint, version and the policy version in
- *     force.  Written when that changes and as a heartbeat every
- *     FS_FLEET_HEARTBEAT_MS, never faster: what a chassis writes does not
- *     grow with the fleet, and no chassis reads another's row (its
- *     monitor condition asks for its own only).
+ *     force.  Written when what it says differs from the row the
+ *     database has (not merely on a reconnection), at most once every
+ *     FS_FLEET_MIN_WRITE_MS, and as a heartbeat every
+ *     FS_FLEET_HEARTBEAT_MS (plus up to a tenth, at random): what one
+ *     chassis writes is bounded whatever the fleet and the rate of
+ *     policy changes, and no chassis reads another's row (its monitor
+ *     condition asks for its own only).
  *   - Through libopenvswitch's IDL: not leader-only (any member, or a
  *     relay, serves it), monitor_cond and monitor_cond_since (a reconnect
  *     resyncs from where it was), reconnecting across the members named in
@@ -34,6 +37,7 @@ struct fs_config;
 struct fs_fleet;
 
 #define FS_FLEET_HEARTBEAT_MS 30000
+#define FS_FLEET_MIN_WRITE_MS 5000
 
 struct fs_fleet *fs_fleet_create(void);
 void fs_fleet_destroy(struct fs_fleet *);

@@ -105,8 +105,8 @@ chassis_says() {
         name policy_name policy_version migration_remote > "$tmp/chassis"
     grep -qE "host$1 +\"?db:fleet\"? +$2( |$)" "$tmp/chassis"
 }
-check "a's Chassis row says so" wait_until 10 chassis_says a 1
-check "b's too" wait_until 10 chassis_says b 1
+check "a's Chassis row says so" wait_until 20 chassis_says a 1
+check "b's too" wait_until 20 chassis_says b 1
 check "b's row gives its migration endpoint" \
     grep -qE "ssl:$(host_ip b):6650\"? +hostb " "$tmp/chassis"
 
@@ -132,6 +132,12 @@ check "there is a leader (member $L)" [ -n "$L" ]
 F=$(( L % 3 + 1 ))                      # A follower, for the writes.
 admin_db=unix:$tmp/c$F/db.sock
 acked=2
+# writes HOST-CTL: the Chassis row writes the host has made.
+writes() {
+    ovs-appctl -t "$1" flowsteer/show |
+        sed -n 's/.* \([0-9]*\) chassis row writes.*/\1/p'
+}
+w0=$(writes "$FSD_A") t0=$(date +%s)
 for v in $(seq 3 12); do
     if [ "$v" = 7 ]; then
         kill -9 "$(cat "$tmp/c$L/ovsdb-server.pid")"
@@ -150,6 +156,14 @@ got=$(ovsdb-client --timeout=5 dump "$admin_db" Flowsteer Policy version |
 check "the database has the last acknowledged version ($got)" [ "$got" = "$acked" ]
 check "a ends on it" wait_until 20 in_force "$FSD_A" "$acked"
 check "b too" wait_until 20 in_force "$FSD_B" "$acked"
+sleep 1
+w1=$(writes "$FSD_A") t1=$(date +%s)
+echo "  a's Chassis row writes: $w0 before the updates, $w1 $((t1 - t0)) s later"
+check "a wrote its row at most once per 5 s through the updates" \
+    eval '[ -n "$w0" ] && [ -n "$w1" ] &&
+          [ $((w1 - w0)) -le $(( (t1 - t0) / 5 + 1 )) ]'
+check "and its row says the last version, once the 5 s are over" \
+    wait_until 20 chassis_says a "$acked"
 check "the dropped connection stayed dropped" \
     eval '[ "$(cut -d" " -f2 "$tmp/retry")" = 0 ]'
 check "the killed member's log checks out with the others (check-cluster)" \
