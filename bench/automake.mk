@@ -41,11 +41,21 @@ bench_flowrules_bench_CFLAGS = $(FLOWRULES_CFLAGS)
 bench_flowrules_bench_LDADD = flowrules/libflowrules.la \
 	inspector/libflowsteer-inspector.la $(OVS_LIBS)
 
+# fleet-sim: N simulated chassis of the Flowsteer database, each
+# flowsteerd's own fleet module (bench/bench-fleet.sh).
+noinst_PROGRAMS += bench/fleet-sim
+bench_fleet_sim_SOURCES = bench/fleet-sim.c ovs-ext/fs-fleet.c
+nodist_bench_fleet_sim_SOURCES = ovs-ext/flowsteer-idl.c ovs-ext/flowsteer-idl.h
+bench_fleet_sim_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
+	-I$(top_builddir)
+bench_fleet_sim_CFLAGS = $(FLOWRULES_CFLAGS)
+bench_fleet_sim_LDADD = $(OVS_LIBS)
+
 bench-flowrules: bench/flowrules-bench
 	FLOWRULES_BENCH='$(abs_top_builddir)/bench/flowrules-bench' \
 	bash $(srcdir)/bench/run-flowrules-bench.sh $(BENCH_FLOWRULES_FLAGS)
 else
-bench-flowrules bench-e2e bench-migrate:
+bench-flowrules bench-e2e bench-migrate bench-fleet:
 	@echo "$@ needs OVS: configure --with-ovs-source" \
 	  "(see utilities/build-ovs.sh)" >&2; exit 1
 endif
@@ -80,6 +90,22 @@ bench-migrate: ovs-ext/flowsteerd
 	bash $(srcdir)/bench/bench-migrate.sh
 endif
 .PHONY: bench-migrate
+
+# bench-fleet: the Flowsteer database at fleet scale: a 3-member Raft
+# cluster (utilities/flowsteer-cluster) and N simulated chassis
+# (bench/fleet-sim: flowsteerd's own fleet module, N times in one
+# process), against 1 chassis in the same run; with BENCH_FLEET_RELAYS,
+# the chassis reach the cluster through ovsdb-server relays.  Needs
+# ovsdb-server, ovs-pki and python3.  Settings are environment variables
+# (see the script's header), e.g.
+# make bench-fleet BENCH_FLEET_CHASSIS=1000
+EXTRA_DIST += bench/bench-fleet.sh
+if HAVE_OVS
+bench-fleet: bench/fleet-sim
+	top_srcdir='$(abs_top_srcdir)' FLEET_SIM='$(abs_top_builddir)/bench/fleet-sim' \
+	bash $(srcdir)/bench/bench-fleet.sh
+endif
+.PHONY: bench-fleet
 
 # bench-dpdk: packets/s through the inspector appliance on OVS-DPDK
 # (vhost-user), against dpdk-testpmd --forward-mode=io on the same port,

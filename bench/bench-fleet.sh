@@ -1,0 +1,262 @@
+#!/bin/bash
+# bench-fleet: the Flowsteer database at fleet scale, on one machine.  A
+# 3-member Raft cluster of ovsdb-server (utilities/flowsteer-cluster, TLS
+# between members and to clients) and N simulated chassis
+# (bench/fleet-sim: N copies of flowsteerd's own fleet module in one
+# process, each with its own IDL, monitor condition and Chassis row, no
+# switch; one TLS identity for all, so their remote has no RBAC role).
+# Reference, in the same run: the same with 1 chassis.
+#
+# Measured:
+#   - cold start: all N chassis have the policy in force (target 60 s);
+#   - a policy change reaching every chassis: p50, p99, max over 10
+#     changes (target p99 <= 2 s, max <= 5 s);
+#   - a burst of 100 changes in 10 s: every chassis ends on the last;
+#   - the leader killed (kill -9) under a write every 100 ms: no
+#     acknowledged write lost (content, and ovsdb-tool check-cluster), and
+#     how long until every chassis has the last (target: election timer
+#     + 2 s);
+#   - memory: each member's, and the simulation's per chassis; the
+#     members' CPU time.
+#
+# Environment: BENCH_FLEET_CHASSIS (default 1000), BENCH_FLEET_ELECTION_MS
+# (default 10000), FLEET_SIM (the fleet-sim binary).  Needs root? No; it
+# uses ports 16643-16645 on 127.0.0.1 and ephemeral ones.
+set -eu
+N=${BENCH_FLEET_CHASSIS:-1000}
+ELECTION_MS=${BENCH_FLEET_ELECTION_MS:-10000}
+top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+sim=${FLEET_SIM:-$top/_build/bench/fleet-sim}
+[ -x "$sim" ] || { echo "bench-fleet: no $sim (make bench/fleet-sim)" >&2; exit 1; }
+py=$(command -v python3)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-fleet.XXXXXX")
+pids=()
+cleanup() {
+    for m in 1 2 3; do
+        [ -f "$tmp/c$m/ovsdb-server.pid" ] &&
+            kill -9 "$(cat "$tmp/c$m/ovsdb-server.pid")" 2>/dev/null || :
+    done
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || :; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+(cd "$tmp" && ovs-pki -d pki -l pki.log init > /dev/null 2>&1 &&
+     for n in fsdb sim; do
+         ovs-pki -d pki -l pki.log -b -u req+sign "$n" switch > /dev/null 2>&1
+     done)
+ca=$tmp/pki/switchca/cacert.pem
+fc() {
+    "$top/utilities/flowsteer-cluster" --schema="$top/ovs-ext/flowsteer.ovsschema" \
+        --private-key="$tmp/fsdb-privkey.pem" --certificate="$tmp/fsdb-cert.pem" \
+        --ca-cert="$ca" "$@"
+}
+status() { ovs-appctl -t "$tmp/c$1/ovsdb-server.ctl" cluster/status Flowsteer 2>/dev/null; }
+leader() {
+    for m in 1 2 3; do
+        status "$m" | grep -q "^Role: leader" && { echo "$m"; return; }
+    done
+}
+wait_for() {    # wait_for SECONDS CMD...: true once CMD is
+    local end=$(( $(date +%s) + $1 ))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.1
+    done
+}
+now_ms() { date +%s%3N; }
+
+fc create "$tmp/c1" 127.0.0.1:16643 && fc start "$tmp/c1"
+for m in 2 3; do
+    fc join "$tmp/c$m" "127.0.0.1:$((16642 + m))" 127.0.0.1:16643
+    fc start "$tmp/c$m"
+done
+members() { for m in 1 2 3; do status "$m" | grep -q "^Status: cluster member" || return 1; done; }
+wait_for 30 members || { echo "bench-fleet: no cluster" >&2; exit 1; }
+L=$(leader)
+fc election-timer "$tmp/c$L" "$ELECTION_MS"
+fc init "$tmp/c1" pssl:0:127.0.0.1
+# The simulation's remote: no RBAC role (one identity for all).
+admin_db=unix:$tmp/c1/db.sock
+admin() { ovsdb-client --timeout=20 transact "$admin_db" "[\"Flowsteer\", $1]" > /dev/null; }
+admin '{"op": "insert", "table": "Connection", "uuid-name": "c",
+        "row": {"target": "pssl:0:127.0.0.2", "inactivity_probe": 30000}},
+       {"op": "mutate", "table": "Flowsteer_Global", "where": [],
+        "mutations": [["connections", "insert", ["set", [["named-uuid", "c"]]]]]},
+       {"op": "insert", "table": "Policy", "uuid-name": "p",
+        "row": {"name": "fleet", "version": 1,
+                "rules": "priority=0, actions=allow\n"}},
+       {"op": "update", "table": "Flowsteer_Global", "where": [],
+        "row": {"policy": ["named-uuid", "p"]}}'
+port_of() {
+    ss -ltnpH "src 127.0.0.2" |
+        awk -v p="pid=$(cat "$tmp/c$1/ovsdb-server.pid")," \
+            'index($0, p) { n = split($4, a, ":"); print a[n] }' | head -n 1
+}
+wait_for 10 eval '[ -n "$(port_of 1)" ] && [ -n "$(port_of 2)" ] && [ -n "$(port_of 3)" ]'
+remote="ssl:127.0.0.2:$(port_of 1),ssl:127.0.0.2:$(port_of 2),ssl:127.0.0.2:$(port_of 3)"
+
+version=1
+# set_version V: writes policy version V; appends "V WALL_MS" to changes
+# when acknowledged.
+set_version() {
+    local t0
+    t0=$(now_ms)
+    if admin '{"op": "update", "table": "Policy", "where": [["name", "==", "fleet"]],
+               "row": {"version": '"$1"', "rules": "priority=0, actions=allow\n# v'"$1"'\n"}}'; then
+        echo "$1 $t0" >> "$tmp/changes"
+        version=$1
+        return 0
+    fi
+    return 1
+}
+# all_on OUT V: every chassis of the simulation OUT has version V.
+all_on() { grep -q "^$2 $3\$" "$1.status" 2>/dev/null; }
+rss_of() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# run_sim NAME COUNT: starts a simulation; sets sim_pid.
+run_sim() {
+    rm -f "$tmp/$1" "$tmp/$1.status" "$tmp/$1.stop"
+    "$sim" --private-key="$tmp/sim-privkey.pem" --certificate="$tmp/sim-cert.pem" \
+        --ca-cert="$ca" "$remote" "$2" "$tmp/$1" 2> "$tmp/$1.err" &
+    sim_pid=$!
+    pids+=("$sim_pid")
+}
+stop_sim() {
+    touch "$tmp/$1.stop"
+    wait "$2" || :
+}
+# stats NAME FIRST LAST: latency of versions FIRST..LAST, from the change
+# to each chassis seeing it: "p50 p99 max count".
+stats() {
+    "$py" - "$tmp/$1" "$tmp/changes" "$2" "$3" <<'EOF'
+import sys
+seen, changes, first, last = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+t0 = {}
+for line in open(changes):
+    v, t = line.split()
+    t0[int(v)] = int(t)
+lat = []
+for line in open(seen):
+    v, i, t = map(int, line.split())
+    if first <= v <= last and v in t0:
+        lat.append(t - t0[v])
+lat.sort()
+if not lat:
+    print("- - - 0")
+else:
+    q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
+    print(q(0.50), q(0.99), lat[-1], len(lat))
+EOF
+}
+
+echo "bench-fleet: 3 members (election timer $ELECTION_MS ms), $N simulated chassis; reference: 1 chassis"
+declare -A cpu0
+for m in 1 2 3; do cpu0[$m]=$(cpu_of "$(cat "$tmp/c$m/ovsdb-server.pid")"); done
+
+# Reference: one chassis, ten changes.
+run_sim ref 1
+wait_for 30 all_on "$tmp/ref" "$version" 1
+first=$((version + 1))
+for i in $(seq 10); do
+    set_version $((version + 1))
+    wait_for 10 all_on "$tmp/ref" "$version" 1 || :
+    sleep 0.2
+done
+stop_sim ref "$sim_pid"
+read -r ref50 ref99 refmax refn < <(stats ref "$first" "$version")
+
+# N chassis: cold start.
+t=$(now_ms)
+run_sim fleet "$N"
+if wait_for 120 all_on "$tmp/fleet" "$version" "$N"; then
+    cold=$(( $(now_ms) - t ))
+else
+    cold=">120000"
+fi
+# Ten changes, a second apart.
+first=$((version + 1))
+for i in $(seq 10); do
+    set_version $((version + 1))
+    wait_for 20 all_on "$tmp/fleet" "$version" "$N" || :
+    sleep 1
+done
+last10=$version
+# A burst: 100 changes in 10 s.
+burst_first=$((version + 1))
+for i in $(seq 100); do
+    set_version $((version + 1)) || :
+    sleep 0.1
+done
+t=$(now_ms)
+if wait_for 30 all_on "$tmp/fleet" "$version" "$N"; then
+    burst_ok="yes, $(( $(now_ms) - t )) ms after the last"
+else
+    burst_ok="NO"
+fi
+# The leader killed under a write every 100 ms.
+L=$(leader)
+acked_before=$version
+killed_at=0 after_kill=
+for i in $(seq 40); do
+    if [ "$i" = 10 ]; then
+        kill -9 "$(cat "$tmp/c$L/ovsdb-server.pid")"
+        killed_at=$(now_ms)
+        admin_db=unix:$tmp/c$(( L % 3 + 1 ))/db.sock
+    fi
+    if set_version $((version + 1)) && [ "$killed_at" != 0 ]; then
+        : "${after_kill:=$version}"
+    fi
+    sleep 0.1
+done
+in_db=$(ovsdb-client --timeout=20 dump "$admin_db" Flowsteer Policy version |
+        awk '$1 ~ /^[0-9]+$/ { print $1 }')
+if wait_for 60 all_on "$tmp/fleet" "$version" "$N"; then
+    all_last=yes
+else
+    all_last=NO
+fi
+check=$(ovsdb-tool check-cluster "$tmp/c1/flowsteer.db" "$tmp/c2/flowsteer.db" \
+            "$tmp/c3/flowsteer.db" 2>&1 && echo ok || echo FAILED)
+sim_rss=$(rss_of "$sim_pid")
+m_rss=""
+cpu1=0
+for m in 1 2 3; do
+    [ "$m" = "$L" ] && continue
+    p=$(cat "$tmp/c$m/ovsdb-server.pid")
+    m_rss="$m_rss $(( $(rss_of "$p") / 1024 )) MB"
+    cpu1=$((cpu1 + $(cpu_of "$p") - ${cpu0[$m]}))
+done
+stop_sim fleet "$sim_pid"
+read -r p50 p99 pmax pn < <(stats fleet "$first" "$last10")
+# From the kill until every chassis has a version written after it.
+restored=$("$py" - "$tmp/fleet" "${after_kill:-0}" "$killed_at" "$N" <<'EOF'
+import sys
+seen, v0, killed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+first = {}
+for line in open(seen):
+    v, i, t = map(int, line.split())
+    if v0 and v >= v0 and (i not in first or t < first[i]):
+        first[i] = t
+print(max(first.values()) - killed if v0 and len(first) == n else "-")
+EOF
+)
+hz=$(getconf CLK_TCK)
+
+echo
+printf '%-44s %14s %14s\n' "" "$N chassis" "1 (reference)"
+printf '%-44s %14s %14s\n' "policy change to every chassis, p50 (ms)" "$p50" "$ref50"
+printf '%-44s %14s %14s\n' "  p99 (ms; target 2000)" "$p99" "$ref99"
+printf '%-44s %14s %14s\n' "  max (ms; target 5000)" "$pmax" "$refmax"
+printf '%-44s %14s %14s\n' "  (chassis x changes measured)" "$pn" "$refn"
+echo "ratio p99, $N chassis / 1: $("$py" -c "print('%.1f' % ($p99 / max($ref99, 1)))")"
+echo "cold start of $N chassis, all in sync: $cold ms (target 60000)"
+echo "burst of 100 changes in 10 s (versions $burst_first-$acked_before): every chassis ends on the last: $burst_ok"
+echo "leader (member $L) killed under a write every 100 ms: first write acknowledged after it version ${after_kill:--};" \
+     "every chassis had it (or later) $restored ms after the kill (target $ELECTION_MS + 2000);" \
+     "last acknowledged $version, in the database $in_db, every chassis on it: $all_last; check-cluster: $check"
+echo "memory: surviving members$m_rss; simulation $(( sim_rss / 1024 )) MB, $(( sim_rss / N )) kB per chassis"
+echo "CPU of the two surviving members during the run: $(( cpu1 / hz )) s"
+[ "$in_db" = "$version" ] && [ "$check" = ok ] && [ "$all_last" = yes ]
