@@ -19,9 +19,16 @@
 #   - memory: each member's, and the simulation's per chassis; the
 #     members' CPU time.
 #
+#   - the same through BENCH_FLEET_RELAYS ovsdb-server relays (default 3;
+#     0: none): cold start, a change reaching every chassis, and a relay
+#     killed (kill -9): its chassis reconnected to the others and on a new
+#     version (target 10 s), and how many downloaded the whole database
+#     again instead of resuming with monitor_cond_since.
+#
 # Environment: BENCH_FLEET_CHASSIS (default 1000), BENCH_FLEET_ELECTION_MS
-# (default 10000), FLEET_SIM (the fleet-sim binary).  Needs root? No; it
-# uses ports 16643-16645 on 127.0.0.1 and ephemeral ones.
+# (default 10000), BENCH_FLEET_RELAYS (default 3), FLEET_SIM (the fleet-sim
+# binary).  Needs no root; it uses ports 16643-16645 on 127.0.0.1 and
+# ephemeral ones on 127.0.0.2 and 127.0.0.3.
 set -eu
 N=${BENCH_FLEET_CHASSIS:-1000}
 ELECTION_MS=${BENCH_FLEET_ELECTION_MS:-10000}
@@ -113,14 +120,16 @@ set_version() {
 }
 # all_on OUT V: every chassis of the simulation OUT has version V.
 all_on() { grep -q "^$2 $3\$" "$1.status" 2>/dev/null; }
+# status_of OUT KEY: a "KEY VALUE" line of the simulation's status.
+status_of() { awk -v k="$2" '$1 == k { print $2 }' "$1.status" 2>/dev/null; }
 rss_of() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# run_sim NAME COUNT: starts a simulation; sets sim_pid.
+# run_sim NAME COUNT [REMOTE]: starts a simulation; sets sim_pid.
 run_sim() {
     rm -f "$tmp/$1" "$tmp/$1.status" "$tmp/$1.stop"
     "$sim" --private-key="$tmp/sim-privkey.pem" --certificate="$tmp/sim-cert.pem" \
-        --ca-cert="$ca" "$remote" "$2" "$tmp/$1" 2> "$tmp/$1.err" &
+        --ca-cert="$ca" "${3:-$remote}" "$2" "$tmp/$1" 2> "$tmp/$1.err" &
     sim_pid=$!
     pids+=("$sim_pid")
 }
@@ -218,6 +227,7 @@ if wait_for 60 all_on "$tmp/fleet" "$version" "$N"; then
 else
     all_last=NO
 fi
+kill_last=$version
 check=$(ovsdb-tool check-cluster "$tmp/c1/flowsteer.db" "$tmp/c2/flowsteer.db" \
             "$tmp/c3/flowsteer.db" 2>&1 && echo ok || echo FAILED)
 sim_rss=$(rss_of "$sim_pid")
@@ -245,6 +255,74 @@ EOF
 )
 hz=$(getconf CLK_TCK)
 
+# The same through relays: RELAYS ovsdb-server relays between the cluster
+# and the chassis, as OVN runs them for its southbound; then one killed.
+R=${BENCH_FLEET_RELAYS:-3}
+if [ "$R" -gt 0 ]; then
+    fc start "$tmp/c$L"
+    wait_for 30 members || { echo "bench-fleet: member $L did not rejoin" >&2; exit 1; }
+    wait_for 10 eval '[ -n "$(port_of 1)" ] && [ -n "$(port_of 2)" ] && [ -n "$(port_of 3)" ]'
+    upstream="ssl:127.0.0.2:$(port_of 1),ssl:127.0.0.2:$(port_of 2),ssl:127.0.0.2:$(port_of 3)"
+    relays=
+    for r in $(seq "$R"); do
+        d=$tmp/r$r
+        mkdir -p "$d"
+        ovsdb-server --detach --no-chdir --pidfile="$d/ovsdb-server.pid" \
+            --unixctl="$d/ovsdb-server.ctl" --log-file="$d/ovsdb-server.log" \
+            -vconsole:off --remote=pssl:0:127.0.0.3 \
+            --private-key="$tmp/sim-privkey.pem" --certificate="$tmp/sim-cert.pem" \
+            --ca-cert="$ca" "relay:Flowsteer:$upstream"
+        pids+=("$(cat "$d/ovsdb-server.pid")")
+    done
+    relay_port() {
+        ss -ltnpH "src 127.0.0.3" |
+            awk -v p="pid=$(cat "$tmp/r$1/ovsdb-server.pid")," \
+                'index($0, p) { n = split($4, a, ":"); print a[n] }' | head -n 1
+    }
+    for r in $(seq "$R"); do
+        wait_for 10 eval '[ -n "$(relay_port "$r")" ]' ||
+            { echo "bench-fleet: relay $r does not listen" >&2; exit 1; }
+        relays="${relays:+$relays,}ssl:127.0.0.3:$(relay_port "$r")"
+    done
+    t=$(now_ms)
+    run_sim relayed "$N" "$relays"
+    rsim_pid=$sim_pid
+    if wait_for 120 all_on "$tmp/relayed" "$version" "$N"; then
+        rcold=$(( $(now_ms) - t ))
+    else
+        rcold=">120000"
+    fi
+    rfirst=$((version + 1))
+    for i in $(seq 10); do
+        set_version $((version + 1))
+        wait_for 20 all_on "$tmp/relayed" "$version" "$N" || :
+        sleep 1
+    done
+    rlast=$version
+    # Relay 1 killed: its chassis reconnect to the others and resume from
+    # where they were (monitor_cond_since), then take a new version.
+    dl0=$(status_of "$tmp/relayed" downloads)
+    kill -9 "$(cat "$tmp/r1/ovsdb-server.pid")"
+    killed_at=$(now_ms)
+    sleep 0.5
+    set_version $((version + 1))
+    if wait_for 60 eval 'all_on "$tmp/relayed" "$version" "$N" &&
+                         [ "$(status_of "$tmp/relayed" connected)" = "$N" ]'; then
+        rresync=$(( $(now_ms) - killed_at ))
+    else
+        rresync=">60000"
+    fi
+    sleep 1
+    dl1=$(status_of "$tmp/relayed" downloads)
+    rsim_rss=$(rss_of "$rsim_pid")
+    r_rss=""
+    for r in $(seq 2 "$R"); do
+        r_rss="$r_rss $(( $(rss_of "$(cat "$tmp/r$r/ovsdb-server.pid")") / 1024 )) MB"
+    done
+    stop_sim relayed "$rsim_pid"
+    read -r r50 r99 rmax rn < <(stats relayed "$rfirst" "$rlast")
+fi
+
 echo
 printf '%-44s %14s %14s\n' "" "$N chassis" "1 (reference)"
 printf '%-44s %14s %14s\n' "policy change to every chassis, p50 (ms)" "$p50" "$ref50"
@@ -256,7 +334,20 @@ echo "cold start of $N chassis, all in sync: $cold ms (target 60000)"
 echo "burst of 100 changes in 10 s (versions $burst_first-$acked_before): every chassis ends on the last: $burst_ok"
 echo "leader (member $L) killed under a write every 100 ms: first write acknowledged after it version ${after_kill:--};" \
      "every chassis had it (or later) $restored ms after the kill (target $ELECTION_MS + 2000);" \
-     "last acknowledged $version, in the database $in_db, every chassis on it: $all_last; check-cluster: $check"
+     "last acknowledged $kill_last, in the database $in_db, every chassis on it: $all_last; check-cluster: $check"
 echo "memory: surviving members$m_rss; simulation $(( sim_rss / 1024 )) MB, $(( sim_rss / N )) kB per chassis"
 echo "CPU of the two surviving members during the run: $(( cpu1 / hz )) s"
-[ "$in_db" = "$version" ] && [ "$check" = ok ] && [ "$all_last" = yes ]
+if [ "$R" -gt 0 ]; then
+    echo
+    echo "through $R relays (relay:Flowsteer:..., the chassis connected to the relays only):"
+    printf '%-44s %14s\n' "policy change to every chassis, p50 (ms)" "$r50"
+    printf '%-44s %14s\n' "  p99 (ms; target 2000)" "$r99"
+    printf '%-44s %14s\n' "  max (ms; target 5000)" "$rmax"
+    printf '%-44s %14s\n' "  (chassis x changes measured)" "$rn"
+    echo "cold start of $N chassis through the relays, all in sync: $rcold ms"
+    echo "relay 1 killed (kill -9), a new version 0.5 s later: every chassis connected again and on it $rresync ms after the kill (target 10000);" \
+         "whole-database downloads by the chassis meanwhile: $((dl1 - dl0)) (0: every reconnection resumed by monitor_cond_since)"
+    echo "memory: surviving relays$r_rss; simulation $(( rsim_rss / 1024 )) MB"
+fi
+[ "$in_db" = "$kill_last" ] && [ "$check" = ok ] && [ "$all_last" = yes ] &&
+    { [ "$R" = 0 ] || [ "${rresync#>}" = "$rresync" ]; }

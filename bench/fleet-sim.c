@@ -8,8 +8,11 @@
  *   fleet-sim [--private-key=F --certificate=F --ca-cert=F] REMOTE N OUT
  *
  * Writes OUT.status (atomically, at most every 100 ms): "VERSION COUNT"
- * lines, how many chassis have each version in force now, and the
- * process's resident memory ("rss KB").  Once OUT.stop exists, writes
+ * lines, how many chassis have each version in force now; how many are
+ * connected ("connected COUNT"); how many times in all a chassis
+ * downloaded the whole database ("downloads COUNT": once each at the
+ * start, and again for each reconnection that monitor_cond_since could
+ * not resume); and the process's resident memory ("rss KB").  Once OUT.stop exists, writes
  * OUT: a line "VERSION INDEX WALL_MS" for every version each chassis saw,
  * and exits.
  */
@@ -90,6 +93,14 @@ write_status(const char *out, const struct sim *sims, size_t n)
         }
         fprintf(f, "%"PRId64" %"PRIuSIZE"\n", versions[j], count);
     }
+    size_t connected = 0;
+    uint64_t downloads = 0;
+    for (size_t i = 0; i < n; i++) {
+        connected += fs_fleet_is_connected(sims[i].fleet);
+        downloads += fs_fleet_n_downloads(sims[i].fleet);
+    }
+    fprintf(f, "connected %"PRIuSIZE"\n", connected);
+    fprintf(f, "downloads %"PRIu64"\n", downloads);
     fprintf(f, "rss %ld\n", rss_kb());
     fclose(f);
     if (rename(tmp, path)) {

@@ -41,7 +41,9 @@ struct fs_fleet {
     bool row_check;             /* What to say changed: look again. */
     unsigned int seqno;         /* Of the IDL when last read. */
 
-    uint64_t n_writes, n_write_failures, n_policy_updates;
+    unsigned int global_inserted; /* IDL seqno of Flowsteer_Global's insert. */
+
+    uint64_t n_writes, n_write_failures, n_policy_updates, n_downloads;
 };
 
 struct fs_fleet *
@@ -206,6 +208,18 @@ read_policy(struct fs_fleet *f)
     char *name;
 
     f->policy_changed = false;
+    if (g) {
+        /* A row inserted again: the whole database was downloaded (a first
+         * connection, or a reconnection that monitor_cond_since could not
+         * resume). */
+        unsigned int inserted = ovsdb_idl_row_get_seqno(
+            &g->header_, OVSDB_IDL_CHANGE_INSERT);
+
+        if (inserted != f->global_inserted) {
+            f->global_inserted = inserted;
+            f->n_downloads++;
+        }
+    }
     if (!p) {
         f->missing = (!ovsdb_idl_has_ever_connected(f->idl)
                       ? "the Flowsteer database has not been reached yet"
@@ -353,7 +367,8 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
     }
     ds_put_format(ds, "flowsteer database: %s (%s), chassis %s; policy %s "
                   "version %"PRId64" (%s); %"PRIu64" policy updates, %"PRIu64
-                  " chassis row writes, %"PRIu64" refused\n", f->remote,
+                  " chassis row writes, %"PRIu64" refused, %"PRIu64
+                  " downloads of the database\n", f->remote,
                   !f->idl ? "closed"
                   : ovsdb_idl_is_connected(f->idl) ? "connected"
                   : "not connected", f->chassis,
@@ -361,5 +376,22 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   f->policy_version,
                   f->applied_version < 0 ? "not in force"
                   : !f->applied_ok ? "refused" : "in force",
-                  f->n_policy_updates, f->n_writes, f->n_write_failures);
+                  f->n_policy_updates, f->n_writes, f->n_write_failures,
+                  f->n_downloads);
+}
+
+/* How many times the whole database was downloaded: 1 for the first
+ * connection, and 1 for each reconnection that could not resume where it
+ * was (monitor_cond_since). */
+uint64_t
+fs_fleet_n_downloads(const struct fs_fleet *f)
+{
+    return f->n_downloads;
+}
+
+/* True while connected to a member (or relay) of the database. */
+bool
+fs_fleet_is_connected(const struct fs_fleet *f)
+{
+    return f->idl && ovsdb_idl_is_connected(f->idl);
 }

@@ -67,5 +67,7 @@ void fs_fleet_run(struct fs_fleet *);
 void fs_fleet_wait(struct fs_fleet *);
 
 void fs_fleet_format(const struct fs_fleet *, struct ds *);
+uint64_t fs_fleet_n_downloads(const struct fs_fleet *);
+bool fs_fleet_is_connected(const struct fs_fleet *);
 
 #endif /* FS_FLEET_H */
