@@ -12,9 +12,9 @@
  * connected ("connected COUNT"); how many times in all a chassis
  * downloaded the whole database ("downloads COUNT": once each at the
  * start, and again for each reconnection that monitor_cond_since could
- * not resume); and the process's resident memory ("rss KB").  Once OUT.stop exists, writes
- * OUT: a line "VERSION INDEX WALL_MS" for every version each chassis saw,
- * and exits.
+ * not resume); and the process's resident memory ("rss KB").  Once
+ * OUT.stop exists, writes OUT: a line "VERSION INDEX WALL_MS" for every
+ * version each chassis saw, and exits.
  */
 #include <config.h>
 

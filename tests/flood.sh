@@ -26,7 +26,7 @@ for vm in vm1 vm3; do
 done
 fsd_start
 shows() { fsctl flowsteer/show > "$tmp/show" 2>&1 && grep -q -- "$1" "$tmp/show"; }
-check "steering installed" wait_until 15 fsd_steering 8
+check "steering installed" wait_until 15 fsd_steering 9
 check "the limit is in force" shows "flows per port: $LIMIT at most (drop)"
 counter() { fsctl flowsteer/show | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 rules() {
