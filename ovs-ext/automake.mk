@@ -25,6 +25,8 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-live.h \
 	ovs-ext/fs-topo.c \
 	ovs-ext/fs-topo.h \
+	ovs-ext/fs-saver.c \
+	ovs-ext/fs-saver.h \
 	ovs-ext/fs-verdict.c \
 	ovs-ext/fs-verdict.h \
 	ovs-ext/fs-watchdog.c \

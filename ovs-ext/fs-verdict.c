@@ -12,6 +12,7 @@
 #include "dirs.h"
 #include "flowrules.h"
 #include "fs-appliance.h"
+#include "fs-saver.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -78,8 +79,7 @@ struct fs_verdicts {
     uint64_t n_restored, n_restore_bad, n_restore_exists;
     uint64_t n_adopted_rules, n_adopt_conflicts;
     uint64_t n_reopened, n_reinspected, n_rule_errors;
-    uint64_t n_saves, n_save_errors;
-    size_t last_saved;          /* Flows in the last save. */
+    struct fs_saver *saver;     /* Of state_file, or NULL. */
     char state_error[256];      /* Last problem with the state file. */
 };
 
@@ -96,6 +96,7 @@ fs_verdicts_create(const char *state_file)
     struct fs_verdicts *v = xzalloc(sizeof *v);
 
     v->state_file = nullable_xstrdup(state_file);
+    v->saver = state_file ? fs_saver_create(state_file) : NULL;
     return v;
 }
 
@@ -526,66 +527,28 @@ append_record(void *ds_, const void *rec, size_t len)
     return 0;
 }
 
-/* Writes 'n' bytes at 'data' to 'fd'.  Returns 0 or an errno. */
-static int
-write_all(int fd, const char *data, size_t n)
-{
-    while (n) {
-        ssize_t r = write(fd, data, n);
-
-        if (r < 0 && errno != EINTR) {
-            return errno;
-        } else if (r > 0) {
-            data += r;
-            n -= r;
-        }
-    }
-    return 0;
-}
-
-/* Saves the pinned flows: a new file, renamed over the old one once it is
- * on disk, so that a crash leaves one or the other whole. */
+/* Saves the pinned flows: the saver writes them off the main loop to a new
+ * file, renamed over the old one once it is on disk, so that a crash
+ * leaves one or the other whole. */
 static void
 save_state(struct fs_verdicts *v)
 {
     struct ds ds = DS_EMPTY_INITIALIZER;
-    char *tmp;
-    int fd, error;
+    size_t records = 0;
 
     v->dirty = false;
     v->next_save = time_msec() + FS_STATE_SAVE_MS;
-    if (!v->state_file || !v->restored) {
+    if (!v->saver || !v->restored) {
         return;
     }
     ds_put_buffer(&ds, STATE_MAGIC, STATE_MAGIC_LEN);
     fs_inspector_export_flows(v->insp, 1, append_record, &ds);
-    tmp = xasprintf("%s.tmp", v->state_file);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-              0600);
-    error = fd < 0 ? errno : write_all(fd, ds.string, ds.length);
-    if (!error && fsync(fd)) {
-        error = errno;
+    for (size_t off = STATE_MAGIC_LEN; off + 2 <= ds.length;
+         off += 2 + ((uint8_t) ds.string[off] << 8
+                     | (uint8_t) ds.string[off + 1])) {
+        records++;
     }
-    if (fd >= 0 && close(fd) && !error) {
-        error = errno;
-    }
-    if (!error && rename(tmp, v->state_file)) {
-        error = errno;
-    }
-    if (error) {
-        v->n_save_errors++;
-        state_problem(v, "cannot save: %s", ovs_strerror(error));
-        unlink(tmp);
-    } else {
-        v->n_saves++;
-        v->last_saved = 0;
-        for (size_t off = STATE_MAGIC_LEN; off + 2 <= ds.length;
-             off += 2 + ((uint8_t) ds.string[off] << 8
-                         | (uint8_t) ds.string[off + 1])) {
-            v->last_saved++;
-        }
-    }
-    free(tmp);
+    fs_saver_put(v->saver, &ds, records);
     ds_destroy(&ds);
 }
 
@@ -762,6 +725,13 @@ fs_verdicts_run(struct fs_verdicts *v)
     if (v->dirty && time_msec() >= v->next_save) {
         save_state(v);
     }
+    if (v->saver) {
+        int error = fs_saver_run(v->saver);
+
+        if (error) {
+            state_problem(v, "cannot save: %s", ovs_strerror(error));
+        }
+    }
     gone_run(v);
     if (time_msec() >= v->next_expire) {
         /* Flows without rules idle out here as in the appliance. */
@@ -779,6 +749,9 @@ fs_verdicts_wait(struct fs_verdicts *v)
     if (v->dirty) {
         poll_timer_wait_until(v->next_save);
     }
+    if (v->saver) {
+        fs_saver_wait(v->saver);
+    }
     if (v->n_gone_waits) {
         poll_timer_wait(10);    /* Until flowrules says. */
     }
@@ -792,6 +765,7 @@ fs_verdicts_destroy(struct fs_verdicts *v)
         if (v->restored) {
             save_state(v);
         }
+        fs_saver_destroy(v->saver);   /* Once it is written. */
         flowrules_destroy(v->fr);
         free(v->adopted);
         free(v->bridge);
@@ -832,13 +806,18 @@ fs_verdicts_format(const struct fs_verdicts *v, struct ds *ds)
                   "refused, %"PRIu64" changes applied here already), %"
                   PRIuSIZE" waiting for rules to go\n", v->n_app_events,
                   v->n_app_refused, v->n_app_ignored, v->n_gone_waits);
+    struct fs_saver_stats sst = { .n_saves = 0 };
+    if (v->saver) {
+        fs_saver_get_stats(v->saver, &sst);
+    }
     ds_put_format(ds, "flow state %s: %"PRIu64" restored, %"PRIu64" bad, %"
                   PRIu64" duplicate; %"PRIu64" rules adopted (%"PRIu64
                   " conflicts); %"PRIu64" saves (%"PRIuSIZE" flows last), %"
-                  PRIu64" failed%s%s\n",
+                  PRIu64" failed, %"PRIu64" superseded unwritten; written "
+                  "off the main loop in %lld ms last, %lld ms at most%s%s\n",
                   v->state_file ? v->state_file : "(none)", v->n_restored,
                   v->n_restore_bad, v->n_restore_exists, v->n_adopted_rules,
-                  v->n_adopt_conflicts, v->n_saves, v->last_saved,
-                  v->n_save_errors, v->state_error[0] ? "; " : "",
-                  v->state_error);
+                  v->n_adopt_conflicts, sst.n_saves, sst.last_records,
+                  sst.n_errors, sst.n_superseded, sst.last_ms, sst.max_ms,
+                  v->state_error[0] ? "; " : "", v->state_error);
 }
