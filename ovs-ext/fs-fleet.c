@@ -329,9 +329,15 @@ fs_fleet_run(struct fs_fleet *f)
     if (ovsdb_idl_get_seqno(f->idl) != f->seqno) {
         f->seqno = ovsdb_idl_get_seqno(f->idl);
         read_policy(f);
+        f->row_check = true;    /* Our row, resynced or edited, may differ. */
     }
+    /* Not on every turn of the main loop: only when something the row says
+     * may have changed, or a write or the heartbeat is due. */
     if (txn && ovsdb_idl_is_connected(f->idl)
-        && ovsdb_idl_has_ever_connected(f->idl)) {
+        && ovsdb_idl_has_ever_connected(f->idl)
+        && (f->row_check
+            || time_msec() >= (f->row_pending ? f->next_write
+                               : f->next_heartbeat))) {
         write_chassis(f, txn);
     }
 }
