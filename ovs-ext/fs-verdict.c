@@ -516,14 +516,21 @@ state_problem(struct fs_verdicts *v, const char *format, ...)
     VLOG_WARN("flow state %s: %s", v->state_file, v->state_error);
 }
 
-static int
-append_record(void *ds_, const void *rec, size_t len)
-{
-    struct ds *ds = ds_;
+/* The state file being built: its bytes, and the records in them. */
+struct state_buf {
+    struct ds ds;
+    size_t records;
+};
 
-    ds_put_char(ds, len >> 8);
-    ds_put_char(ds, len & 0xff);
-    ds_put_buffer(ds, rec, len);
+static int
+append_record(void *buf_, const void *rec, size_t len)
+{
+    struct state_buf *buf = buf_;
+
+    ds_put_char(&buf->ds, len >> 8);
+    ds_put_char(&buf->ds, len & 0xff);
+    ds_put_buffer(&buf->ds, rec, len);
+    buf->records++;
     return 0;
 }
 
@@ -533,23 +540,17 @@ append_record(void *ds_, const void *rec, size_t len)
 static void
 save_state(struct fs_verdicts *v)
 {
-    struct ds ds = DS_EMPTY_INITIALIZER;
-    size_t records = 0;
+    struct state_buf buf = { DS_EMPTY_INITIALIZER, 0 };
 
     v->dirty = false;
     v->next_save = time_msec() + FS_STATE_SAVE_MS;
     if (!v->saver || !v->restored) {
         return;
     }
-    ds_put_buffer(&ds, STATE_MAGIC, STATE_MAGIC_LEN);
-    fs_inspector_export_flows(v->insp, 1, append_record, &ds);
-    for (size_t off = STATE_MAGIC_LEN; off + 2 <= ds.length;
-         off += 2 + ((uint8_t) ds.string[off] << 8
-                     | (uint8_t) ds.string[off + 1])) {
-        records++;
-    }
-    fs_saver_put(v->saver, &ds, records);
-    ds_destroy(&ds);
+    ds_put_buffer(&buf.ds, STATE_MAGIC, STATE_MAGIC_LEN);
+    fs_inspector_export_flows(v->insp, 1, append_record, &buf);
+    fs_saver_put(v->saver, &buf.ds, buf.records);
+    ds_destroy(&buf.ds);
 }
 
 /* Reads the state file into a new buffer in '*data' and its size in
