@@ -96,11 +96,13 @@ admin '{"op": "insert", "table": "Connection", "uuid-name": "c",
                 "rules": "priority=0, actions=allow\n"}},
        {"op": "update", "table": "Flowsteer_Global", "where": [],
         "row": {"policy": ["named-uuid", "p"]}}'
-port_of() {
-    ss -ltnpH "src 127.0.0.2" |
-        awk -v p="pid=$(cat "$tmp/c$1/ovsdb-server.pid")," \
+# listen_port PIDFILE ADDR: the TCP port the process listens on at ADDR.
+listen_port() {
+    ss -ltnpH "src $2" |
+        awk -v p="pid=$(cat "$1")," \
             'index($0, p) { n = split($4, a, ":"); print a[n] }' | head -n 1
 }
+port_of() { listen_port "$tmp/c$1/ovsdb-server.pid" 127.0.0.2; }
 wait_for 10 eval '[ -n "$(port_of 1)" ] && [ -n "$(port_of 2)" ] && [ -n "$(port_of 3)" ]'
 remote="ssl:127.0.0.2:$(port_of 1),ssl:127.0.0.2:$(port_of 2),ssl:127.0.0.2:$(port_of 3)"
 
@@ -177,22 +179,30 @@ done
 stop_sim ref "$sim_pid"
 read -r ref50 ref99 refmax refn < <(stats ref "$first" "$version")
 
-# N chassis: cold start.
-t=$(now_ms)
-run_sim fleet "$N"
-if wait_for 120 all_on "$tmp/fleet" "$version" "$N"; then
-    cold=$(( $(now_ms) - t ))
-else
-    cold=">120000"
-fi
-# Ten changes, a second apart.
-first=$((version + 1))
-for i in $(seq 10); do
-    set_version $((version + 1))
-    wait_for 20 all_on "$tmp/fleet" "$version" "$N" || :
-    sleep 1
-done
-last10=$version
+# cold_and_ten NAME [REMOTE]: starts N chassis (sets sim_pid) and times
+# their cold start (sets cold), then ten changes a second apart (sets
+# first and last, the versions to measure).
+cold_and_ten() {
+    local t
+    t=$(now_ms)
+    run_sim "$1" "$N" "${2:-}"
+    if wait_for 120 all_on "$tmp/$1" "$version" "$N"; then
+        cold=$(( $(now_ms) - t ))
+    else
+        cold=">120000"
+    fi
+    first=$((version + 1))
+    for i in $(seq 10); do
+        set_version $((version + 1))
+        wait_for 20 all_on "$tmp/$1" "$version" "$N" || :
+        sleep 1
+    done
+    last=$version
+}
+
+# N chassis: cold start, ten changes.
+cold_and_ten fleet
+last10=$last
 # A burst: 100 changes in 10 s.
 burst_first=$((version + 1))
 for i in $(seq 100); do
@@ -274,31 +284,16 @@ if [ "$R" -gt 0 ]; then
             --ca-cert="$ca" "relay:Flowsteer:$upstream"
         pids+=("$(cat "$d/ovsdb-server.pid")")
     done
-    relay_port() {
-        ss -ltnpH "src 127.0.0.3" |
-            awk -v p="pid=$(cat "$tmp/r$1/ovsdb-server.pid")," \
-                'index($0, p) { n = split($4, a, ":"); print a[n] }' | head -n 1
-    }
+    relay_port() { listen_port "$tmp/r$1/ovsdb-server.pid" 127.0.0.3; }
     for r in $(seq "$R"); do
         wait_for 10 eval '[ -n "$(relay_port "$r")" ]' ||
             { echo "bench-fleet: relay $r does not listen" >&2; exit 1; }
         relays="${relays:+$relays,}ssl:127.0.0.3:$(relay_port "$r")"
     done
-    t=$(now_ms)
-    run_sim relayed "$N" "$relays"
-    rsim_pid=$sim_pid
-    if wait_for 120 all_on "$tmp/relayed" "$version" "$N"; then
-        rcold=$(( $(now_ms) - t ))
-    else
-        rcold=">120000"
-    fi
-    rfirst=$((version + 1))
-    for i in $(seq 10); do
-        set_version $((version + 1))
-        wait_for 20 all_on "$tmp/relayed" "$version" "$N" || :
-        sleep 1
-    done
-    rlast=$version
+    fleet_cold=$cold fleet_first=$first
+    cold_and_ten relayed "$relays"
+    rsim_pid=$sim_pid rcold=$cold rfirst=$first rlast=$last
+    cold=$fleet_cold first=$fleet_first
     # Relay 1 killed: its chassis reconnect to the others and resume from
     # where they were (monitor_cond_since), then take a new version.
     dl0=$(status_of "$tmp/relayed" downloads)
