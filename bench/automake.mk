@@ -45,11 +45,10 @@ bench_flowrules_bench_LDADD = flowrules/libflowrules.la \
 # flowsteerd's own fleet module (bench/bench-fleet.sh).
 noinst_PROGRAMS += bench/fleet-sim
 bench_fleet_sim_SOURCES = bench/fleet-sim.c ovs-ext/fs-fleet.c
-nodist_bench_fleet_sim_SOURCES = ovs-ext/flowsteer-idl.c ovs-ext/flowsteer-idl.h
 bench_fleet_sim_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
 	-I$(top_builddir)
 bench_fleet_sim_CFLAGS = $(FLOWRULES_CFLAGS)
-bench_fleet_sim_LDADD = $(OVS_LIBS)
+bench_fleet_sim_LDADD = ovs-ext/libfsidl.la $(OVS_LIBS)
 
 bench-flowrules: bench/flowrules-bench
 	FLOWRULES_BENCH='$(abs_top_builddir)/bench/flowrules-bench' \

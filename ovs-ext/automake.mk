@@ -35,14 +35,12 @@ ovs_ext_flowsteerd_SOURCES = \
 	ovs-ext/fs-migrate.h \
 	ovs-ext/fs-fleet.c \
 	ovs-ext/fs-fleet.h
-nodist_ovs_ext_flowsteerd_SOURCES = \
-	ovs-ext/flowsteer-idl.c \
-	ovs-ext/flowsteer-idl.h
 ovs_ext_flowsteerd_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
 	-I$(top_builddir) -I$(top_srcdir)/dpdk-pmd \
 	-DFLOWSTEER_SBINDIR='"$(sbindir)"'
 ovs_ext_flowsteerd_CFLAGS = $(FLOWRULES_CFLAGS)
 ovs_ext_flowsteerd_LDADD = flowrules/libflowrules.la ovs-ext/libfsmig.la \
+	ovs-ext/libfsidl.la \
 	dpdk-pmd/libfsport.la \
 	dpdk-pmd/libfschan.la dpdk-pmd/libfssandbox.la \
 	inspector/libflowsteer-inspector.la $(OVS_LIBS)
@@ -83,6 +81,24 @@ ovs-ext/flowsteer-idl.c: ovs-ext/flowsteer-idl.ovsidl
 ovs-ext/flowsteer-idl.h: ovs-ext/flowsteer-idl.ovsidl
 	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-header $< > $@.tmp && mv $@.tmp $@
 BUILT_SOURCES += ovs-ext/flowsteer-idl.h
+# Built once for every program that uses it (flowsteerd, flowsteer-ctl,
+# bench/fleet-sim).
+noinst_LTLIBRARIES += ovs-ext/libfsidl.la
+nodist_ovs_ext_libfsidl_la_SOURCES = \
+	ovs-ext/flowsteer-idl.c \
+	ovs-ext/flowsteer-idl.h
+ovs_ext_libfsidl_la_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_builddir)
+ovs_ext_libfsidl_la_CFLAGS = $(FLOWRULES_CFLAGS)
+
+# flowsteer-ctl: the admin's command line for the database (db-ctl-base,
+# as ovn-nbctl).  It checks policies with the inspector's parser.
+bin_PROGRAMS += ovs-ext/flowsteer-ctl
+ovs_ext_flowsteer_ctl_SOURCES = ovs-ext/flowsteer-ctl.c
+ovs_ext_flowsteer_ctl_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_builddir)
+ovs_ext_flowsteer_ctl_CFLAGS = $(FLOWRULES_CFLAGS)
+ovs_ext_flowsteer_ctl_LDADD = ovs-ext/libfsidl.la \
+	inspector/libflowsteer-inspector.la $(OVS_LIBS)
+dist_man_MANS += ovs-ext/flowsteer-ctl.8
 CLEANFILES += ovs-ext/flowsteer-idl.ovsidl ovs-ext/flowsteer-idl.c \
 	ovs-ext/flowsteer-idl.h
 

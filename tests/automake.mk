@@ -107,6 +107,7 @@ SHELL_TESTS = \
 	tests/migrate-hold.sh \
 	tests/migrate-inbound.sh \
 	tests/fleet.sh \
+	tests/flowsteer-ctl.sh \
 	tests/libvirt-hook.sh \
 	tests/port-afpacket.sh \
 	tests/port-afxdp.sh \

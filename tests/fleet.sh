@@ -68,25 +68,21 @@ check "each member serves the chassis' remote" wait_until 10 ports_bound
 remote="ssl:$ip_a:$(port_of 1),ssl:$ip_a:$(port_of 2),ssl:$ip_a:$(port_of 3)"
 echo "  chassis remote: $remote"
 
-# admin JSON...: a transaction through member 1's unix socket (any
-# member's: a follower sends it on to the leader).
-admin_db=unix:$tmp/c1/db.sock
-admin() { ovsdb-client --timeout=10 transact "$admin_db" "[\"Flowsteer\", $1]"; }
-# set_policy VERSION [RULE]: the global policy, RULE before the file's.
+# The admin's flowsteer-ctl, on the members' unix sockets (it finds the
+# leader among them).
+CTL=$top_builddir/ovs-ext/flowsteer-ctl
+admin_db=unix:$tmp/c1/db.sock,unix:$tmp/c2/db.sock,unix:$tmp/c3/db.sock
+fctl() { "$CTL" --timeout=10 --db="$admin_db" "$@"; }
+# set_policy MARK [RULE]: the fleet policy's rules: RULE, then the file's,
+# then a comment "# update MARK".
 set_policy() {
-    local rules
-    rules=$( { [ -z "${2:-}" ] || echo "$2"; cat "$tmp/policy.conf"; } |
-             "$py" -c 'import json, sys; print(json.dumps(sys.stdin.read()))')
-    admin '{"op": "update", "table": "Policy",
-            "where": [["name", "==", "fleet"]],
-            "row": {"version": '"$1"', "rules": '"$rules"'}}' > /dev/null
+    { [ -z "${2:-}" ] || echo "$2"; cat "$tmp/policy.conf"; echo "# update $1"; } |
+        fctl policy-set fleet -
 }
-admin '{"op": "insert", "table": "Policy", "uuid-name": "p",
-        "row": {"name": "fleet", "version": 1, "rules": ""}},
-       {"op": "update", "table": "Flowsteer_Global", "where": [],
-        "row": {"policy": ["named-uuid", "p"]}}' > /dev/null ||
-    fail "cannot write the policy"
-check "the policy, version 1, is in the database" set_policy 1
+check "flowsteer-ctl writes the policy and puts it in force" \
+    fctl policy-add fleet "$tmp/policy.conf" -- policy-use fleet
+check "the policy, version 1, is in the database" \
+    eval '[ "$(fctl get Policy fleet version)" = 1 ]'
 
 for h in a b; do
     on "$h" vsctl set Open_vSwitch . external_ids:flowsteer-remote="$remote" \
@@ -101,27 +97,27 @@ check "a follows the database: policy version 1 in force" \
     wait_until 15 in_force "$FSD_A" 1
 check "b too" wait_until 15 in_force "$FSD_B" 1
 chassis_says() {
-    ovsdb-client --timeout=5 dump "$admin_db" Flowsteer Chassis \
-        name policy_name policy_version migration_remote > "$tmp/chassis"
-    grep -qE "host$1 +\"?db:fleet\"? +$2( |$)" "$tmp/chassis"
+    fctl chassis-list > "$tmp/chassis"
+    grep -qE "^host$1 +[^ ]+ +[^ ]* +db:fleet +$2 " "$tmp/chassis"
 }
 check "a's Chassis row says so" wait_until 20 chassis_says a 1
 check "b's too" wait_until 20 chassis_says b 1
 check "b's row gives its migration endpoint" \
-    grep -qE "ssl:$(host_ip b):6650\"? +hostb " "$tmp/chassis"
+    grep -qE "^hostb +[^ ]+ +ssl:$(host_ip b):6650 " "$tmp/chassis"
 
 # A rule in the database cuts the live streams on both hosts.
 n=$(lines) nw=$(wlines)
 check "the streams flow, on a and b" \
     wait_until 10 eval '[ "$(lines)" -gt $((n + 10)) ] && [ "$(wlines)" -gt $((nw + 10)) ]'
-check "version 2 drops tcp:8080" \
-    set_policy 2 "priority=500, tcp, tp_dst=8080, actions=drop"
+check "flowsteer-ctl adds a rule that drops tcp:8080 (version 2)" \
+    fctl policy-rule-add fleet "priority=500, tcp, tp_dst=8080, actions=drop"
 check "a has version 2 in force" wait_until 15 in_force "$FSD_A" 2
 check "b too" wait_until 15 in_force "$FSD_B" 2
 check "mv's stream, on a, is cut" wait_until 15 eval '[ -e "$tmp/stream.err" ]'
 check "w's stream, on b, is cut" wait_until 15 eval '[ -e "$tmp/wstream.err" ]'
 
-# The leader killed in the middle of a run of updates.
+# The leader killed in the middle of a run of updates (each through
+# flowsteer-ctl, which waits for the new leader).
 leader() {
     for m in 1 2 3; do
         status "$m" 2>/dev/null | grep -q "^Role: leader" && { echo "$m"; return; }
@@ -130,7 +126,6 @@ leader() {
 L=$(leader)
 check "there is a leader (member $L)" [ -n "$L" ]
 F=$(( L % 3 + 1 ))                      # A follower, for the writes.
-admin_db=unix:$tmp/c$F/db.sock
 acked=2
 # writes HOST-CTL: the Chassis row writes the host has made.
 writes() {
@@ -148,14 +143,17 @@ for v in $(seq 3 12); do
         acked=$v
     fi
 done
-echo "  updates acknowledged: up to version $acked (member $L killed before 7)"
+echo "  updates acknowledged: up to update $acked (member $L killed before 7)"
 check "the last updates were acknowledged, after the kill" [ "$acked" = 12 ]
 check "a new leader" wait_until 15 eval '[ -n "$(leader)" ] && [ "$(leader)" != "$L" ]'
-got=$(ovsdb-client --timeout=5 dump "$admin_db" Flowsteer Policy version |
-      awk '$1 ~ /^[0-9]+$/ { print $1 }')
-check "the database has the last acknowledged version ($got)" [ "$got" = "$acked" ]
-check "a ends on it" wait_until 20 in_force "$FSD_A" "$acked"
-check "b too" wait_until 20 in_force "$FSD_B" "$acked"
+# Each update adds one to the version (flowsteer-ctl); one that timed out
+# may still have committed, so the content tells which update is last.
+check "the database has the last acknowledged update" \
+    eval 'fctl policy-get fleet | tail -n 1 | grep -qx "# update $acked"'
+got=$(fctl get Policy fleet version)
+echo "  the policy's version after the updates: $got"
+check "a ends on it" wait_until 20 in_force "$FSD_A" "$got"
+check "b too" wait_until 20 in_force "$FSD_B" "$got"
 sleep 1
 w1=$(writes "$FSD_A") t1=$(date +%s)
 echo "  a's Chassis row writes: $w0 before the updates, $w1 $((t1 - t0)) s later"
@@ -163,7 +161,7 @@ check "a wrote its row at most once per 5 s through the updates" \
     eval '[ -n "$w0" ] && [ -n "$w1" ] &&
           [ $((w1 - w0)) -le $(( (t1 - t0) / 5 + 1 )) ]'
 check "and its row says the last version, once the 5 s are over" \
-    wait_until 20 chassis_says a "$acked"
+    wait_until 20 chassis_says a "$got"
 check "the dropped connection stayed dropped" \
     eval '[ "$(cut -d" " -f2 "$tmp/retry")" = 0 ]'
 check "the killed member's log checks out with the others (check-cluster)" \
@@ -173,26 +171,22 @@ fc start "$tmp/c$L" || fail "member $L did not start again"
 check "member $L rejoins" wait_until 15 eval \
     'status "$L" | grep -q "^Status: cluster member" && members_in'
 
-# RBAC, with a's certificate, from a.
+# RBAC, with a's certificate, from a, through flowsteer-ctl.
 as_a() {
-    on a ovs_exec ovsdb-client --timeout=5 --private-key="$tmp/hosta-privkey.pem" \
+    on a ovs_exec "$CTL" --timeout=10 --private-key="$tmp/hosta-privkey.pem" \
         --certificate="$tmp/hosta-cert.pem" --ca-cert="$ca" \
-        transact "ssl:$ip_a:$(port_of "$F")" "[\"Flowsteer\", $1]" 2>&1
+        --db="$remote" "$@" 2>&1
 }
 check "a's credentials cannot change the policy" eval \
-    'as_a "{\"op\": \"update\", \"table\": \"Policy\", \"where\": [],
-            \"row\": {\"rules\": \"priority=0, actions=allow\"}}" |
+    'as_a policy-rule-add fleet "priority=1000, actions=allow" |
          grep -q "permission error"'
 check "nor b's Chassis row" eval \
-    'as_a "{\"op\": \"update\", \"table\": \"Chassis\",
-            \"where\": [[\"name\", \"==\", \"hostb\"]],
-            \"row\": {\"version\": \"0\"}}" | grep -q "permission error"'
+    'as_a set Chassis hostb version=0 | grep -q "permission error"'
 check "but can change its own" eval \
-    'as_a "{\"op\": \"update\", \"table\": \"Chassis\",
-            \"where\": [[\"name\", \"==\", \"hosta\"]],
-            \"row\": {\"external_ids\": [\"map\", [[\"k\", \"v\"]]]}}" |
-         grep -q "\"count\":1"'
-check "the policy is the admin's still" in_force "$FSD_B" "$acked"
+    'as_a set Chassis hosta external_ids:k=v && [ -z "$(as_a set Chassis hosta external_ids:k=w)" ] &&
+     [ "$(fctl get Chassis hosta external_ids:k)" = w ]'
+check "the policy is the admin's still" in_force "$FSD_B" "$got"
+check "and its version" eval '[ "$(fctl get Policy fleet version)" = "$got" ]'
 
 bg_stop wstream
 bg_stop retry
