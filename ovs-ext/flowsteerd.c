@@ -257,26 +257,34 @@ parse_options(int argc, char *argv[])
 /* ---------------------------------------------------------------------- */
 /* Policy. */
 
+/* True when the database's policy rules here (once there is one; until
+ * then, the file's, if any), so no file is looked at. */
+static bool
+policy_from_db(const struct flowsteerd *d)
+{
+    const char *name;
+    int64_t version;
+
+    return (fs_fleet_enabled(d->fleet)
+            && (fs_fleet_policy(d->fleet, &name, &version) || !d->cfg.policy));
+}
+
 static void
 policy_run(struct flowsteerd *d, bool force)
 {
-    /* The database's policy once there is one; until then, the file's
-     * (if any). */
-    if (fs_fleet_enabled(d->fleet)) {
+    if (policy_from_db(d)) {
         const char *name, *text;
         int64_t version;
 
         text = fs_fleet_policy(d->fleet, &name, &version);
-        if (text || !d->cfg.policy) {
-            if (force || fs_fleet_policy_changed(d->fleet)) {
-                fs_policy_set_text(d->policy, name, text, d->cfg.fail, name);
-                if (text) {
-                    fs_fleet_policy_applied(d->fleet, version,
-                                            !*fs_policy_error(d->policy));
-                }
+        if (force || fs_fleet_policy_changed(d->fleet)) {
+            fs_policy_set_text(d->policy, name, text, d->cfg.fail, name);
+            if (text) {
+                fs_fleet_policy_applied(d->fleet, version,
+                                        !*fs_policy_error(d->policy));
             }
-            return;
         }
+        return;
     }
     fs_policy_run(d->policy, d->cfg.policy, d->cfg.fail,
                   d->cfg.policy_permissive, force);
@@ -620,6 +628,7 @@ flowsteerd_init(struct flowsteerd *d)
     }
     fs_verdicts_set_end_hook(d->verdicts, fs_migrate_flow_ended, d->migrate);
     d->fleet = fs_fleet_create();
+    fs_migrate_set_fleet(d->migrate, d->fleet);
     d->idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d->idl);
     fs_guard_register(d->idl);
@@ -692,7 +701,10 @@ flowsteerd_wait(struct flowsteerd *d, struct unixctl_server *unixctl)
     fs_guard_wait(d->guard);
     fs_appliance_wait(d->app);
     fs_verdicts_wait(d->verdicts);
-    fs_policy_wait(d->policy);
+    if (!policy_from_db(d)) {
+        /* (Its timer is for the file, which is not looked at.) */
+        fs_policy_wait(d->policy);
+    }
 }
 
 /* Saves the flow state and frees (flowsteer/flows, which answers what

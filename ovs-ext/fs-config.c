@@ -419,8 +419,9 @@ valid_iface_id(const char *s)
 static bool
 valid_migration_peer(const char *s)
 {
-    return !strncmp(s, "ssl:", 4) && s[4] && is_printable(s)
-           && !strchr(s, ' ') && strlen(s) < 256;
+    return ((!strncmp(s, "ssl:", 4) && s[4])
+            || (!strncmp(s, "chassis:", 8) && s[8]))
+           && is_printable(s) && !strchr(s, ' ') && strlen(s) < 256;
 }
 
 /* Reads flowsteer-migration-remote and the SSL table. */
@@ -559,9 +560,10 @@ read_ports(const struct ovsrec_bridge *br, struct fs_config *cfg)
                     p->migrate_from = xstrdup(from);
                 } else if (from) {
                     problem(cfg, "interface %s: %s=%s: want ssl:HOST:PORT "
-                            "and an %s; not pulled", iface->name,
-                            KEY_MIGRATE_FROM, is_printable(from) ? from
-                            : "(not shown)", KEY_IFACE_ID);
+                            "or chassis:NAME, and an %s; not pulled",
+                            iface->name, KEY_MIGRATE_FROM,
+                            is_printable(from) ? from : "(not shown)",
+                            KEY_IFACE_ID);
                 }
             }
             p->ofport = iface->n_ofport ? iface->ofport[0] : 0;

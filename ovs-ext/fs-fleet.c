@@ -7,11 +7,13 @@
 
 #include "fs-config.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-ext/flowsteer-idl.h"
 #include "ovsdb-idl.h"
 #include "random.h"
+#include "sset.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -43,8 +45,37 @@ struct fs_fleet {
 
     unsigned int global_inserted; /* IDL seqno of Flowsteer_Global's insert. */
 
+    /* Peers: chassis whose rows this one reads too (their migration
+     * endpoints), at most FS_FLEET_MAX_PEERS. */
+    struct sset peers;
+    bool cond_changed;
+
+    /* Migration rows to write, the last content of each. */
+    struct ovs_list migrations; /* struct fleet_mig. */
+    size_t n_migrations;
+
     uint64_t n_writes, n_write_failures, n_policy_updates, n_downloads;
+    uint64_t n_migration_writes, n_migrations_pruned;
 };
+
+/* A Migration row to write. */
+struct fleet_mig {
+    struct ovs_list node;
+    char *iface_id, *source, *destination, *state, *error;
+    long long int started, ended;
+    uint64_t flows;
+};
+
+static void
+fleet_mig_free(struct fleet_mig *m)
+{
+    free(m->iface_id);
+    free(m->source);
+    free(m->destination);
+    free(m->state);
+    free(m->error);
+    free(m);
+}
 
 struct fs_fleet *
 fs_fleet_create(void)
@@ -53,6 +84,8 @@ fs_fleet_create(void)
 
     f->applied_version = -1;
     f->missing = "no Flowsteer database configured";
+    sset_init(&f->peers);
+    ovs_list_init(&f->migrations);
     return f;
 }
 
@@ -67,6 +100,13 @@ fleet_close(struct fs_fleet *f)
     free(f->policy_rules);
     f->policy_name = f->policy_rules = NULL;
     f->policy_version = 0;
+    sset_clear(&f->peers);
+
+    struct fleet_mig *m;
+    LIST_FOR_EACH_POP (m, node, &f->migrations) {
+        fleet_mig_free(m);
+    }
+    f->n_migrations = 0;
 }
 
 void
@@ -77,6 +117,7 @@ fs_fleet_destroy(struct fs_fleet *f)
         free(f->remote);
         free(f->chassis);
         free(f->advertise);
+        sset_destroy(&f->peers);
         free(f);
     }
 }
@@ -97,14 +138,37 @@ advertised(const char *pssl)
            : xasprintf("ssl:%s:%.*s", ip + 1, (int) (ip - port), port);
 }
 
+/* The monitor conditions: of Chassis, this chassis's row and its peers';
+ * of Migration, the rows that name this chassis. */
+static void
+fleet_set_conditions(struct fs_fleet *f)
+{
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    const char *name;
+
+    fsrec_chassis_add_clause_name(&cond, OVSDB_F_EQ, f->chassis);
+    SSET_FOR_EACH (name, &f->peers) {
+        fsrec_chassis_add_clause_name(&cond, OVSDB_F_EQ, name);
+    }
+    fsrec_chassis_set_condition(f->idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+
+    ovsdb_idl_condition_init(&cond);
+    fsrec_migration_add_clause_source(&cond, OVSDB_F_EQ, f->chassis);
+    fsrec_migration_add_clause_destination(&cond, OVSDB_F_EQ, f->chassis);
+    fsrec_migration_set_condition(f->idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+    f->cond_changed = false;
+}
+
 /* What this chassis reads: the global row and the policies; of Chassis,
- * its own row only (a condition on its name), whose columns it writes
- * without being woken for them. */
+ * its own row and its peers' (fleet_set_conditions()), whose columns it
+ * writes without being woken for them; of Migration, the rows it is part
+ * of, which it writes. */
 static void
 fleet_register(struct fs_fleet *f)
 {
     struct ovsdb_idl *idl = f->idl;
-    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
 
     ovsdb_idl_add_table(idl, &fsrec_table_flowsteer_global);
     ovsdb_idl_add_column(idl, &fsrec_flowsteer_global_col_policy);
@@ -126,9 +190,22 @@ fleet_register(struct fs_fleet *f)
         ovsdb_idl_add_column(idl, written[i]);
         ovsdb_idl_omit_alert(idl, written[i]);
     }
-    fsrec_chassis_add_clause_name(&cond, OVSDB_F_EQ, f->chassis);
-    fsrec_chassis_set_condition(idl, &cond);
-    ovsdb_idl_condition_destroy(&cond);
+    static const struct ovsdb_idl_column *migration[] = {
+        &fsrec_migration_col_iface_id,
+        &fsrec_migration_col_source,
+        &fsrec_migration_col_destination,
+        &fsrec_migration_col_state,
+        &fsrec_migration_col_started,
+        &fsrec_migration_col_ended,
+        &fsrec_migration_col_flows,
+        &fsrec_migration_col_error,
+    };
+    ovsdb_idl_add_table(idl, &fsrec_table_migration);
+    for (size_t i = 0; i < ARRAY_SIZE(migration); i++) {
+        ovsdb_idl_add_column(idl, migration[i]);
+        ovsdb_idl_omit_alert(idl, migration[i]);
+    }
+    fleet_set_conditions(f);
 }
 
 void
@@ -316,6 +393,135 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
     f->n_writes++;
 }
 
+const char *
+fs_fleet_chassis(const struct fs_fleet *f)
+{
+    return f->remote ? f->chassis : NULL;
+}
+
+const char *
+fs_fleet_chassis_remote(struct fs_fleet *f, const char *name)
+{
+    const struct fsrec_chassis *c;
+
+    if (!f->idl) {
+        return NULL;
+    }
+    if (!sset_contains(&f->peers, name)) {
+        if (sset_count(&f->peers) >= FS_FLEET_MAX_PEERS) {
+            /* Those still wanted are asked for again. */
+            sset_clear(&f->peers);
+        }
+        sset_add(&f->peers, name);
+        f->cond_changed = true;
+        return NULL;
+    }
+    FSREC_CHASSIS_FOR_EACH (c, f->idl) {
+        if (!strcmp(c->name, name)) {
+            return c->migration_remote[0] ? c->migration_remote : NULL;
+        }
+    }
+    return NULL;
+}
+
+void
+fs_fleet_migration_update(struct fs_fleet *f,
+                          const struct fs_fleet_migration *u)
+{
+    struct fleet_mig *m;
+
+    if (!f->idl) {
+        return;
+    }
+    LIST_FOR_EACH (m, node, &f->migrations) {
+        if (m->started == u->started && !strcmp(m->iface_id, u->iface_id)) {
+            ovs_list_remove(&m->node);
+            fleet_mig_free(m);
+            f->n_migrations--;
+            break;
+        }
+    }
+    m = xzalloc(sizeof *m);
+    m->iface_id = xstrdup(u->iface_id);
+    m->source = xstrdup(u->source);
+    m->destination = xstrdup(u->destination);
+    m->state = xstrdup(u->state);
+    m->error = xstrdup(u->error ? u->error : "");
+    m->started = u->started;
+    m->ended = u->ended;
+    m->flows = u->flows;
+    ovs_list_push_back(&f->migrations, &m->node);
+    if (++f->n_migrations > FS_FLEET_MIGRATIONS_KEEP) {
+        /* Not connected for long: the oldest unwritten is dropped. */
+        struct fleet_mig *old = CONTAINER_OF(ovs_list_pop_front(
+                                                 &f->migrations),
+                                             struct fleet_mig, node);
+        fleet_mig_free(old);
+        f->n_migrations--;
+    }
+}
+
+static bool
+names_us(const struct fs_fleet *f, const struct fsrec_migration *r)
+{
+    return !strcmp(r->source, f->chassis)
+           || !strcmp(r->destination, f->chassis);
+}
+
+/* Writes the Migration rows that wait, each whole (a row that a refused
+ * commit lost is inserted again by its next update), then deletes the
+ * oldest ended rows that name this chassis past FS_FLEET_MIGRATIONS_KEEP. */
+static void
+write_migrations(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
+{
+    const struct fsrec_migration *r, *oldest;
+    struct fleet_mig *m;
+    size_t n;
+
+    LIST_FOR_EACH_POP (m, node, &f->migrations) {
+        const struct fsrec_migration *row = NULL;
+
+        FSREC_MIGRATION_FOR_EACH (r, f->idl) {
+            if (r->started == m->started && !strcmp(r->iface_id, m->iface_id)
+                && names_us(f, r)) {
+                row = r;
+                break;
+            }
+        }
+        if (!row) {
+            row = fsrec_migration_insert(txn);
+            fsrec_migration_set_iface_id(row, m->iface_id);
+            fsrec_migration_set_source(row, m->source);
+            fsrec_migration_set_destination(row, m->destination);
+            fsrec_migration_set_started(row, m->started);
+        }
+        fsrec_migration_set_state(row, m->state);
+        fsrec_migration_set_ended(row, m->ended);
+        fsrec_migration_set_flows(row, m->flows);
+        fsrec_migration_set_error(row, m->error);
+        fleet_mig_free(m);
+        f->n_migration_writes++;
+    }
+    f->n_migrations = 0;
+
+    do {
+        n = 0;
+        oldest = NULL;
+        FSREC_MIGRATION_FOR_EACH (r, f->idl) {
+            if (names_us(f, r) && r->ended) {
+                n++;
+                if (!oldest || r->started < oldest->started) {
+                    oldest = r;
+                }
+            }
+        }
+        if (n > FS_FLEET_MIGRATIONS_KEEP) {
+            fsrec_migration_delete(oldest);
+            f->n_migrations_pruned++;
+        }
+    } while (n > FS_FLEET_MIGRATIONS_KEEP + 1);
+}
+
 void
 fs_fleet_run(struct fs_fleet *f)
 {
@@ -324,6 +530,9 @@ fs_fleet_run(struct fs_fleet *f)
     f->policy_changed = false;
     if (!f->idl) {
         return;
+    }
+    if (f->cond_changed) {
+        fleet_set_conditions(f);
     }
     txn = ovsdb_idl_loop_run(&f->loop);
     if (ovsdb_idl_get_seqno(f->idl) != f->seqno) {
@@ -339,6 +548,9 @@ fs_fleet_run(struct fs_fleet *f)
             || time_msec() >= (f->row_pending ? f->next_write
                                : f->next_heartbeat))) {
         write_chassis(f, txn);
+    }
+    if (txn && ovsdb_idl_is_connected(f->idl) && f->n_migrations) {
+        write_migrations(f, txn);
     }
 }
 
@@ -356,7 +568,7 @@ fs_fleet_wait(struct fs_fleet *f)
     /* Not connected, or a commit in flight: the connection, or the
      * commit's reply, wakes us. */
     if (ovsdb_idl_is_connected(f->idl) && !f->loop.committing_txn) {
-        if (f->row_check) {
+        if (f->row_check || f->n_migrations || f->cond_changed) {
             poll_immediate_wake();
         } else {
             poll_timer_wait_until(f->row_pending ? f->next_write
@@ -374,7 +586,8 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
     ds_put_format(ds, "flowsteer database: %s (%s), chassis %s; policy %s "
                   "version %"PRId64" (%s); %"PRIu64" policy updates, %"PRIu64
                   " chassis row writes, %"PRIu64" refused, %"PRIu64
-                  " downloads of the database\n", f->remote,
+                  " downloads of the database; %"PRIu64" migration row "
+                  "writes, %"PRIuSIZE" peers read\n", f->remote,
                   !f->idl ? "closed"
                   : ovsdb_idl_is_connected(f->idl) ? "connected"
                   : "not connected", f->chassis,
@@ -383,7 +596,8 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   f->applied_version < 0 ? "not in force"
                   : !f->applied_ok ? "refused" : "in force",
                   f->n_policy_updates, f->n_writes, f->n_write_failures,
-                  f->n_downloads);
+                  f->n_downloads, f->n_migration_writes,
+                  sset_count(&f->peers));
 }
 
 /* How many times the whole database was downloaded: 1 for the first

@@ -63,6 +63,35 @@ void fs_fleet_policy_applied(struct fs_fleet *, int64_t version, bool ok);
 /* Returns true if the policy changed in the last fs_fleet_run(). */
 bool fs_fleet_policy_changed(const struct fs_fleet *);
 
+/* The migration endpoint ("ssl:IP:PORT") chassis 'name' gives in its
+ * Chassis row, or NULL if its row has not come (yet) or gives none.  The
+ * first call for a name adds it to what this chassis monitors, so the
+ * answer comes on a later call, once the row is in (a chassis reads the
+ * rows of the peers it migrates with, at most FS_FLEET_MAX_PEERS, not the
+ * whole fleet's). */
+#define FS_FLEET_MAX_PEERS 64
+const char *fs_fleet_chassis_remote(struct fs_fleet *, const char *name);
+
+/* This chassis's name, or NULL without a database. */
+const char *fs_fleet_chassis(const struct fs_fleet *);
+
+/* A migration this chassis started, for its Migration row: written when
+ * its state changes (a few times per migration).  A chassis keeps the
+ * rows of its last FS_FLEET_MIGRATIONS_KEEP migrations in the database
+ * and deletes older ones, so the table does not grow with time. */
+#define FS_FLEET_MIGRATIONS_KEEP 64
+struct fs_fleet_migration {
+    const char *iface_id;
+    const char *source, *destination;   /* Chassis names, or addresses. */
+    const char *state;          /* "copying", "switching", "done",
+                                 * "failed", "cancelled". */
+    long long int started, ended;       /* Wall clock, ms; 0: not yet. */
+    uint64_t flows;
+    const char *error;          /* "" if none. */
+};
+void fs_fleet_migration_update(struct fs_fleet *,
+                               const struct fs_fleet_migration *);
+
 void fs_fleet_run(struct fs_fleet *);
 void fs_fleet_wait(struct fs_fleet *);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "fs-appliance.h"
 #include "fs-chan.h"
 #include "fs-config.h"
+#include "fs-fleet.h"
 #include "fs-mig-msg.h"
 #include "fs-verdict.h"
 #include "fr-conn.h"
@@ -93,8 +95,15 @@ struct mig {
     enum mig_role role;
     enum mig_state state;
     char *iface_id;             /* NULL until known (ROLE_UNKNOWN). */
-    char *peer;                 /* The stream's name. */
+    char *peer;                 /* The stream's name, or "chassis:NAME". */
+    char *chassis;              /* The peer named by its chassis (found in
+                                 * the Flowsteer database), or NULL. */
     bool pulled;                /* Started by flowsteer-migrate-from. */
+    bool starter;               /* Started here: its Migration row is
+                                 * ours to write. */
+    int reported;               /* The state its row last said, or -1. */
+    long long int started_wall; /* Wall clock, for the row. */
+    long long int lookup_until; /* Give up finding the chassis then. */
     struct stream *stream;
     struct fs_mig_buf in, out;
 
@@ -148,6 +157,7 @@ struct fs_migrate {
     struct fs_inspector *insp;
     struct fs_verdicts *v;
     struct fs_appliance *app;
+    struct fs_fleet *fleet;     /* Finds peers by chassis; or NULL. */
     struct ovs_list migs;       /* struct mig, in progress then ended. */
     size_t n_ended_kept;
 
@@ -206,6 +216,7 @@ mig_free(struct mig *g)
     fs_mig_buf_uninit(&g->out);
     free(g->iface_id);
     free(g->peer);
+    free(g->chassis);
     free(g->ended);
     free(g->rel.flows);
     free(g);
@@ -299,8 +310,14 @@ mig_new(struct fs_migrate *m, enum mig_role role, const char *iface_id,
     g->state = role == ROLE_UNKNOWN ? ST_HELLO : ST_CONNECTING;
     g->iface_id = nullable_xstrdup(iface_id);
     g->peer = xstrdup(peer);
+    if (!strncmp(peer, "chassis:", 8)) {
+        g->chassis = xstrdup(peer + 8);
+    }
+    g->reported = -1;
     g->stream = stream;
     g->started = g->last_rx = time_msec();
+    g->started_wall = time_wall_msec();
+    g->lookup_until = g->started + FS_MIGRATE_TIMEOUT_MS;
     g->next_seq = 1;
     g->m = m;
     ovs_list_push_front(&m->migs, &g->node);
@@ -1323,12 +1340,35 @@ mig_run(struct fs_migrate *m, struct mig *g)
 {
     long long int now = time_msec();
 
-    if (!g->stream && g->pulled && g->state == ST_CONNECTING
+    if (!g->stream && (g->pulled || g->chassis) && g->state == ST_CONNECTING
         && now >= g->retry_at) {
-        int error = stream_open(g->peer, &g->stream, DSCP_DEFAULT);
+        const char *target = g->peer;
+        int error;
 
+        if (g->chassis) {
+            /* The peer's endpoint, from its Chassis row. */
+            target = fs_fleet_chassis_remote(m->fleet, g->chassis);
+            if (!target && now >= g->lookup_until) {
+                mig_fail(m, g, ST_FAILED, "chassis %s: no such chassis in "
+                         "the Flowsteer database, or it gives no migration "
+                         "endpoint", g->chassis);
+                return;
+            } else if (!target) {
+                snprintf(g->error, sizeof g->error, "looking for chassis %s "
+                         "in the Flowsteer database", g->chassis);
+                g->retry_at = now + 100;
+                return;
+            }
+            g->lookup_until = LLONG_MAX;
+        }
+        error = stream_open(target, &g->stream, DSCP_DEFAULT);
         if (error) {
             g->stream = NULL;
+            if (!g->pulled) {
+                mig_fail(m, g, ST_FAILED, "%s: %s", target,
+                         ovs_strerror(error));
+                return;
+            }
             pull_retry(g, error);
         }
         g->started = now;
@@ -1481,9 +1521,16 @@ start_pull(struct fs_migrate *m, const struct port_info *p)
     if (find_active(m, p->iface_id) || n_active(m) >= FS_MIGRATE_MAX) {
         return;
     }
-    error = stream_open(p->migrate_from, &s, DSCP_DEFAULT);
+    if (!strncmp(p->migrate_from, "chassis:", 8)) {
+        /* Opened once the chassis's row says where (mig_run()). */
+        error = 0;
+        s = NULL;
+    } else {
+        error = stream_open(p->migrate_from, &s, DSCP_DEFAULT);
+    }
     g = mig_new(m, ROLE_DEST, p->iface_id, p->migrate_from, error ? NULL : s);
     g->pulled = true;
+    g->starter = true;
     VLOG_INFO("migration of %s: pulling from %s", p->iface_id,
               p->migrate_from);
     if (error) {
@@ -1685,6 +1732,44 @@ set_bridge(struct fs_migrate *m, const struct fs_config *cfg)
     }
 }
 
+/* Tells the Flowsteer database, in the migration's row, what state it is
+ * in (a migration this host started, on a host that follows one). */
+static void
+report(struct fs_migrate *m, struct mig *g)
+{
+    static const char *const row_states[] = {
+        [ST_CONNECTING] = "copying", [ST_HELLO] = "copying",
+        [ST_COPYING] = "copying", [ST_SWITCHING] = "switching",
+        [ST_RELEASING] = "switching", [ST_DONE] = "done",
+        [ST_FAILED] = "failed", [ST_CANCELLED] = "cancelled",
+    };
+    const char *self = fs_fleet_chassis(m->fleet);
+    const char *other = g->chassis ? g->chassis : g->peer;
+    long long int now = time_msec(), wall = time_wall_msec();
+
+    g->reported = g->state;
+    if (!self || !g->iface_id) {
+        return;
+    }
+    struct fs_fleet_migration u = {
+        .iface_id = g->iface_id,
+        .source = g->role == ROLE_SOURCE ? self : other,
+        .destination = g->role == ROLE_SOURCE ? other : self,
+        .state = row_states[g->state],
+        .started = g->started_wall,
+        .ended = mig_active(g) ? 0 : wall - (now - g->ended_at),
+        .flows = g->role == ROLE_SOURCE ? g->records : g->imported,
+        .error = mig_active(g) ? "" : g->error,
+    };
+    fs_fleet_migration_update(m->fleet, &u);
+}
+
+void
+fs_migrate_set_fleet(struct fs_migrate *m, struct fs_fleet *fleet)
+{
+    m->fleet = fleet;
+}
+
 void
 fs_migrate_run(struct fs_migrate *m)
 {
@@ -1697,6 +1782,11 @@ fs_migrate_run(struct fs_migrate *m)
     listener_run(m);
     LIST_FOR_EACH_SAFE (g, next, node, &m->migs) {
         mig_run(m, g);
+    }
+    LIST_FOR_EACH (g, node, &m->migs) {
+        if (g->starter && (int) g->state != g->reported) {
+            report(m, g);
+        }
     }
 }
 
@@ -1720,7 +1810,7 @@ fs_migrate_wait(struct fs_migrate *m)
             continue;
         }
         if (!g->stream) {
-            if (g->pulled && g->state == ST_CONNECTING) {
+            if ((g->pulled || g->chassis) && g->state == ST_CONNECTING) {
                 poll_timer_wait_until(g->retry_at);
             }
             continue;
@@ -1834,9 +1924,16 @@ cmd_migrate(struct unixctl_conn *conn, int argc OVS_UNUSED,
         unixctl_command_reply_error(conn, "no inspected port with that "
                                     "iface-id here");
         return;
-    } else if (strncmp(dest, "ssl:", 4)) {
+    } else if (strncmp(dest, "ssl:", 4) && strncmp(dest, "chassis:", 8)) {
         unixctl_command_reply_error(conn, "DEST: want ssl:HOST:PORT "
-                                    "(migrations use TLS only)");
+                                    "(migrations use TLS only) or "
+                                    "chassis:NAME");
+        return;
+    } else if (!strncmp(dest, "chassis:", 8)
+               && (!fs_fleet_chassis(m->fleet) || !dest[8])) {
+        unixctl_command_reply_error(conn, "chassis:NAME: a chassis is found "
+                                    "in the Flowsteer database, and this "
+                                    "host follows none (flowsteer-remote)");
         return;
     } else if (!m->ssl_key) {
         unixctl_command_reply_error(conn, "no SSL configuration "
@@ -1850,15 +1947,20 @@ cmd_migrate(struct unixctl_conn *conn, int argc OVS_UNUSED,
                                     "progress");
         return;
     }
-    error = stream_open(dest, &s, DSCP_DEFAULT);
-    if (error) {
-        char *msg = xasprintf("%s: %s", dest, ovs_strerror(error));
+    if (!strncmp(dest, "chassis:", 8)) {
+        s = NULL;               /* Opened once the chassis is found. */
+    } else {
+        error = stream_open(dest, &s, DSCP_DEFAULT);
+        if (error) {
+            char *msg = xasprintf("%s: %s", dest, ovs_strerror(error));
 
-        unixctl_command_reply_error(conn, msg);
-        free(msg);
-        return;
+            unixctl_command_reply_error(conn, msg);
+            free(msg);
+            return;
+        }
     }
     g = mig_new(m, ROLE_SOURCE, iface_id, dest, s);
+    g->starter = true;
     VLOG_INFO("migration of %s to %s: started", iface_id, dest);
     unixctl_command_reply(conn, "migration started");
     (void) g;
@@ -1919,7 +2021,8 @@ register_commands(struct fs_migrate *m)
 {
     unixctl_command_register("flowsteer/migrations", "", 0, 0,
                              cmd_migrations, m);
-    unixctl_command_register("flowsteer/migrate", "IFACE-ID ssl:HOST:PORT",
+    unixctl_command_register("flowsteer/migrate",
+                             "IFACE-ID ssl:HOST:PORT|chassis:NAME",
                              2, 2, cmd_migrate, m);
     unixctl_command_register("flowsteer/migrate-switch", "IFACE-ID", 1, 1,
                              cmd_switch, m);

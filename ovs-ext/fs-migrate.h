@@ -18,6 +18,10 @@
  *   - pull: external_ids:flowsteer-migrate-from=ssl:HOST:PORT on the
  *     destination's Interface (one that carries the iface-id): its
  *     flowsteerd asks the source for the VM's flows.
+ * On a host that follows a Flowsteer database (fs-fleet.h), the peer may be
+ * "chassis:NAME" instead: its endpoint is the migration_remote of its
+ * Chassis row, and the host that started the migration records it in a
+ * Migration row (its state, times, flows, error).
  *
  * Two phases, like QEMU's pre-copy:
  *   1. Copy.  The source sends the records of the flows the VM started
@@ -78,6 +82,10 @@ void fs_migrate_destroy(struct fs_migrate *);
  * ports it names are forgotten once the flow state is restored (see
  * fs_verdicts_ready()), before any migration is served. */
 void fs_migrate_set_incoming_file(struct fs_migrate *, const char *path);
+
+/* Finds peers named "chassis:NAME", and records migrations, in 'fleet'. */
+struct fs_fleet;
+void fs_migrate_set_fleet(struct fs_migrate *, struct fs_fleet *);
 
 /* Takes the listener, TLS files and ports of 'cfg': a source migration
  * whose VM port has gone switches over; a port with flowsteer-migrate-from

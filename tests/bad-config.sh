@@ -142,7 +142,7 @@ check "an iface-id with a space: reported" wait_until 5 \
 vsctl set Interface "$(vm_port vm1)" external_ids:iface-id=vm1-id \
     external_ids:flowsteer-migrate-from=tcp:10.0.0.9:6650
 check "a pull from a plain TCP peer: reported" wait_until 5 \
-    shows "flowsteer-migrate-from=tcp:10.0.0.9:6650: want ssl:HOST:PORT and an iface-id; not pulled"
+    shows "flowsteer-migrate-from=tcp:10.0.0.9:6650: want ssl:HOST:PORT or chassis:NAME, and an iface-id; not pulled"
 check "forwarding as it was" enforced
 vsctl remove Interface "$(vm_port vm1)" external_ids flowsteer-migrate-from
 check "all fixed: no problems" wait_until 5 shows "problems: 0"

@@ -13,7 +13,11 @@
 #     the cluster checks out (ovsdb-tool check-cluster);
 #   - the killed member, started again, rejoins;
 #   - RBAC: a chassis's credentials cannot change the policy, nor another
-#     chassis's row, but can change its own.
+#     chassis's row, but can change its own;
+#   - a migration of mv from a to "chassis:hostb", whose endpoint a finds
+#     in b's Chassis row, recorded in a Migration row (copying, then done,
+#     with its flows and times); one to a chassis the database does not
+#     have fails, and its row says why.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/migrate-lib.sh"
 
 command -v ovsdb-tool > /dev/null || skip "no ovsdb-tool"
@@ -188,6 +192,46 @@ check "but can change its own" eval \
 check "the policy is the admin's still" in_force "$FSD_B" "$got"
 check "and its version" eval '[ "$(fctl get Policy fleet version)" = "$got" ]'
 
+# A migration found through the Chassis table: a pushes mv to
+# "chassis:NAME", and finds the endpoint in that chassis's row.
+check "a migration to a chassis the database does not have fails" \
+    ovs-appctl -t "$FSD_A" flowsteer/migrate "$IFACE_ID" chassis:hostz
+mig_row() {
+    fctl migration-list > "$tmp/migrations"
+    grep -qE "^$IFACE_ID +$1 +$2 +$3 " "$tmp/migrations"
+}
+check "after the timeout, its Migration row says failed" \
+    wait_until 20 mig_row hosta hostz failed
+check "and why" grep -q "chassis hostz: no such chassis" "$tmp/migrations"
+check "flowsteer/migrate to chassis:hostb starts" \
+    ovs-appctl -t "$FSD_A" flowsteer/migrate "$IFACE_ID" chassis:hostb
+check "host b is copying the VM's flows" wait_until 10 copying
+check "a's Migration row says copying, from hosta to hostb" \
+    wait_until 10 mig_row hosta hostb copying
+check "a read the rows of the two chassis it looked for, not the fleet's" eval \
+    'ovs-appctl -t "$FSD_A" flowsteer/show | grep -q "migration row writes, 2 peers read"'
+on a vsctl del-port br-int "$(vm_port_on mv a)"
+done_on() {
+    mig "$1" > "$tmp/mig-$2" &&
+        grep -q "$IFACE_ID: $3 .* done" "$tmp/mig-$2"
+}
+check "host a: the migration is done" wait_until 10 done_on "$FSD_A" a "source, to chassis:hostb"
+check "host b: too" wait_until 10 done_on "$FSD_B" b "destination, from"
+vm_migrate mv b
+check "the Migration row says done, with the flows moved and when it ended" \
+    wait_until 10 eval 'mig_row hosta hostb done &&
+        grep -E "^$IFACE_ID +hosta +hostb +done " "$tmp/migrations" |
+        grep -qE "Z +20[0-9-]+T[0-9:.]+Z +[1-9][0-9]* *$"'
+# Following the database, flowsteerd has no policy file to look at, and its
+# timer must not wake it at once on every turn (it used to: a core spun).
+for h in a b; do
+    check "$h's flowsteerd does not spin on the policy file's timer" eval \
+        '! grep -q "0-ms timeout at .*fs-policy.c" "$(on $h eval echo \$FSD_DIR)/flowsteerd.log"'
+done
+check "b holds mv's dropped flows, migrated" eval \
+    'flows "$FSD_B" | grep -qE ":2222 .*verdict drop.*migrated"'
+check_still_dropped
+
 bg_stop wstream
 bg_stop retry
 bg_stop stream
@@ -196,5 +240,6 @@ log_allow 'netdev_linux\|WARN\|.*fs[0-9a-f]{4}' \
     'reconnect\|WARN\|ssl:.*: connection (dropped|attempt failed)' \
     'stream_ssl\|WARN\|SSL_read: ' \
     'ovsdb_cs\|INFO\|' \
-    'jsonrpc\|WARN\|ssl:.*: receive error'
+    'jsonrpc\|WARN\|ssl:.*: receive error' \
+    'fs_migrate\|WARN\|migration of [^ ]* to chassis:hostz: failed: chassis hostz: no such chassis'
 finish
