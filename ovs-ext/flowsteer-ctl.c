@@ -495,6 +495,40 @@ cmd_policy_use(struct ctl_context *ctx)
     fsrec_flowsteer_global_set_policy(global_row(ctx), p);
 }
 
+/* Checks that the rules of 'p' can be a profile's: each chassis gives each
+ * of them "profile=NAME, " (fs-fleet.c), so none may name a profile. */
+static bool
+check_profile_policy(struct ctl_context *ctx, const char *profile,
+                     const struct fsrec_policy *p)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    bool ok;
+
+    for (const char *line = p->rules; *line; ) {
+        size_t len = strcspn(line, "\n");
+        size_t skip = strspn(line, " \t\r");
+
+        if (skip < len && line[skip] != '#'
+            && strncmp(line + skip, "exception=", 10)) {
+            ds_put_format(&text, "profile=%s, %.*s", profile,
+                          (int) (len - skip), line + skip);
+        }
+        ds_put_char(&text, '\n');
+        line += len + (line[len] == '\n');
+    }
+    ok = check_rules(ctx, p->name, ds_cstr(&text));
+    ds_destroy(&text);
+    if (!ok) {
+        char *why = ctx->error;
+
+        ctx->error = NULL;
+        ctl_error(ctx, "policy %s cannot be profile %s's (its rules are "
+                  "given profile=%s): %s", p->name, profile, profile, why);
+        free(why);
+    }
+    return ok;
+}
+
 static void
 cmd_profile_add(struct ctl_context *ctx)
 {
@@ -510,7 +544,8 @@ cmd_profile_add(struct ctl_context *ctx)
         }
         return;
     }
-    if (ctx->argc > 2 && !(p = policy_by_name(ctx, ctx->argv[2], true))) {
+    if (ctx->argc > 2 && (!(p = policy_by_name(ctx, ctx->argv[2], true))
+                          || !check_profile_policy(ctx, name, p))) {
         return;
     }
     struct fsrec_profile *pr = fsrec_profile_insert(ctx->txn);
@@ -525,7 +560,8 @@ cmd_profile_set_policy(struct ctl_context *ctx)
     const struct fsrec_policy *p = NULL;
 
     if (!pr
-        || (ctx->argc > 2 && !(p = policy_by_name(ctx, ctx->argv[2], true)))) {
+        || (ctx->argc > 2 && (!(p = policy_by_name(ctx, ctx->argv[2], true))
+                              || !check_profile_policy(ctx, pr->name, p)))) {
         return;
     }
     fsrec_profile_set_policy(pr, p);

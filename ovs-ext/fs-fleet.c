@@ -31,6 +31,7 @@ struct fs_fleet {
     char *policy_name;          /* "db:NAME", or NULL. */
     char *policy_rules;
     int64_t policy_version;
+    size_t n_profiles;          /* Profiles with a policy of their own. */
     bool policy_changed;
     const char *missing;        /* Why there is none. */
 
@@ -176,6 +177,9 @@ fleet_register(struct fs_fleet *f)
     ovsdb_idl_add_column(idl, &fsrec_policy_col_name);
     ovsdb_idl_add_column(idl, &fsrec_policy_col_rules);
     ovsdb_idl_add_column(idl, &fsrec_policy_col_version);
+    ovsdb_idl_add_table(idl, &fsrec_table_profile);
+    ovsdb_idl_add_column(idl, &fsrec_profile_col_name);
+    ovsdb_idl_add_column(idl, &fsrec_profile_col_policy);
     ovsdb_idl_add_table(idl, &fsrec_table_chassis);
     ovsdb_idl_add_column(idl, &fsrec_chassis_col_name);
     static const struct ovsdb_idl_column *written[] = {
@@ -275,7 +279,62 @@ fs_fleet_policy_applied(struct fs_fleet *f, int64_t version, bool ok)
     }
 }
 
-/* Reads the policy from the global row. */
+static int
+compare_profiles(const void *a_, const void *b_)
+{
+    const struct fsrec_profile *const *a = a_, *const *b = b_;
+
+    return strcmp((*a)->name, (*b)->name);
+}
+
+/* Puts in 'ds' the rules of each profile that has a policy, each line
+ * with "profile=NAME, " before it (so it matches that profile's VMs
+ * only), profiles in name order, then the global policy's rules: at equal
+ * priorities a profile's rules come first.  A profile's comments, blank
+ * and exception lines are left out (exceptions are the global policy's).
+ * Returns the number of profiles put in. */
+static size_t
+compose_policy(const struct fs_fleet *f, const struct fsrec_policy *global,
+               struct ds *ds)
+{
+    const struct fsrec_profile **profiles = NULL, *pr;
+    size_t n = 0, allocated = 0, n_used = 0;
+
+    FSREC_PROFILE_FOR_EACH (pr, f->idl) {
+        if (pr->policy) {
+            if (n >= allocated) {
+                profiles = x2nrealloc(profiles, &allocated, sizeof *profiles);
+            }
+            profiles[n++] = pr;
+        }
+    }
+    qsort(profiles, n, sizeof *profiles, compare_profiles);
+    for (size_t i = 0; i < n; i++) {
+        const char *line = profiles[i]->policy->rules;
+
+        ds_put_format(ds, "# profile %s: policy %s, version %"PRId64"\n",
+                      profiles[i]->name, profiles[i]->policy->name,
+                      profiles[i]->policy->version);
+        while (*line) {
+            size_t len = strcspn(line, "\n");
+            size_t skip = strspn(line, " \t\r");
+
+            if (skip < len && line[skip] != '#'
+                && strncmp(line + skip, "exception=", 10)) {
+                ds_put_format(ds, "profile=%s, %.*s\n", profiles[i]->name,
+                              (int) (len - skip), line + skip);
+            }
+            line += len + (line[len] == '\n');
+        }
+        n_used++;
+    }
+    free(profiles);
+    ds_put_format(ds, "# policy %s\n", global->name);
+    ds_put_cstr(ds, global->rules);
+    return n_used;
+}
+
+/* Reads the policy from the global row, with the profiles'. */
 static void
 read_policy(struct fs_fleet *f)
 {
@@ -305,18 +364,23 @@ read_policy(struct fs_fleet *f)
         /* The last policy stays in force. */
         return;
     }
+    struct ds rules = DS_EMPTY_INITIALIZER;
+    size_t n_profiles = compose_policy(f, p, &rules);
+
     name = xasprintf("db:%s", p->name);
-    if (!f->policy_rules || strcmp(f->policy_rules, p->rules)
+    if (!f->policy_rules || strcmp(f->policy_rules, ds_cstr(&rules))
         || strcmp(f->policy_name, name) || f->policy_version != p->version) {
         free(f->policy_name);
         free(f->policy_rules);
         f->policy_name = name;
-        f->policy_rules = xstrdup(p->rules);
+        f->policy_rules = ds_steal_cstr(&rules);
         f->policy_version = p->version;
+        f->n_profiles = n_profiles;
         f->policy_changed = true;
         f->n_policy_updates++;
     } else {
         free(name);
+        ds_destroy(&rules);
     }
 }
 
@@ -584,7 +648,8 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
         return;
     }
     ds_put_format(ds, "flowsteer database: %s (%s), chassis %s; policy %s "
-                  "version %"PRId64" (%s); %"PRIu64" policy updates, %"PRIu64
+                  "version %"PRId64" (%s), with %"PRIuSIZE" profiles' "
+                  "policies; %"PRIu64" policy updates, %"PRIu64
                   " chassis row writes, %"PRIu64" refused, %"PRIu64
                   " downloads of the database; %"PRIu64" migration row "
                   "writes, %"PRIuSIZE" peers read\n", f->remote,
@@ -595,7 +660,7 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   f->policy_version,
                   f->applied_version < 0 ? "not in force"
                   : !f->applied_ok ? "refused" : "in force",
-                  f->n_policy_updates, f->n_writes, f->n_write_failures,
+                  f->n_profiles, f->n_policy_updates, f->n_writes, f->n_write_failures,
                   f->n_downloads, f->n_migration_writes,
                   sset_count(&f->peers));
 }

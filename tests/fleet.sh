@@ -192,6 +192,34 @@ check "but can change its own" eval \
 check "the policy is the admin's still" in_force "$FSD_B" "$got"
 check "and its version" eval '[ "$(fctl get Policy fleet version)" = "$got" ]'
 
+# A profile's policy: rules for the VMs of that profile only.  w (on b)
+# becomes a "web" VM; the web profile's policy allows tcp:8080 above the
+# global drop; mv (on a, no profile) stays dropped.
+connects() {
+    vm_exec "$1" "$py" -c 'import socket
+socket.create_connection(("10.0.0.100", 8080), timeout=2).close()' 2> /dev/null
+}
+check "w cannot connect to srv:8080 (the global drop)" eval '! connects w'
+on b vsctl set Interface "$(vm_port w)" external_ids:flowsteer-profile=web
+printf 'priority=600, tcp, tp_dst=8080, actions=allow\n# a comment\n' \
+    > "$tmp/web.conf"
+check "flowsteer-ctl: a profile with a policy of its own" \
+    fctl policy-add webpol "$tmp/web.conf" -- profile-add web webpol
+profile_in() {
+    ovs-appctl -t "$1" flowsteer/show |
+        grep -q "version $got (in force), with $2 profiles' policies"
+}
+check "a has the profile's policy in force" wait_until 15 profile_in "$FSD_A" 1
+check "b too" wait_until 15 profile_in "$FSD_B" 1
+check "w, a web VM, now connects to srv:8080" wait_until 15 connects w
+check "mv, no web VM, still cannot" eval '! connects mv'
+check "the profile's policy changed: it drops again" \
+    fctl policy-set webpol /dev/null
+check "b has it in force" wait_until 15 profile_in "$FSD_B" 1
+check "and w cannot connect" wait_until 15 eval '! connects w'
+check "the profile without a policy" fctl profile-set-policy web
+check "b: no profile's policy" wait_until 15 profile_in "$FSD_B" 0
+
 # A migration found through the Chassis table: a pushes mv to
 # "chassis:NAME", and finds the endpoint in that chassis's row.
 check "a migration to a chassis the database does not have fails" \

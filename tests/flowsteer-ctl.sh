@@ -128,6 +128,13 @@ check "profile-add with a policy" \
     eval 'run 0 policy-add webpol -- profile-add web webpol'
 check "profile-list says so" \
     eval 'run 0 profile-list && out_has "^web  *webpol$"'
+check "a policy whose rules name a profile cannot be a profile's" \
+    eval 'printf "priority=5, profile=db, actions=drop\n" > "$tmp/prof.conf" &&
+          run 0 policy-add withprof "$tmp/prof.conf" &&
+          run 1 profile-set-policy web withprof &&
+          err_has "policy withprof cannot be profile web.s" &&
+          err_has "duplicate field" && run 0 profile-list &&
+          out_has "^web  *webpol$"'
 check "profile-set-policy with none clears it" \
     eval 'run 0 profile-set-policy web && run 0 profile-list &&
           ! grep -q webpol "$tmp/out"'
