@@ -8,12 +8,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "latch.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
 #include "timeval.h"
 #include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(fs_saver);
 
 struct fs_saver {
     char *path;
@@ -32,6 +36,7 @@ struct fs_saver {
     bool has_pending;
     bool writing;
     bool exiting;
+    bool exited;                /* The thread is past its last save. */
     int last_error;             /* Since fs_saver_run() last took it. */
     struct fs_saver_stats stats;
 };
@@ -123,6 +128,7 @@ saver_main(void *s_)
         }
         latch_set(&s->done);
     }
+    s->exited = true;
     pthread_cond_broadcast(&s->idle);
     pthread_mutex_unlock(&s->mutex);
     ds_destroy(&contents);
@@ -141,7 +147,13 @@ fs_saver_create(const char *path)
     latch_init(&s->done);
     pthread_mutex_init(&s->mutex, NULL);
     pthread_cond_init(&s->cond, NULL);
-    pthread_cond_init(&s->idle, NULL);
+    /* 'idle' is waited on with a deadline (at exit), on the monotonic
+     * clock. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->idle, &attr);
+    pthread_condattr_destroy(&attr);
     ds_init(&s->pending);
     return s;
 }
@@ -208,17 +220,53 @@ fs_saver_wait(struct fs_saver *s)
     latch_wait(&s->done);
 }
 
-void
+/* Waits, with s->mutex held, until 'done' says so or FS_SAVER_EXIT_WAIT_MS
+ * have passed.  Returns true if 'done' said so. */
+static bool
+wait_idle(struct fs_saver *s, bool (*done)(const struct fs_saver *))
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += FS_SAVER_EXIT_WAIT_MS / 1000;
+    deadline.tv_nsec += (FS_SAVER_EXIT_WAIT_MS % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    while (!done(s)) {
+        if (pthread_cond_timedwait(&s->idle, &s->mutex, &deadline)
+            == ETIMEDOUT) {
+            return done(s);
+        }
+    }
+    return true;
+}
+
+static bool
+is_idle(const struct fs_saver *s)
+{
+    return !s->has_pending && !s->writing;
+}
+
+static bool
+has_exited(const struct fs_saver *s)
+{
+    return s->exited;
+}
+
+bool
 fs_saver_flush(struct fs_saver *s)
 {
+    bool ok;
+
     if (!s->started) {
-        return;
+        return true;
     }
     pthread_mutex_lock(&s->mutex);
-    while (s->has_pending || s->writing) {
-        pthread_cond_wait(&s->idle, &s->mutex);
-    }
+    ok = wait_idle(s, is_idle);
     pthread_mutex_unlock(&s->mutex);
+    return ok;
 }
 
 void
@@ -229,7 +277,10 @@ fs_saver_get_stats(struct fs_saver *s, struct fs_saver_stats *stats)
     pthread_mutex_unlock(&s->mutex);
 }
 
-/* Writes what was handed over, then stops the thread. */
+/* Writes what was handed over, then stops the thread; or, if that takes
+ * longer than FS_SAVER_EXIT_WAIT_MS (a disk that hangs), gives up: the
+ * thread is left to end with the process, the file keeps the last save
+ * that ended (a rename is all or nothing), and this is logged. */
 void
 fs_saver_destroy(struct fs_saver *s)
 {
@@ -237,10 +288,21 @@ fs_saver_destroy(struct fs_saver *s)
         return;
     }
     if (s->started) {
+        bool exited;
+
         pthread_mutex_lock(&s->mutex);
         s->exiting = true;
         pthread_cond_signal(&s->cond);
+        exited = wait_idle(s, has_exited);
         pthread_mutex_unlock(&s->mutex);
+        if (!exited) {
+            VLOG_WARN("%s: the last save did not end within %d ms (does the "
+                      "disk hang?): exiting without it; the file holds the "
+                      "last save that ended", s->path,
+                      FS_SAVER_EXIT_WAIT_MS);
+            pthread_detach(s->thread);
+            return;             /* The thread still uses 's'. */
+        }
         pthread_join(s->thread, NULL);
     }
     pthread_cond_destroy(&s->idle);

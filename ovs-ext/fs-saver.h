@@ -23,6 +23,7 @@
 #ifndef FS_SAVER_H
 #define FS_SAVER_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ struct fs_saver_stats {
     long long int max_ms;       /* The longest save. */
 };
 
+/* How long an exit waits for the last save (fs_saver_flush(),
+ * fs_saver_destroy()) before it gives up on a disk that hangs. */
+#define FS_SAVER_EXIT_WAIT_MS 5000
+
 struct fs_saver *fs_saver_create(const char *path);
 void fs_saver_destroy(struct fs_saver *);
 
@@ -49,8 +54,9 @@ void fs_saver_put(struct fs_saver *, struct ds *contents, size_t records);
 int fs_saver_run(struct fs_saver *);
 void fs_saver_wait(struct fs_saver *);
 
-/* Blocks until the contents handed over are on disk (at exit). */
-void fs_saver_flush(struct fs_saver *);
+/* Blocks until the contents handed over are on disk, or at most
+ * FS_SAVER_EXIT_WAIT_MS; returns false if they are not. */
+bool fs_saver_flush(struct fs_saver *);
 
 void fs_saver_get_stats(struct fs_saver *, struct fs_saver_stats *);
 

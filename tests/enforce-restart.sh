@@ -183,8 +183,35 @@ start_fsd
 check "after a kill -9, the file on disk is whole: $n flows restored" \
     shows "flow state [^:]*: $n restored, 0 bad"
 
+echo "== a disk that hangs: the exit does not wait for it"
+# Every fsync() takes 60 s: the save in flight at the exit never ends.  The
+# exit gives up on it after 5 s (FS_SAVER_EXIT_WAIT_MS) instead of waiting
+# for the disk (and a service manager's stop with it), and the file keeps
+# the last save that ended.
+fsctl exit > /dev/null 2>&1 || :
+wait_until 10 eval '! kill -0 "$(fsd_pid)" 2>/dev/null' || fail "flowsteerd did not exit"
+FLOWSTEER_TEST_SAVE_DELAY_MS=60000 start_fsd
+n=$(fsctl flowsteer/show | sed -n 's/^flow state [^:]*: \([0-9]*\) restored.*/\1/p')
+check "a new connection while the disk hangs" http 8080 46200
+sleep 2                                 # Its save is in the fsync().
+pid=$(fsd_pid)
+t0=$(date +%s)
+fsctl exit > /dev/null 2>&1 || :
+wait_until 20 eval '! kill -0 "$pid" 2>/dev/null'
+t1=$(date +%s)
+check "flowsteerd exited within the bound, not the disk's 60 s ($((t1 - t0)) s)" \
+    eval '! kill -0 "$pid" 2>/dev/null && [ $((t1 - t0)) -le 12 ]'
+check "and said why" grep -q "fs_saver|WARN|.*the last save did not end within 5000 ms" \
+    "$FSD_DIR/flowsteerd.log"
+start_fsd
+check "the file on disk is whole: the ${n:-?} flows of the last save that ended" \
+    shows "flow state [^:]*: $n restored, 0 bad"
+check "without the connection made while the disk hung (its rule adopted)" \
+    shows "flow state [^:]*: $n restored, 0 bad, 0 duplicate; 1 rules adopted"
+
 # SIGKILLs, and the damaged state file it gives flowsteerd.
 log_allow 'rconn\|WARN\|br-(int|sec)<->unix#[0-9]+: connection dropped' \
-    'fs_verdict\|WARN\|flow state .*: (cut short at byte 8|1 bad records skipped)'
+    'fs_verdict\|WARN\|flow state .*: (cut short at byte 8|1 bad records skipped)' \
+    'fs_saver\|WARN\|.*: the last save did not end within 5000 ms'
 fsctl exit > /dev/null 2>&1 || :
 finish
