@@ -26,12 +26,17 @@
 #     again instead of resuming with monitor_cond_since.
 #
 # Environment: BENCH_FLEET_CHASSIS (default 1000), BENCH_FLEET_ELECTION_MS
-# (default 10000), BENCH_FLEET_RELAYS (default 3), FLEET_SIM (the fleet-sim
-# binary).  Needs no root; it uses ports 16643-16645 on 127.0.0.1 and
+# (default 10000), BENCH_FLEET_RELAYS (default 3), BENCH_FLEET_REPORT_MS
+# (default N * 20, at least 5000), FLEET_SIM (the fleet-sim binary).  Needs no root; it uses ports 16643-16645 on 127.0.0.1 and
 # ephemeral ones on 127.0.0.2 and 127.0.0.3.
 set -eu
 N=${BENCH_FLEET_CHASSIS:-1000}
 ELECTION_MS=${BENCH_FLEET_ELECTION_MS:-10000}
+# The chassis' report interval (Flowsteer_Global
+# options:chassis_report_interval): a policy change makes the N chassis
+# write their rows spread over it.  Default: N / 50 s (at least 5 s), for
+# 50 row writes a second whatever N.
+REPORT_MS=${BENCH_FLEET_REPORT_MS:-$(( N * 20 > 5000 ? N * 20 : 5000 ))}
 top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 sim=${FLEET_SIM:-$top/_build/bench/fleet-sim}
 [ -x "$sim" ] || { echo "bench-fleet: no $sim (make bench/fleet-sim)" >&2; exit 1; }
@@ -95,7 +100,9 @@ admin '{"op": "insert", "table": "Connection", "uuid-name": "c",
         "row": {"name": "fleet", "version": 1,
                 "rules": "priority=0, actions=allow\n"}},
        {"op": "update", "table": "Flowsteer_Global", "where": [],
-        "row": {"policy": ["named-uuid", "p"]}}'
+        "row": {"policy": ["named-uuid", "p"],
+                "options": ["map", [["chassis_report_interval",
+                                     "'"$REPORT_MS"'"]]]}}'
 # listen_port PIDFILE ADDR: the TCP port the process listens on at ADDR.
 listen_port() {
     ss -ltnpH "src $2" |
@@ -163,7 +170,8 @@ else:
 EOF
 }
 
-echo "bench-fleet: 3 members (election timer $ELECTION_MS ms), $N simulated chassis; reference: 1 chassis"
+echo "bench-fleet: 3 members (election timer $ELECTION_MS ms), $N simulated chassis" \
+    "(report interval $REPORT_MS ms); reference: 1 chassis"
 declare -A cpu0
 for m in 1 2 3; do cpu0[$m]=$(cpu_of "$(cat "$tmp/c$m/ovsdb-server.pid")"); done
 

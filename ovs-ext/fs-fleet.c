@@ -2,6 +2,7 @@
 #include <config.h>
 #include "fs-fleet.h"
 
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "ovs-ext/flowsteer-idl.h"
 #include "ovsdb-idl.h"
 #include "random.h"
+#include "smap.h"
 #include "sset.h"
 #include "timeval.h"
 #include "util.h"
@@ -39,8 +41,13 @@ struct fs_fleet {
     int64_t applied_version;    /* -1: none. */
     bool applied_ok;
     long long int next_heartbeat;
-    long long int next_write;   /* Not before: FS_FLEET_MIN_WRITE_MS. */
-    bool row_pending;           /* A change waits for next_write. */
+    long long int next_write;   /* Not before: one report interval after
+                                 * the last write. */
+    long long int write_at;     /* The write a change waits for, at a
+                                 * random moment within the interval. */
+    bool row_pending;           /* A change waits for write_at. */
+    long long int report_ms;    /* The report interval (Flowsteer_Global
+                                 * options:chassis_report_interval). */
     bool row_check;             /* What to say changed: look again. */
     unsigned int seqno;         /* Of the IDL when last read. */
 
@@ -84,6 +91,8 @@ fs_fleet_create(void)
     struct fs_fleet *f = xzalloc(sizeof *f);
 
     f->applied_version = -1;
+    f->report_ms = FS_FLEET_REPORT_MS;
+    f->write_at = LLONG_MAX;
     f->missing = "no Flowsteer database configured";
     sset_init(&f->peers);
     ovs_list_init(&f->migrations);
@@ -173,6 +182,7 @@ fleet_register(struct fs_fleet *f)
 
     ovsdb_idl_add_table(idl, &fsrec_table_flowsteer_global);
     ovsdb_idl_add_column(idl, &fsrec_flowsteer_global_col_policy);
+    ovsdb_idl_add_column(idl, &fsrec_flowsteer_global_col_options);
     ovsdb_idl_add_table(idl, &fsrec_table_policy);
     ovsdb_idl_add_column(idl, &fsrec_policy_col_name);
     ovsdb_idl_add_column(idl, &fsrec_policy_col_rules);
@@ -345,6 +355,13 @@ read_policy(struct fs_fleet *f)
 
     f->policy_changed = false;
     if (g) {
+        unsigned long long int ms = smap_get_ullong(
+            &g->options, "chassis_report_interval", FS_FLEET_REPORT_MS);
+
+        f->report_ms = MIN(MAX(ms, FS_FLEET_REPORT_MIN_MS),
+                           FS_FLEET_REPORT_MAX_MS);
+    }
+    if (g) {
         /* A row inserted again: the whole database was downloaded (a first
          * connection, or a reconnection that monitor_cond_since could not
          * resume). */
@@ -410,9 +427,11 @@ row_is_current(const struct fs_fleet *f, const struct fsrec_chassis *c,
 }
 
 /* Writes this chassis's row when what it says differs from what the
- * database has, and for the heartbeat; never twice within
- * FS_FLEET_MIN_WRITE_MS.  A reconnection writes nothing by itself: the
- * row the IDL resynced says whether one is needed. */
+ * database has, at a random moment within the report interval (so that a
+ * policy change makes a fleet of N write N rows over the interval, not at
+ * once), and for the heartbeat; never twice within the interval.  A
+ * reconnection writes nothing by itself: the row the IDL resynced says
+ * whether one is needed. */
 static void
 write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
 {
@@ -431,13 +450,22 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
             break;
         }
     }
-    if (row_is_current(f, mine, hostname) && now < f->next_heartbeat) {
+    bool current = row_is_current(f, mine, hostname);
+    if (current && now < f->next_heartbeat) {
+        f->write_at = LLONG_MAX;
         return;
     }
-    if (now < f->next_write) {
+    if (f->write_at == LLONG_MAX) {
+        /* A heartbeat is jittered already; a change (or the first row) is
+         * spread over the interval. */
+        f->write_at = MAX(f->next_write,
+                          current ? now : now + random_range(f->report_ms));
+    }
+    if (now < f->write_at) {
         f->row_pending = true;
         return;
     }
+    f->write_at = LLONG_MAX;
     if (!mine) {
         mine = fsrec_chassis_insert(txn);
         fsrec_chassis_set_name(mine, f->chassis);
@@ -450,10 +478,10 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
     fsrec_chassis_set_policy_version(mine, MAX(f->applied_version, 0));
     fsrec_chassis_set_heartbeat(mine, time_wall_msec());
     ovsdb_idl_txn_add_comment(txn, "flowsteerd: chassis %s", f->chassis);
-    f->next_write = now + FS_FLEET_MIN_WRITE_MS;
+    f->next_write = now + f->report_ms;
     /* Jittered, so that a fleet started at once does not beat as one. */
-    f->next_heartbeat = (now + FS_FLEET_HEARTBEAT_MS
-                         + random_range(FS_FLEET_HEARTBEAT_MS / 10));
+    long long int beat = MAX(FS_FLEET_HEARTBEAT_MS, 6 * f->report_ms);
+    f->next_heartbeat = now + beat + random_range(beat / 10);
     f->n_writes++;
 }
 
@@ -609,7 +637,7 @@ fs_fleet_run(struct fs_fleet *f)
     if (txn && ovsdb_idl_is_connected(f->idl)
         && ovsdb_idl_has_ever_connected(f->idl)
         && (f->row_check
-            || time_msec() >= (f->row_pending ? f->next_write
+            || time_msec() >= (f->row_pending ? f->write_at
                                : f->next_heartbeat))) {
         write_chassis(f, txn);
     }
@@ -626,7 +654,7 @@ fs_fleet_wait(struct fs_fleet *f)
     }
     if (ovsdb_idl_loop_commit_and_wait(&f->loop) == 0) {
         /* Refused (RBAC, a lost connection): the row as resynced says
-         * whether to write again, after FS_FLEET_MIN_WRITE_MS. */
+         * whether to write again, after the report interval. */
         f->n_write_failures++;
     }
     /* Not connected, or a commit in flight: the connection, or the
@@ -635,7 +663,7 @@ fs_fleet_wait(struct fs_fleet *f)
         if (f->row_check || f->n_migrations || f->cond_changed) {
             poll_immediate_wake();
         } else {
-            poll_timer_wait_until(f->row_pending ? f->next_write
+            poll_timer_wait_until(f->row_pending ? f->write_at
                                   : f->next_heartbeat);
         }
     }

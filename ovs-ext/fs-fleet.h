@@ -13,12 +13,15 @@
  *     the database's RBAC lets a chassis write its own row only).  It says
  *     the host's migration endpoint, version and the policy version in
  *     force.  Written when what it says differs from the row the
- *     database has (not merely on a reconnection), at most once every
- *     FS_FLEET_MIN_WRITE_MS, and as a heartbeat every
- *     FS_FLEET_HEARTBEAT_MS (plus up to a tenth, at random): what one
- *     chassis writes is bounded whatever the fleet and the rate of
- *     policy changes, and no chassis reads another's row (its monitor
- *     condition asks for its own only).
+ *     database has (not merely on a reconnection), at a random moment
+ *     within the report interval and at most once per interval, and as a
+ *     heartbeat every FS_FLEET_HEARTBEAT_MS or 6 intervals (plus up to a
+ *     tenth, at random): a policy change makes a fleet of N chassis write
+ *     N rows spread over the interval, not at once, so the cluster takes
+ *     N / interval writes a second, which the admin bounds for a fleet of
+ *     any size with Flowsteer_Global options:chassis_report_interval
+ *     (ms, default FS_FLEET_REPORT_MS); no chassis reads another's row
+ *     (its monitor condition asks for its own, and its peers').
  *   - Through libopenvswitch's IDL: not leader-only (any member, or a
  *     relay, serves it), monitor_cond and monitor_cond_since (a reconnect
  *     resyncs from where it was), reconnecting across the members named in
@@ -37,7 +40,9 @@ struct fs_config;
 struct fs_fleet;
 
 #define FS_FLEET_HEARTBEAT_MS 30000
-#define FS_FLEET_MIN_WRITE_MS 5000
+#define FS_FLEET_REPORT_MS 5000         /* The default interval. */
+#define FS_FLEET_REPORT_MIN_MS 1000
+#define FS_FLEET_REPORT_MAX_MS 3600000
 
 struct fs_fleet *fs_fleet_create(void);
 void fs_fleet_destroy(struct fs_fleet *);
