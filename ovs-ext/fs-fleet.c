@@ -688,8 +688,8 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   f->policy_version,
                   f->applied_version < 0 ? "not in force"
                   : !f->applied_ok ? "refused" : "in force",
-                  f->n_profiles, f->n_policy_updates, f->n_writes, f->n_write_failures,
-                  f->n_downloads, f->n_migration_writes,
+                  f->n_profiles, f->n_policy_updates, f->n_writes,
+                  f->n_write_failures, f->n_downloads, f->n_migration_writes,
                   sset_count(&f->peers));
 }
 
