@@ -12,6 +12,8 @@
 #     last version, the dropped connection stays dropped throughout, and
 #     the cluster checks out (ovsdb-tool check-cluster);
 #   - the killed member, started again, rejoins;
+#   - the schema upgraded online (flowsteer-cluster upgrade): data kept,
+#     the hosts follow on;
 #   - RBAC: a chassis's credentials cannot change the policy, nor another
 #     chassis's row, but can change its own;
 #   - a migration of mv from a to "chassis:hostb", whose endpoint a finds
@@ -174,6 +176,30 @@ check "the killed member's log checks out with the others (check-cluster)" \
 fc start "$tmp/c$L" || fail "member $L did not start again"
 check "member $L rejoins" wait_until 15 eval \
     'status "$L" | grep -q "^Status: cluster member" && members_in'
+
+# The schema upgraded online (a new package's schema: here the same with a
+# new version and a new column): the data stays, the hosts follow on.
+"$py" - "$schema" "$tmp/next.ovsschema" <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["version"] = "1.1.0"
+s["tables"]["Chassis"]["columns"]["description"] = {"type": "string"}
+json.dump(s, open(sys.argv[2], "w"), indent=1)
+PYEOF
+check "flowsteer-cluster upgrade converts the clustered database online" \
+    eval 'fc --schema="$tmp/next.ovsschema" upgrade "$tmp/c1" | grep -q "converted from 1.0.0 to 1.1.0"'
+check "every member has the new schema" eval \
+    'for m in 1 2 3; do
+         [ "$(ovsdb-client get-schema-version "unix:$tmp/c$m/db.sock" Flowsteer)" = 1.1.0 ] || exit 1
+     done'
+check "and the data: the policy's version and rules" \
+    eval '[ "$(fctl get Policy fleet version)" = "$got" ] &&
+          fctl policy-get fleet | tail -n 1 | grep -qx "# update $acked"'
+check "a second upgrade does nothing" \
+    eval 'fc --schema="$tmp/next.ovsschema" upgrade "$tmp/c1" | grep -q "at 1.1.0 already"'
+check "both hosts follow on, the policy in force" \
+    eval 'wait_until 20 in_force "$FSD_A" "$got" && wait_until 20 in_force "$FSD_B" "$got"'
+check "their rows are in the new schema" wait_until 20 chassis_says b "$got"
 
 # RBAC, with a's certificate, from a, through flowsteer-ctl.
 as_a() {
