@@ -667,12 +667,35 @@ flowsteerd_apply(struct flowsteerd *d)
                              || fs_appliance_ready(d->app)));
 }
 
+/* The summary the Chassis row carries, for the fleet's admins. */
+static void
+fleet_counters(struct flowsteerd *d)
+{
+    static const char *const keys[] = {
+        "flows", "flows_classifying", "verdict_rules", "rules_failed",
+    };
+    FS_INSPECTOR_STATS(is);
+    struct flowrules_stats rs;
+
+    if (!fs_fleet_enabled(d->fleet)) {
+        return;
+    }
+    fs_inspector_get_stats(d->insp, &is);
+    flowrules_get_stats(fs_verdicts_rules(d->verdicts), &rs);
+    int64_t values[] = {
+        is.flows, is.flows_classifying, rs.rules_installed, rs.rules_failed,
+    };
+    BUILD_ASSERT_DECL(ARRAY_SIZE(keys) == ARRAY_SIZE(values));
+    fs_fleet_set_counters(d->fleet, keys, values, ARRAY_SIZE(keys));
+}
+
 static void
 flowsteerd_run(struct flowsteerd *d, struct unixctl_server *unixctl)
 {
     fs_watchdog_run(d->watchdog);
     ovsdb_idl_run(d->idl);
     config_run(d);
+    fleet_counters(d);
     fs_fleet_run(d->fleet);
     if (d->cfg_valid) {
         flowsteerd_apply(d);

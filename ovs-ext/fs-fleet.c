@@ -62,6 +62,11 @@ struct fs_fleet {
     struct ovs_list migrations; /* struct fleet_mig. */
     size_t n_migrations;
 
+    /* The summary counters for the row (fs_fleet_set_counters()). */
+    const char *counter_keys[FS_FLEET_MAX_COUNTERS];
+    int64_t counter_values[FS_FLEET_MAX_COUNTERS];
+    size_t n_counters;
+
     uint64_t n_writes, n_write_failures, n_policy_updates, n_downloads;
     uint64_t n_migration_writes, n_migrations_pruned;
 };
@@ -199,6 +204,7 @@ fleet_register(struct fs_fleet *f)
         &fsrec_chassis_col_policy_name,
         &fsrec_chassis_col_policy_version,
         &fsrec_chassis_col_heartbeat,
+        &fsrec_chassis_col_counters,
     };
     for (size_t i = 0; i < ARRAY_SIZE(written); i++) {
         ovsdb_idl_add_column(idl, written[i]);
@@ -477,12 +483,24 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
     fsrec_chassis_set_policy_name(mine, applied_name(f));
     fsrec_chassis_set_policy_version(mine, MAX(f->applied_version, 0));
     fsrec_chassis_set_heartbeat(mine, time_wall_msec());
+    fsrec_chassis_set_counters(mine, f->counter_keys, f->counter_values,
+                               f->n_counters);
     ovsdb_idl_txn_add_comment(txn, "flowsteerd: chassis %s", f->chassis);
     f->next_write = now + f->report_ms;
     /* Jittered, so that a fleet started at once does not beat as one. */
     long long int beat = MAX(FS_FLEET_HEARTBEAT_MS, 6 * f->report_ms);
     f->next_heartbeat = now + beat + random_range(beat / 10);
     f->n_writes++;
+}
+
+void
+fs_fleet_set_counters(struct fs_fleet *f, const char *const *keys,
+                      const int64_t *values, size_t n)
+{
+    /* The keys are the caller's constants. */
+    f->n_counters = MIN(n, FS_FLEET_MAX_COUNTERS);
+    memcpy(f->counter_keys, keys, f->n_counters * sizeof *keys);
+    memcpy(f->counter_values, values, f->n_counters * sizeof *values);
 }
 
 const char *

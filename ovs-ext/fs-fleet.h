@@ -33,6 +33,7 @@
 #define FS_FLEET_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ds;
@@ -96,6 +97,14 @@ struct fs_fleet_migration {
 };
 void fs_fleet_migration_update(struct fs_fleet *,
                                const struct fs_fleet_migration *);
+
+/* Summary counters for the Chassis row's 'counters' (at most
+ * FS_FLEET_MAX_COUNTERS): written with the row, when it reports a change
+ * or for the heartbeat, never on their own account, so they add nothing
+ * to the rate at which a chassis writes. */
+#define FS_FLEET_MAX_COUNTERS 8
+void fs_fleet_set_counters(struct fs_fleet *, const char *const *keys,
+                           const int64_t *values, size_t n);
 
 void fs_fleet_run(struct fs_fleet *);
 void fs_fleet_wait(struct fs_fleet *);

@@ -110,6 +110,9 @@ check "a's Chassis row says so" wait_until 20 chassis_says a 1
 check "b's too" wait_until 20 chassis_says b 1
 check "b's row gives its migration endpoint" \
     grep -qE "^hostb +[^ ]+ +ssl:$(host_ip b):6650 " "$tmp/chassis"
+check "and its summary counters: w's flow, and its verdict rules" eval \
+    '[ "$(fctl get Chassis hostb counters:flows)" -ge 1 ] &&
+     [ "$(fctl get Chassis hostb counters:verdict_rules)" -ge 1 ]'
 
 # A rule in the database cuts the live streams on both hosts.
 n=$(lines) nw=$(wlines)
