@@ -1,7 +1,7 @@
 #!/bin/sh
 # The layout .editorconfig states, checked: C sources and headers indent
 # with spaces and keep lines within 79 columns; no text file has trailing
-# whitespace or lacks its final newline.  (No .clang-format is shipped:
+# whitespace or lacks its final newline; every shell test is executable.  (No .clang-format is shipped:
 # like Open vSwitch's, the style is STYLE.md's, not a formatter's.)
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -37,4 +37,13 @@ while read -r f; do
         echo "$f: no final newline"
 done < "$tmp/text" > "$tmp/report"
 check "every text file ends with a newline" report
+# The harness runs each test (tests/automake.mk's SHELL_TESTS) as a
+# program: one that is not executable fails with "Permission denied".
+sed -n '/^SHELL_TESTS = /,/^$/s/^\t\(tests\/[^ ]*\.sh\).*/\1/p' \
+    tests/automake.mk > "$tmp/tests"
+while read -r t; do
+    [ -x "$t" ] || echo "$t: not executable"
+done < "$tmp/tests" > "$tmp/report"
+check "the shell tests are found" test "$(wc -l < "$tmp/tests")" -gt 20
+check "every shell test is executable" report
 finish
