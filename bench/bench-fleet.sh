@@ -21,8 +21,8 @@
 #
 #   - the same through BENCH_FLEET_RELAYS ovsdb-server relays (default 3;
 #     0: none): cold start, a change reaching every chassis, a relay
-#     killed (kill -9) in the steady state, and another killed with a
-#     policy change 0.5 s later: its chassis reconnected to the others
+#     killed (kill -9) in the steady state (then started again), and
+#     another killed with a policy change 0.5 s later: its chassis reconnected to the others
 #     (and on the new version; target 10 s), and how many downloaded the
 #     whole database again instead of resuming with monitor_cond_since.
 #
@@ -320,6 +320,18 @@ if [ "$R" -gt 0 ]; then
         fi
         sleep 1
         sdl1=$(status_of "$tmp/relayed" downloads)
+        # Relay 2 again, on its port, so the next kill leaves two relays
+        # as the first did.
+        p2=${relays#*,ssl:127.0.0.3:}
+        p2=${p2%%,*}
+        d=$tmp/r2
+        ovsdb-server --detach --no-chdir --pidfile="$d/ovsdb-server.pid" \
+            --unixctl="$d/ovsdb-server.ctl" --log-file="$d/ovsdb-server.log" \
+            -vconsole:off --remote="pssl:$p2:127.0.0.3" \
+            --private-key="$tmp/sim-privkey.pem" --certificate="$tmp/sim-cert.pem" \
+            --ca-cert="$ca" "relay:Flowsteer:$upstream"
+        pids+=("$(cat "$d/ovsdb-server.pid")")
+        sleep $(( REPORT_MS / 1000 + 2 ))
     fi
     # Relay 1 killed: its chassis reconnect to the others and resume from
     # where they were (monitor_cond_since), then take a new version.
@@ -338,7 +350,7 @@ if [ "$R" -gt 0 ]; then
     dl1=$(status_of "$tmp/relayed" downloads)
     rsim_rss=$(rss_of "$rsim_pid")
     r_rss=""
-    for r in $(seq 3 "$R"); do
+    for r in $(seq 2 "$R"); do
         r_rss="$r_rss $(( $(rss_of "$(cat "$tmp/r$r/ovsdb-server.pid")") / 1024 )) MB"
     done
     stop_sim relayed "$rsim_pid"
