@@ -295,6 +295,13 @@ fs_fleet_policy_applied(struct fs_fleet *f, int64_t version, bool ok)
     }
 }
 
+/* What flowsteer-profile may name (fs-config.c), and so a Profile row. */
+static bool
+valid_profile_name(const char *name)
+{
+    return *name && strlen(name) <= 64 && !strpbrk(name, " ,=\t\"#\r\n");
+}
+
 static int
 compare_profiles(const void *a_, const void *b_)
 {
@@ -317,7 +324,14 @@ compose_policy(const struct fs_fleet *f, const struct fsrec_policy *global,
     size_t n = 0, allocated = 0, n_used = 0;
 
     FSREC_PROFILE_FOR_EACH (pr, f->idl) {
-        if (pr->policy) {
+        if (pr->policy && !valid_profile_name(pr->name)) {
+            /* Written around flowsteer-ctl: it would make the whole policy
+             * fail to parse, on every chassis. */
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+            VLOG_WARN_RL(&rl, "profile \"%s\": not a profile name (1 to "
+                         "64 characters, no spaces, commas, '=', '#' or "
+                         "quotes); its policy is left out", pr->name);
+        } else if (pr->policy) {
             if (n >= allocated) {
                 profiles = x2nrealloc(profiles, &allocated, sizeof *profiles);
             }

@@ -246,6 +246,13 @@ check "the profile's policy changed: it drops again" \
     fctl policy-set webpol /dev/null
 check "b has it in force" wait_until 15 profile_in "$FSD_B" 1
 check "and w cannot connect" wait_until 15 eval '! connects w'
+check "a Profile row whose name is no profile name, written around flowsteer-ctl" \
+    fctl -- --id=@p get Policy webpol _uuid -- create Profile name='"bad name"' policy=@p
+check "is left out: the policy stays in force on b, with the one good profile" \
+    wait_until 15 profile_in "$FSD_B" 1
+check "and said why" wait_until 10 eval \
+    'grep -q "profile \\\"bad name\\\": not a profile name" "$(on b eval echo \$FSD_DIR)/flowsteerd.log"'
+check "flowsteer-ctl destroys it by its name" fctl destroy Profile "bad name"
 check "the profile without a policy" fctl profile-set-policy web
 check "b: no profile's policy" wait_until 15 profile_in "$FSD_B" 0
 
@@ -298,5 +305,6 @@ log_allow 'netdev_linux\|WARN\|.*fs[0-9a-f]{4}' \
     'stream_ssl\|WARN\|SSL_read: ' \
     'ovsdb_cs\|INFO\|' \
     'jsonrpc\|WARN\|ssl:.*: receive error' \
-    'fs_migrate\|WARN\|migration of [^ ]* to chassis:hostz: failed: chassis hostz: no such chassis'
+    'fs_migrate\|WARN\|migration of [^ ]* to chassis:hostz: failed: chassis hostz: no such chassis' \
+    'fs_fleet\|WARN\|profile "bad name": not a profile name'
 finish
