@@ -338,7 +338,10 @@ compose_policy(const struct fs_fleet *f, const struct fsrec_policy *global,
             profiles[n++] = pr;
         }
     }
-    qsort(profiles, n, sizeof *profiles, compare_profiles);
+    if (n) {
+        /* (Not qsort(NULL, 0): its argument must not be null.) */
+        qsort(profiles, n, sizeof *profiles, compare_profiles);
+    }
     for (size_t i = 0; i < n; i++) {
         const char *line = profiles[i]->policy->rules;
 
