@@ -93,8 +93,10 @@ ovs_ext_libfsidl_la_CFLAGS = $(FLOWRULES_CFLAGS)
 # flowsteer-ctl: the admin's command line for the database (db-ctl-base,
 # as ovn-nbctl).  It checks policies with the inspector's parser.
 bin_PROGRAMS += ovs-ext/flowsteer-ctl
-ovs_ext_flowsteer_ctl_SOURCES = ovs-ext/flowsteer-ctl.c
-ovs_ext_flowsteer_ctl_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_builddir)
+# (fs-fleet.c: a profile's rules composed as every chassis composes them.)
+ovs_ext_flowsteer_ctl_SOURCES = ovs-ext/flowsteer-ctl.c ovs-ext/fs-fleet.c
+ovs_ext_flowsteer_ctl_CPPFLAGS = $(FLOWRULES_CPPFLAGS) -I$(top_srcdir)/ovs-ext \
+	-I$(top_builddir)
 ovs_ext_flowsteer_ctl_CFLAGS = $(FLOWRULES_CFLAGS)
 ovs_ext_flowsteer_ctl_LDADD = ovs-ext/libfsidl.la \
 	inspector/libflowsteer-inspector.la $(OVS_LIBS)

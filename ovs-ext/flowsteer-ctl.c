@@ -25,6 +25,7 @@
 #include "db-ctl-base.h"
 #include "fatal-signal.h"
 #include "flowsteer/inspector.h"
+#include "fs-fleet.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
@@ -495,8 +496,9 @@ cmd_policy_use(struct ctl_context *ctx)
     fsrec_flowsteer_global_set_policy(global_row(ctx), p);
 }
 
-/* Checks that the rules of 'p' can be a profile's: each chassis gives each
- * of them "profile=NAME, " (fs-fleet.c), so none may name a profile. */
+/* Checks that the rules of 'p' can be a profile's, composed as every
+ * chassis composes them (fs_fleet_profile_rules()): none may name a
+ * profile. */
 static bool
 check_profile_policy(struct ctl_context *ctx, const char *profile,
                      const struct fsrec_policy *p)
@@ -504,18 +506,7 @@ check_profile_policy(struct ctl_context *ctx, const char *profile,
     struct ds text = DS_EMPTY_INITIALIZER;
     bool ok;
 
-    for (const char *line = p->rules; *line; ) {
-        size_t len = strcspn(line, "\n");
-        size_t skip = strspn(line, " \t\r");
-
-        if (skip < len && line[skip] != '#'
-            && strncmp(line + skip, "exception=", 10)) {
-            ds_put_format(&text, "profile=%s, %.*s", profile,
-                          (int) (len - skip), line + skip);
-        }
-        ds_put_char(&text, '\n');
-        line += len + (line[len] == '\n');
-    }
+    fs_fleet_profile_rules(&text, profile, p->rules);
     ok = check_rules(ctx, p->name, ds_cstr(&text));
     ds_destroy(&text);
     if (!ok) {

@@ -574,6 +574,30 @@ inspector_log(void *aux OVS_UNUSED, enum fs_log_level level, const char *msg)
 /* ---------------------------------------------------------------------- */
 /* The daemon. */
 
+/* The summary the Chassis row carries, for the fleet's admins (asked by
+ * fs-fleet when it writes the row). */
+static size_t
+fleet_counters(void *d_, const char *keys[], int64_t values[], size_t max)
+{
+    static const char *const names[] = {
+        "flows", "flows_classifying", "verdict_rules", "rules_failed",
+    };
+    struct flowsteerd *d = d_;
+    FS_INSPECTOR_STATS(is);
+    struct flowrules_stats rs;
+
+    fs_inspector_get_stats(d->insp, &is);
+    flowrules_get_stats(fs_verdicts_rules(d->verdicts), &rs);
+    int64_t got[] = {
+        is.flows, is.flows_classifying, rs.rules_installed, rs.rules_failed,
+    };
+    BUILD_ASSERT_DECL(ARRAY_SIZE(names) == ARRAY_SIZE(got));
+    size_t n = MIN(max, ARRAY_SIZE(names));
+    memcpy(keys, names, n * sizeof *keys);
+    memcpy(values, got, n * sizeof *values);
+    return n;
+}
+
 /* Creates the modules (the unixctl commands are registered before
  * daemonizing, the threads and sockets after: see fs-watchdog.h). */
 static void
@@ -629,6 +653,7 @@ flowsteerd_init(struct flowsteerd *d)
     fs_verdicts_set_end_hook(d->verdicts, fs_migrate_flow_ended, d->migrate);
     d->fleet = fs_fleet_create();
     fs_migrate_set_fleet(d->migrate, d->fleet);
+    fs_fleet_set_counters_cb(d->fleet, fleet_counters, d);
     d->idl = ovsdb_idl_create(db_remote, &ovsrec_idl_class, false, true);
     fs_config_register(d->idl);
     fs_guard_register(d->idl);
@@ -667,35 +692,12 @@ flowsteerd_apply(struct flowsteerd *d)
                              || fs_appliance_ready(d->app)));
 }
 
-/* The summary the Chassis row carries, for the fleet's admins. */
-static void
-fleet_counters(struct flowsteerd *d)
-{
-    static const char *const keys[] = {
-        "flows", "flows_classifying", "verdict_rules", "rules_failed",
-    };
-    FS_INSPECTOR_STATS(is);
-    struct flowrules_stats rs;
-
-    if (!fs_fleet_enabled(d->fleet)) {
-        return;
-    }
-    fs_inspector_get_stats(d->insp, &is);
-    flowrules_get_stats(fs_verdicts_rules(d->verdicts), &rs);
-    int64_t values[] = {
-        is.flows, is.flows_classifying, rs.rules_installed, rs.rules_failed,
-    };
-    BUILD_ASSERT_DECL(ARRAY_SIZE(keys) == ARRAY_SIZE(values));
-    fs_fleet_set_counters(d->fleet, keys, values, ARRAY_SIZE(keys));
-}
-
 static void
 flowsteerd_run(struct flowsteerd *d, struct unixctl_server *unixctl)
 {
     fs_watchdog_run(d->watchdog);
     ovsdb_idl_run(d->idl);
     config_run(d);
-    fleet_counters(d);
     fs_fleet_run(d->fleet);
     if (d->cfg_valid) {
         flowsteerd_apply(d);

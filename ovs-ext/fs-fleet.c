@@ -62,10 +62,9 @@ struct fs_fleet {
     struct ovs_list migrations; /* struct fleet_mig. */
     size_t n_migrations;
 
-    /* The summary counters for the row (fs_fleet_set_counters()). */
-    const char *counter_keys[FS_FLEET_MAX_COUNTERS];
-    int64_t counter_values[FS_FLEET_MAX_COUNTERS];
-    size_t n_counters;
+    /* The summary counters for the row (fs_fleet_set_counters_cb()). */
+    fs_fleet_counters_cb *counters_cb;
+    void *counters_aux;
 
     uint64_t n_writes, n_write_failures, n_policy_updates, n_downloads;
     uint64_t n_migration_writes, n_migrations_pruned;
@@ -310,12 +309,27 @@ compare_profiles(const void *a_, const void *b_)
     return strcmp((*a)->name, (*b)->name);
 }
 
-/* Puts in 'ds' the rules of each profile that has a policy, each line
- * with "profile=NAME, " before it (so it matches that profile's VMs
- * only), profiles in name order, then the global policy's rules: at equal
- * priorities a profile's rules come first.  A profile's comments, blank
- * and exception lines are left out (exceptions are the global policy's).
- * Returns the number of profiles put in. */
+void
+fs_fleet_profile_rules(struct ds *ds, const char *profile, const char *rules)
+{
+    for (const char *line = rules; *line; ) {
+        size_t len = strcspn(line, "\n");
+        size_t skip = strspn(line, " \t\r");
+
+        if (skip < len && line[skip] != '#'
+            && strncmp(line + skip, "exception=", 10)) {
+            ds_put_format(ds, "profile=%s, %.*s", profile,
+                          (int) (len - skip), line + skip);
+        }
+        ds_put_char(ds, '\n');
+        line += len + (line[len] == '\n');
+    }
+}
+
+/* Puts in 'ds' the rules of each profile that has a policy, as
+ * fs_fleet_profile_rules() gives them, profiles in name order, then the
+ * global policy's rules: at equal priorities a profile's rules come
+ * first.  Returns the number of profiles put in. */
 static size_t
 compose_policy(const struct fs_fleet *f, const struct fsrec_policy *global,
                struct ds *ds)
@@ -343,22 +357,11 @@ compose_policy(const struct fs_fleet *f, const struct fsrec_policy *global,
         qsort(profiles, n, sizeof *profiles, compare_profiles);
     }
     for (size_t i = 0; i < n; i++) {
-        const char *line = profiles[i]->policy->rules;
-
         ds_put_format(ds, "# profile %s: policy %s, version %"PRId64"\n",
                       profiles[i]->name, profiles[i]->policy->name,
                       profiles[i]->policy->version);
-        while (*line) {
-            size_t len = strcspn(line, "\n");
-            size_t skip = strspn(line, " \t\r");
-
-            if (skip < len && line[skip] != '#'
-                && strncmp(line + skip, "exception=", 10)) {
-                ds_put_format(ds, "profile=%s, %.*s\n", profiles[i]->name,
-                              (int) (len - skip), line + skip);
-            }
-            line += len + (line[len] == '\n');
-        }
+        fs_fleet_profile_rules(ds, profiles[i]->name,
+                               profiles[i]->policy->rules);
         n_used++;
     }
     free(profiles);
@@ -500,8 +503,15 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
     fsrec_chassis_set_policy_name(mine, applied_name(f));
     fsrec_chassis_set_policy_version(mine, MAX(f->applied_version, 0));
     fsrec_chassis_set_heartbeat(mine, time_wall_msec());
-    fsrec_chassis_set_counters(mine, f->counter_keys, f->counter_values,
-                               f->n_counters);
+    if (f->counters_cb) {
+        const char *keys[FS_FLEET_MAX_COUNTERS];
+        int64_t values[FS_FLEET_MAX_COUNTERS];
+        size_t n = f->counters_cb(f->counters_aux, keys, values,
+                                  FS_FLEET_MAX_COUNTERS);
+
+        fsrec_chassis_set_counters(mine, keys, values,
+                                   MIN(n, FS_FLEET_MAX_COUNTERS));
+    }
     ovsdb_idl_txn_add_comment(txn, "flowsteerd: chassis %s", f->chassis);
     f->next_write = now + f->report_ms;
     /* Jittered, so that a fleet started at once does not beat as one. */
@@ -511,13 +521,11 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
 }
 
 void
-fs_fleet_set_counters(struct fs_fleet *f, const char *const *keys,
-                      const int64_t *values, size_t n)
+fs_fleet_set_counters_cb(struct fs_fleet *f, fs_fleet_counters_cb *cb,
+                         void *aux)
 {
-    /* The keys are the caller's constants. */
-    f->n_counters = MIN(n, FS_FLEET_MAX_COUNTERS);
-    memcpy(f->counter_keys, keys, f->n_counters * sizeof *keys);
-    memcpy(f->counter_values, values, f->n_counters * sizeof *values);
+    f->counters_cb = cb;
+    f->counters_aux = aux;
 }
 
 const char *

@@ -69,6 +69,14 @@ void fs_fleet_policy_applied(struct fs_fleet *, int64_t version, bool ok);
 /* Returns true if the policy changed in the last fs_fleet_run(). */
 bool fs_fleet_policy_changed(const struct fs_fleet *);
 
+/* Appends to 'ds' the rules of 'rules' as profile 'profile''s policy: each
+ * rule line given "profile=PROFILE, " (so it matches that profile's VMs
+ * only); comments, blank and exception lines (exceptions are the global
+ * policy's) left as empty lines, so that a parser's line numbers are those
+ * of 'rules'.  (flowsteer-ctl checks a profile's policy with it.) */
+void fs_fleet_profile_rules(struct ds *, const char *profile,
+                            const char *rules);
+
 /* The migration endpoint ("ssl:IP:PORT") chassis 'name' gives in its
  * Chassis row, or NULL if its row has not come (yet) or gives none.  The
  * first call for a name adds it to what this chassis monitors, so the
@@ -98,13 +106,16 @@ struct fs_fleet_migration {
 void fs_fleet_migration_update(struct fs_fleet *,
                                const struct fs_fleet_migration *);
 
-/* Summary counters for the Chassis row's 'counters' (at most
- * FS_FLEET_MAX_COUNTERS): written with the row, when it reports a change
- * or for the heartbeat, never on their own account, so they add nothing
- * to the rate at which a chassis writes. */
+/* Summary counters for the Chassis row's 'counters': 'cb' fills at most
+ * 'max' (FS_FLEET_MAX_COUNTERS) keys (constants) and values and returns
+ * how many.  Asked only when the row is written, when it reports a change
+ * or for the heartbeat, never on their own account: they add nothing to
+ * the rate at which a chassis writes, nor to a turn of the main loop. */
 #define FS_FLEET_MAX_COUNTERS 8
-void fs_fleet_set_counters(struct fs_fleet *, const char *const *keys,
-                           const int64_t *values, size_t n);
+typedef size_t fs_fleet_counters_cb(void *aux, const char *keys[],
+                                    int64_t values[], size_t max);
+void fs_fleet_set_counters_cb(struct fs_fleet *, fs_fleet_counters_cb *,
+                              void *aux);
 
 void fs_fleet_run(struct fs_fleet *);
 void fs_fleet_wait(struct fs_fleet *);
