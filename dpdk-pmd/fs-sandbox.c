@@ -16,8 +16,10 @@
 #include <linux/capability.h>
 #include <malloc.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -775,5 +777,25 @@ fs_sandbox_lock(struct fs_sandbox *sb)
                "%s on denied calls)", (sb->deny == FS_SANDBOX_DENY_EPERM
                                        ? "EPERM" : "kill"));
     }
+    return error;
+}
+
+int
+fs_sandbox_thread_create(pthread_t *thread, void *(*start)(void *),
+                         void *arg)
+{
+    static const int faults[] = {
+        SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP,
+    };
+    sigset_t all, old;
+    int error;
+
+    sigfillset(&all);
+    for (size_t i = 0; i < sizeof faults / sizeof *faults; i++) {
+        sigdelset(&all, faults[i]);
+    }
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    error = pthread_create(thread, NULL, start, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return error;
 }

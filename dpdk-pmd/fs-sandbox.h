@@ -141,6 +141,7 @@
 #ifndef FS_SANDBOX_H
 #define FS_SANDBOX_H 1
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -299,6 +300,14 @@ int fs_sandbox_lock(struct fs_sandbox *sb);
  * fs_sandbox_lock() drops only its caller's.  Checks the result.  Returns
  * 0 or a positive errno value (ENOTRECOVERABLE: a capability is left). */
 int fs_sandbox_drop_thread_caps(void);
+
+/* Starts a plain thread (not ovs_thread_create()'s) running 'start'(arg)
+ * with every signal blocked but those that report a fault of its own
+ * (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP): the process's
+ * signals, and OVS's fatal-signal handling, stay with the main thread.
+ * Returns 0 or pthread_create()'s positive errno value. */
+int fs_sandbox_thread_create(pthread_t *thread, void *(*start)(void *),
+                             void *arg);
 
 /* Reads the process's credentials into '*status' (through the descriptor
  * opened by fs_sandbox_create(), so it works after fs_sandbox_lock()).

@@ -7,7 +7,6 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -17,6 +16,7 @@
 #include "flowsteer/inspector.h"
 #include "fs-chan.h"
 #include "fs-port.h"
+#include "fs-sandbox.h"
 #include "fs-steer.h"
 #include "hash.h"
 #include "openvswitch/hmap.h"
@@ -320,23 +320,10 @@ fs_dp_create(struct fs_inspector **insps, unsigned int n_workers,
     }
     for (unsigned int i = 1; i < n_workers; i++) {
         struct fs_dp_worker *w = &dp->workers[i];
-        sigset_t all, old;
-        int error;
+        /* Plain threads: they only ever call their inspector, and leave
+         * the process's signals to the main thread. */
+        int error = fs_sandbox_thread_create(&w->thread, worker_main, w);
 
-        /* Plain threads, not ovs_thread_create()'s: they only ever call
-         * their inspector, and leave the process's signals (OVS's
-         * fatal-signal handling) to the main thread, all but those that
-         * report a fault of their own. */
-        sigfillset(&all);
-        sigdelset(&all, SIGSEGV);
-        sigdelset(&all, SIGBUS);
-        sigdelset(&all, SIGILL);
-        sigdelset(&all, SIGFPE);
-        sigdelset(&all, SIGABRT);
-        sigdelset(&all, SIGTRAP);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        error = pthread_create(&w->thread, NULL, worker_main, w);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (error) {
             ovs_abort(error, "cannot start worker %u", i);
         }

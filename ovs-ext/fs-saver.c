@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fs-sandbox.h"
 #include "latch.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
@@ -164,19 +164,8 @@ fs_saver_create(const char *path)
 static void
 saver_start(struct fs_saver *s)
 {
-    sigset_t all, old;
-    int error;
+    int error = fs_sandbox_thread_create(&s->thread, saver_main, s);
 
-    sigfillset(&all);
-    sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGBUS);
-    sigdelset(&all, SIGILL);
-    sigdelset(&all, SIGFPE);
-    sigdelset(&all, SIGABRT);
-    sigdelset(&all, SIGTRAP);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    error = pthread_create(&s->thread, NULL, saver_main, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (error) {
         ovs_abort(error, "cannot start the thread that saves %s", s->path);
     }
