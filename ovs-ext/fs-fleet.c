@@ -26,8 +26,15 @@ struct fs_fleet {
     char *chassis;
     char *advertise;            /* Our migration endpoint, for peers
                                  * ("ssl:IP:PORT"), or "". */
-    struct ovsdb_idl *idl;
-    struct ovsdb_idl_loop loop;
+    /* Two sessions to the database, with one TLS identity: */
+    struct ovsdb_idl *idl;      /* Reads (the policy, the profiles, the
+                                 * peers' rows), from any member or relay;
+                                 * never written through. */
+    struct ovsdb_idl *wr_idl;   /* This chassis's own rows (its Chassis
+                                 * row, its Migration rows), read and
+                                 * written through the leader (or a
+                                 * relay): see fs_fleet_set_config(). */
+    struct ovsdb_idl_loop wr_loop;
 
     /* The policy, as last read. */
     char *policy_name;          /* "db:NAME", or NULL. */
@@ -49,7 +56,8 @@ struct fs_fleet {
     long long int report_ms;    /* The report interval (Flowsteer_Global
                                  * options:chassis_report_interval). */
     bool row_check;             /* What to say changed: look again. */
-    unsigned int seqno;         /* Of the IDL when last read. */
+    unsigned int seqno;         /* Of 'idl' when last read. */
+    unsigned int wr_seqno;      /* Of 'wr_idl' when last read. */
 
     unsigned int global_inserted; /* IDL seqno of Flowsteer_Global's insert. */
 
@@ -107,8 +115,9 @@ static void
 fleet_close(struct fs_fleet *f)
 {
     if (f->idl) {
-        ovsdb_idl_loop_destroy(&f->loop);
-        f->idl = NULL;
+        ovsdb_idl_destroy(f->idl);
+        ovsdb_idl_loop_destroy(&f->wr_loop);
+        f->idl = f->wr_idl = NULL;
     }
     free(f->policy_name);
     free(f->policy_rules);
@@ -152,35 +161,27 @@ advertised(const char *pssl)
            : xasprintf("ssl:%s:%.*s", ip + 1, (int) (ip - port), port);
 }
 
-/* The monitor conditions: of Chassis, this chassis's row and its peers';
- * of Migration, the rows that name this chassis. */
+/* The reading session's condition on Chassis: the peers' rows (none: no
+ * row). */
 static void
-fleet_set_conditions(struct fs_fleet *f)
+fleet_set_peer_condition(struct fs_fleet *f)
 {
     struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
     const char *name;
 
-    fsrec_chassis_add_clause_name(&cond, OVSDB_F_EQ, f->chassis);
     SSET_FOR_EACH (name, &f->peers) {
         fsrec_chassis_add_clause_name(&cond, OVSDB_F_EQ, name);
     }
     fsrec_chassis_set_condition(f->idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
-
-    ovsdb_idl_condition_init(&cond);
-    fsrec_migration_add_clause_source(&cond, OVSDB_F_EQ, f->chassis);
-    fsrec_migration_add_clause_destination(&cond, OVSDB_F_EQ, f->chassis);
-    fsrec_migration_set_condition(f->idl, &cond);
-    ovsdb_idl_condition_destroy(&cond);
     f->cond_changed = false;
 }
 
-/* What this chassis reads: the global row and the policies; of Chassis,
- * its own row and its peers' (fleet_set_conditions()), whose columns it
- * writes without being woken for them; of Migration, the rows it is part
- * of, which it writes. */
+/* What the reading session reads: the global row, the policies and the
+ * profiles; of Chassis, the peers' names and migration endpoints
+ * (fleet_set_peer_condition()). */
 static void
-fleet_register(struct fs_fleet *f)
+fleet_register_reads(struct fs_fleet *f)
 {
     struct ovsdb_idl *idl = f->idl;
 
@@ -194,6 +195,21 @@ fleet_register(struct fs_fleet *f)
     ovsdb_idl_add_table(idl, &fsrec_table_profile);
     ovsdb_idl_add_column(idl, &fsrec_profile_col_name);
     ovsdb_idl_add_column(idl, &fsrec_profile_col_policy);
+    ovsdb_idl_add_table(idl, &fsrec_table_chassis);
+    ovsdb_idl_add_column(idl, &fsrec_chassis_col_name);
+    ovsdb_idl_add_column(idl, &fsrec_chassis_col_migration_remote);
+    fleet_set_peer_condition(f);
+}
+
+/* What the writing session reads: this chassis's Chassis row, whose
+ * columns it writes without being woken for them, and the Migration rows
+ * that name it, which it writes. */
+static void
+fleet_register_writes(struct fs_fleet *f)
+{
+    struct ovsdb_idl *idl = f->wr_idl;
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+
     ovsdb_idl_add_table(idl, &fsrec_table_chassis);
     ovsdb_idl_add_column(idl, &fsrec_chassis_col_name);
     static const struct ovsdb_idl_column *written[] = {
@@ -224,7 +240,16 @@ fleet_register(struct fs_fleet *f)
         ovsdb_idl_add_column(idl, migration[i]);
         ovsdb_idl_omit_alert(idl, migration[i]);
     }
-    fleet_set_conditions(f);
+
+    fsrec_chassis_add_clause_name(&cond, OVSDB_F_EQ, f->chassis);
+    fsrec_chassis_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+
+    ovsdb_idl_condition_init(&cond);
+    fsrec_migration_add_clause_source(&cond, OVSDB_F_EQ, f->chassis);
+    fsrec_migration_add_clause_destination(&cond, OVSDB_F_EQ, f->chassis);
+    fsrec_migration_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
 }
 
 void
@@ -253,12 +278,28 @@ fs_fleet_set_config(struct fs_fleet *f, const struct fs_config *cfg)
     if (!f->remote) {
         return;
     }
+    /* Any member, or a relay, serves the reads. */
     f->idl = ovsdb_idl_create(f->remote, &fsrec_idl_class, false, true);
-    /* Any member serves reads; writes go to the leader through it. */
     ovsdb_idl_set_leader_only(f->idl, false);
     ovsdb_idl_set_shuffle_remotes(f->idl, true);
-    f->loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(f->idl);
-    fleet_register(f);
+    fleet_register_reads(f);
+
+    /* The writes go to the leader itself.  A follower would forward each
+     * to the leader with its own last log entry as the prerequisite, and
+     * the leader refuses it if any entry came in between ("current entry
+     * eid ... does not match prerequisite"), which under a fleet's stream
+     * of row writes is nearly always: the follower retries on each change
+     * of the database, and a thousand chassis' writes forwarded that way
+     * starved the cluster (bench/bench-fleet.sh).  At the leader, writes
+     * queue and commit one after the other.  A relay is never a leader but
+     * serves leader-only clients (ovsdb-cs), so behind relays this session
+     * goes to a relay as the reading one does. */
+    f->wr_idl = ovsdb_idl_create(f->remote, &fsrec_idl_class, false, true);
+    ovsdb_idl_set_leader_only(f->wr_idl, true);
+    ovsdb_idl_set_shuffle_remotes(f->wr_idl, true);
+    f->wr_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
+        f->wr_idl);
+    fleet_register_writes(f);
     VLOG_INFO("following the Flowsteer database %s as chassis %s",
               f->remote, f->chassis);
 }
@@ -470,7 +511,7 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
         hostname[0] = '\0';
     }
     hostname[sizeof hostname - 1] = '\0';
-    FSREC_CHASSIS_FOR_EACH (c, f->idl) {
+    FSREC_CHASSIS_FOR_EACH (c, f->wr_idl) {
         if (!strcmp(c->name, f->chassis)) {
             mine = c;
             break;
@@ -616,7 +657,7 @@ write_migrations(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
     LIST_FOR_EACH_POP (m, node, &f->migrations) {
         const struct fsrec_migration *row = NULL;
 
-        FSREC_MIGRATION_FOR_EACH (r, f->idl) {
+        FSREC_MIGRATION_FOR_EACH (r, f->wr_idl) {
             if (r->started == m->started && !strcmp(r->iface_id, m->iface_id)
                 && names_us(f, r)) {
                 row = r;
@@ -642,7 +683,7 @@ write_migrations(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
     do {
         n = 0;
         oldest = NULL;
-        FSREC_MIGRATION_FOR_EACH (r, f->idl) {
+        FSREC_MIGRATION_FOR_EACH (r, f->wr_idl) {
             if (names_us(f, r) && r->ended) {
                 n++;
                 if (!oldest || r->started < oldest->started) {
@@ -667,24 +708,29 @@ fs_fleet_run(struct fs_fleet *f)
         return;
     }
     if (f->cond_changed) {
-        fleet_set_conditions(f);
+        fleet_set_peer_condition(f);
     }
-    txn = ovsdb_idl_loop_run(&f->loop);
+    ovsdb_idl_run(f->idl);
     if (ovsdb_idl_get_seqno(f->idl) != f->seqno) {
         f->seqno = ovsdb_idl_get_seqno(f->idl);
         read_policy(f);
+        f->row_check = true;    /* The policy name in our row may differ. */
+    }
+    txn = ovsdb_idl_loop_run(&f->wr_loop);
+    if (ovsdb_idl_get_seqno(f->wr_idl) != f->wr_seqno) {
+        f->wr_seqno = ovsdb_idl_get_seqno(f->wr_idl);
         f->row_check = true;    /* Our row, resynced or edited, may differ. */
     }
     /* Not on every turn of the main loop: only when something the row says
      * may have changed, or a write or the heartbeat is due. */
-    if (txn && ovsdb_idl_is_connected(f->idl)
-        && ovsdb_idl_has_ever_connected(f->idl)
+    if (txn && ovsdb_idl_is_connected(f->wr_idl)
+        && ovsdb_idl_has_ever_connected(f->wr_idl)
         && (f->row_check
             || time_msec() >= (f->row_pending ? f->write_at
                                : f->next_heartbeat))) {
         write_chassis(f, txn);
     }
-    if (txn && ovsdb_idl_is_connected(f->idl) && f->n_migrations) {
+    if (txn && ovsdb_idl_is_connected(f->wr_idl) && f->n_migrations) {
         write_migrations(f, txn);
     }
 }
@@ -695,15 +741,19 @@ fs_fleet_wait(struct fs_fleet *f)
     if (!f->idl) {
         return;
     }
-    if (ovsdb_idl_loop_commit_and_wait(&f->loop) == 0) {
+    ovsdb_idl_wait(f->idl);
+    if (f->cond_changed) {
+        poll_immediate_wake();
+    }
+    if (ovsdb_idl_loop_commit_and_wait(&f->wr_loop) == 0) {
         /* Refused (RBAC, a lost connection): the row as resynced says
          * whether to write again, after the report interval. */
         f->n_write_failures++;
     }
     /* Not connected, or a commit in flight: the connection, or the
      * commit's reply, wakes us. */
-    if (ovsdb_idl_is_connected(f->idl) && !f->loop.committing_txn) {
-        if (f->row_check || f->n_migrations || f->cond_changed) {
+    if (ovsdb_idl_is_connected(f->wr_idl) && !f->wr_loop.committing_txn) {
+        if (f->row_check || f->n_migrations) {
             poll_immediate_wake();
         } else {
             poll_timer_wait_until(f->row_pending ? f->write_at
@@ -723,7 +773,8 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   "policies; %"PRIu64" policy updates, %"PRIu64
                   " chassis row writes, %"PRIu64" refused, %"PRIu64
                   " downloads of the database; %"PRIu64" migration row "
-                  "writes, %"PRIuSIZE" peers read\n", f->remote,
+                  "writes, %"PRIuSIZE" peers read; own rows written "
+                  "through the leader or a relay (%s)\n", f->remote,
                   !f->idl ? "closed"
                   : ovsdb_idl_is_connected(f->idl) ? "connected"
                   : "not connected", f->chassis,
@@ -733,7 +784,10 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   : !f->applied_ok ? "refused" : "in force",
                   f->n_profiles, f->n_policy_updates, f->n_writes,
                   f->n_write_failures, f->n_downloads, f->n_migration_writes,
-                  sset_count(&f->peers));
+                  sset_count(&f->peers),
+                  !f->wr_idl ? "closed"
+                  : ovsdb_idl_is_connected(f->wr_idl) ? "connected"
+                  : "not connected");
 }
 
 /* How many times the whole database was downloaded: 1 for the first

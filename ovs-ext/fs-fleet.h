@@ -22,10 +22,15 @@
  *     any size with Flowsteer_Global options:chassis_report_interval
  *     (ms, default FS_FLEET_REPORT_MS); no chassis reads another's row
  *     (its monitor condition asks for its own, and its peers').
- *   - Through libopenvswitch's IDL: not leader-only (any member, or a
- *     relay, serves it), monitor_cond and monitor_cond_since (a reconnect
- *     resyncs from where it was), reconnecting across the members named in
- *     flowsteer-remote.
+ *   - Through libopenvswitch's IDL, in two sessions with one TLS identity,
+ *     both with monitor_cond and monitor_cond_since (a reconnect resyncs
+ *     from where it was), reconnecting across the members named in
+ *     flowsteer-remote: the reads (policy, profiles, peers) not
+ *     leader-only, so any member or a relay serves them; this chassis's
+ *     own rows (Chassis, Migration) leader-only, so its writes commit at
+ *     the leader instead of being forwarded by a follower with a
+ *     prerequisite a busy leader refuses (behind relays, a relay serves
+ *     both sessions, as ovsdb-cs lets a leader-only client use a relay).
  *
  * A run/wait module.
  */

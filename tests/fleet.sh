@@ -134,6 +134,24 @@ leader() {
 }
 L=$(leader)
 check "there is a leader (member $L)" [ -n "$L" ]
+# sessions_of HOST HOST-CTL: the member ports the host's flowsteerd has
+# TCP connections to.  to_leader HOST HOST-CTL: it has two sessions, one
+# to the leader (its own rows are written through a leader-only one,
+# fs-fleet.h).
+sessions_of() {
+    on "$1" ovs_exec ss -tnpH state established "dst $ip_a" |
+        awk -v p="pid=$(cat "$(dirname "$2")/flowsteerd.pid")," \
+            'index($0, p) { n = split($4, a, ":"); print a[n] }' | sort
+}
+to_leader() {
+    local l
+    l=$(leader)
+    [ -n "$l" ] && [ "$(sessions_of "$1" "$2" | wc -l)" = 2 ] &&
+        sessions_of "$1" "$2" | grep -qx "$(port_of "$l")"
+}
+check "a has two sessions with the database, one to the leader" \
+    wait_until 10 to_leader a "$FSD_A"
+check "b too" wait_until 10 to_leader b "$FSD_B"
 F=$(( L % 3 + 1 ))                      # A follower, for the writes.
 acked=2
 # writes HOST-CTL: the Chassis row writes the host has made.
@@ -155,6 +173,9 @@ done
 echo "  updates acknowledged: up to update $acked (member $L killed before 7)"
 check "the last updates were acknowledged, after the kill" [ "$acked" = 12 ]
 check "a new leader" wait_until 15 eval '[ -n "$(leader)" ] && [ "$(leader)" != "$L" ]'
+check "a's own rows' session moved to the new leader" \
+    wait_until 20 to_leader a "$FSD_A"
+check "b's too" wait_until 20 to_leader b "$FSD_B"
 # Each update adds one to the version (flowsteer-ctl); one that timed out
 # may still have committed, so the content tells which update is last.
 check "the database has the last acknowledged update" \
