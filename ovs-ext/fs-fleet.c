@@ -35,6 +35,11 @@ struct fs_fleet {
                                  * written through the leader (or a
                                  * relay): see fs_fleet_set_config(). */
     struct ovsdb_idl_loop wr_loop;
+    bool wr_open;               /* 'wr_idl' has a session (it is paced:
+                                 * fleet_pace_writes()). */
+    long long int wr_down_since;  /* Since when not up, or LLONG_MAX. */
+    long long int wr_up_since;    /* Since when connected, or LLONG_MAX. */
+    long long int wr_retry_at;    /* If closed: when to open it again. */
 
     /* The policy, as last read. */
     char *policy_name;          /* "db:NAME", or NULL. */
@@ -76,6 +81,7 @@ struct fs_fleet {
 
     uint64_t n_writes, n_write_failures, n_policy_updates, n_downloads;
     uint64_t n_migration_writes, n_migrations_pruned;
+    uint64_t n_write_pauses;
 };
 
 /* A Migration row to write. */
@@ -299,6 +305,9 @@ fs_fleet_set_config(struct fs_fleet *f, const struct fs_config *cfg)
     ovsdb_idl_set_shuffle_remotes(f->wr_idl, true);
     f->wr_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         f->wr_idl);
+    f->wr_open = true;
+    f->wr_down_since = time_msec();
+    f->wr_up_since = LLONG_MAX;
     fleet_register_writes(f);
     VLOG_INFO("following the Flowsteer database %s as chassis %s",
               f->remote, f->chassis);
@@ -698,6 +707,58 @@ write_migrations(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
     } while (n > FS_FLEET_MIGRATIONS_KEEP + 1);
 }
 
+/* Paces the writing session.  While the cluster has no leader (an
+ * election), a leader-only session goes from member to member, a TLS
+ * handshake each, and ovsdb-cs backs off only to 8 s: a thousand chassis
+ * doing so kept the two surviving members too busy to serve the reads
+ * (bench/bench-fleet.sh: 59 s to converge after a leader kill).  So a
+ * session that has not been up for FS_FLEET_WR_PATIENCE_MS is closed and
+ * opened again at a random moment within the report interval: its rows
+ * wait, and the chassis' retries are spread over the interval, as their
+ * writes are.  "Up" is connected for a second: a follower's refusal
+ * (not the leader) closes the connection within milliseconds. */
+static void
+fleet_pace_writes(struct fs_fleet *f)
+{
+    long long int now = time_msec();
+
+    if (!f->wr_open) {
+        if (now >= f->wr_retry_at) {
+            ovsdb_idl_set_remote(f->wr_idl, f->remote, true);
+            f->wr_open = true;
+            f->wr_down_since = now;
+            f->wr_up_since = LLONG_MAX;
+        }
+        return;
+    }
+    if (!ovsdb_idl_is_connected(f->wr_idl)) {
+        f->wr_up_since = LLONG_MAX;
+    } else if (f->wr_up_since == LLONG_MAX) {
+        f->wr_up_since = now;
+    }
+    if (now >= f->wr_up_since + 1000) {
+        f->wr_down_since = LLONG_MAX;
+    } else if (f->wr_down_since == LLONG_MAX) {
+        f->wr_down_since = now;
+    } else if (now >= f->wr_down_since + FS_FLEET_WR_PATIENCE_MS) {
+        ovsdb_idl_set_remote(f->wr_idl, NULL, true);
+        f->wr_open = false;
+        f->wr_retry_at = now + 1000 + random_range(f->report_ms);
+        f->n_write_pauses++;
+    }
+}
+
+/* When fleet_pace_writes() has something to do, or LLONG_MAX. */
+static long long int
+fleet_pace_wake(const struct fs_fleet *f)
+{
+    return (!f->wr_open ? f->wr_retry_at
+            : f->wr_down_since == LLONG_MAX ? LLONG_MAX
+            : MIN(f->wr_down_since + FS_FLEET_WR_PATIENCE_MS,
+                  f->wr_up_since == LLONG_MAX ? LLONG_MAX
+                  : f->wr_up_since + 1000));
+}
+
 void
 fs_fleet_run(struct fs_fleet *f)
 {
@@ -716,6 +777,7 @@ fs_fleet_run(struct fs_fleet *f)
         read_policy(f);
         f->row_check = true;    /* The policy name in our row may differ. */
     }
+    fleet_pace_writes(f);
     txn = ovsdb_idl_loop_run(&f->wr_loop);
     if (ovsdb_idl_get_seqno(f->wr_idl) != f->wr_seqno) {
         f->wr_seqno = ovsdb_idl_get_seqno(f->wr_idl);
@@ -745,6 +807,7 @@ fs_fleet_wait(struct fs_fleet *f)
     if (f->cond_changed) {
         poll_immediate_wake();
     }
+    poll_timer_wait_until(fleet_pace_wake(f));
     if (ovsdb_idl_loop_commit_and_wait(&f->wr_loop) == 0) {
         /* Refused (RBAC, a lost connection): the row as resynced says
          * whether to write again, after the report interval. */
@@ -774,7 +837,8 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   " chassis row writes, %"PRIu64" refused, %"PRIu64
                   " downloads of the database; %"PRIu64" migration row "
                   "writes, %"PRIuSIZE" peers read; own rows written "
-                  "through the leader or a relay (%s)\n", f->remote,
+                  "through the leader or a relay (%s, paused %"PRIu64
+                  " times)\n", f->remote,
                   !f->idl ? "closed"
                   : ovsdb_idl_is_connected(f->idl) ? "connected"
                   : "not connected", f->chassis,
@@ -786,8 +850,9 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   f->n_write_failures, f->n_downloads, f->n_migration_writes,
                   sset_count(&f->peers),
                   !f->wr_idl ? "closed"
+                  : !f->wr_open ? "paused"
                   : ovsdb_idl_is_connected(f->wr_idl) ? "connected"
-                  : "not connected");
+                  : "not connected", f->n_write_pauses);
 }
 
 /* How many times the whole database was downloaded: 1 for the first

@@ -49,6 +49,9 @@ struct fs_fleet;
 #define FS_FLEET_REPORT_MS 5000         /* The default interval. */
 #define FS_FLEET_REPORT_MIN_MS 1000
 #define FS_FLEET_REPORT_MAX_MS 3600000
+/* The writing session: closed when not up for this long (the cluster
+ * without a leader), opened again within the report interval. */
+#define FS_FLEET_WR_PATIENCE_MS 5000
 
 struct fs_fleet *fs_fleet_create(void);
 void fs_fleet_destroy(struct fs_fleet *);
