@@ -202,6 +202,7 @@ read -r ref50 ref99 refmax refn < <(stats ref "$first" "$version")
 cold_and_ten() {
     local t
     t=$(now_ms)
+    fleet_t0=$t
     run_sim "$1" "$N" "${2:-}"
     if wait_for 120 all_on "$tmp/$1" "$version" "$N"; then
         cold=$(( $(now_ms) - t ))
@@ -235,6 +236,7 @@ fi
 # The leader killed under a write every 100 ms.
 L=$(leader)
 acked_before=$version
+pauses0=$(status_of "$tmp/fleet" pauses)
 killed_at=0 after_kill=
 # Writes go on (each fails at once while there is no leader) until 30
 # after the kill, the first acknowledged after it among them, or 60 s.
@@ -246,8 +248,9 @@ while [ "$i" -lt 40 ] || { [ -z "$after_kill" ] &&
         kill -9 "$(cat "$tmp/c$L/ovsdb-server.pid")"
         killed_at=$(now_ms)
     fi
-    if set_version $((version + 1)) && [ "$killed_at" != 0 ]; then
-        : "${after_kill:=$version}"
+    if set_version $((version + 1)) && [ "$killed_at" != 0 ] &&
+       [ -z "$after_kill" ]; then
+        after_kill=$version after_kill_ms=$(( $(now_ms) - killed_at ))
     fi
     sleep 0.1
 done
@@ -261,9 +264,12 @@ else
     all_last=NO
 fi
 kill_last=$version
+pauses1=$(status_of "$tmp/fleet" pauses)
 check=$(ovsdb-tool check-cluster "$tmp/c1/flowsteer.db" "$tmp/c2/flowsteer.db" \
             "$tmp/c3/flowsteer.db" 2>&1 && echo ok || echo FAILED)
 sim_rss=$(rss_of "$sim_pid")
+fleet_writes=$(status_of "$tmp/fleet" writes)
+fleet_secs=$(( ($(now_ms) - fleet_t0) / 1000 ))
 m_rss=""
 cpu1=0
 for m in 1 2 3; do
@@ -385,9 +391,11 @@ printf '%-44s %14s %14s\n' "  (chassis x changes measured)" "$pn" "$refn"
 echo "ratio p99, $N chassis / 1: $("$py" -c "print('%.1f' % ($p99 / max($ref99, 1)))")"
 echo "cold start of $N chassis, all in sync: $cold ms (target 60000)"
 echo "burst of 100 changes in 10 s (versions $burst_first-$acked_before): every chassis ends on the last: $burst_ok"
-echo "leader (member $L) killed under a write every 100 ms: first write acknowledged after it version ${after_kill:--};" \
+echo "leader (member $L) killed under a write every 100 ms: first write acknowledged after it version ${after_kill:--}, ${after_kill_ms:--} ms after the kill;" \
      "every chassis had it (or later) $restored ms after the kill (target $ELECTION_MS + 2000);" \
-     "last acknowledged $kill_last, in the database $in_db, every chassis on it: $all_last; check-cluster: $check"
+     "last acknowledged $kill_last, in the database $in_db, every chassis on it: $all_last; check-cluster: $check;" \
+     "writing sessions closed for want of a leader meanwhile: $(( ${pauses1:-0} - ${pauses0:-0} ))"
+echo "Chassis row writes: $fleet_writes in $fleet_secs s ($(( fleet_writes / (fleet_secs > 0 ? fleet_secs : 1) )) a second)"
 echo "memory: surviving members$m_rss; simulation $(( sim_rss / 1024 )) MB, $(( sim_rss / N )) kB per chassis"
 echo "CPU of the two surviving members during the run: $(( cpu1 / hz )) s"
 echo "forwarded writes refused for a stale prerequisite, lines logged by the members: $refused"

@@ -37,8 +37,10 @@ struct fs_fleet {
     struct ovsdb_idl_loop wr_loop;
     bool wr_open;               /* 'wr_idl' has a session (it is paced:
                                  * fleet_pace_writes()). */
-    long long int wr_down_since;  /* Since when not up, or LLONG_MAX. */
-    long long int wr_up_since;    /* Since when connected, or LLONG_MAX. */
+    bool wr_up;                 /* Monitoring: at the leader, or a relay. */
+    long long int wr_down_since;  /* If open and not up: since when. */
+    unsigned int wr_down_seqno;   /* Of 'wr_idl', when last seen not
+                                   * connected. */
     long long int wr_retry_at;    /* If closed: when to open it again. */
 
     /* The policy, as last read. */
@@ -306,8 +308,9 @@ fs_fleet_set_config(struct fs_fleet *f, const struct fs_config *cfg)
     f->wr_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         f->wr_idl);
     f->wr_open = true;
+    f->wr_up = false;
     f->wr_down_since = time_msec();
-    f->wr_up_since = LLONG_MAX;
+    f->wr_down_seqno = ovsdb_idl_get_seqno(f->wr_idl);
     fleet_register_writes(f);
     VLOG_INFO("following the Flowsteer database %s as chassis %s",
               f->remote, f->chassis);
@@ -710,37 +713,41 @@ write_migrations(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
 /* Paces the writing session.  While the cluster has no leader (an
  * election), a leader-only session goes from member to member, a TLS
  * handshake each, and ovsdb-cs backs off only to 8 s: a thousand chassis
- * doing so kept the two surviving members too busy to serve the reads
- * (bench/bench-fleet.sh: 59 s to converge after a leader kill).  So a
- * session that has not been up for FS_FLEET_WR_PATIENCE_MS is closed and
- * opened again at a random moment within the report interval: its rows
- * wait, and the chassis' retries are spread over the interval, as their
- * writes are.  "Up" is connected for a second: a follower's refusal
- * (not the leader) closes the connection within milliseconds. */
+ * doing so, then all coming to the new leader at once, kept the members
+ * too busy to serve the reads (bench/bench-fleet.sh).  So a session that
+ * is not up within FS_FLEET_WR_PATIENCE_MS of being opened or lost is
+ * closed and opened again at a random moment within the report interval:
+ * its rows wait, and the chassis' retries are spread over the interval,
+ * as their writes are.  "Up" is connected with a monitor reply since it
+ * was last seen not connected (a reply always moves the IDL's seqno; a
+ * follower's refusal, "not the leader", comes before the monitor
+ * request). */
 static void
 fleet_pace_writes(struct fs_fleet *f)
 {
     long long int now = time_msec();
+    unsigned int seqno = ovsdb_idl_get_seqno(f->wr_idl);
 
     if (!f->wr_open) {
         if (now >= f->wr_retry_at) {
             ovsdb_idl_set_remote(f->wr_idl, f->remote, true);
             f->wr_open = true;
+            f->wr_up = false;
             f->wr_down_since = now;
-            f->wr_up_since = LLONG_MAX;
+            f->wr_down_seqno = seqno;
         }
         return;
     }
     if (!ovsdb_idl_is_connected(f->wr_idl)) {
-        f->wr_up_since = LLONG_MAX;
-    } else if (f->wr_up_since == LLONG_MAX) {
-        f->wr_up_since = now;
+        f->wr_down_seqno = seqno;
+        if (f->wr_up) {
+            f->wr_up = false;
+            f->wr_down_since = now;
+        }
+    } else if (seqno != f->wr_down_seqno) {
+        f->wr_up = true;
     }
-    if (now >= f->wr_up_since + 1000) {
-        f->wr_down_since = LLONG_MAX;
-    } else if (f->wr_down_since == LLONG_MAX) {
-        f->wr_down_since = now;
-    } else if (now >= f->wr_down_since + FS_FLEET_WR_PATIENCE_MS) {
+    if (!f->wr_up && now >= f->wr_down_since + FS_FLEET_WR_PATIENCE_MS) {
         ovsdb_idl_set_remote(f->wr_idl, NULL, true);
         f->wr_open = false;
         f->wr_retry_at = now + 1000 + random_range(f->report_ms);
@@ -753,10 +760,8 @@ static long long int
 fleet_pace_wake(const struct fs_fleet *f)
 {
     return (!f->wr_open ? f->wr_retry_at
-            : f->wr_down_since == LLONG_MAX ? LLONG_MAX
-            : MIN(f->wr_down_since + FS_FLEET_WR_PATIENCE_MS,
-                  f->wr_up_since == LLONG_MAX ? LLONG_MAX
-                  : f->wr_up_since + 1000));
+            : f->wr_up ? LLONG_MAX
+            : f->wr_down_since + FS_FLEET_WR_PATIENCE_MS);
 }
 
 void
@@ -862,6 +867,21 @@ uint64_t
 fs_fleet_n_downloads(const struct fs_fleet *f)
 {
     return f->n_downloads;
+}
+
+/* How many times this chassis wrote its Chassis row. */
+uint64_t
+fs_fleet_n_writes(const struct fs_fleet *f)
+{
+    return f->n_writes;
+}
+
+/* How many times the writing session was closed for not coming up
+ * (fleet_pace_writes()). */
+uint64_t
+fs_fleet_n_write_pauses(const struct fs_fleet *f)
+{
+    return f->n_write_pauses;
 }
 
 /* True while connected to a member (or relay) of the database. */

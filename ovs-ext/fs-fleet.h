@@ -49,9 +49,10 @@ struct fs_fleet;
 #define FS_FLEET_REPORT_MS 5000         /* The default interval. */
 #define FS_FLEET_REPORT_MIN_MS 1000
 #define FS_FLEET_REPORT_MAX_MS 3600000
-/* The writing session: closed when not up for this long (the cluster
- * without a leader), opened again within the report interval. */
-#define FS_FLEET_WR_PATIENCE_MS 5000
+/* The writing session: closed when not up within this long of being
+ * opened or lost (the cluster without a leader), opened again within the
+ * report interval. */
+#define FS_FLEET_WR_PATIENCE_MS 3000
 
 struct fs_fleet *fs_fleet_create(void);
 void fs_fleet_destroy(struct fs_fleet *);
@@ -130,6 +131,8 @@ void fs_fleet_wait(struct fs_fleet *);
 
 void fs_fleet_format(const struct fs_fleet *, struct ds *);
 uint64_t fs_fleet_n_downloads(const struct fs_fleet *);
+uint64_t fs_fleet_n_writes(const struct fs_fleet *);
+uint64_t fs_fleet_n_write_pauses(const struct fs_fleet *);
 bool fs_fleet_is_connected(const struct fs_fleet *);
 
 #endif /* FS_FLEET_H */

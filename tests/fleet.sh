@@ -307,6 +307,34 @@ check "the Migration row says done, with the flows moved and when it ended" \
     wait_until 10 eval 'mig_row hosta hostb done &&
         grep -E "^$IFACE_ID +hosta +hostb +done " "$tmp/migrations" |
         grep -qE "Z +20[0-9-]+T[0-9:.]+Z +[1-9][0-9]* *$"'
+# No leader for a while: two members frozen (SIGSTOP; killed, they would
+# come back on other ports, the Connection row being pssl:0).  Each host's
+# writing session (leader-only), once it finds no leader, stops hunting
+# the members for one after 3 s and waits (fs-fleet.c,
+# fleet_pace_writes()); once the members go on, it is up again, at the
+# leader, and the rows are written.
+pauses() {
+    ovs-appctl -t "$1" flowsteer/show |
+        sed -n 's/.*through the leader or a relay ([a-z ]*, paused \([0-9]*\) times).*/\1/p'
+}
+pa0=$(pauses "$FSD_A") pb0=$(pauses "$FSD_B")
+K1=$(leader)
+K2=$(( ${K1:-1} % 3 + 1 ))
+for m in $K1 $K2; do kill -STOP "$(cat "$tmp/c$m/ovsdb-server.pid")"; done
+check "with no leader, a's writing session pauses" \
+    wait_until 40 eval '[ "$(pauses "$FSD_A")" -gt "$pa0" ]'
+check "b's too" wait_until 10 eval '[ "$(pauses "$FSD_B")" -gt "$pb0" ]'
+for m in $K1 $K2; do kill -CONT "$(cat "$tmp/c$m/ovsdb-server.pid")"; done
+check "the members go on" wait_until 30 members_in
+check "a's writing session is up again, at the leader" \
+    wait_until 30 to_leader a "$FSD_A"
+check "b's too" wait_until 30 to_leader b "$FSD_B"
+check "a policy update after it" \
+    set_policy after-pause "priority=500, tcp, tp_dst=8080, actions=drop"
+got=$(fctl get Policy fleet version)
+check "reaches a's row" wait_until 30 chassis_says a "$got"
+check "and b's" wait_until 30 chassis_says b "$got"
+
 # Following the database, flowsteerd has no policy file to look at, and its
 # timer must not wake it at once on every turn (it used to: a core spun).
 for h in a b; do
@@ -323,6 +351,7 @@ bg_stop stream
 bg_stop later
 log_allow 'netdev_linux\|WARN\|.*fs[0-9a-f]{4}' \
     'reconnect\|WARN\|ssl:.*: connection (dropped|attempt failed)' \
+    'reconnect\|ERR\|ssl:.*: no response to inactivity probe after 5 seconds, disconnecting' \
     'stream_ssl\|WARN\|SSL_read: ' \
     'ovsdb_cs\|INFO\|' \
     'jsonrpc\|WARN\|ssl:.*: receive error' \
