@@ -338,11 +338,18 @@ if [ "$R" -gt 0 ]; then
         kill -9 "$(cat "$tmp/r2/ovsdb-server.pid")"
         skilled_at=$(now_ms)
         sleep 1
-        if wait_for 60 eval '[ "$(status_of "$tmp/relayed" connected)" = "$N" ]'; then
-            sresync=$(( $(now_ms) - skilled_at ))
-        else
-            sresync=">60000"
-        fi
+        # How the reconnections went: the fewest connected seen from 1 s
+        # after the kill, and when 90% and 99% of the chassis were.
+        slow=$N sp90= sp99= sresync=">60000"
+        while [ $(( $(now_ms) - skilled_at )) -lt 61000 ]; do
+            c=$(status_of "$tmp/relayed" connected)
+            c=${c:-0} t=$(( $(now_ms) - skilled_at ))
+            [ "$c" -ge "$slow" ] || slow=$c
+            [ -n "$sp90" ] || [ $((c * 10)) -lt $((N * 9)) ] || sp90=$t
+            [ -n "$sp99" ] || [ $((c * 100)) -lt $((N * 99)) ] || sp99=$t
+            [ "$c" != "$N" ] || { sresync=$t; break; }
+            sleep 0.1
+        done
         sleep 1
         sdl1=$(status_of "$tmp/relayed" downloads)
         # Relay 2 again, on its port, so the next kill leaves two relays
@@ -409,6 +416,7 @@ if [ "$R" -gt 0 ]; then
     echo "cold start of $N chassis through the relays, all in sync: $rcold ms"
     [ "$R" -lt 2 ] ||
         echo "relay 2 killed (kill -9) in the steady state: every chassis connected again $sresync ms after the kill (target 10000);" \
+             "the fewest connected from 1 s after it: $slow; 90% by ${sp90:--} ms, 99% by ${sp99:--} ms;" \
              "whole-database downloads by the chassis meanwhile: $((sdl1 - sdl0))"
     echo "relay 1 killed (kill -9), a new version 0.5 s later: every chassis connected again and on it $rresync ms after the kill (target 10000);" \
          "whole-database downloads by the chassis meanwhile: $((dl1 - dl0)) (0: every reconnection resumed by monitor_cond_since)"
