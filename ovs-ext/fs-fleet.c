@@ -302,15 +302,14 @@ fs_fleet_set_config(struct fs_fleet *f, const struct fs_config *cfg)
      * queue and commit one after the other.  A relay is never a leader but
      * serves leader-only clients (ovsdb-cs), so behind relays this session
      * goes to a relay as the reading one does. */
-    f->wr_idl = ovsdb_idl_create(f->remote, &fsrec_idl_class, false, true);
+    f->wr_idl = ovsdb_idl_create_unconnected(&fsrec_idl_class, false);
     ovsdb_idl_set_leader_only(f->wr_idl, true);
     ovsdb_idl_set_shuffle_remotes(f->wr_idl, true);
     f->wr_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         f->wr_idl);
-    f->wr_open = true;
-    f->wr_up = false;
-    f->wr_down_since = time_msec();
-    f->wr_down_seqno = ovsdb_idl_get_seqno(f->wr_idl);
+    /* Opened by the first fleet_pace_writes(). */
+    f->wr_open = false;
+    f->wr_retry_at = LLONG_MIN;
     fleet_register_writes(f);
     VLOG_INFO("following the Flowsteer database %s as chassis %s",
               f->remote, f->chassis);
