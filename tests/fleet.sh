@@ -144,10 +144,11 @@ sessions_of() {
             'index($0, p) { n = split($4, a, ":"); print a[n] }' | sort
 }
 to_leader() {
-    local l
+    local l s
     l=$(leader)
-    [ -n "$l" ] && [ "$(sessions_of "$1" "$2" | wc -l)" = 2 ] &&
-        sessions_of "$1" "$2" | grep -qx "$(port_of "$l")"
+    s=$(sessions_of "$1" "$2")
+    [ -n "$l" ] && [ "$(echo "$s" | grep -c .)" = 2 ] &&
+        echo "$s" | grep -qx "$(port_of "$l")"
 }
 check "a has two sessions with the database, one to the leader" \
     wait_until 10 to_leader a "$FSD_A"
@@ -200,6 +201,16 @@ check "the killed member's log checks out with the others (check-cluster)" \
 fc start "$tmp/c$L" || fail "member $L did not start again"
 check "member $L rejoins" wait_until 15 eval \
     'status "$L" | grep -q "^Status: cluster member" && members_in'
+# It serves the chassis on another port (the Connection row is pssl:0):
+# the hosts are given the members' remotes again, or a later leader could
+# be one they cannot reach, and their own rows would wait for it.
+check "member $L serves the chassis' remote again" wait_until 10 ports_bound
+remote="ssl:$ip_a:$(port_of 1),ssl:$ip_a:$(port_of 2),ssl:$ip_a:$(port_of 3)"
+for h in a b; do
+    on "$h" vsctl set Open_vSwitch . external_ids:flowsteer-remote="$remote"
+done
+check "a follows the new remotes" wait_until 20 in_force "$FSD_A" "$got"
+check "b too" wait_until 20 in_force "$FSD_B" "$got"
 
 # The schema upgraded online (a new package's schema: here the same with a
 # new version and a new column): the data stays, the hosts follow on.
@@ -325,6 +336,8 @@ check "with no leader, a's writing session pauses" \
     wait_until 40 eval '[ "$(pauses "$FSD_A")" -gt "$pa0" ]'
 check "b's too" wait_until 10 eval '[ "$(pauses "$FSD_B")" -gt "$pb0" ]'
 for m in $K1 $K2; do kill -CONT "$(cat "$tmp/c$m/ovsdb-server.pid")"; done
+check "the dropped connection stayed dropped while there was no leader" \
+    eval '[ "$(cut -d" " -f2 "$tmp/retry")" = 0 ]'
 check "the members go on" wait_until 30 members_in
 check "a's writing session is up again, at the leader" \
     wait_until 30 to_leader a "$FSD_A"
