@@ -14,7 +14,9 @@
  * start, and again for each reconnection that monitor_cond_since could
  * not resume); how many Chassis row writes they made ("writes COUNT");
  * how many times a writing session was closed for not coming up, in an
- * election ("pauses COUNT"); and the process's resident memory ("rss
+ * election ("pauses COUNT"); how many commits were slow enough to
+ * stretch a chassis's write interval ("slow COUNT") and the longest such
+ * interval now ("interval MS"); and the process's resident memory ("rss
  * KB").  Once
  * OUT.stop exists, writes OUT: a line "VERSION INDEX WALL_MS" for every
  * version each chassis saw, and exits.
@@ -97,17 +99,22 @@ write_status(const char *out, const struct sim *sims, size_t n)
         fprintf(f, "%"PRId64" %"PRIuSIZE"\n", versions[j], count);
     }
     size_t connected = 0;
-    uint64_t downloads = 0, writes = 0, pauses = 0;
+    uint64_t downloads = 0, writes = 0, pauses = 0, slow = 0;
+    long long int interval = 0;
     for (size_t i = 0; i < n; i++) {
         connected += fs_fleet_is_connected(sims[i].fleet);
         downloads += fs_fleet_n_downloads(sims[i].fleet);
         writes += fs_fleet_n_writes(sims[i].fleet);
         pauses += fs_fleet_n_write_pauses(sims[i].fleet);
+        slow += fs_fleet_n_slow_commits(sims[i].fleet);
+        interval = MAX(interval, fs_fleet_write_interval(sims[i].fleet));
     }
     fprintf(f, "connected %"PRIuSIZE"\n", connected);
     fprintf(f, "downloads %"PRIu64"\n", downloads);
     fprintf(f, "writes %"PRIu64"\n", writes);
     fprintf(f, "pauses %"PRIu64"\n", pauses);
+    fprintf(f, "slow %"PRIu64"\n", slow);
+    fprintf(f, "interval %lld\n", interval);
     fprintf(f, "rss %ld\n", rss_kb());
     fclose(f);
     if (rename(tmp, path)) {

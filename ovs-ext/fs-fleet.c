@@ -62,6 +62,10 @@ struct fs_fleet {
     bool row_pending;           /* A change waits for write_at. */
     long long int report_ms;    /* The report interval (Flowsteer_Global
                                  * options:chassis_report_interval). */
+    long long int slow_ms;      /* The interval stretched by slow commits
+                                 * (fleet_commit_done()), or 0. */
+    long long int write_sent;   /* When the commit in flight was sent with
+                                 * our rows in it, or 0. */
     bool row_check;             /* What to say changed: look again. */
     unsigned int seqno;         /* Of 'idl' when last read. */
     unsigned int wr_seqno;      /* Of 'wr_idl' when last read. */
@@ -83,7 +87,7 @@ struct fs_fleet {
 
     uint64_t n_writes, n_write_failures, n_policy_updates, n_downloads;
     uint64_t n_migration_writes, n_migrations_pruned;
-    uint64_t n_write_pauses;
+    uint64_t n_write_pauses, n_slow_commits;
 };
 
 /* A Migration row to write. */
@@ -504,6 +508,14 @@ row_is_current(const struct fs_fleet *f, const struct fsrec_chassis *c,
             && c->policy_version == MAX(f->applied_version, 0));
 }
 
+/* The interval this chassis writes its rows at: the report interval,
+ * stretched while the cluster commits them slowly (fleet_commit_done()). */
+static long long int
+fleet_interval(const struct fs_fleet *f)
+{
+    return MAX(f->report_ms, f->slow_ms);
+}
+
 /* Writes this chassis's row when what it says differs from what the
  * database has, at a random moment within the report interval (so that a
  * policy change makes a fleet of N write N rows over the interval, not at
@@ -515,6 +527,7 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
 {
     const struct fsrec_chassis *c, *mine = NULL;
     long long int now = time_msec();
+    long long int interval = fleet_interval(f);
     char hostname[256];
 
     f->row_pending = f->row_check = false;
@@ -537,7 +550,7 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
         /* A heartbeat is jittered already; a change (or the first row) is
          * spread over the interval. */
         f->write_at = MAX(f->next_write,
-                          current ? now : now + random_range(f->report_ms));
+                          current ? now : now + random_range(interval));
     }
     if (now < f->write_at) {
         f->row_pending = true;
@@ -565,11 +578,12 @@ write_chassis(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
                                    MIN(n, FS_FLEET_MAX_COUNTERS));
     }
     ovsdb_idl_txn_add_comment(txn, "flowsteerd: chassis %s", f->chassis);
-    f->next_write = now + f->report_ms;
+    f->next_write = now + interval;
     /* Jittered, so that a fleet started at once does not beat as one. */
-    long long int beat = MAX(FS_FLEET_HEARTBEAT_MS, 6 * f->report_ms);
+    long long int beat = MAX(FS_FLEET_HEARTBEAT_MS, 6 * interval);
     f->next_heartbeat = now + beat + random_range(beat / 10);
     f->n_writes++;
+    f->write_sent = now;
 }
 
 void
@@ -688,6 +702,7 @@ write_migrations(struct fs_fleet *f, struct ovsdb_idl_txn *txn)
         fsrec_migration_set_error(row, m->error);
         fleet_mig_free(m);
         f->n_migration_writes++;
+        f->write_sent = time_msec();
     }
     f->n_migrations = 0;
 
@@ -749,7 +764,7 @@ fleet_pace_writes(struct fs_fleet *f)
     if (!f->wr_up && now >= f->wr_down_since + FS_FLEET_WR_PATIENCE_MS) {
         ovsdb_idl_set_remote(f->wr_idl, NULL, true);
         f->wr_open = false;
-        f->wr_retry_at = now + 1000 + random_range(f->report_ms);
+        f->wr_retry_at = now + 1000 + random_range(fleet_interval(f));
         f->n_write_pauses++;
     }
 }
@@ -801,6 +816,44 @@ fs_fleet_run(struct fs_fleet *f)
     }
 }
 
+/* Backpressure.  A commit of this chassis's rows that took longer than
+ * FS_FLEET_SLOW_COMMIT_MS means the leader queues writes (a fleet writing
+ * faster than Raft commits them, a busy leader): the chassis doubles the
+ * interval it writes at, up to FS_FLEET_REPORT_MAX_MS, and waits that long
+ * before its next write; a quick commit halves it again, back to the
+ * report interval.  So a fleet's writes settle at what the cluster commits
+ * within about that long, whatever the fleet's size, and an admin's write
+ * waits behind a short queue instead of timing out (bench/bench-fleet.sh
+ * at 1,000 chassis, direct: the leader had 300 writes queued). */
+static void
+fleet_commit_done(struct fs_fleet *f, bool ok)
+{
+    long long int now = time_msec();
+    long long int took = now - f->write_sent;
+
+    f->write_sent = 0;
+    VLOG_DBG("chassis %s: a write %s in %lld ms", f->chassis,
+             ok ? "committed" : "failed", took);
+    if (!ok) {
+        /* Refused, or the connection lost: not a measure of the leader. */
+        return;
+    }
+    if (took > FS_FLEET_SLOW_COMMIT_MS) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 10);
+
+        f->slow_ms = MIN(2 * fleet_interval(f), FS_FLEET_REPORT_MAX_MS);
+        f->next_write = MAX(f->next_write, now + f->slow_ms);
+        f->n_slow_commits++;
+        VLOG_INFO_RL(&rl, "chassis %s: a write took %lld ms to commit; "
+                     "writing every %lld ms", f->chassis, took, f->slow_ms);
+    } else if (f->slow_ms) {
+        f->slow_ms /= 2;
+        if (f->slow_ms <= f->report_ms) {
+            f->slow_ms = 0;
+        }
+    }
+}
+
 void
 fs_fleet_wait(struct fs_fleet *f)
 {
@@ -812,10 +865,14 @@ fs_fleet_wait(struct fs_fleet *f)
         poll_immediate_wake();
     }
     poll_timer_wait_until(fleet_pace_wake(f));
-    if (ovsdb_idl_loop_commit_and_wait(&f->wr_loop) == 0) {
+    int status = ovsdb_idl_loop_commit_and_wait(&f->wr_loop);
+    if (status == 0) {
         /* Refused (RBAC, a lost connection): the row as resynced says
          * whether to write again, after the report interval. */
         f->n_write_failures++;
+    }
+    if (status != -1 && f->write_sent) {
+        fleet_commit_done(f, status == 1);
     }
     /* Not connected, or a commit in flight: the connection, or the
      * commit's reply, wakes us. */
@@ -842,7 +899,8 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   " downloads of the database; %"PRIu64" migration row "
                   "writes, %"PRIuSIZE" peers read; own rows written "
                   "through the leader or a relay (%s, paused %"PRIu64
-                  " times)\n", f->remote,
+                  " times), every %lld ms (%"PRIu64" slow commits)\n",
+                  f->remote,
                   !f->idl ? "closed"
                   : ovsdb_idl_is_connected(f->idl) ? "connected"
                   : "not connected", f->chassis,
@@ -856,7 +914,8 @@ fs_fleet_format(const struct fs_fleet *f, struct ds *ds)
                   !f->wr_idl ? "closed"
                   : !f->wr_open ? "paused"
                   : ovsdb_idl_is_connected(f->wr_idl) ? "connected"
-                  : "not connected", f->n_write_pauses);
+                  : "not connected", f->n_write_pauses,
+                  fleet_interval(f), f->n_slow_commits);
 }
 
 /* How many times the whole database was downloaded: 1 for the first
@@ -881,6 +940,21 @@ uint64_t
 fs_fleet_n_write_pauses(const struct fs_fleet *f)
 {
     return f->n_write_pauses;
+}
+
+/* How many commits of this chassis's rows were slow enough to stretch the
+ * interval it writes at (fleet_commit_done()). */
+uint64_t
+fs_fleet_n_slow_commits(const struct fs_fleet *f)
+{
+    return f->n_slow_commits;
+}
+
+/* The interval this chassis writes its rows at now, in ms. */
+long long int
+fs_fleet_write_interval(const struct fs_fleet *f)
+{
+    return fleet_interval(f);
 }
 
 /* True while connected to a member (or relay) of the database. */

@@ -20,8 +20,12 @@
  *     N rows spread over the interval, not at once, so the cluster takes
  *     N / interval writes a second, which the admin bounds for a fleet of
  *     any size with Flowsteer_Global options:chassis_report_interval
- *     (ms, default FS_FLEET_REPORT_MS); no chassis reads another's row
- *     (its monitor condition asks for its own, and its peers').
+ *     (ms, default FS_FLEET_REPORT_MS).  A chassis whose writes commit
+ *     slowly (over FS_FLEET_SLOW_COMMIT_MS: the leader queues them)
+ *     doubles its interval, and halves it again once they are quick, so
+ *     the fleet writes what the cluster commits.  No chassis reads
+ *     another's row (its monitor condition asks for its own, and its
+ *     peers').
  *   - Through libopenvswitch's IDL, in two sessions with one TLS identity,
  *     both with monitor_cond and monitor_cond_since (a reconnect resyncs
  *     from where it was), reconnecting across the members named in
@@ -53,6 +57,10 @@ struct fs_fleet;
  * opened or lost (the cluster without a leader), opened again within the
  * report interval. */
 #define FS_FLEET_WR_PATIENCE_MS 3000
+
+/* A commit of this chassis's rows slower than this stretches the interval
+ * it writes at (backpressure from a busy leader). */
+#define FS_FLEET_SLOW_COMMIT_MS 1000
 
 struct fs_fleet *fs_fleet_create(void);
 void fs_fleet_destroy(struct fs_fleet *);
@@ -133,6 +141,8 @@ void fs_fleet_format(const struct fs_fleet *, struct ds *);
 uint64_t fs_fleet_n_downloads(const struct fs_fleet *);
 uint64_t fs_fleet_n_writes(const struct fs_fleet *);
 uint64_t fs_fleet_n_write_pauses(const struct fs_fleet *);
+uint64_t fs_fleet_n_slow_commits(const struct fs_fleet *);
+long long int fs_fleet_write_interval(const struct fs_fleet *);
 bool fs_fleet_is_connected(const struct fs_fleet *);
 
 #endif /* FS_FLEET_H */

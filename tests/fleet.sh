@@ -348,6 +348,46 @@ got=$(fctl get Policy fleet version)
 check "reaches a's row" wait_until 30 chassis_says a "$got"
 check "and b's" wait_until 30 chassis_says b "$got"
 
+# Backpressure: a leader that commits slowly (both followers frozen for
+# 2.5 s, under the election timer, raised to 4 s, so it stays leader)
+# stretches the interval a chassis writes at; quick commits bring it back
+# (fs-fleet.c, fleet_commit_done()).
+every() {
+    ovs-appctl -t "$1" flowsteer/show |
+        sed -n 's/.*through the leader or a relay (.*), every \([0-9]*\) ms (\([0-9]*\) slow commits).*/\1 \2/p'
+}
+L=$(leader)
+check "the election timer raised to 4 s" fc election-timer "$tmp/c$L" 4000
+check "a report interval of 1 s" \
+    fctl set Flowsteer_Global . options:chassis_report_interval=1000
+check "a writes every 1 s" wait_until 15 eval '[ "$(every "$FSD_A")" = "1000 0" ]'
+# Its row deleted, a chassis writes it again within the interval: here
+# while the followers are frozen, so that the commit waits for them.
+ovs-appctl -t "$FSD_A" vlog/set fs_fleet:file:dbg
+# a's next write may wait for the old interval (5 s) to have passed.
+sleep 5
+check "a's row deleted by the admin" fctl chassis-del hosta
+for m in 1 2 3; do
+    [ "$m" = "$L" ] || kill -STOP "$(cat "$tmp/c$m/ovsdb-server.pid")"
+done
+sleep 2.5
+for m in 1 2 3; do
+    [ "$m" = "$L" ] || kill -CONT "$(cat "$tmp/c$m/ovsdb-server.pid")"
+done
+check "a wrote its row again, once the followers went on" \
+    wait_until 10 chassis_says a "$got"
+check "that commit was slow: a writes every 2 s" \
+    eval '[ "$(every "$FSD_A")" = "2000 1" ]'
+check "and says so in its log" grep -q \
+    "chassis hosta: a write took [0-9]* ms to commit; writing every 2000 ms" \
+    "$(on a eval echo \$FSD_DIR)/flowsteerd.log"
+check "the leader stayed leader" eval '[ "$(leader)" = "$L" ]'
+check "a's row deleted again" fctl chassis-del hosta
+check "a quick commit brings a back to every 1 s" \
+    wait_until 15 eval '[ "$(every "$FSD_A")" = "1000 1" ]'
+check "and its row is back" wait_until 10 chassis_says a "$got"
+check "b's commits were never slow" eval '[ "$(every "$FSD_B" | cut -d" " -f2)" = 0 ]'
+
 # Following the database, flowsteerd has no policy file to look at, and its
 # timer must not wake it at once on every turn (it used to: a core spun).
 for h in a b; do
