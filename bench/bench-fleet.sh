@@ -147,7 +147,8 @@ cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 run_sim() {
     rm -f "$tmp/$1" "$tmp/$1.status" "$tmp/$1.stop"
     "$sim" --private-key="$tmp/sim-privkey.pem" --certificate="$tmp/sim-cert.pem" \
-        --ca-cert="$ca" "${3:-$remote}" "$2" "$tmp/$1" 2> "$tmp/$1.err" &
+        --ca-cert="$ca" --log-file="$tmp/$1.log" "${3:-$remote}" "$2" "$tmp/$1" \
+        2> "$tmp/$1.err" &
     sim_pid=$!
     pids+=("$sim_pid")
 }
@@ -269,6 +270,7 @@ check=$(ovsdb-tool check-cluster "$tmp/c1/flowsteer.db" "$tmp/c2/flowsteer.db" \
             "$tmp/c3/flowsteer.db" 2>&1 && echo ok || echo FAILED)
 sim_rss=$(rss_of "$sim_pid")
 fleet_writes=$(status_of "$tmp/fleet" writes)
+fleet_slow=$(status_of "$tmp/fleet" slow) fleet_interval=$(status_of "$tmp/fleet" interval)
 fleet_secs=$(( ($(now_ms) - fleet_t0) / 1000 ))
 m_rss=""
 cpu1=0
@@ -335,6 +337,8 @@ if [ "$R" -gt 0 ]; then
     if [ "$R" -ge 2 ]; then
         sleep $(( REPORT_MS / 1000 + 2 ))
         sdl0=$(status_of "$tmp/relayed" downloads)
+        # The reconnections' log lines (fleet-sim --log-file) from here on.
+        slog0=$(wc -l < "$tmp/relayed.log")
         kill -9 "$(cat "$tmp/r2/ovsdb-server.pid")"
         skilled_at=$(now_ms)
         sleep 1
@@ -352,6 +356,11 @@ if [ "$R" -gt 0 ]; then
         done
         sleep 1
         sdl1=$(status_of "$tmp/relayed" downloads)
+        tail -n +"$((slog0 + 1))" "$tmp/relayed.log" > "$tmp/relayed.kill.log"
+        s_timedout=$(grep -c "connection attempt timed out" "$tmp/relayed.kill.log" || :)
+        s_refused=$(grep -c "connection attempt failed" "$tmp/relayed.kill.log" || :)
+        s_backoff=$(grep -cE "waiting [0-9.]+ seconds before reconnect" "$tmp/relayed.kill.log" || :)
+        s_backoff4=$(grep -cE "waiting ([4-9]|[1-9][0-9]+)(\.[0-9]+)? seconds before reconnect" "$tmp/relayed.kill.log" || :)
         # Relay 2 again, on its port, so the next kill leaves two relays
         # as the first did.
         p2=${relays#*,ssl:127.0.0.3:}
@@ -402,7 +411,8 @@ echo "leader (member $L) killed under a write every 100 ms: first write acknowle
      "every chassis had it (or later) $restored ms after the kill (target $ELECTION_MS + 2000);" \
      "last acknowledged $kill_last, in the database $in_db, every chassis on it: $all_last; check-cluster: $check;" \
      "writing sessions closed for want of a leader meanwhile: $(( ${pauses1:-0} - ${pauses0:-0} ))"
-echo "Chassis row writes: $fleet_writes in $fleet_secs s ($(( fleet_writes / (fleet_secs > 0 ? fleet_secs : 1) )) a second)"
+echo "Chassis row writes: $fleet_writes in $fleet_secs s ($(( fleet_writes / (fleet_secs > 0 ? fleet_secs : 1) )) a second);" \
+     "commits over 1 s that stretched a chassis's interval: $fleet_slow; the longest interval at the end: $fleet_interval ms"
 echo "memory: surviving members$m_rss; simulation $(( sim_rss / 1024 )) MB, $(( sim_rss / N )) kB per chassis"
 echo "CPU of the two surviving members during the run: $(( cpu1 / hz )) s"
 echo "forwarded writes refused for a stale prerequisite, lines logged by the members: $refused"
@@ -417,7 +427,9 @@ if [ "$R" -gt 0 ]; then
     [ "$R" -lt 2 ] ||
         echo "relay 2 killed (kill -9) in the steady state: every chassis connected again $sresync ms after the kill (target 10000);" \
              "the fewest connected from 1 s after it: $slow; 90% by ${sp90:--} ms, 99% by ${sp99:--} ms;" \
-             "whole-database downloads by the chassis meanwhile: $((sdl1 - sdl0))"
+             "whole-database downloads by the chassis meanwhile: $((sdl1 - sdl0));" \
+             "connection attempts timed out (ovsdb-cs gives one 1 s, or the backoff): $s_timedout;" \
+             "refused: $s_refused; backoffs: $s_backoff, of them 4 s or more: $s_backoff4"
     echo "relay 1 killed (kill -9), a new version 0.5 s later: every chassis connected again and on it $rresync ms after the kill (target 10000);" \
          "whole-database downloads by the chassis meanwhile: $((dl1 - dl0)) (0: every reconnection resumed by monitor_cond_since)"
     echo "memory: surviving relays$r_rss; simulation $(( rsim_rss / 1024 )) MB"

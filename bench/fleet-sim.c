@@ -5,7 +5,8 @@
  * the same Chassis row writes), without a switch: it "puts in force" each
  * policy version as soon as it sees it.
  *
- *   fleet-sim [--private-key=F --certificate=F --ca-cert=F] REMOTE N OUT
+ *   fleet-sim [--private-key=F --certificate=F --ca-cert=F] [--log-file=F]
+ *             REMOTE N OUT
  *
  * Writes OUT.status (atomically, at most every 100 ms): "VERSION COUNT"
  * lines, how many chassis have each version in force now; how many are
@@ -162,13 +163,22 @@ main(int argc, char *argv[])
             cert = argv[i] + 14;
         } else if (!strncmp(argv[i], "--ca-cert=", 10)) {
             ca = argv[i] + 10;
+        } else if (!strncmp(argv[i], "--log-file=", 11)) {
+            /* The sessions' reconnections (module reconnect, INFO): how
+             * each went, for bench-fleet to count. */
+            if (vlog_set_log_file(argv[i] + 11)) {
+                ovs_fatal(0, "%s: cannot open", argv[i] + 11);
+            }
+            vlog_set_levels(NULL, VLF_FILE, VLL_WARN);
+            vlog_set_levels(vlog_module_from_name("reconnect"), VLF_FILE,
+                            VLL_INFO);
         } else {
             ovs_fatal(0, "unknown option %s", argv[i]);
         }
     }
     if (argc - i != 3) {
         ovs_fatal(0, "usage: %s [--private-key=F --certificate=F "
-                  "--ca-cert=F] REMOTE N OUT", argv[0]);
+                  "--ca-cert=F] [--log-file=F] REMOTE N OUT", argv[0]);
     }
     n = strtoul(argv[i + 1], NULL, 10);
     if (!n || n > 100000) {

@@ -388,12 +388,51 @@ check "a quick commit brings a back to every 1 s" \
 check "and its row is back" wait_until 10 chassis_says a "$got"
 check "b's commits were never slow" eval '[ "$(every "$FSD_B" | cut -d" " -f2)" = 0 ]'
 
+# A hostile VM's flood of new flows (w, on b: 3,000 UDP flows in about
+# 4 s, slow enough for the userspace datapath to hand each up) does not
+# make its host write its row more often: the row says what is in force,
+# not the traffic, whose counters go with the next write due anyway.
+row_writes() {
+    ovs-appctl -t "$1" flowsteer/show |
+        sed -n 's/.*, \([0-9]*\) chassis row writes, .*/\1/p'
+}
+created() {
+    ovs-appctl -t "$FSD_B" flowsteer/show | tr ' ' '\n' |
+        sed -n 's/^flows_created=//p'
+}
+wb0=$(row_writes "$FSD_B") c0=$(created)
+on b vm_exec w "$py" -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3000):
+    try:
+        s.sendto(b'x', ('10.0.0.100', 20000 + i))
+    except OSError:
+        pass
+    time.sleep(0.001)"
+check "the flood made new flows on b" \
+    wait_until 10 eval '[ "$(created)" -ge $((c0 + 1000)) ]'
+sleep 3
+check "b wrote its row at most once meanwhile (a heartbeat), not per flow" \
+    eval '[ "$(row_writes "$FSD_B")" -le $((wb0 + 1)) ]'
+
 # Following the database, flowsteerd has no policy file to look at, and its
 # timer must not wake it at once on every turn (it used to: a core spun).
 for h in a b; do
     check "$h's flowsteerd does not spin on the policy file's timer" eval \
         '! grep -q "0-ms timeout at .*fs-policy.c" "$(on $h eval echo \$FSD_DIR)/flowsteerd.log"'
 done
+# ovs-vswitchd restarted on b, which follows the database: its OpenFlow
+# flows are gone, flowsteerd installs steering and every verdict again,
+# and the database's policy stays in force (there is no file to fall back
+# on).
+got=$(fctl get Policy fleet version)
+on b ovs_restart_vswitchd
+check "b's steering is back after ovs-vswitchd's restart" wait_until 20 eval \
+    'ovs-appctl -t "$FSD_B" flowsteer/show | grep -q "steering on br-int: [0-9]* rules, installed"'
+check "mv's dropped flow has its drop rule on b again" wait_until 20 eval \
+    'rules_on b "$PORT_B" | grep "tp_dst=2222" | grep -q "actions=drop"'
+check "b still has the database's policy in force" in_force "$FSD_B" "$got"
 check "b holds mv's dropped flows, migrated" eval \
     'flows "$FSD_B" | grep -qE ":2222 .*verdict drop.*migrated"'
 check_still_dropped
