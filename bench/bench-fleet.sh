@@ -28,8 +28,10 @@
 #
 # Environment: BENCH_FLEET_CHASSIS (default 1000), BENCH_FLEET_ELECTION_MS
 # (default 10000), BENCH_FLEET_RELAYS (default 3), BENCH_FLEET_REPORT_MS
-# (default N * 20, at least 5000), FLEET_SIM (the fleet-sim binary).  Needs no root; it uses ports 16643-16645 on 127.0.0.1 and
-# ephemeral ones on 127.0.0.2 and 127.0.0.3.
+# (default N * 20, at least 5000), BENCH_FLEET_KEEP_LOG (a file to keep
+# the simulation's reconnection log of the steady relay kill in), FLEET_SIM
+# (the fleet-sim binary).  Needs no root; it uses ports 16643-16645 on
+# 127.0.0.1 and ephemeral ones on 127.0.0.2 and 127.0.0.3.
 set -eu
 N=${BENCH_FLEET_CHASSIS:-1000}
 ELECTION_MS=${BENCH_FLEET_ELECTION_MS:-10000}
@@ -143,12 +145,13 @@ status_of() { awk -v k="$2" '$1 == k { print $2 }' "$1.status" 2>/dev/null; }
 rss_of() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# run_sim NAME COUNT [REMOTE]: starts a simulation; sets sim_pid.
+# run_sim NAME COUNT [REMOTE]: starts a simulation; sets sim_pid.  With
+# SIM_RELAY=--relay, REMOTE names relays (flowsteer-remote-relay).
 run_sim() {
     rm -f "$tmp/$1" "$tmp/$1.status" "$tmp/$1.stop"
     "$sim" --private-key="$tmp/sim-privkey.pem" --certificate="$tmp/sim-cert.pem" \
-        --ca-cert="$ca" --log-file="$tmp/$1.log" "${3:-$remote}" "$2" "$tmp/$1" \
-        2> "$tmp/$1.err" &
+        --ca-cert="$ca" --log-file="$tmp/$1.log" ${SIM_RELAY:-} \
+        "${3:-$remote}" "$2" "$tmp/$1" 2> "$tmp/$1.err" &
     sim_pid=$!
     pids+=("$sim_pid")
 }
@@ -327,7 +330,7 @@ if [ "$R" -gt 0 ]; then
         relays="${relays:+$relays,}ssl:127.0.0.3:$(relay_port "$r")"
     done
     fleet_cold=$cold fleet_first=$first
-    cold_and_ten relayed "$relays"
+    SIM_RELAY=--relay cold_and_ten relayed "$relays"
     rsim_pid=$sim_pid rcold=$cold rfirst=$first rlast=$last
     cold=$fleet_cold first=$fleet_first
     # Relay 2 killed in the steady state (the chassis' reports of the last
@@ -357,7 +360,9 @@ if [ "$R" -gt 0 ]; then
         sleep 1
         sdl1=$(status_of "$tmp/relayed" downloads)
         tail -n +"$((slog0 + 1))" "$tmp/relayed.log" > "$tmp/relayed.kill.log"
+        [ -z "${BENCH_FLEET_KEEP_LOG:-}" ] || cp "$tmp/relayed.kill.log" "$BENCH_FLEET_KEEP_LOG"
         s_timedout=$(grep -c "connection attempt timed out" "$tmp/relayed.kill.log" || :)
+        s_other=$(grep -c "trying another server" "$tmp/relayed.kill.log" || :)
         s_refused=$(grep -c "connection attempt failed" "$tmp/relayed.kill.log" || :)
         s_backoff=$(grep -cE "waiting [0-9.]+ seconds before reconnect" "$tmp/relayed.kill.log" || :)
         s_backoff4=$(grep -cE "waiting ([4-9]|[1-9][0-9]+)(\.[0-9]+)? seconds before reconnect" "$tmp/relayed.kill.log" || :)
@@ -390,6 +395,9 @@ if [ "$R" -gt 0 ]; then
     sleep 1
     dl1=$(status_of "$tmp/relayed" downloads)
     rsim_rss=$(rss_of "$rsim_pid")
+    r_writes=$(status_of "$tmp/relayed" writes) r_slow=$(status_of "$tmp/relayed" slow)
+    r_pauses=$(status_of "$tmp/relayed" pauses)
+    r_secs=$(( ($(now_ms) - fleet_t0) / 1000 ))
     r_rss=""
     for r in $(seq 2 "$R"); do
         r_rss="$r_rss $(( $(rss_of "$(cat "$tmp/r$r/ovsdb-server.pid")") / 1024 )) MB"
@@ -428,10 +436,12 @@ if [ "$R" -gt 0 ]; then
         echo "relay 2 killed (kill -9) in the steady state: every chassis connected again $sresync ms after the kill (target 10000);" \
              "the fewest connected from 1 s after it: $slow; 90% by ${sp90:--} ms, 99% by ${sp99:--} ms;" \
              "whole-database downloads by the chassis meanwhile: $((sdl1 - sdl0));" \
-             "connection attempts timed out (ovsdb-cs gives one 1 s, or the backoff): $s_timedout;" \
+             "connection attempts ended as timed out: $s_timedout (of them, ovsdb-cs trying another server: $s_other; the rest took over 1 s, or the backoff);" \
              "refused: $s_refused; backoffs: $s_backoff, of them 4 s or more: $s_backoff4"
     echo "relay 1 killed (kill -9), a new version 0.5 s later: every chassis connected again and on it $rresync ms after the kill (target 10000);" \
          "whole-database downloads by the chassis meanwhile: $((dl1 - dl0)) (0: every reconnection resumed by monitor_cond_since)"
+    echo "Chassis row writes through the relays (flowsteer-remote-relay): $r_writes in $r_secs s;" \
+         "slow commits: $r_slow; writing sessions paused: $r_pauses"
     echo "memory: surviving relays$r_rss; simulation $(( rsim_rss / 1024 )) MB"
     echo "forwarded writes refused for a stale prerequisite, lines logged by the members: $(( $(refusals) - refused ))" \
          "(the relays forward the chassis' writes to any member)"

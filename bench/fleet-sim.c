@@ -6,7 +6,9 @@
  * policy version as soon as it sees it.
  *
  *   fleet-sim [--private-key=F --certificate=F --ca-cert=F] [--log-file=F]
- *             REMOTE N OUT
+ *             [--relay] REMOTE N OUT
+ *
+ * (--relay: REMOTE names ovsdb-server relays, flowsteer-remote-relay.)
  *
  * Writes OUT.status (atomically, at most every 100 ms): "VERSION COUNT"
  * lines, how many chassis have each version in force now; how many are
@@ -147,6 +149,7 @@ int
 main(int argc, char *argv[])
 {
     const char *key = NULL, *cert = NULL, *ca = NULL;
+    bool relay = false;
     struct fs_config cfg;
     long long int next_status = 0;
     struct sim *sims;
@@ -163,14 +166,18 @@ main(int argc, char *argv[])
             cert = argv[i] + 14;
         } else if (!strncmp(argv[i], "--ca-cert=", 10)) {
             ca = argv[i] + 10;
+        } else if (!strcmp(argv[i], "--relay")) {
+            relay = true;       /* REMOTE names relays. */
         } else if (!strncmp(argv[i], "--log-file=", 11)) {
-            /* The sessions' reconnections (module reconnect, INFO): how
-             * each went, for bench-fleet to count. */
+            /* The sessions' reconnections (modules reconnect and
+             * ovsdb_cs, INFO): how each went, for bench-fleet to count. */
             if (vlog_set_log_file(argv[i] + 11)) {
                 ovs_fatal(0, "%s: cannot open", argv[i] + 11);
             }
             vlog_set_levels(NULL, VLF_FILE, VLL_WARN);
             vlog_set_levels(vlog_module_from_name("reconnect"), VLF_FILE,
+                            VLL_INFO);
+            vlog_set_levels(vlog_module_from_name("ovsdb_cs"), VLF_FILE,
                             VLL_INFO);
         } else {
             ovs_fatal(0, "unknown option %s", argv[i]);
@@ -178,7 +185,8 @@ main(int argc, char *argv[])
     }
     if (argc - i != 3) {
         ovs_fatal(0, "usage: %s [--private-key=F --certificate=F "
-                  "--ca-cert=F] [--log-file=F] REMOTE N OUT", argv[0]);
+                  "--ca-cert=F] [--log-file=F] [--relay] REMOTE N OUT",
+                  argv[0]);
     }
     n = strtoul(argv[i + 1], NULL, 10);
     if (!n || n > 100000) {
@@ -193,6 +201,7 @@ main(int argc, char *argv[])
 
     memset(&cfg, 0, sizeof cfg);
     cfg.remote = argv[i];
+    cfg.remote_relay = relay;
     sims = xcalloc(n, sizeof *sims);
     for (size_t s = 0; s < n; s++) {
         char name[32];

@@ -37,6 +37,7 @@ VLOG_DEFINE_THIS_MODULE(fs_config);
 #define KEY_MIGRATION_REMOTE "flowsteer-migration-remote"
 #define KEY_REMOTE "flowsteer-remote"
 #define KEY_CHASSIS "flowsteer-chassis"
+#define KEY_REMOTE_RELAY "flowsteer-remote-relay"
 #define KEY_MIGRATE_FROM "flowsteer-migrate-from"
 #define KEY_IFACE_ID "iface-id"
 #define MAX_PER_PORT_DEFAULT 8192
@@ -492,6 +493,13 @@ read_fleet(const struct ovsrec_open_vswitch *ovs, struct fs_config *cfg)
     }
     cfg->remote = xstrdup(value);
     cfg->chassis = xstrdup(name);
+
+    value = smap_get(&ovs->external_ids, KEY_REMOTE_RELAY);
+    cfg->remote_relay = value && !strcmp(value, "true");
+    if (value && strcmp(value, "true") && strcmp(value, "false")) {
+        problem(cfg, "%s: want true or false; taking false (the remotes "
+                "are the cluster's members)", KEY_REMOTE_RELAY);
+    }
 }
 
 /* Reads the VM ports of bridge 'br' marked for inspection. */
@@ -799,6 +807,7 @@ fs_config_equal(const struct fs_config *a, const struct fs_config *b)
         || !nullable_string_equal(a->migration_remote, b->migration_remote)
         || !nullable_string_equal(a->remote, b->remote)
         || !nullable_string_equal(a->chassis, b->chassis)
+        || a->remote_relay != b->remote_relay
         || !nullable_string_equal(a->ssl_key, b->ssl_key)
         || !nullable_string_equal(a->ssl_cert, b->ssl_cert)
         || !nullable_string_equal(a->ssl_ca_cert, b->ssl_ca_cert)
@@ -872,8 +881,9 @@ fs_config_format(const struct fs_config *cfg, struct ds *ds)
     ds_put_format(ds, "migration listener: %s\n",
                   cfg->migration_remote ? cfg->migration_remote : "(none)");
     if (cfg->remote) {
-        ds_put_format(ds, "flowsteer database: %s, as chassis %s\n",
-                      cfg->remote, cfg->chassis);
+        ds_put_format(ds, "flowsteer database: %s%s, as chassis %s\n",
+                      cfg->remote, cfg->remote_relay ? " (relays)" : "",
+                      cfg->chassis);
     }
     ds_put_format(ds, "inspected ports: %"PRIuSIZE"\n",
                   ovs_list_size(&cfg->ports));

@@ -52,6 +52,11 @@
  *                                  keys
  *     flowsteer-chassis=NAME       this host's name there (default: the
  *                                  system-id key); its certificate's CN
+ *     flowsteer-remote-relay=true|false
+ *                                  flowsteer-remote names ovsdb-server
+ *                                  relays, not the cluster's members: the
+ *                                  host's own rows are written through
+ *                                  them (default false: at the leader)
  *
  *   Interface:
  *     flowsteer-inspect=true|false inspect this VM port (default false)
@@ -143,6 +148,8 @@ struct fs_config {
                                  * to follow (fs-fleet.h), or NULL. */
     char *chassis;              /* This host's name there: flowsteer-chassis,
                                  * else system-id (NULL without 'remote'). */
+    bool remote_relay;          /* flowsteer-remote-relay: 'remote' names
+                                 * relays. */
     char *ssl_key;              /* The SSL table's private key, certificate
                                  * and CA certificate (ovs-vsctl set-ssl), */
     char *ssl_cert;             /* or NULL. */

@@ -39,6 +39,9 @@ struct fs_fleet {
                                  * fleet_pace_writes()). */
     bool wr_up;                 /* Monitoring: at the leader, or a relay. */
     long long int wr_down_since;  /* If open and not up: since when. */
+    long long int wr_lost_at;   /* Not up since then (opened or lost), or
+                                 * LLONG_MAX while up. */
+    bool wr_hinted;             /* The "relays?" hint logged for this loss. */
     unsigned int wr_down_seqno;   /* Of 'wr_idl', when last seen not
                                    * connected. */
     long long int wr_retry_at;    /* If closed: when to open it again. */
@@ -66,6 +69,8 @@ struct fs_fleet {
                                  * (fleet_commit_done()), or 0. */
     long long int write_sent;   /* When the commit in flight was sent with
                                  * our rows in it, or 0. */
+    bool relay;                 /* 'remote' names relays: the writing
+                                 * session is not leader-only. */
     bool row_check;             /* What to say changed: look again. */
     unsigned int seqno;         /* Of 'idl' when last read. */
     unsigned int wr_seqno;      /* Of 'wr_idl' when last read. */
@@ -277,7 +282,8 @@ fs_fleet_set_config(struct fs_fleet *f, const struct fs_config *cfg)
         free(advertise);
     }
     if (nullable_string_is_equal(f->remote, cfg->remote)
-        && nullable_string_is_equal(f->chassis, cfg->chassis)) {
+        && nullable_string_is_equal(f->chassis, cfg->chassis)
+        && f->relay == cfg->remote_relay) {
         return;
     }
     fleet_close(f);
@@ -285,6 +291,7 @@ fs_fleet_set_config(struct fs_fleet *f, const struct fs_config *cfg)
     free(f->chassis);
     f->remote = nullable_xstrdup(cfg->remote);
     f->chassis = nullable_xstrdup(cfg->chassis);
+    f->relay = cfg->remote_relay;
     f->missing = (f->remote ? "the Flowsteer database has given no policy "
                   "yet" : "no Flowsteer database configured");
     if (!f->remote) {
@@ -303,20 +310,24 @@ fs_fleet_set_config(struct fs_fleet *f, const struct fs_config *cfg)
      * of row writes is nearly always: the follower retries on each change
      * of the database, and a thousand chassis' writes forwarded that way
      * starved the cluster (bench/bench-fleet.sh).  At the leader, writes
-     * queue and commit one after the other.  A relay is never a leader but
-     * serves leader-only clients (ovsdb-cs), so behind relays this session
-     * goes to a relay as the reading one does. */
+     * queue and commit one after the other.  A relay is never a leader,
+     * and a leader-only session refuses one ("relay database server cannot
+     * be a leader", ovsdb-cs), so behind relays (flowsteer-remote-relay)
+     * this session is not leader-only: the relay forwards the writes to
+     * the cluster. */
     f->wr_idl = ovsdb_idl_create_unconnected(&fsrec_idl_class, false);
-    ovsdb_idl_set_leader_only(f->wr_idl, true);
+    ovsdb_idl_set_leader_only(f->wr_idl, !f->relay);
     ovsdb_idl_set_shuffle_remotes(f->wr_idl, true);
     f->wr_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         f->wr_idl);
     /* Opened by the first fleet_pace_writes(). */
     f->wr_open = false;
     f->wr_retry_at = LLONG_MIN;
+    f->wr_lost_at = time_msec();
+    f->wr_hinted = false;
     fleet_register_writes(f);
-    VLOG_INFO("following the Flowsteer database %s as chassis %s",
-              f->remote, f->chassis);
+    VLOG_INFO("following the Flowsteer database %s%s as chassis %s",
+              f->remote, f->relay ? " (relays)" : "", f->chassis);
 }
 
 bool
@@ -757,9 +768,25 @@ fleet_pace_writes(struct fs_fleet *f)
         if (f->wr_up) {
             f->wr_up = false;
             f->wr_down_since = now;
+            f->wr_lost_at = now;
         }
     } else if (seqno != f->wr_down_seqno) {
         f->wr_up = true;
+        f->wr_lost_at = LLONG_MAX;
+        f->wr_hinted = false;
+    }
+    /* No leader for a minute while the reads are served: an election lasts
+     * a few election timers, so these are more likely relays, which a
+     * leader-only session never takes. */
+    if (!f->wr_up && !f->relay && !f->wr_hinted
+        && now - f->wr_lost_at >= FS_FLEET_NO_LEADER_HINT_MS
+        && ovsdb_idl_is_connected(f->idl)) {
+        VLOG_WARN("chassis %s: no leader among %s for %lld s while the "
+                  "policy is read from them; this host's row is not "
+                  "written (if they are ovsdb-server relays, set "
+                  "external_ids:flowsteer-remote-relay=true)", f->chassis,
+                  f->remote, (now - f->wr_lost_at) / 1000);
+        f->wr_hinted = true;
     }
     if (!f->wr_up && now >= f->wr_down_since + FS_FLEET_WR_PATIENCE_MS) {
         ovsdb_idl_set_remote(f->wr_idl, NULL, true);

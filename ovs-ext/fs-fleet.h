@@ -33,8 +33,9 @@
  *     leader-only, so any member or a relay serves them; this chassis's
  *     own rows (Chassis, Migration) leader-only, so its writes commit at
  *     the leader instead of being forwarded by a follower with a
- *     prerequisite a busy leader refuses (behind relays, a relay serves
- *     both sessions, as ovsdb-cs lets a leader-only client use a relay).
+ *     prerequisite a busy leader refuses.  A leader-only session never
+ *     takes a relay (ovsdb-cs), so behind relays (flowsteer-remote-relay)
+ *     the writing session is not leader-only and a relay forwards it.
  *
  * A run/wait module.
  */
@@ -61,6 +62,10 @@ struct fs_fleet;
 /* A commit of this chassis's rows slower than this stretches the interval
  * it writes at (backpressure from a busy leader). */
 #define FS_FLEET_SLOW_COMMIT_MS 1000
+
+/* The writing session without a leader this long, while the reading one
+ * is connected: flowsteerd says the remotes may be relays. */
+#define FS_FLEET_NO_LEADER_HINT_MS 60000
 
 struct fs_fleet *fs_fleet_create(void);
 void fs_fleet_destroy(struct fs_fleet *);

@@ -145,6 +145,14 @@ check "a pull from a plain TCP peer: reported" wait_until 5 \
     shows "flowsteer-migrate-from=tcp:10.0.0.9:6650: want ssl:HOST:PORT or chassis:NAME, and an iface-id; not pulled"
 check "forwarding as it was" enforced
 vsctl remove Interface "$(vm_port vm1)" external_ids flowsteer-migrate-from
+vsctl set Open_vSwitch . external_ids:flowsteer-remote=tcp:127.0.0.1:1 \
+    external_ids:flowsteer-chassis=c1 external_ids:flowsteer-remote-relay=maybe
+check "flowsteer-remote-relay=maybe: reported" wait_until 5 \
+    shows "flowsteer-remote-relay: want true or false; taking false (the remotes are the cluster's members)"
+check "forwarding as it was" enforced
+vsctl remove Open_vSwitch . external_ids flowsteer-remote \
+    -- remove Open_vSwitch . external_ids flowsteer-chassis \
+    -- remove Open_vSwitch . external_ids flowsteer-remote-relay
 check "all fixed: no problems" wait_until 5 shows "problems: 0"
 check "the steering rules are the same as at the start" eval \
     'steering | diff "$tmp/steering" -'

@@ -433,10 +433,85 @@ check "b's steering is back after ovs-vswitchd's restart" wait_until 20 eval \
 check "mv's dropped flow has its drop rule on b again" wait_until 20 eval \
     'rules_on b "$PORT_B" | grep "tp_dst=2222" | grep -q "actions=drop"'
 check "b still has the database's policy in force" in_force "$FSD_B" "$got"
+# Behind an ovsdb-server relay (flowsteer-remote-relay=true): b reads the
+# policy and writes its row through it; a leader-only session would never
+# take a relay.  The members get a Connection without a role on their
+# loopback, for the relay; the relay serves the Connection rows too, so
+# the chassis' port on it has the flowsteer-chassis role and RBAC is
+# checked there (as OVN's relays do for ovn-controller).
+check "a remote for relays, without a role, on the members' loopback" \
+    fctl -- --id=@c create Connection target='"pssl:0:127.0.0.1"' \
+        -- add Flowsteer_Global . connections @c
+relay_ports() {
+    on a ovs_exec ss -ltnpH "src 127.0.0.1" |
+        awk -v p="pid=$(cat "$tmp/c$1/ovsdb-server.pid")," \
+            'index($0, p) { n = split($4, a, ":"); print a[n] }' | head -n 1
+}
+check "each member serves it" wait_until 10 eval \
+    '[ -n "$(relay_ports 1)" ] && [ -n "$(relay_ports 2)" ] && [ -n "$(relay_ports 3)" ]'
+upstream="ssl:127.0.0.1:$(relay_ports 1),ssl:127.0.0.1:$(relay_ports 2),ssl:127.0.0.1:$(relay_ports 3)"
+mkdir -p "$tmp/relay"
+check "a relay starts, on a" on a ovs_exec ovsdb-server --detach --no-chdir \
+    --pidfile="$tmp/relay/ovsdb-server.pid" --unixctl="$tmp/relay/ovsdb-server.ctl" \
+    --log-file="$tmp/relay/ovsdb-server.log" -vconsole:off \
+    --remote=db:Flowsteer,Flowsteer_Global,connections \
+    --private-key="$tmp/fsdb-privkey.pem" --certificate="$tmp/fsdb-cert.pem" \
+    --ca-cert="$ca" "relay:Flowsteer:$upstream"
+rport() {
+    on a ovs_exec ss -ltnpH "src $ip_a" |
+        awk -v p="pid=$(cat "$tmp/relay/ovsdb-server.pid")," \
+            'index($0, p) { n = split($4, a, ":"); print a[n] }' | head -n 1
+}
+check "the relay serves the chassis' remote" wait_until 10 eval '[ -n "$(rport)" ]'
+rremote=ssl:$ip_a:$(rport)
+wb0=$(row_writes "$FSD_B")
+on b vsctl set Open_vSwitch . external_ids:flowsteer-remote="$rremote" \
+    external_ids:flowsteer-remote-relay=true
+check "b follows the database through the relay" \
+    wait_until 15 in_force "$FSD_B" "$(fctl get Policy fleet version)"
+check "b's writing session is up at the relay" wait_until 15 eval \
+    'ovs-appctl -t "$FSD_B" flowsteer/show | grep -q "through the leader or a relay (connected,"'
+check "a policy update" \
+    set_policy relay "priority=500, tcp, tp_dst=8080, actions=drop"
+got=$(fctl get Policy fleet version)
+check "reaches b through the relay" wait_until 15 in_force "$FSD_B" "$got"
+check "and b's row, written through it" wait_until 30 chassis_says b "$got"
+check "b's sessions are both with the relay" eval \
+    '[ "$(sessions_of b "$FSD_B" | grep -cx "$(rport)")" = 2 ]'
+# RBAC at the relay, with a's certificate.
+relay_as_a() {
+    on a ovs_exec ovsdb-client --timeout=10 --private-key="$tmp/hosta-privkey.pem" \
+        --certificate="$tmp/hosta-cert.pem" --ca-cert="$ca" \
+        transact "$rremote" "[\"Flowsteer\", $1]" 2>&1
+}
+check "through the relay, a's credentials cannot change the policy" eval \
+    'relay_as_a "{\"op\": \"update\", \"table\": \"Policy\", \"where\": [],
+                  \"row\": {\"rules\": \"priority=0, actions=allow\"}}" |
+         grep -q "permission error"'
+check "but can change its own row" eval \
+    'relay_as_a "{\"op\": \"update\", \"table\": \"Chassis\",
+                  \"where\": [[\"name\", \"==\", \"hosta\"]],
+                  \"row\": {\"external_ids\": [\"map\", [[\"k\", \"relayed\"]]]}}" |
+         grep -q "\"count\":1" &&
+     [ "$(fctl get Chassis hosta external_ids:k)" = relayed ]'
+check "the policy is the admin's still" in_force "$FSD_B" "$got"
+# Without the key, b's writing session (leader-only) never takes the
+# relay: it pauses, and its row falls behind.
+pb0=$(pauses "$FSD_B")
+on b vsctl set Open_vSwitch . external_ids:flowsteer-remote-relay=false
+check "without flowsteer-remote-relay, b's writing session pauses at the relay" \
+    wait_until 30 eval '[ "$(pauses "$FSD_B")" -gt "$pb0" ]'
+check "and the relay said why" grep -q "relay database server cannot be a leader" \
+    "$(on b eval echo \$FSD_DIR)/flowsteerd.log"
+on b vsctl set Open_vSwitch . external_ids:flowsteer-remote-relay=true
+check "with it again, b's row is written" wait_until 30 eval \
+    'ovs-appctl -t "$FSD_B" flowsteer/show | grep -q "through the leader or a relay (connected,"'
+
 check "b holds mv's dropped flows, migrated" eval \
     'flows "$FSD_B" | grep -qE ":2222 .*verdict drop.*migrated"'
 check_still_dropped
 
+kill "$(cat "$tmp/relay/ovsdb-server.pid")" 2>/dev/null || :
 bg_stop wstream
 bg_stop retry
 bg_stop stream
