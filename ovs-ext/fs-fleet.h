@@ -22,7 +22,8 @@
  *     any size with Flowsteer_Global options:chassis_report_interval
  *     (ms, default FS_FLEET_REPORT_MS).  A chassis whose writes commit
  *     slowly (over FS_FLEET_SLOW_COMMIT_MS: the leader queues them)
- *     doubles its interval, and halves it again once they are quick, so
+ *     doubles its interval (up to FS_FLEET_SLOW_MAX_FACTOR times), and
+ *     halves it again once they are quick, so
  *     the fleet writes what the cluster commits.  No chassis reads
  *     another's row (its monitor condition asks for its own, and its
  *     peers').
@@ -62,6 +63,7 @@ struct fs_fleet;
 /* A commit of this chassis's rows slower than this stretches the interval
  * it writes at (backpressure from a busy leader). */
 #define FS_FLEET_SLOW_COMMIT_MS 1000
+#define FS_FLEET_SLOW_MAX_FACTOR 8      /* At most this many intervals. */
 
 /* The writing session without a leader this long, while the reading one
  * is connected: flowsteerd says the remotes may be relays. */
