@@ -848,12 +848,13 @@ fs_fleet_run(struct fs_fleet *f)
  * faster than Raft commits them, a busy leader): the chassis doubles the
  * interval it writes at, up to FS_FLEET_SLOW_MAX_FACTOR report intervals,
  * and waits that long before its next write; a quick commit halves it
- * again, back to the report interval.  (The cap keeps the way back short:
- * a commit that waited out an election is slow too, and without it 1,000
- * chassis had stretched to 320 s in a bench run.)  So a fleet's writes settle at what the cluster commits
- * within about that long, whatever the fleet's size, and an admin's write
- * waits behind a short queue instead of timing out (bench/bench-fleet.sh
- * at 1,000 chassis, direct: the leader had 300 writes queued). */
+ * again, back to the report interval.  So a fleet's writes settle at what
+ * the cluster commits within about that long, whatever the fleet's size,
+ * and an admin's write waits behind a short queue instead of timing out
+ * (bench/bench-fleet.sh at 1,000 chassis, direct: the leader had 300
+ * writes queued).  The cap keeps the way back short: a commit that waited
+ * out an election is slow too, and without it 1,000 chassis had stretched
+ * to 320 s in a bench run. */
 static void
 fleet_commit_done(struct fs_fleet *f, bool ok)
 {
